@@ -1,0 +1,31 @@
+# Two commands do all the set-up: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.lurewatch-installed
+
+.PHONY: demo test bench install browser clean
+
+install: $(STAMP) browser
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+# A usable Chromium: Playwright's own if installed, else Debian's `chromium` via apt.
+browser: $(STAMP)
+	@$(PY) -m crawler.browser ensure
+
+demo: install
+	$(VENV)/bin/lurewatch demo
+
+test: install
+	$(PY) -m pytest -q -p no:cacheprovider
+
+bench: install
+	$(PY) -m output.bench
+
+clean:
+	rm -rf $(VENV) *.egg-info

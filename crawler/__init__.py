@@ -1,0 +1,1 @@
+"""Lurewatch crawler: the Scrapy project (settings, items, pipelines, store, CLI)."""

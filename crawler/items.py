@@ -1,0 +1,27 @@
+"""The JobAd item: what every spider yields, whatever the site."""
+import scrapy
+
+
+class JobAd(scrapy.Item):
+    # identity
+    url = scrapy.Field()  # canonical URL of the ad (after redirects, rel=canonical)
+    aliases = scrapy.Field()  # other URLs the same ad was reached through
+    source = scrapy.Field()  # site host or profile name
+    spider = scrapy.Field()
+    external_id = scrapy.Field()  # the site's own id, when it has one
+    # content
+    title = scrapy.Field()
+    company = scrapy.Field()
+    location = scrapy.Field()
+    country = scrapy.Field()
+    salary_text = scrapy.Field()
+    description = scrapy.Field()
+    contact = scrapy.Field()
+    posted_at = scrapy.Field()
+    # fetch metadata
+    etag = scrapy.Field()
+    last_modified = scrapy.Field()
+    snapshot = scrapy.Field()  # {url, status, content_type, body: bytes}
+    # set by the pipelines
+    language = scrapy.Field()
+    assessment = scrapy.Field()  # rules.Assessment.to_dict()

@@ -1,0 +1,293 @@
+"""SQLite store (sqlite-utils): explicit schema, created on first use, WAL mode.
+
+Tables
+  ads        one row per ad, however many URLs it was reached through
+  ad_urls    every URL (canonical, redirect source, duplicate listing) -> ad
+  evidence   why an ad scored: rule id, category, weight, matched text
+  contacts   phones (E.164), messenger handles, emails, domains per ad
+  ad_history new / changed / removed events with the content hash
+  snapshots  the page as fetched, gzip-compressed, kept after take-down
+  crawls     one row per run: counts and errors by kind
+  reviews    analyst verdicts (feed back into the engine later)
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import sqlite_utils
+
+SCHEMA_VERSION = 1
+
+AD_TEXT_FIELDS = ("title", "company", "location", "salary_text", "description", "contact")
+
+SCHEMA = {
+    "ads": {
+        "id": int,
+        "url": str,  # canonical URL
+        "source": str,  # site host or profile name
+        "spider": str,
+        "external_id": str,  # site's own id (JobPosting identifier) when known
+        "title": str,
+        "company": str,
+        "location": str,
+        "country": str,
+        "salary_text": str,
+        "salary_usd_month": float,
+        "description": str,
+        "contact": str,
+        "language": str,
+        "posted_at": str,
+        "content_hash": str,
+        "first_seen": str,
+        "last_seen": str,
+        "removed_at": str,
+        "etag": str,
+        "last_modified": str,
+        "risk_score": int,
+        "risk_level": str,
+        "flagged": int,
+        "fraud_score": int,
+        "fraud_flagged": int,
+        "categories": str,  # JSON list
+        "summary": str,
+        "nearest_lure": str,  # JSON
+        "ruleset_version": str,
+        "assessed_at": str,
+        "review_status": str,  # unreviewed | lure | not_lure | fraud | unsure
+        "campaign_id": str,  # set by campaign linking (later)
+    },
+    "ad_urls": {"url": str, "ad_id": int, "kind": str, "first_seen": str},
+    "evidence": {
+        "id": int,
+        "ad_id": int,
+        "rule_id": str,
+        "category": str,
+        "weight": float,
+        "matched_text": str,
+        "field": str,
+        "start": int,
+        "end": int,
+        "explanation": str,
+    },
+    "contacts": {"id": int, "ad_id": int, "kind": str, "value": str, "raw": str, "field": str},
+    "ad_history": {"id": int, "ad_id": int, "crawl_id": int, "at": str, "event": str, "content_hash": str, "changed_fields": str},
+    "snapshots": {"id": int, "ad_id": int, "crawl_id": int, "fetched_at": str, "url": str, "status": int, "content_type": str, "body_gz": bytes, "sha1": str},
+    "crawls": {
+        "id": int,
+        "spider": str,
+        "args": str,
+        "started_at": str,
+        "finished_at": str,
+        "status": str,  # running | finished | failed
+        "pages": int,
+        "items": int,
+        "new_ads": int,
+        "changed_ads": int,
+        "unchanged_ads": int,
+        "removed_ads": int,
+        "errors": str,  # JSON {kind: count}
+        "message": str,
+    },
+    "reviews": {"id": int, "ad_id": int, "at": str, "reviewer": str, "verdict": str, "note": str},
+}
+
+
+class StoreError(RuntimeError):
+    """The database cannot be opened or written; the message names the path."""
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def content_hash(ad: dict[str, Any]) -> str:
+    payload = "\x1f".join(str(ad.get(k) or "").strip() for k in AD_TEXT_FIELDS)
+    return hashlib.sha1(payload.encode("utf-8")).hexdigest()
+
+
+class Store:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            if self.path.parent and not self.path.parent.exists():
+                raise StoreError(f"database directory does not exist: {self.path.parent}")
+            conn = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False)
+            self.db = sqlite_utils.Database(conn)
+            self.db.execute("PRAGMA busy_timeout = 30000")
+            self.db.enable_wal()
+            self._create()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open database {self.path}: {exc}") from exc
+
+    # -- schema -------------------------------------------------------------
+    def _create(self) -> None:
+        db = self.db
+        with db.conn:
+            for name, columns in SCHEMA.items():
+                table = db[name]
+                if not table.exists():
+                    pk = "url" if name == "ad_urls" else "id"
+                    table.create(columns, pk=pk, not_null={"url"} if name == "ads" else None)
+                else:
+                    missing = {c: t for c, t in columns.items() if c not in table.columns_dict}
+                    for col, typ in missing.items():
+                        table.add_column(col, typ)
+            db["ads"].create_index(["url"], unique=True, if_not_exists=True)
+            db["ads"].create_index(["source", "external_id"], if_not_exists=True)
+            db["ads"].create_index(["source", "content_hash"], if_not_exists=True)
+            for t in ("evidence", "contacts", "ad_history", "snapshots", "reviews"):
+                db[t].create_index(["ad_id"], if_not_exists=True)
+            db["contacts"].create_index(["kind", "value"], if_not_exists=True)
+            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+        if not db["ads"].detect_fts():
+            db["ads"].enable_fts(["title", "description", "company"], create_triggers=True)
+
+    # -- ads ----------------------------------------------------------------
+    def find_ad_id(self, urls: Iterable[str], source: str | None = None, external_id: str | None = None,
+                   chash: str | None = None) -> int | None:
+        """Identity of an ad: any known URL, else (source, external id), else (source, content hash)."""
+        urls = [u for u in urls if u]
+        if urls:
+            marks = ",".join("?" * len(urls))
+            row = self.db.execute(f"SELECT ad_id FROM ad_urls WHERE url IN ({marks}) LIMIT 1", urls).fetchone()
+            if row:
+                return row[0]
+        if source and external_id:
+            row = self.db.execute("SELECT id FROM ads WHERE source=? AND external_id=? LIMIT 1", [source, external_id]).fetchone()
+            if row:
+                return row[0]
+        if source and chash:
+            row = self.db.execute("SELECT id FROM ads WHERE source=? AND content_hash=? LIMIT 1", [source, chash]).fetchone()
+            if row:
+                return row[0]
+        return None
+
+    def save_ad(self, ad: dict[str, Any], assessment: dict[str, Any] | None = None, *, aliases: Iterable[str] = (),
+                crawl_id: int | None = None, snapshot: dict[str, Any] | None = None) -> tuple[int, str]:
+        """Insert or update one ad. Returns (ad_id, 'new' | 'changed' | 'unchanged').
+
+        `ad` holds the ads columns (url required); `aliases` are other URLs of the same ad;
+        `assessment` is Assessment.to_dict(); `snapshot` is {url, status, content_type, body}.
+        """
+        if not ad.get("url"):
+            raise ValueError("ad has no url")
+        stamp = now()
+        chash = content_hash(ad)
+        urls = [ad["url"], *aliases]
+        with self.db.conn:
+            ad_id = self.find_ad_id(urls, ad.get("source"), ad.get("external_id"), chash)
+            row = {k: v for k, v in ad.items() if k in SCHEMA["ads"] and k != "id"}
+            row.update(content_hash=chash, last_seen=stamp, removed_at=None)
+            if ad_id is None:
+                row.update(first_seen=stamp, review_status="unreviewed")
+                if assessment:
+                    row.update(self._assessment_columns(assessment))
+                ad_id = self.db["ads"].insert(row).last_pk
+                status = "new"
+            else:
+                old = self.db["ads"].get(ad_id)
+                if old["content_hash"] == chash:
+                    status = "unchanged"
+                    row = {"last_seen": stamp, "removed_at": None}
+                    for k in ("etag", "last_modified"):
+                        if ad.get(k):
+                            row[k] = ad[k]
+                else:
+                    status = "changed"
+                    row.pop("url", None)  # the first canonical URL stays the ad's key
+                    if assessment:
+                        row.update(self._assessment_columns(assessment))
+                self.db["ads"].update(ad_id, row)
+            for u in dict.fromkeys(urls):
+                if u:
+                    self.db.execute(
+                        "INSERT OR IGNORE INTO ad_urls (url, ad_id, kind, first_seen) VALUES (?,?,?,?)",
+                        [u, ad_id, "canonical" if u == ad["url"] else "alias", stamp],
+                    )
+            if status != "unchanged":
+                if assessment:
+                    self._replace_evidence(ad_id, assessment)
+                changed = "" if status == "new" else json.dumps(self._changed_fields(old, ad))
+                self.db["ad_history"].insert(
+                    {"ad_id": ad_id, "crawl_id": crawl_id, "at": stamp, "event": status, "content_hash": chash, "changed_fields": changed}
+                )
+            if snapshot and status != "unchanged":
+                self.add_snapshot(ad_id, snapshot, crawl_id)
+        return ad_id, status
+
+    @staticmethod
+    def _changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+        return [k for k in AD_TEXT_FIELDS if (old.get(k) or "") != (new.get(k) or "")]
+
+    @staticmethod
+    def _assessment_columns(a: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "risk_score": a["score"],
+            "risk_level": a["level"],
+            "flagged": int(bool(a["flagged"])),
+            "fraud_score": a.get("fraud_score", 0),
+            "fraud_flagged": int(bool(a.get("fraud_flagged"))),
+            "language": a.get("language"),
+            "salary_usd_month": a.get("salary_usd_month"),
+            "categories": json.dumps(a.get("categories") or []),
+            "summary": a.get("summary", ""),
+            "nearest_lure": json.dumps(a["nearest_lure"]) if a.get("nearest_lure") else None,
+            "ruleset_version": a.get("ruleset_version", ""),
+            "assessed_at": now(),
+        }
+
+    def _replace_evidence(self, ad_id: int, a: dict[str, Any]) -> None:
+        self.db.execute("DELETE FROM evidence WHERE ad_id=?", [ad_id])
+        self.db.execute("DELETE FROM contacts WHERE ad_id=?", [ad_id])
+        ev = [{"ad_id": ad_id, **{k: e.get(k) for k in SCHEMA["evidence"] if k not in ("id", "ad_id")}} for e in a.get("evidence", [])]
+        if ev:
+            self.db["evidence"].insert_all(ev)
+        cs = [{"ad_id": ad_id, **{k: c.get(k) for k in ("kind", "value", "raw", "field")}} for c in a.get("contacts", [])]
+        if cs:
+            self.db["contacts"].insert_all(cs)
+
+    def update_assessment(self, ad_id: int, assessment: dict[str, Any]) -> None:
+        with self.db.conn:
+            self.db["ads"].update(ad_id, self._assessment_columns(assessment))
+            self._replace_evidence(ad_id, assessment)
+
+    def iter_ads(self, where: str | None = None, params: Iterable[Any] = ()) -> Iterator[dict[str, Any]]:
+        yield from self.db["ads"].rows_where(where, list(params), order_by="id")
+
+    def count(self, table: str = "ads") -> int:
+        return self.db[table].count
+
+    # -- snapshots, crawls, reviews ------------------------------------------------
+    def add_snapshot(self, ad_id: int, snap: dict[str, Any], crawl_id: int | None = None) -> None:
+        body: bytes = snap.get("body") or b""
+        self.db["snapshots"].insert({
+            "ad_id": ad_id, "crawl_id": crawl_id, "fetched_at": now(), "url": snap.get("url"),
+            "status": snap.get("status"), "content_type": snap.get("content_type"),
+            "body_gz": gzip.compress(body), "sha1": hashlib.sha1(body).hexdigest(),
+        })
+
+    def start_crawl(self, spider: str, args: dict[str, Any] | None = None) -> int:
+        with self.db.conn:
+            return self.db["crawls"].insert({"spider": spider, "args": json.dumps(args or {}), "started_at": now(), "status": "running"}).last_pk
+
+    def finish_crawl(self, crawl_id: int, **counts: Any) -> None:
+        row = {"finished_at": now(), **counts}
+        if isinstance(row.get("errors"), dict):
+            row["errors"] = json.dumps(row["errors"], sort_keys=True)
+        with self.db.conn:
+            self.db["crawls"].update(crawl_id, row)
+
+    def add_review(self, ad_id: int, verdict: str, reviewer: str = "", note: str = "") -> None:
+        with self.db.conn:
+            self.db["reviews"].insert({"ad_id": ad_id, "at": now(), "reviewer": reviewer, "verdict": verdict, "note": note})
+            self.db["ads"].update(ad_id, {"review_status": verdict})
+
+    def close(self) -> None:
+        self.db.conn.close()

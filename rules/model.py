@@ -1,0 +1,118 @@
+"""Plain data types of the detection engine. No Scrapy here: rules/ scores ads anywhere."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+AD_FIELDS = ("title", "company", "location", "salary", "description", "contact")
+
+
+@dataclass
+class Ad:
+    """One job ad as the engine sees it. Every field may be missing."""
+
+    id: str | None = None
+    url: str | None = None
+    title: str = ""
+    company: str = ""
+    location: str = ""
+    salary: str = ""
+    description: str = ""
+    contact: str = ""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Ad":
+        def text(key: str) -> str:
+            value = data.get(key)
+            return "" if value is None else str(value)
+
+        raw_id = data.get("id")
+        return cls(
+            id=None if raw_id is None else str(raw_id),
+            url=data.get("url") or None,
+            # the store names the salary column salary_text
+            salary=text("salary") or text("salary_text"),
+            **{k: text(k) for k in AD_FIELDS if k != "salary"},
+        )
+
+    def texts(self) -> dict[str, str]:
+        """The text fields to match, by name."""
+        return {k: getattr(self, k) for k in AD_FIELDS if getattr(self, k)}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why a score went up: one rule (or similarity) hit, with the matched span."""
+
+    rule_id: str
+    category: str
+    weight: float
+    matched_text: str
+    field: str = ""
+    start: int = -1
+    end: int = -1
+    explanation: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A contact point found in an ad (phone as E.164, handle, link, email, domain)."""
+
+    kind: str  # phone, telegram, whatsapp, line, wechat, zalo, qq, email, url, domain
+    value: str  # normalised
+    raw: str = ""
+    field: str = ""
+    start: int = -1
+    end: int = -1
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Assessment:
+    """The engine's verdict on one ad."""
+
+    score: int  # 0-100, lure (trafficking recruitment) risk
+    level: str  # none | low | medium | high
+    flagged: bool
+    evidence: list[Evidence] = field(default_factory=list)
+    language: str | None = None
+    fraud_score: int = 0  # ordinary job fraud (not trafficking), 0-100
+    fraud_flagged: bool = False
+    contacts: list[Contact] = field(default_factory=list)
+    salary_usd_month: float | None = None
+    nearest_lure: dict[str, Any] | None = None  # {"id":..., "similarity":...}
+    ruleset_version: str = ""
+
+    @property
+    def categories(self) -> list[str]:
+        return sorted({e.category for e in self.evidence})
+
+    def summary(self) -> str:
+        """One sentence an analyst can check against the ad."""
+        if not self.evidence:
+            return "No indicators matched."
+        parts = [f'{e.category} ({e.rule_id}: "{e.matched_text}")' for e in self.evidence[:6]]
+        more = f" and {len(self.evidence) - 6} more" if len(self.evidence) > 6 else ""
+        return "Matched " + "; ".join(parts) + more + "."
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "score": self.score,
+            "level": self.level,
+            "flagged": self.flagged,
+            "fraud_score": self.fraud_score,
+            "fraud_flagged": self.fraud_flagged,
+            "language": self.language,
+            "categories": self.categories,
+            "salary_usd_month": self.salary_usd_month,
+            "nearest_lure": self.nearest_lure,
+            "ruleset_version": self.ruleset_version,
+            "summary": self.summary(),
+            "evidence": [e.to_dict() for e in self.evidence],
+            "contacts": [c.to_dict() for c in self.contacts],
+        }
