@@ -1,0 +1,327 @@
+"""Contact points in an ad: phones (E.164), messenger handles, emails, links and their domains.
+
+``extract_contacts(ad)`` returns one ``Contact`` per distinct (kind, value), at its first
+occurrence, ordered by field then position. Spans (start/end) index the original field text.
+
+Order of work per field, each step claiming its spans so later steps cannot re-read them:
+links -> emails -> labelled handles ("TG: xxx", "微信: xxx", "WA: +...") -> bare @handles
+-> phones (phonenumbers, several regions) -> phones spelled in English words.
+Simple obfuscation is undone: letters of a label split by dots/spaces ("t e l e g r a m"),
+"(at)"/"[dot]" in emails, "t . me" / "t[.]me" in links.
+No Scrapy here.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Iterable
+
+import phonenumbers
+from phonenumbers import Leniency, PhoneNumberFormat, PhoneNumberMatcher
+
+from .model import AD_FIELDS, Ad, Contact
+
+# Default phone regions, most likely first; a script or app hint in the ad moves one forward.
+REGIONS = ("PH", "KH", "TH", "VN", "ID", "MY", "MM", "LA", "CN", "IN", "KE", "NG", "BR", "US")
+
+# Fields worth reading for contacts (salary and location never hold one we want).
+CONTACT_FIELDS = ("contact", "description", "title", "company")
+
+_SEP = r"[\s.\-_*·•]{0,2}"  # what obfuscators put between letters
+
+
+def _spaced(word: str) -> str:
+    """Regex for ``word`` with optional junk between its letters: t.e.l.e.g.r.a.m, t e l e gram."""
+    return _SEP.join(re.escape(ch) for ch in word)
+
+
+_DOT = r"\s*(?:\.|\[\.\]|\(\.\)|\[dot\]|\(dot\)|\{dot\}|\s+dot\s+)\s*"
+_AT = r"\s*(?:@|＠|\[at\]|\(at\)|\{at\}|\s+at\s+(?=[a-z0-9-]+" + _DOT + r"[a-z]{2,}))\s*"
+
+# ---- links -------------------------------------------------------------------------------
+_TG_LINK = re.compile(
+    r"(?:https?://)?(?:www\.)?(?:t" + _DOT + r"me|telegram" + _DOT + r"(?:me|dog))\s*/\s*"
+    r"(?:s/)?(?P<handle>\+[\w-]{6,}|joinchat/[\w-]+|[a-z][a-z0-9_]{3,31})", re.I)
+_WA_LINK = re.compile(
+    r"(?:https?://)?(?:wa" + _DOT + r"me/\+?|(?:api|web)\.whatsapp\.com/send/?\?phone=\+?)(?P<num>\d{7,15})", re.I)
+_LINE_LINK = re.compile(r"(?:https?://)?line" + _DOT + r"me/(?:ti/p/|R/ti/p/)?~?(?P<handle>[@\w.\-]{3,40})", re.I)
+_ZALO_LINK = re.compile(r"(?:https?://)?zalo" + _DOT + r"me/(?P<num>\+?\d{8,15}|[a-z0-9_.]{3,40})", re.I)
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'`，。、）)\]]+", re.I)
+_BARE_TLDS = ("com|net|org|info|biz|io|co|me|xyz|top|vip|cc|asia|online|site|shop|app|link|club|work|jobs|"
+              "ph|kh|th|vn|id|my|mm|la|cn|in|ke|ng|br|us|uk|sg|hk|tw")
+_BARE_DOMAIN = re.compile(
+    r"(?<![\w@.\-/])(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+(?:" + _BARE_TLDS + r")(?![\w@\-])(?:/[^\s<>\"'，。）)]*)?",
+    re.I)
+
+_EMAIL = re.compile(
+    r"(?<![\w.+\-])(?P<local>[a-z0-9][a-z0-9._%+\-]{0,63})" + _AT +
+    r"(?P<domain>(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?" + _DOT + r")+[a-z]{2,24})(?![\w\-])", re.I)
+
+# ---- labelled handles --------------------------------------------------------------------
+_LABELS = {
+    "telegram": [_spaced("telegram"), _spaced("tele"), r"tg", r"纸飞机", r"飞机", r"电报", r"เทเลแกรม"],
+    "whatsapp": [_spaced("whatsapp"), r"whats\s*app", r"wa", r"w/a", r"wsp", r"วอทสแอพ"],
+    "line": [r"line\s*(?:id|ไอดี)", r"line(?=\s*[:：=])", r"ไลน์(?:\s*ไอดี)?", r"ไอดีไลน์"],
+    "wechat": [_spaced("wechat"), r"we\s+chat", r"微信(?:号)?", r"威信", r"薇信", r"v信", r"vx", r"wx"],
+    "zalo": [_spaced("zalo")],
+    "qq": [r"qq(?:号)?"],
+}
+_LABEL_VALUE = (
+    r"(?:\s*(?:id|ID|号|ไอดี))?\s*(?:[:：=]|-\s|–|\s)\s*(?:id\s*[:：]?\s*)?"
+    r"(?P<value>\+?\d[\d\s\-.()]{5,20}\d|@?[A-Za-z][\w.\-]{2,31}|\d{5,12})"
+)
+_LABELLED = re.compile(
+    "|".join(
+        rf"(?P<{kind}>(?<![A-Za-z0-9])(?:{'|'.join(pats)})(?![A-Za-z]))" for kind, pats in _LABELS.items()
+    ) + "",
+    re.I,
+)
+_VALUE_AFTER = re.compile(_LABEL_VALUE, re.I)
+
+_BARE_HANDLE = re.compile(r"(?<![\w@.])@(?P<handle>[a-z][a-z0-9_]{4,31})(?![\w@]|\.[a-z])", re.I)
+
+# ---- phones ------------------------------------------------------------------------------
+_DIGIT_RUN = re.compile(r"\+?\(?\d[\d\s().\-/]{5,}\d")
+_BEFORE_NOT_PHONE = re.compile(
+    r"(?:\b(?:id|ref|reference|no|nr|number of|code|job|post|postal|zip|postcode|salary|gaji|lương|luong|"
+    r"php|usd|us|rm|myr|thb|baht|vnd|rp|idr|inr|rs|kes|ksh|ngn|brl|rmb|cny)|[#$₱฿¥€£₫₹]|编号|工资|月薪)"
+    r"\s*[:：#.]?\s*$",
+    re.I,
+)
+_AFTER_NOT_PHONE = re.compile(
+    r"^\s*(?:usd|php|thb|baht|rm\b|myr|vnd|đ|rp|idr|inr|kes|ngn|brl|rmb|元|万|บาท|pesos?|dollars?|\$|/\s*(?:month|mo|day|hr)"
+    r"|per\b|a month|k\b|tr\b|triệu)",
+    re.I,
+)
+_WORD_DIGITS = {"zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
+                "six": "6", "seven": "7", "eight": "8", "nine": "9"}
+_WORD_RUN = re.compile(
+    r"(?<![a-z])(?:(?:plus)[\s,\-]+)?(?:(?:double|triple|zero|oh|one|two|three|four|five|six|seven|eight|nine)"
+    r"(?:[\s,\-]+|$)){6,}",
+    re.I,
+)
+
+# Script or app hints: which region a national-format number most likely belongs to.
+_HINTS = (
+    (re.compile(r"[\u0e00-\u0e7f]|\bline\b", re.I), "TH"),
+    (re.compile(r"[\u1780-\u17ff]"), "KH"),
+    (re.compile(r"[\u1000-\u109f]"), "MM"),
+    (re.compile(r"[\u0e80-\u0eff]"), "LA"),
+    (re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]|\bzalo\b", re.I), "VN"),
+    (re.compile(r"[\u4e00-\u9fff]"), "CN"),
+)
+
+_TLD_EXTRACT = None
+
+
+def _registered_domain(host: str) -> str:
+    """example.com.kh for jobs.example.com.kh (public suffix list snapshot, never fetched)."""
+    global _TLD_EXTRACT
+    if _TLD_EXTRACT is None:
+        import tldextract
+
+        _TLD_EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+    r = _TLD_EXTRACT(host)
+    return f"{r.domain}.{r.suffix}".lower() if r.domain and r.suffix else host.lower()
+
+
+def _clean_dots(s: str) -> str:
+    return re.sub(_DOT, ".", s, flags=re.I)
+
+
+@lru_cache(maxsize=4096)
+def _parse_phone(raw: str, regions: tuple[str, ...]) -> str | None:
+    """E.164 of ``raw`` if it is a valid number in one of ``regions`` (or international)."""
+    digits = re.sub(r"[^\d+]", "", raw)
+    if len(digits.lstrip("+")) < 7:
+        return None
+    tries = [None] if digits.startswith("+") else list(regions)
+    if not digits.startswith("+") and len(digits) >= 10 and not digits.startswith("0"):
+        tries.insert(0, None)  # wa.me/639171234567: country code without the plus
+        digits_plus = "+" + digits
+    else:
+        digits_plus = digits
+    for region in tries:
+        try:
+            num = phonenumbers.parse(digits_plus if region is None else digits, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(num):
+            return phonenumbers.format_number(num, PhoneNumberFormat.E164)
+    return None
+
+
+class _Field:
+    """Collects contacts from one field's text, keeping claimed spans apart."""
+
+    def __init__(self, text: str, field: str, regions: tuple[str, ...]):
+        self.text, self.field, self.regions = text, field, regions
+        self.claimed: list[tuple[int, int]] = []
+        self.found: list[Contact] = []
+
+    def free(self, start: int, end: int) -> bool:
+        return all(end <= s or start >= e for s, e in self.claimed)
+
+    def add(self, kind: str, value: str, start: int, end: int, claim: bool = True) -> None:
+        if claim:
+            self.claimed.append((start, end))
+        self.found.append(Contact(kind, value, self.text[start:end], self.field, start, end))
+
+
+def _links(f: _Field) -> None:
+    for m in _TG_LINK.finditer(f.text):
+        h = m.group("handle")
+        f.add("telegram", h if h.startswith("+") else h.lower(), m.start(), m.end())
+    for m in _WA_LINK.finditer(f.text):
+        if f.free(m.start(), m.end()):
+            value = _parse_phone("+" + m.group("num"), f.regions) or _parse_phone(m.group("num"), f.regions)
+            f.add("whatsapp", value or m.group("num"), m.start(), m.end())
+    for m in _LINE_LINK.finditer(f.text):
+        if f.free(m.start(), m.end()):
+            f.add("line", m.group("handle").lstrip("@~").lower(), m.start(), m.end())
+    for m in _ZALO_LINK.finditer(f.text):
+        if f.free(m.start(), m.end()):
+            v = m.group("num")
+            f.add("zalo", (_parse_phone(v, ("VN",) + f.regions) if v[-1].isdigit() else None) or v.lower(),
+                  m.start(), m.end())
+    for pattern in (_URL, _BARE_DOMAIN):
+        for m in pattern.finditer(f.text):
+            raw = m.group(0).rstrip(".,;:!?")
+            start, end = m.start(), m.start() + len(raw)
+            if not f.free(start, end):
+                continue
+            url = raw if re.match(r"https?://", raw, re.I) else "http://" + raw
+            host = re.sub(r"^https?://", "", url, flags=re.I).split("/")[0].split("?")[0].split(":")[0].lower()
+            if "." not in host:
+                continue
+            f.add("url", url, start, end)
+            f.add("domain", _registered_domain(host), start, end, claim=False)
+
+
+def _emails(f: _Field) -> None:
+    for m in _EMAIL.finditer(f.text):
+        if f.free(m.start(), m.end()):
+            f.add("email", f"{m.group('local')}@{_clean_dots(m.group('domain'))}".lower(), m.start(), m.end())
+
+
+def _labelled(f: _Field) -> None:
+    for m in _LABELLED.finditer(f.text):
+        kind = m.lastgroup
+        v = _VALUE_AFTER.match(f.text, m.end())
+        if not v or not f.free(m.start(), v.end()):
+            continue
+        raw_value = v.group("value").rstrip(".-")
+        end = v.start("value") + len(raw_value)
+        is_number = bool(re.fullmatch(r"\+?[\d\s\-.()]+", raw_value))
+        if kind == "qq":
+            if re.fullmatch(r"\d{5,12}", raw_value):
+                f.add("qq", raw_value, m.start(), end)
+            continue
+        if is_number:
+            hint = {"zalo": ("VN",), "line": ("TH",), "wechat": ("CN",)}.get(kind, ())
+            phone = _parse_phone(raw_value, hint + f.regions)
+            if phone:
+                f.add(kind, phone, m.start(), end)
+            continue
+        handle = raw_value.lstrip("@")
+        if kind in ("whatsapp", "zalo"):
+            continue  # these are phone numbers; a word after "WA" is not a contact
+        if kind == "telegram" and not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{4,31}", handle):
+            continue
+        if len(m.group(0)) <= 2 and not re.search(r"[:：=@]", f.text[m.end(): v.start("value") + 1]):
+            continue  # "tg", "wa", "vx" alone need a colon or @ before the value
+        f.add(kind, handle.lower(), m.start(), end)
+
+
+_OTHER_PLATFORM = re.compile(r"\b(?:instagram|insta|ig|twitter|x\.com|facebook|fb|tiktok|threads|youtube)\b", re.I)
+
+
+def _bare_handles(f: _Field) -> None:
+    for m in _BARE_HANDLE.finditer(f.text):
+        around = f.text[max(0, m.start() - 20): m.end() + 20]
+        if f.free(m.start(), m.end()) and not _OTHER_PLATFORM.search(around):
+            f.add("telegram", m.group("handle").lower(), m.start(), m.end())
+
+
+def _plausible_phone_span(text: str, start: int, end: int) -> bool:
+    raw = text[start:end]
+    if not raw.startswith("+") and len(re.sub(r"\D", "", raw)) < 8:
+        return False
+    if _BEFORE_NOT_PHONE.search(text[max(0, start - 16): start]):
+        return False
+    if _AFTER_NOT_PHONE.match(text[end: end + 12]):
+        return False
+    if re.fullmatch(r"\(?(?:19|20)\d\d\)?\s*[-–/]\s*\(?(?:19|20)\d\d\)?", raw.strip()):
+        return False  # 2019-2024
+    return True
+
+
+def _phones(f: _Field) -> None:
+    runs = [m for m in _DIGIT_RUN.finditer(f.text) if f.free(m.start(), m.end())]
+    if not runs:
+        return
+    pending = {(m.start(), m.end()) for m in runs}
+    for region in f.regions:
+        for pm in PhoneNumberMatcher(f.text, region, leniency=Leniency.VALID):
+            if not f.free(pm.start, pm.end) or not _plausible_phone_span(f.text, pm.start, pm.end):
+                continue
+            f.add("phone", phonenumbers.format_number(pm.number, PhoneNumberFormat.E164), pm.start, pm.end)
+            pending = {(s, e) for s, e in pending if e <= pm.start or s >= pm.end}
+        if not pending:
+            break
+
+
+def _word_phones(f: _Field) -> None:
+    for m in _WORD_RUN.finditer(f.text):
+        start, end = m.start(), m.end()
+        raw = m.group(0).rstrip(" ,-\n\t")
+        end = start + len(raw)
+        if not f.free(start, end):
+            continue
+        tokens = re.findall(r"[a-z]+", raw.lower())
+        digits, repeat = "", 1
+        plus = tokens[:1] == ["plus"]
+        for tok in tokens[1:] if plus else tokens:
+            if tok == "double":
+                repeat = 2
+            elif tok == "triple":
+                repeat = 3
+            else:
+                digits += _WORD_DIGITS[tok] * repeat
+                repeat = 1
+        if len(digits) < 8:
+            continue
+        phone = _parse_phone(("+" if plus else "") + digits, f.regions)
+        if phone:
+            f.add("phone", phone, start, end)
+
+
+def _ordered_regions(texts: Iterable[str], regions: tuple[str, ...]) -> tuple[str, ...]:
+    joined = " ".join(texts)
+    hinted = [region for pattern, region in _HINTS if region in regions and pattern.search(joined)]
+    return tuple(dict.fromkeys(hinted + list(regions)))
+
+
+def extract_from_text(text: str, field: str = "", regions: tuple[str, ...] = REGIONS) -> list[Contact]:
+    """Contacts in one text, in order of position (duplicates kept)."""
+    f = _Field(text or "", field, regions)
+    if f.text:
+        for step in (_links, _emails, _labelled, _bare_handles, _phones, _word_phones):
+            step(f)
+    return sorted(f.found, key=lambda c: (c.start, c.kind))
+
+
+def extract_contacts(ad: Ad, regions: tuple[str, ...] | None = None) -> list[Contact]:
+    """Every distinct contact point of ``ad`` (first occurrence of each kind+value)."""
+    texts = {k: getattr(ad, k) for k in CONTACT_FIELDS if getattr(ad, k, "")}
+    order = _ordered_regions(texts.values(), tuple(regions or REGIONS))
+    seen: set[tuple[str, str]] = set()
+    out: list[Contact] = []
+    for name in AD_FIELDS:
+        if name not in texts:
+            continue
+        for c in extract_from_text(texts[name], name, order):
+            if (c.kind, c.value) not in seen:
+                seen.add((c.kind, c.value))
+                out.append(c)
+    return out

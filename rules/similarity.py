@@ -1,0 +1,357 @@
+"""Similarity of an ad to known lure texts, in two stages.
+
+1. Candidates: MinHash signatures of normalised character shingles, banded in a
+   datasketch ``MinHashLSH``. A query touches only the buckets its bands fall into,
+   so its cost grows with the number of near neighbours, not with the corpus.
+   Candidates are ranked by signature agreement (estimated Jaccard) and only the
+   best ``max_candidates`` go on.
+2. Scoring: rapidfuzz on those few candidates only (``score_pair``).
+
+The corpus is JSONL (schema in ``rules/known_lures/README.md``). A built index is
+cached as a pickle next to the corpus, keyed by the corpus bytes and the index
+parameters, so a second start-up only unpickles.
+
+No Scrapy here.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import re
+import tempfile
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+from datasketch import LeanMinHash, MinHashLSH
+from rapidfuzz import fuzz
+
+KNOWN_LURES_DIR = Path(__file__).parent / "known_lures"
+CACHE_SUFFIX = ".index.pkl"
+INDEX_FORMAT = 1  # bump when the pickled layout or the signature changes
+
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+class CorpusError(ValueError):
+    """A malformed known-lure corpus: the message names file and line (and entry id)."""
+
+
+@dataclass(frozen=True)
+class IndexParams:
+    """Candidate-stage tuning. Defaults chosen by measurement (see BENCHMARKS.md)."""
+
+    shingle: int = 5  # characters per shingle
+    num_perm: int = 64
+    bands: int = 21
+    rows: int = 3
+    seed: int = 7
+    max_candidates: int = 6  # how many go on to rapidfuzz
+    min_estimate: float = 0.12  # estimated Jaccard below this never reaches rapidfuzz
+
+
+@dataclass
+class Match:
+    id: str
+    similarity: float  # 0..1, rapidfuzz score / 100
+    snippet: str
+    source_note: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "similarity": round(self.similarity, 3), "snippet": self.snippet,
+                "source_note": self.source_note}
+
+
+def normalise(text: str) -> str:
+    """NFKC, case-folded, punctuation to single spaces."""
+    text = unicodedata.normalize("NFKC", text or "").casefold()
+    return _NON_WORD.sub(" ", text).strip()
+
+
+def score_pair(query_norm: str, lure_norm: str) -> float:
+    """The precise scorer (0..100), shared with the brute-force baseline in the bench.
+
+    token_set_ratio forgives reordering and extra words; averaging with token_sort_ratio
+    keeps a short generic text from scoring 100 just by being a subset of a long lure.
+    """
+    return 0.5 * (fuzz.token_set_ratio(query_norm, lure_norm) + fuzz.token_sort_ratio(query_norm, lure_norm))
+
+
+def _window_hashes(codes: np.ndarray, k: int) -> np.ndarray:
+    """32-bit hash of every k-window of ``codes`` (uint64 code points), vectorised and stable."""
+    n = codes.size - k + 1
+    h = codes[:n] * np.uint64(1000003)
+    for j in range(1, k):  # polynomial hash over k shifted views: contiguous, fast
+        h += codes[j: j + n]
+        h *= np.uint64(1000003)
+    # splitmix64 finaliser spreads the polynomial hash, then keep 32 bits
+    h ^= h >> np.uint64(30)
+    h *= np.uint64(0xBF58476D1CE4E5B9)
+    h ^= h >> np.uint64(27)
+    h *= np.uint64(0x94D049BB133111EB)
+    h ^= h >> np.uint64(31)
+    return h.astype(np.uint32)
+
+
+def _codes(norm: str, k: int) -> np.ndarray:
+    codes = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    if codes.size < k:  # a text shorter than one shingle is one (padded) shingle
+        codes = np.concatenate([codes, np.zeros(k - codes.size, dtype=np.uint64)])
+    return codes
+
+
+class KnownLureIndex:
+    """Known lure texts, searchable by similarity. ``add`` ..., ``build()``, then ``nearest(text)``."""
+
+    def __init__(self, params: IndexParams | None = None, min_similarity: float = 0.5):
+        self.params = params or IndexParams()
+        self.min_similarity = min_similarity
+        self.ids: list[str] = []
+        self.texts: list[str] = []
+        self.norms: list[str] = []
+        self.notes: list[str] = []
+        self.metas: list[dict[str, Any]] = []
+        self._id_set: set[str] = set()
+        p = self.params
+        if p.bands * p.rows > p.num_perm:
+            raise ValueError(f"bands*rows ({p.bands}*{p.rows}) exceeds num_perm {p.num_perm}")
+        # datasketch's "affine32" scheme: a*h + b mod 2^32 with odd a, a bijection on 32 bits
+        rng = np.random.RandomState(p.seed)
+        self._a = (rng.randint(0, 1 << 32, size=(p.num_perm, 1), dtype=np.uint64) | 1).astype(np.uint32)
+        self._b = rng.randint(0, 1 << 32, size=(p.num_perm, 1), dtype=np.uint64).astype(np.uint32)
+        self._lsh = MinHashLSH(num_perm=p.num_perm, params=(p.bands, p.rows))
+        self._sigs = np.zeros((0, p.num_perm), dtype=np.uint32)
+        self._indexed = 0  # entries [0, _indexed) are in the LSH
+        self.last_candidates = 0  # LSH candidates of the last query (before the cap)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    # -- building -------------------------------------------------------------
+    def add(self, id: str, text: str, source_note: str = "", **meta: Any) -> None:
+        id = str(id)
+        if id in self._id_set:
+            raise ValueError(f"duplicate known-lure id {id!r}")
+        if not text or not text.strip():
+            raise ValueError(f"known lure {id!r} has no text")
+        self._id_set.add(id)
+        self.ids.append(id)
+        self.texts.append(text)
+        self.norms.append(normalise(text))
+        self.notes.append(source_note)
+        self.metas.append(meta)
+
+    def add_many(self, entries: Iterable[dict[str, Any]]) -> None:
+        for e in entries:
+            e = dict(e)
+            self.add(e.pop("id"), e.pop("text"), e.pop("source_note", ""), **e)
+
+    def signature(self, norm: str) -> np.ndarray:
+        hv = _window_hashes(_codes(norm, self.params.shingle), self.params.shingle)
+        return (self._a * hv[None, :] + self._b).min(axis=1)
+
+    def _signatures(self, norms: list[str]) -> np.ndarray:
+        """Signatures of many texts at once: one vectorised pass per chunk, no per-text loop."""
+        k, out = self.params.shingle, []
+        for lo in range(0, len(norms), 256):
+            chunk = [_codes(n, k) for n in norms[lo: lo + 256]]
+            sizes = np.array([c.size - k + 1 for c in chunk])
+            codes = np.concatenate(chunk)
+            hv = _window_hashes(codes, k)
+            # windows that start in one text and end in the next are dropped
+            starts = np.concatenate([[0], np.cumsum([c.size for c in chunk])[:-1]])
+            valid = np.concatenate([np.arange(s, s + n) for s, n in zip(starts, sizes)])
+            hv = hv[valid]
+            phv = self._a * hv[None, :] + self._b
+            offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+            out.append(np.minimum.reduceat(phv, offsets, axis=1).T)
+        return np.vstack(out) if out else np.zeros((0, self.params.num_perm), dtype=np.uint32)
+
+    def _lean(self, sig: np.ndarray) -> LeanMinHash:
+        try:
+            return LeanMinHash(seed=self.params.seed, hashvalues=sig, scheme="affine32")
+        except TypeError:  # datasketch < 2 has no schemes (and stores uint64)
+            return LeanMinHash(seed=self.params.seed, hashvalues=sig.astype(np.uint64))
+
+    def build(self) -> "KnownLureIndex":
+        """Index every entry added since the last build (bulk insert into the LSH)."""
+        start = self._indexed
+        if start == len(self.ids):
+            return self
+        new = self._signatures(self.norms[start:])
+        with self._lsh.insertion_session() as session:
+            for row, sig in enumerate(new):
+                session.insert(start + row, self._lean(sig), check_duplication=False)
+        self._sigs = np.vstack([self._sigs, new]) if start else new
+        self._indexed = len(self.ids)
+        return self
+
+    # -- querying -------------------------------------------------------------
+    def candidates(self, text: str) -> list[tuple[int, float]]:
+        """Stage 1: (entry index, estimated Jaccard), best first, at most max_candidates."""
+        self.build()
+        if not self.ids:
+            return []
+        p = self.params
+        norm = normalise(text)
+        if not norm:
+            return []
+        sig = self.signature(norm)
+        keys = self._lsh.query(self._lean(sig))
+        self.last_candidates = len(keys)
+        if not keys:
+            return []
+        rows = np.fromiter(keys, dtype=np.int64, count=len(keys))
+        est = (self._sigs[rows] == sig).mean(axis=1)
+        keep = est >= p.min_estimate
+        rows, est = rows[keep], est[keep]
+        if rows.size > p.max_candidates:
+            top = np.argpartition(-est, p.max_candidates - 1)[: p.max_candidates]
+            rows, est = rows[top], est[top]
+        order = np.argsort(-est, kind="stable")
+        return [(int(rows[i]), float(est[i])) for i in order]
+
+    def nearest(self, text: str, min_similarity: float | None = None) -> Match | None:
+        """The most similar known lure, or None if none reaches ``min_similarity`` (0..1)."""
+        floor = self.min_similarity if min_similarity is None else min_similarity
+        cands = self.candidates(text)
+        if not cands:
+            return None
+        norm = normalise(text)
+        best_i, best = -1, -1.0
+        for i, _ in cands:
+            s = score_pair(norm, self.norms[i])
+            if s > best:
+                best_i, best = i, s
+        if best / 100.0 < floor:
+            return None
+        return self._match(best_i, best / 100.0)
+
+    def _match(self, i: int, similarity: float) -> Match:
+        text = self.texts[i]
+        snippet = text if len(text) <= 160 else text[:157].rstrip() + "..."
+        return Match(self.ids[i], similarity, snippet, self.notes[i], dict(self.metas[i]))
+
+    def brute_nearest(self, text: str, min_similarity: float | None = None) -> Match | None:
+        """Baseline: the same scorer over every entry (for the bench and tests only)."""
+        floor = self.min_similarity if min_similarity is None else min_similarity
+        norm = normalise(text)
+        best_i, best = -1, -1.0
+        for i, lure in enumerate(self.norms):
+            s = score_pair(norm, lure)
+            if s > best:
+                best_i, best = i, s
+        if best_i < 0 or best / 100.0 < floor:
+            return None
+        return self._match(best_i, best / 100.0)
+
+    # -- persistence ----------------------------------------------------------
+    def save(self, path: str | Path) -> None:
+        """Pickle the built index (atomic write)."""
+        self.build()
+        path = Path(path)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump((INDEX_FORMAT, self), fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load_saved(cls, path: str | Path) -> "KnownLureIndex":
+        with open(path, "rb") as fh:
+            fmt, index = pickle.load(fh)
+        if fmt != INDEX_FORMAT or not isinstance(index, cls):
+            raise ValueError(f"{path}: not a known-lure index of format {INDEX_FORMAT}")
+        return index
+
+    @classmethod
+    def load(cls, path: str | Path, params: IndexParams | None = None, cache: bool = True,
+             min_similarity: float = 0.5) -> "KnownLureIndex":
+        """Build from a JSONL file, or every ``*.jsonl`` in a directory; or open a saved ``.pkl``.
+
+        With ``cache``, the built index is kept in ``<corpus>.index.pkl`` (directory:
+        ``<dir>/.index.pkl``) and reused while the corpus bytes and params are unchanged.
+        """
+        path = Path(path)
+        if path.suffix == ".pkl":
+            return cls.load_saved(path)
+        files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
+        if not files:
+            raise CorpusError(f"{path}: no *.jsonl corpus files")
+        params = params or IndexParams()
+        digest = hashlib.sha256(repr((INDEX_FORMAT, params)).encode())
+        for f in files:
+            digest.update(f.name.encode())
+            digest.update(f.read_bytes())
+        key = digest.hexdigest()
+        cache_path = (path / CACHE_SUFFIX) if path.is_dir() else path.with_name(path.name + CACHE_SUFFIX)
+        if cache and cache_path.exists():
+            try:
+                with open(cache_path, "rb") as fh:
+                    cached_key, index = pickle.load(fh)
+                if cached_key == key and isinstance(index, cls):
+                    index.min_similarity = min_similarity
+                    return index
+            except Exception:  # a stale or torn cache is rebuilt, never fatal
+                pass
+        index = cls(params, min_similarity=min_similarity)
+        for f in files:
+            index.add_many(read_corpus(f, seen=index._id_set))
+        index.build()
+        if cache:
+            try:
+                fd, tmp = tempfile.mkstemp(dir=cache_path.parent, prefix=".lure-index", suffix=".tmp")
+                with os.fdopen(fd, "wb") as fh:
+                    pickle.dump((key, index), fh, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(tmp, cache_path)
+            except OSError:
+                pass  # read-only install: just no cache
+        return index
+
+    @classmethod
+    def load_default(cls, **kwargs: Any) -> "KnownLureIndex":
+        """The shipped corpus under rules/known_lures/."""
+        return cls.load(KNOWN_LURES_DIR, **kwargs)
+
+
+REQUIRED_KEYS = ("id", "text", "lang", "source_note", "added", "origin")
+ORIGINS = ("seed", "review")
+
+
+def read_corpus(path: str | Path, seen: set[str] | None = None) -> list[dict[str, Any]]:
+    """Parse and check one JSONL corpus file. Errors name file:line and the entry id."""
+    path = Path(path)
+    seen = set() if seen is None else set(seen)
+    out = []
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            where = f"{path}:{lineno}"
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise CorpusError(f"{where}: invalid JSON: {exc.msg}") from exc
+            if not isinstance(entry, dict):
+                raise CorpusError(f"{where}: each line must be a JSON object")
+            eid = entry.get("id")
+            missing = [k for k in REQUIRED_KEYS if not entry.get(k)]
+            if missing:
+                raise CorpusError(f"{where}: entry {eid!r} is missing {', '.join(missing)}")
+            if entry["origin"] not in ORIGINS:
+                raise CorpusError(f"{where}: entry {eid!r} origin must be one of {ORIGINS}, not {entry['origin']!r}")
+            if not isinstance(entry["text"], str):
+                raise CorpusError(f"{where}: entry {eid!r} text must be a string")
+            if str(eid) in seen:
+                raise CorpusError(f"{where}: duplicate id {eid!r}")
+            seen.add(str(eid))
+            out.append(entry)
+    return out
