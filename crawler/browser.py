@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 SYSTEM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
@@ -67,6 +68,66 @@ def ensure() -> str:
         sys.exit("chromium: apt-get finished but no chromium executable was found")
     print(f"chromium: {found}")
     return found
+
+
+# -- scrapy-playwright configuration ---------------------------------------------------------
+# Only spiders that need a browser (a site profile with `browser: true`) install the playwright
+# download handler, through BrowserConfig.apply(); every other crawl keeps Scrapy's plain HTTP
+# handler and never starts Playwright or Chromium.
+
+PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+# Resource types a browser page never loads: they cost bandwidth and tell us nothing about an ad.
+ABORT_RESOURCE_TYPES = frozenset({"image", "media", "font"})
+
+
+def abort_heavy_request(request) -> bool:
+    """PLAYWRIGHT_ABORT_REQUEST: drop images, fonts, media (and anything that is not http(s))."""
+    return request.resource_type in ABORT_RESOURCE_TYPES or not request.url.startswith(("http://", "https://", "data:"))
+
+
+@dataclass(frozen=True)
+class BrowserConfig:
+    """How browser pages are fetched, read once from the Scrapy settings."""
+
+    executable_path: str | None
+    headless: bool = True
+    launch_args: tuple[str, ...] = tuple(LAUNCH_ARGS)
+    navigation_timeout_ms: int = 30_000
+    max_content_bytes: int = 10 * 1024 * 1024
+    max_pages_per_context: int = 4
+
+    @classmethod
+    def from_settings(cls, settings) -> "BrowserConfig":
+        timeout_ms = settings.getint("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT", 0) or settings.getint("DOWNLOAD_TIMEOUT", 30) * 1000
+        return cls(
+            executable_path=settings.get("LUREWATCH_CHROMIUM") or find_chromium(),
+            headless=settings.getbool("LUREWATCH_BROWSER_HEADLESS", True),
+            navigation_timeout_ms=timeout_ms,
+            max_content_bytes=settings.getint("LUREWATCH_BROWSER_MAXSIZE", 0) or settings.getint("DOWNLOAD_MAXSIZE", 10 * 1024 * 1024),
+            max_pages_per_context=settings.getint("PLAYWRIGHT_MAX_PAGES_PER_CONTEXT", 4) or 4,
+        )
+
+    def scrapy_settings(self) -> dict:
+        """Settings that switch a crawl to scrapy-playwright (requests still opt in with meta playwright=True)."""
+        if not self.executable_path:
+            raise RuntimeError("no Chromium found: run `make browser` or set LUREWATCH_CHROMIUM=/path/to/chromium")
+        return {
+            "DOWNLOAD_HANDLERS": {"http": PLAYWRIGHT_HANDLER, "https": PLAYWRIGHT_HANDLER},
+            "PLAYWRIGHT_BROWSER_TYPE": "chromium",
+            "PLAYWRIGHT_LAUNCH_OPTIONS": {
+                "executable_path": self.executable_path,
+                "headless": self.headless,
+                "args": list(self.launch_args),
+            },
+            "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": self.navigation_timeout_ms,
+            "PLAYWRIGHT_ABORT_REQUEST": "crawler.browser.abort_heavy_request",
+            "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": self.max_pages_per_context,
+        }
+
+    def apply(self, settings, priority: str = "spider") -> None:
+        """Install the browser settings on (unfrozen) crawler settings, e.g. in a spider's from_crawler."""
+        for key, value in self.scrapy_settings().items():
+            settings.set(key, value, priority=priority)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,15 @@ ITEM_PIPELINES = {
     "crawler.pipelines.StorePipeline": 300,
 }
 
+# Browser pages (scrapy-playwright). The playwright download handler is NOT installed here: only
+# spiders that need it (site profile `browser: true`) install it via crawler.browser.BrowserConfig.
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000  # ms
+PLAYWRIGHT_ABORT_REQUEST = "crawler.browser.abort_heavy_request"  # no images, fonts, media
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
+LUREWATCH_BROWSER_HEADLESS = True
+LUREWATCH_BROWSER_MAXSIZE = 5 * 1024 * 1024  # rendered HTML larger than this is dropped
+
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
