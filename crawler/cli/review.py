@@ -1,0 +1,31 @@
+"""`lurewatch review`: serve a database in Datasette with the Lurewatch review config."""
+import click
+
+from output.review import ReviewError, serve
+
+from . import cli
+
+
+@cli.command()
+@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False), help="Lurewatch SQLite database.")
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; use 0.0.0.0 only on a trusted network (there is no login).")
+def review(db_path, port, host):
+    """Serve a database for analysts in Datasette: facets on risk level,
+    country, source, language and evidence category, full-text search,
+    and a canned query of unreviewed high-risk ads. Stops on Ctrl-C.
+
+    Example:
+
+        lurewatch review --db lurewatch-demo.db --port 8001
+    """
+    def ready(url):
+        click.echo(f"Review app on {url}  (Ctrl-C to stop)")
+
+    try:
+        serve(db_path, host=host, port=port, on_ready=ready)
+    except ReviewError as exc:
+        raise click.ClickException(str(exc))
+    except KeyboardInterrupt:
+        pass

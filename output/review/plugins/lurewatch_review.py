@@ -1,0 +1,81 @@
+"""Datasette plugin for the Lurewatch review app (loaded from output/review/plugins/).
+
+- evidence.matched_text (and any `matched_text` column in a query) is shown highlighted;
+- evidence.ad_id (and `ad_id` in queries) links to the ad, labelled with its title;
+- ads.description highlights the spans the rules matched, each <mark> titled with its rule;
+- ads.categories shows one link per category to that ad's evidence rows.
+"""
+from __future__ import annotations
+
+import json
+
+from datasette import hookimpl
+from urllib.parse import quote
+
+from markupsafe import Markup, escape
+
+
+def _ad_link(datasette, database: str, ad_id) -> str:
+    return datasette.urls.table(database, "ads") + f"/{int(ad_id)}"
+
+
+def _highlight(text: str, spans: list[tuple[int, int, str]]) -> Markup:
+    """`text` with each (start, end, label) span wrapped in <mark>; overlapping spans are merged."""
+    out, pos = [], 0
+    for start, end, label in sorted(spans):
+        if start < pos or start < 0 or end > len(text) or end <= start:
+            continue
+        out.append(escape(text[pos:start]))
+        out.append(Markup('<mark title="{}">{}</mark>').format(label, text[start:end]))
+        pos = end
+    out.append(escape(text[pos:]))
+    return Markup('<div class="lurewatch-text" style="white-space:pre-wrap">{}</div>').format(Markup("").join(out))
+
+
+@hookimpl
+def render_cell(row, value, column, table, database, datasette):
+    if value is None:
+        return None
+    if column == "matched_text" and table in ("evidence", None):
+        return Markup("<mark>{}</mark>").format(value)
+    if column == "ad_id" and table in ("evidence", "contacts", "ad_history", "reviews", None) and str(value).isdigit():
+        return _linked_ad(datasette, database, value)
+    if table == "ads" and column == "description" and "id" in row.keys():
+        return _highlighted_description(datasette, database, row["id"], str(value))
+    if table == "ads" and column == "categories" and "id" in row.keys():
+        return _category_links(datasette, database, row["id"], value)
+    return None
+
+
+def _linked_ad(datasette, database, ad_id):
+    async def inner():
+        db = datasette.get_database(database)
+        rows = (await db.execute("select title from ads where id = ?", [int(ad_id)])).rows
+        title = rows[0][0] if rows else ""
+        return Markup('<a href="{}">{}</a> <span style="color:#666">{}</span>').format(
+            _ad_link(datasette, database, ad_id), ad_id, (title or "")[:80])
+
+    return inner
+
+
+def _highlighted_description(datasette, database, ad_id, text):
+    async def inner():
+        db = datasette.get_database(database)
+        rows = (await db.execute(
+            "select start, end, rule_id, category from evidence where ad_id = ? and field = 'description'", [ad_id])).rows
+        spans = [(r[0], r[1], f"{r[3]}: {r[2]}") for r in rows if r[0] is not None and r[1] is not None]
+        return _highlight(text, spans)
+
+    return inner
+
+
+def _category_links(datasette, database, ad_id, value):
+    try:
+        categories = json.loads(value) if isinstance(value, str) else list(value)
+    except (ValueError, TypeError):
+        return None
+    if not isinstance(categories, list):
+        return None
+    base = datasette.urls.table(database, "evidence")
+    links = [Markup('<a href="{}?ad_id={}&amp;category={}">{}</a>').format(base, ad_id, quote(str(c)), c) for c in categories]
+    return Markup(", ").join(links) if links else Markup('<span style="color:#666">none</span>')
