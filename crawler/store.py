@@ -47,6 +47,7 @@ SCHEMA = {
         "first_seen": str,
         "last_seen": str,
         "removed_at": str,
+        "last_crawl_id": int,  # the last crawl that saw the ad (stored, or 304 Not Modified)
         "etag": str,
         "last_modified": str,
         "risk_score": int,
@@ -184,7 +185,7 @@ class Store:
         with self.db.conn:
             ad_id = self.find_ad_id(urls, ad.get("source"), ad.get("external_id"), chash)
             row = {k: v for k, v in ad.items() if k in SCHEMA["ads"] and k != "id"}
-            row.update(content_hash=chash, last_seen=stamp, removed_at=None)
+            row.update(content_hash=chash, last_seen=stamp, removed_at=None, last_crawl_id=crawl_id)
             if ad_id is None:
                 row.update(first_seen=stamp, review_status="unreviewed")
                 if assessment:
@@ -193,9 +194,11 @@ class Store:
                 status = "new"
             else:
                 old = self.db["ads"].get(ad_id)
+                if old.get("removed_at"):
+                    self._history(ad_id, crawl_id, "reappeared", chash)
                 if old["content_hash"] == chash:
                     status = "unchanged"
-                    row = {"last_seen": stamp, "removed_at": None}
+                    row = {"last_seen": stamp, "removed_at": None, "last_crawl_id": crawl_id}
                     for k in ("etag", "last_modified"):
                         if ad.get(k):
                             row[k] = ad[k]
@@ -263,6 +266,51 @@ class Store:
 
     def count(self, table: str = "ads") -> int:
         return self.db[table].count
+
+    # -- incremental crawling: conditional requests, seen / removed ----------------
+    def known_ad(self, url: str) -> dict[str, Any] | None:
+        """{id, etag, last_modified, removed_at} of the ad stored under `url` (any of its URLs), or None."""
+        row = self.db.execute(
+            "SELECT a.id, a.etag, a.last_modified, a.removed_at FROM ad_urls u JOIN ads a ON a.id = u.ad_id WHERE u.url = ?",
+            [url]).fetchone()
+        return dict(zip(("id", "etag", "last_modified", "removed_at"), row)) if row else None
+
+    def _history(self, ad_id: int, crawl_id: int | None, event: str, chash: str | None, detail: str = "") -> None:
+        self.db["ad_history"].insert({"ad_id": ad_id, "crawl_id": crawl_id, "at": now(), "event": event,
+                                      "content_hash": chash, "changed_fields": detail})
+
+    def mark_seen(self, ad_id: int, crawl_id: int | None) -> None:
+        """The ad is still online and unchanged (e.g. 304 Not Modified): bump last_seen, nothing else."""
+        with self.db.conn:
+            old = self.db["ads"].get(ad_id)
+            if old.get("removed_at"):
+                self._history(ad_id, crawl_id, "reappeared", old["content_hash"])
+            self.db["ads"].update(ad_id, {"last_seen": now(), "last_crawl_id": crawl_id, "removed_at": None})
+
+    def mark_removed(self, ad_id: int, crawl_id: int | None, reason: str = "") -> bool:
+        """Set removed_at and add a 'removed' history event; the row and its snapshots stay.
+        False when the ad was already marked removed."""
+        with self.db.conn:
+            old = self.db["ads"].get(ad_id)
+            if old.get("removed_at"):
+                return False
+            self.db["ads"].update(ad_id, {"removed_at": now()})
+            self._history(ad_id, crawl_id, "removed", old["content_hash"], reason)
+        return True
+
+    def unseen_ads(self, sources: Iterable[str], crawl_id: int) -> list[int]:
+        """Ids of live ads of `sources` that crawl `crawl_id` did not see."""
+        sources = [s for s in sources if s]
+        if not sources:
+            return []
+        marks = ",".join("?" * len(sources))
+        rows = self.db.execute(
+            f"SELECT id FROM ads WHERE source IN ({marks}) AND removed_at IS NULL"
+            " AND (last_crawl_id IS NULL OR last_crawl_id != ?) ORDER BY id", [*sources, crawl_id]).fetchall()
+        return [r[0] for r in rows]
+
+    def history(self, ad_id: int) -> list[dict[str, Any]]:
+        return list(self.db["ad_history"].rows_where("ad_id = ?", [ad_id], order_by="id"))
 
     # -- snapshots, crawls, reviews ------------------------------------------------
     def add_snapshot(self, ad_id: int, snap: dict[str, Any], crawl_id: int | None = None) -> None:
