@@ -26,6 +26,31 @@ RETRY_TIMES = 2
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
+# Safety, incremental crawling, error accounting (crawler/middlewares.py, crawler/incremental.py).
+# USER_AGENT above is rebuilt from LUREWATCH_CONTACT_URL at startup unless set with -s / custom_settings.
+LUREWATCH_TRUSTED_HOSTS = []  # "host" or "host:port" the SSRF guard lets through (start URL hosts are added)
+LUREWATCH_SSRF_GUARD = True
+LUREWATCH_CONDITIONAL_REQUESTS = True  # If-None-Match / If-Modified-Since for stored ads
+LUREWATCH_RETRY_AFTER_MAX = 60  # seconds: cap on a server's Retry-After
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.ErrorAccountingMiddleware": 50,
+    "crawler.middlewares.SSRFGuardMiddleware": 60,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.LurewatchRobotsTxtMiddleware": 100,
+    "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
+    "crawler.middlewares.LurewatchUserAgentMiddleware": 500,
+    "crawler.middlewares.RetryAfterMiddleware": 560,
+    "crawler.middlewares.ConditionalRequestMiddleware": 570,
+    "crawler.middlewares.CharsetMiddleware": 580,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.middlewares.CountingHttpCompressionMiddleware": 590,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.middlewares.CountingRedirectMiddleware": 600,
+}
+EXTENSIONS = {
+    "crawler.incremental.IncrementalExtension": 500,
+}
+
 ITEM_PIPELINES = {
     "crawler.pipelines.NormalisePipeline": 100,
     "crawler.pipelines.AssessPipeline": 200,
