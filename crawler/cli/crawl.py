@@ -1,0 +1,57 @@
+"""`lurewatch crawl`: crawl recruitment sites for JobPosting ads into the database."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from crawler.urls import is_http_url
+
+from . import cli
+
+
+def spider_for_urls(urls: tuple[str, ...], max_pages: int) -> tuple[str, dict]:
+    """(spider name, spider arguments) for a generic crawl of `urls`."""
+    bad = [u for u in urls if not is_http_url(u)]
+    if bad:
+        raise click.BadParameter(f"not an http(s) URL: {bad[0]}", param_hint="URL")
+    return "jobposting", {"urls": ",".join(urls), "max_pages": max_pages}
+
+
+@cli.command()
+@click.argument("urls", nargs=-1, metavar="URL...")
+@click.option("--db", default="lurewatch.db", show_default=True, type=click.Path(dir_okay=False),
+              help="SQLite database to write ads to (created if missing).")
+@click.option("--max-pages", default=500, show_default=True, type=click.IntRange(min=1),
+              help="Stop following links after this many pages.")
+@click.option("--ignore-robots", is_flag=True, help="Do not obey robots.txt (only for sites you run or may crawl).")
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Scrapy setting override.")
+@click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log (INFO) instead of warnings only.")
+@click.option("--no-progress", is_flag=True, help="No live counters (the summary line is always printed).")
+def crawl(urls, db, max_pages, ignore_robots, overrides, verbose, no_progress):
+    """Crawl the sites at URL... (following same-site links, robots.txt and sitemaps within
+    --max-pages) and store every schema.org JobPosting found, assessed, in --db.
+
+    Exits non-zero when nothing could be fetched (3), the hosts are unreachable (4) or the
+    database is not writable (5). Finding no ads is reported but is not a failure.
+
+    Example:
+
+        lurewatch crawl https://jobs.example.org/ --db ads.db --max-pages 200
+    """
+    from crawler.run import run_crawl
+
+    if not urls:
+        raise click.UsageError("give at least one URL to crawl")
+    spider, spider_kwargs = spider_for_urls(urls, max_pages)
+    settings = {"LOG_LEVEL": "INFO" if verbose else "WARNING"}
+    if ignore_robots:
+        settings["ROBOTSTXT_OBEY"] = False
+    for item in overrides:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--set")
+        settings[name.strip()] = value
+    result = run_crawl(spider, db=db, spider_kwargs=spider_kwargs, settings=settings, progress=not no_progress)
+    if not result.ok:
+        sys.exit(result.exit_code)

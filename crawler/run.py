@@ -1,0 +1,208 @@
+"""Run one crawl in this process and judge it: `run_crawl(spider, db=...) -> CrawlResult`.
+
+Scrapy's reactor cannot restart, so call this once per process (the CLI does; tests run the CLI in a
+subprocess). The verdict comes from the crawl stats, because Scrapy itself "finishes" even when
+nothing could be fetched:
+
+  exit 0  crawl finished (no ads found is reported, not a failure)
+  exit 1  the crawl crashed or was interrupted
+  exit 2  bad arguments (the spider refused them)
+  exit 3  nothing fetched (every start URL failed: HTTP errors, robots.txt, ...)
+  exit 4  unreachable: DNS/connection/timeout errors on every start URL
+  exit 5  the database is not writable (checked before crawling)
+"""
+from __future__ import annotations
+
+import sqlite3
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from scrapy import signals
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from .store import Store, StoreError
+
+EXIT_OK, EXIT_CRASHED, EXIT_BAD_ARGS, EXIT_NOTHING_FETCHED, EXIT_UNREACHABLE, EXIT_DB = 0, 1, 2, 3, 4, 5
+# start-URL failure kinds that mean the host could not be reached at all
+UNREACHABLE_KINDS = frozenset({"dns", "timeout", "connection_refused", "connection_lost", "connect"})
+
+
+@dataclass
+class CrawlResult:
+    ok: bool
+    exit_code: int
+    message: str
+    stats: dict[str, Any] = field(default_factory=dict)
+    crawl_id: int | None = None
+
+    def lurewatch(self, key: str, default: int = 0) -> Any:
+        """A `lurewatch/<key>` stat."""
+        return self.stats.get(f"lurewatch/{key}", default)
+
+
+def check_db_writable(db: str | Path) -> None:
+    """Raise StoreError naming the path unless `db` can be created/opened and written."""
+    path = Path(db)
+    if path.is_dir():
+        raise StoreError(f"database path is a directory: {path}")
+    try:
+        store = Store(path)
+    except StoreError as exc:
+        raise StoreError(f"database is not writable: {exc}") from exc
+    try:
+        store.db.execute("BEGIN IMMEDIATE")
+        store.db.execute("CREATE TABLE IF NOT EXISTS _lurewatch_write_check (x)")
+        store.db.execute("ROLLBACK")
+    except sqlite3.Error as exc:
+        raise StoreError(f"database is not writable: {path}: {exc}") from exc
+    finally:
+        store.close()
+
+
+def build_settings(db: str | Path, overrides: Mapping[str, Any] | None = None) -> Settings:
+    """Lurewatch's Scrapy settings (whatever the working directory), LUREWATCH_DB and overrides applied."""
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.set("LUREWATCH_DB", str(db), priority="cmdline")
+    for key, value in (overrides or {}).items():
+        settings.set(key, value, priority="cmdline")
+    return settings
+
+
+def errors_by_kind(stats: Mapping[str, Any]) -> dict[str, int]:
+    errors: dict[str, int] = {}
+    for key, value in stats.items():
+        if key.startswith("lurewatch/errors/"):
+            errors[key.split("/", 2)[2]] = value
+        elif key.startswith("spider_exceptions/"):
+            errors[f"spider_{key.split('/', 1)[1]}"] = value
+        elif key == "lurewatch/extract/errors":
+            errors["extract"] = value
+    return dict(sorted(errors.items()))
+
+
+def summary_line(stats: Mapping[str, Any], crawl_id: int | None = None) -> str:
+    s = lambda k: stats.get(f"lurewatch/{k}", 0)  # noqa: E731
+    pages = s("pages/parsed") or stats.get("response_received_count", 0)
+    ads = s("stored")
+    text = (
+        f"crawl {crawl_id if crawl_id is not None else '-'}: {pages} pages, {ads} ads "
+        f"({s('ads/new')} new, {s('ads/changed')} changed, {s('ads/unchanged')} unchanged), {s('flagged')} flagged"
+    )
+    errors = errors_by_kind(stats)
+    text += ", errors: " + (", ".join(f"{k}={v}" for k, v in errors.items()) if errors else "none")
+    if s("skipped/robots"):
+        text += f", {s('skipped/robots')} skipped by robots.txt"
+    if stats.get("lurewatch/max_pages_reached"):
+        text += f", stopped at max_pages={stats['lurewatch/max_pages_reached']}"
+    return text
+
+
+def judge(stats: Mapping[str, Any], spider=None, crash: str | None = None) -> tuple[int, str]:
+    """(exit code, message) for a finished crawl, from its stats."""
+    if crash:
+        return EXIT_CRASHED, crash
+    reason = stats.get("finish_reason")
+    if reason not in ("finished", "closespider_pagecount", "closespider_itemcount", "closespider_timeout"):
+        return EXIT_CRASHED, f"crawl did not finish (reason: {reason})"
+    start_urls = list(getattr(spider, "start_urls", []) or [])
+    failures: dict[str, str] = dict(getattr(spider, "start_failures", {}) or {})
+    tracked = any(k.startswith("lurewatch/start/") for k in stats) or "lurewatch/pages/parsed" in stats
+    if tracked:
+        fetched = stats.get("lurewatch/start/ok", 0) + stats.get("lurewatch/pages/parsed", 0)
+    else:  # a spider that does not use the base bookkeeping: any response but robots.txt counts
+        fetched = stats.get("response_received_count", 0) - stats.get("robotstxt/response_count", 0)
+    if fetched or stats.get("item_scraped_count", 0):
+        if not stats.get("lurewatch/stored", 0) and not stats.get("item_scraped_count", 0):
+            return EXIT_OK, "no ads found (no schema.org JobPosting on the pages fetched)"
+        return EXIT_OK, "ok"
+    detail = "; ".join(f"{url}: {kind}" for url, kind in failures.items())
+    if start_urls and failures and len(failures) >= len(start_urls) and set(failures.values()) <= UNREACHABLE_KINDS:
+        return EXIT_UNREACHABLE, f"unreachable host: {detail}"
+    return EXIT_NOTHING_FETCHED, "nothing fetched" + (f": {detail}" if detail else "")
+
+
+class _Progress:
+    """Live pages/ads counters on stderr (rich), fed by crawler signals."""
+
+    def __init__(self, crawler):
+        from rich.console import Console
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.crawler = crawler
+        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                                 console=Console(stderr=True), transient=True)
+        self.task = self.progress.add_task("starting", total=None)
+        for signal in (signals.response_received, signals.item_scraped, signals.item_dropped, signals.spider_error):
+            crawler.signals.connect(self.update, signal=signal)
+        crawler.signals.connect(self.start, signal=signals.spider_opened)
+        crawler.signals.connect(self.stop, signal=signals.spider_closed)
+
+    def start(self, *args, **kwargs):
+        self.progress.start()
+
+    def stop(self, *args, **kwargs):
+        self.progress.stop()
+
+    def update(self, *args, **kwargs):
+        stats = self.crawler.stats
+        get = lambda k: stats.get_value(f"lurewatch/{k}", 0)  # noqa: E731
+        errors = sum(v for k, v in stats.get_stats().items() if k.startswith("lurewatch/errors/"))
+        self.progress.update(
+            self.task,
+            description=f"pages {get('pages/parsed')}  ads {get('stored')} (new {get('ads/new')})  "
+                        f"flagged {get('flagged')}  errors {errors}",
+        )
+
+
+def run_crawl(spider, *, db: str | Path, spider_kwargs: Mapping[str, Any] | None = None,
+              settings: Mapping[str, Any] | None = None, progress: bool = True) -> CrawlResult:
+    """Run one crawl (spider name or class) into `db`, judge it from the stats, print a summary line.
+
+    Call once per process. `settings` overrides Scrapy/Lurewatch settings; `spider_kwargs` are the
+    spider arguments (what `-a key=value` gives on the scrapy command line).
+    """
+    try:
+        check_db_writable(db)
+    except StoreError as exc:
+        return _finish(CrawlResult(False, EXIT_DB, str(exc)))
+    process = CrawlerProcess(build_settings(db, settings))
+    try:
+        crawler = process.create_crawler(spider)
+    except KeyError as exc:
+        return _finish(CrawlResult(False, EXIT_BAD_ARGS, f"unknown spider: {exc}"))
+    crash: list[str] = []
+    if progress and sys.stderr.isatty():
+        _Progress(crawler)
+    deferred = process.crawl(crawler, **dict(spider_kwargs or {}))
+    deferred.addErrback(lambda failure: crash.append(f"{type(failure.value).__name__}: {failure.value}"))
+    process.start()
+    if crash and crawler.spider is None:
+        return _finish(CrawlResult(False, EXIT_BAD_ARGS, f"cannot start spider: {crash[0]}"))
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    code, message = judge(stats, crawler.spider, crash[0] if crash else None)
+    crawl_id = stats.get("lurewatch/crawl_id")
+    result = CrawlResult(code == EXIT_OK, code, message, stats, crawl_id)
+    if crawl_id is not None:
+        try:
+            store = Store(db)
+            store.finish_crawl(crawl_id, status="finished" if result.ok else "failed",
+                               message=summary_line(stats, crawl_id) + ("" if message == "ok" else f" ({message})"))
+            store.close()
+        except StoreError:
+            pass
+    return _finish(result)
+
+
+def _finish(result: CrawlResult) -> CrawlResult:
+    from rich.console import Console
+
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    if result.stats:
+        console.print(summary_line(result.stats, result.crawl_id), markup=False)
+    if result.message != "ok":
+        console.print(("" if result.ok else "error: ") + result.message, markup=False)
+    return result

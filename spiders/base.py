@@ -1,0 +1,232 @@
+"""LurewatchSpider: what every Lurewatch spider shares.
+
+- start URLs (`-a urls=URL1,URL2` or a list) and `trusted_hosts` (hosts given by the user, which a
+  later SSRF guard lets through even when they are loopback/private);
+- a page budget (`max_pages`, from `-a max_pages=N` or LUREWATCH_MAX_PAGES): `request_page()` stops
+  scheduling past it and counts what it skipped;
+- outcome bookkeeping in crawl stats under `lurewatch/...`: start URLs ok/failed by kind, errors by kind
+  (dns, connection, timeout, http_404, ...), pages parsed;
+- `make_ad(response, fields)`: a JobAd with canonical URL, aliases, source, fetch metadata and snapshot.
+
+Subclasses implement `parse(response)`; start requests go through `start_request(url)`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import scrapy
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Request, Response
+from scrapy.spidermiddlewares.httperror import HttpError
+
+from crawler.items import JobAd
+from crawler.urls import canonical_url, canonicalize, host_of, is_http_url, site_key
+
+def _split(value: Any) -> list[str]:
+    """A comma/whitespace separated string or a list -> list of non-empty strings."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = value.replace(",", " ").split()
+    return [str(v).strip() for v in value if str(v).strip()]
+
+
+def _positive_int(value: Any, name: str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a whole number, got {value!r}") from None
+    if number < 1:
+        raise ValueError(f"{name} must be at least 1, got {number}")
+    return number
+
+
+@dataclass(frozen=True)
+class CrawlConfig:
+    """Crawl bounds read once from the settings."""
+
+    max_pages: int = 500
+    trusted_hosts: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_settings(cls, settings) -> "CrawlConfig":
+        return cls(
+            max_pages=_positive_int(settings.get("LUREWATCH_MAX_PAGES", 500), "LUREWATCH_MAX_PAGES"),
+            trusted_hosts=frozenset(h.lower() for h in _split(settings.get("LUREWATCH_TRUSTED_HOSTS"))),
+        )
+
+
+# Exception class name -> kind; the same names crawler.middlewares.ErrorAccountingMiddleware counts.
+EXCEPTION_KINDS = {
+    "DownloadTimeoutError": "timeout", "TimeoutError": "timeout", "UserTimeoutError": "timeout", "TCPTimedOutError": "timeout",
+    "CannotResolveHostError": "dns", "DNSLookupError": "dns",
+    "DownloadConnectionRefusedError": "connection_refused", "ConnectionRefusedError": "connection_refused",
+    "ConnectionDone": "connection_lost", "ConnectionLost": "connection_lost", "ResponseFailed": "connection_lost",
+    "DownloadFailedError": "connection_lost", "ResponseNeverReceived": "connection_lost",
+    "ConnectError": "connect", "NoRouteError": "connect", "SSLError": "tls",
+}
+
+
+def error_kind(failure) -> str:
+    """Short name of why a request failed: dns, connection_refused, timeout, http_404, robots, ..."""
+    exc = failure.value
+    if isinstance(exc, HttpError):
+        return f"http_{exc.response.status}"
+    name = type(exc).__name__
+    if isinstance(exc, IgnoreRequest):
+        if name == "NotModified":
+            return "not_modified"
+        if name == "SSRFBlocked":
+            return "ssrf_blocked"
+        return "robots" if "robots.txt" in str(exc).lower() else "ignored"
+    return EXCEPTION_KINDS.get(name) or re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+class LurewatchSpider(scrapy.Spider):
+    """Base of all Lurewatch spiders (see module docstring)."""
+
+    name = "lurewatch-base"
+
+    def __init__(self, urls: str | Iterable[str] | None = None, max_pages: int | str | None = None, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.start_urls = list(dict.fromkeys(_split(urls) or list(getattr(self, "start_urls", []) or [])))
+        bad = [u for u in self.start_urls if not is_http_url(u)]
+        if bad:
+            raise ValueError(f"not an http(s) URL: {bad[0]}")
+        self._max_pages_arg = _positive_int(max_pages, "max_pages") if max_pages not in (None, "") else None
+        self.config = CrawlConfig()
+        self.max_pages = self._max_pages_arg or self.config.max_pages
+        self.trusted_hosts: set[str] = {host_of(u) for u in self.start_urls}
+        self.pages_scheduled = 0
+        self.start_failures: dict[str, str] = {}  # start URL -> error kind
+        self._seen: set[str] = set()
+        self.crawl_args = {"urls": self.start_urls, "max_pages": self._max_pages_arg}
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.config = CrawlConfig.from_settings(crawler.settings)
+        spider.max_pages = spider._max_pages_arg or spider.config.max_pages
+        spider.trusted_hosts |= set(spider.config.trusted_hosts)
+        spider.crawl_args["max_pages"] = spider.max_pages
+        return spider
+
+    # -- stats ----------------------------------------------------------------
+    def stat(self, key: str, count: int = 1) -> None:
+        if getattr(self, "crawler", None) is not None and self.crawler.stats is not None:
+            self.crawler.stats.inc_value(f"lurewatch/{key}", count)
+
+    # -- requests -------------------------------------------------------------
+    async def start(self):
+        for url in self.start_urls:
+            request = self.start_request(url)
+            if request is not None:
+                yield request
+
+    def start_request(self, url: str, **kwargs) -> Request | None:
+        """A request for a start URL: counted in the page budget, outcome recorded in stats."""
+        meta = {**kwargs.pop("meta", {}), "lurewatch_start": True}
+        return self.request_page(url, callback=self._start_response, meta=meta, **kwargs)
+
+    def request_page(self, url: str, callback=None, *, meta: dict | None = None, **kwargs) -> Request | None:
+        """A request for a page, or None when it was already scheduled or the page budget is spent."""
+        key = canonicalize(url)
+        if key in self._seen:
+            return None
+        if self.pages_scheduled >= self.max_pages:
+            self.stat("pages/over_budget")
+            if self.crawler.stats.get_value("lurewatch/max_pages_reached") is None:
+                self.crawler.stats.set_value("lurewatch/max_pages_reached", self.max_pages)
+                self.logger.info("max_pages=%d reached: not following more links", self.max_pages)
+            return None
+        self._seen.add(key)
+        self.pages_scheduled += 1
+        self.stat("pages/scheduled")
+        return Request(url, callback=callback or self.parse, errback=self.on_error, meta=meta or {}, **kwargs)
+
+    def _start_response(self, response: Response):
+        self.stat("start/ok")
+        return self.parse(response)
+
+    def on_error(self, failure):
+        """Errback of page requests: records why start URLs failed.
+
+        Errors by kind are counted (once) by crawler.middlewares.ErrorAccountingMiddleware.
+        """
+        request = failure.request
+        kind = error_kind(failure)
+        if kind == "robots":
+            self.stat("skipped/robots")
+        if not request.meta.get("lurewatch_start"):
+            return
+        if kind == "not_modified":  # answered 304: the page is there and unchanged
+            self.stat("start/ok")
+            return
+        self.start_failures[request.url] = kind
+        self.stat(f"start/failed/{kind}")
+        self.logger.warning("start URL %s failed: %s", request.url, kind)
+
+    def note_page(self, response: Response) -> None:
+        """Call once per page parsed."""
+        self.stat("pages/parsed")
+
+    # -- items ----------------------------------------------------------------
+    def page_url(self, response: Response) -> str:
+        """Canonical URL of a page: same-site rel=canonical, else its final URL, canonicalised."""
+        href = None
+        if hasattr(response, "xpath"):
+            href = response.xpath(
+                '//link[contains(concat(" ", normalize-space(translate(@rel, "CANONICAL", "canonical")), " "), " canonical ")]/@href'
+            ).get()
+        return canonical_url(response.url, href)
+
+    def page_aliases(self, response: Response) -> list[str]:
+        """Every URL this page was reached through: request URL, redirect sources, final URL, and their canonical forms."""
+        raw = [
+            *(response.meta.get("redirect_urls") or []),
+            response.request.url if response.request is not None else None,
+            response.url,
+        ]
+        out: list[str] = []
+        for u in raw:
+            if u:
+                out.extend((u, canonicalize(u)))
+        return list(dict.fromkeys(out))
+
+    def make_ad(self, response: Response, fields: dict[str, Any]) -> JobAd:
+        """A JobAd from extracted fields plus what the response tells (URL identity, headers, snapshot).
+
+        If `fields` has a "url", that is the ad's URL (e.g. one of several postings on a listing page)
+        and the page's own URLs are not aliases of it; otherwise the ad is the page.
+        """
+        fields = dict(fields)
+        explicit_url = fields.pop("url", None)
+        extra_aliases = list(fields.pop("aliases", None) or [])
+        if explicit_url:
+            url = explicit_url
+            aliases = extra_aliases
+        else:
+            url = self.page_url(response)
+            aliases = [*self.page_aliases(response), *extra_aliases]
+        ad = JobAd()
+        for key, value in fields.items():
+            if key in JobAd.fields and value not in (None, ""):
+                ad[key] = value
+        ad["url"] = url
+        ad["aliases"] = [a for a in dict.fromkeys(aliases) if a and a != url]
+        ad["source"] = fields.get("source") or site_key(url)
+        ad["spider"] = self.name
+        for header, key in ((b"ETag", "etag"), (b"Last-Modified", "last_modified")):
+            value = response.headers.get(header)
+            if value:
+                ad[key] = value.decode("latin-1")
+        content_type = response.headers.get(b"Content-Type")
+        ad["snapshot"] = {
+            "url": response.url,
+            "status": response.status,
+            "content_type": content_type.decode("latin-1") if content_type else None,
+            "body": response.body,
+        }
+        return ad
