@@ -35,6 +35,7 @@ CACHE_SUFFIX = ".index.pkl"
 INDEX_FORMAT = 1  # bump when the pickled layout or the signature changes
 
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+_UNSPACED = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
 class CorpusError(ValueError):
@@ -45,7 +46,8 @@ class CorpusError(ValueError):
 class IndexParams:
     """Candidate-stage tuning. Defaults chosen by measurement (see BENCHMARKS.md)."""
 
-    shingle: int = 5  # characters per shingle
+    shingle: int = 5  # characters per shingle (space-separated scripts)
+    shingle_unspaced: int = 3  # for Chinese, Thai, Khmer, Lao, Burmese (no spaces between words)
     num_perm: int = 64
     bands: int = 21
     rows: int = 3
@@ -73,12 +75,17 @@ def normalise(text: str) -> str:
     return _NON_WORD.sub(" ", text).strip()
 
 
-def score_pair(query_norm: str, lure_norm: str) -> float:
+def score_pair(query_norm: str, lure_norm: str, unspaced: bool | None = None) -> float:
     """The precise scorer (0..100), shared with the brute-force baseline in the bench.
 
-    token_set_ratio forgives reordering and extra words; averaging with token_sort_ratio
-    keeps a short generic text from scoring 100 just by being a subset of a long lure.
+    Spaced scripts: token_set_ratio forgives reordering and extra words; averaging with
+    token_sort_ratio keeps a short generic text from scoring 100 just by being a subset
+    of a long lure. Unspaced scripts (Chinese, Thai...): character-level ratio.
     """
+    if unspaced is None:
+        unspaced = is_unspaced(query_norm)
+    if unspaced:
+        return fuzz.ratio(query_norm.replace(" ", ""), lure_norm.replace(" ", ""))
     return 0.5 * (fuzz.token_set_ratio(query_norm, lure_norm) + fuzz.token_sort_ratio(query_norm, lure_norm))
 
 
@@ -96,6 +103,16 @@ def _window_hashes(codes: np.ndarray, k: int) -> np.ndarray:
     h *= np.uint64(0x94D049BB133111EB)
     h ^= h >> np.uint64(31)
     return h.astype(np.uint32)
+
+
+def is_unspaced(norm: str) -> bool:
+    """Most letters come from a script written without spaces between words."""
+    letters = len(norm) - norm.count(" ")
+    return bool(letters) and len(_UNSPACED.findall(norm)) * 2 > letters
+
+
+def shingle_size(norm: str, params: "IndexParams") -> int:
+    return params.shingle_unspaced if is_unspaced(norm) else params.shingle
 
 
 def _codes(norm: str, k: int) -> np.ndarray:
@@ -152,12 +169,22 @@ class KnownLureIndex:
             self.add(e.pop("id"), e.pop("text"), e.pop("source_note", ""), **e)
 
     def signature(self, norm: str) -> np.ndarray:
-        hv = _window_hashes(_codes(norm, self.params.shingle), self.params.shingle)
+        k = shingle_size(norm, self.params)
+        hv = _window_hashes(_codes(norm, k), k)
         return (self._a * hv[None, :] + self._b).min(axis=1)
 
     def _signatures(self, norms: list[str]) -> np.ndarray:
-        """Signatures of many texts at once: one vectorised pass per chunk, no per-text loop."""
-        k, out = self.params.shingle, []
+        """Signatures of many texts at once, grouped by shingle size."""
+        sigs = np.empty((len(norms), self.params.num_perm), dtype=np.uint32)
+        sizes = np.array([shingle_size(n, self.params) for n in norms], dtype=np.int64)
+        for k in np.unique(sizes):
+            rows = np.flatnonzero(sizes == k)
+            sigs[rows] = self._signatures_k([norms[i] for i in rows], int(k))
+        return sigs
+
+    def _signatures_k(self, norms: list[str], k: int) -> np.ndarray:
+        """One vectorised pass per chunk of texts, no per-text loop."""
+        out = []
         for lo in range(0, len(norms), 256):
             chunk = [_codes(n, k) for n in norms[lo: lo + 256]]
             sizes = np.array([c.size - k + 1 for c in chunk])
@@ -223,9 +250,10 @@ class KnownLureIndex:
         if not cands:
             return None
         norm = normalise(text)
+        unspaced = is_unspaced(norm)
         best_i, best = -1, -1.0
         for i, _ in cands:
-            s = score_pair(norm, self.norms[i])
+            s = score_pair(norm, self.norms[i], unspaced)
             if s > best:
                 best_i, best = i, s
         if best / 100.0 < floor:
@@ -241,9 +269,10 @@ class KnownLureIndex:
         """Baseline: the same scorer over every entry (for the bench and tests only)."""
         floor = self.min_similarity if min_similarity is None else min_similarity
         norm = normalise(text)
+        unspaced = is_unspaced(norm)
         best_i, best = -1, -1.0
         for i, lure in enumerate(self.norms):
-            s = score_pair(norm, lure)
+            s = score_pair(norm, lure, unspaced)
             if s > best:
                 best_i, best = i, s
         if best_i < 0 or best / 100.0 < floor:
