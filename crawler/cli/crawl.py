@@ -28,7 +28,10 @@ def spider_for_urls(urls: tuple[str, ...], max_pages: int) -> tuple[str, dict]:
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Scrapy setting override.")
 @click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's log (INFO) instead of warnings only.")
 @click.option("--no-progress", is_flag=True, help="No live counters (the summary line is always printed).")
-def crawl(urls, db, max_pages, ignore_robots, overrides, verbose, no_progress):
+@click.option("--profile", metavar="NAME|PATH", default=None,
+              help="Crawl one board with a site profile (spiders/profiles/NAME.yaml or a YAML path; see "
+                   "`lurewatch profiles list`). URL... then replace the profile's start URLs.")
+def crawl(urls, db, max_pages, ignore_robots, overrides, verbose, no_progress, profile):
     """Crawl the sites at URL... (following same-site links, robots.txt and sitemaps within
     --max-pages) and store every schema.org JobPosting found, assessed, in --db.
 
@@ -38,12 +41,21 @@ def crawl(urls, db, max_pages, ignore_robots, overrides, verbose, no_progress):
     Example:
 
         lurewatch crawl https://jobs.example.org/ --db ads.db --max-pages 200
+        lurewatch crawl --profile jobsdb_hk --db ads.db
     """
     from crawler.run import run_crawl
 
-    if not urls:
-        raise click.UsageError("give at least one URL to crawl")
-    spider, spider_kwargs = spider_for_urls(urls, max_pages)
+    if profile:
+        from click.core import ParameterSource
+
+        from .profiles import spider_for_profile
+
+        explicit = click.get_current_context().get_parameter_source("max_pages") != ParameterSource.DEFAULT
+        spider, spider_kwargs = spider_for_profile(profile, urls, max_pages if explicit else None)
+    elif not urls:
+        raise click.UsageError("give at least one URL to crawl (or --profile NAME)")
+    else:
+        spider, spider_kwargs = spider_for_urls(urls, max_pages)
     settings = {"LOG_LEVEL": "INFO" if verbose else "WARNING"}
     if ignore_robots:
         settings["ROBOTSTXT_OBEY"] = False
