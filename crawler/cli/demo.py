@@ -1,0 +1,68 @@
+"""`lurewatch demo`: serve the demo board, crawl it, show what was flagged and why, open the review app."""
+from __future__ import annotations
+
+import click
+
+from . import cli
+
+
+@cli.command()
+@click.option("--db", "db_path", default="lurewatch-demo.db", show_default=True, type=click.Path(dir_okay=False),
+              help="Database to crawl into (created if missing; re-running adds no duplicate ads).")
+@click.option("--no-serve", is_flag=True, help="Stop after the crawl and summary instead of serving the review app.")
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="Port of the review app.")
+@click.option("--board-port", default=None, type=click.IntRange(0, 65535),
+              help="Port of the demo board [default: 8730]. Ads are keyed by site, so keep it stable between runs.")
+def demo(db_path, no_serve, port, board_port):
+    """Serve the bundled demo job board (50 invented ads in 12 languages,
+    40% of them trafficking lures) on 127.0.0.1, crawl it with the
+    JobPosting spider, print what was flagged and why, then serve the
+    database in the review app (Datasette) until Ctrl-C.
+
+    Example:
+
+        lurewatch demo --db lurewatch-demo.db --no-serve
+    """
+    from rich.console import Console
+
+    from crawler.demo import DEFAULT_PORT, BoardDataError, DemoBoard
+    from crawler.demo.summary import build_report, print_report
+    from crawler.run import run_crawl
+    from output.review import ReviewError, serve
+
+    console = Console(stderr=True, highlight=False)
+    wanted = DEFAULT_PORT if board_port is None else board_port
+    try:
+        board = DemoBoard(port=wanted)
+    except BoardDataError as exc:
+        raise click.ClickException(str(exc))
+    board.start()
+    try:
+        if wanted and board.site.port != wanted:
+            console.print(f"[yellow]warning:[/yellow] port {wanted} is busy; the board runs on {board.site.port}, "
+                          "so its ads are stored as a different site than in earlier runs")
+        console.print(f"Demo board: {board.url} ({len(board.ads)} ads, {board.pages} listing pages)")
+        result = run_crawl("jobposting", db=db_path, spider_kwargs={"urls": board.url}, settings={"LOG_LEVEL": "WARNING"})
+        if not result.ok:
+            raise click.ClickException(f"demo crawl failed: {result.message}") if result.exit_code == 0 else \
+                _exit(console, result)
+        report = build_report(db_path, board.url, board.ads)
+        print_report(report, Console())
+        if report.missing:
+            raise click.ClickException(f"{len(report.missing)} of {len(board.ads)} demo ads were not stored")
+        if no_serve:
+            return
+        try:
+            serve(db_path, port=port, on_ready=lambda url: console.print(
+                f"Review app on {url}  (demo board still on {board.url}; Ctrl-C to stop)"))
+        except ReviewError as exc:
+            raise click.ClickException(str(exc))
+        except KeyboardInterrupt:
+            pass
+    finally:
+        board.stop()
+
+
+def _exit(console, result):
+    console.print(f"[red]demo crawl failed[/red] (exit {result.exit_code}): {result.message}")
+    return SystemExit(result.exit_code)

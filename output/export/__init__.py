@@ -1,0 +1,12 @@
+"""Partner exports: flagged ads with the evidence behind each score.
+
+    from output.export import Selection, export
+    n = export("lurewatch.db", "jsonl", "flagged.jsonl", Selection(min_score=60))
+
+A format is a Writer subclass registered under a name (see base.py); add STIX 2.1, MISP or a signed
+webhook as a new module with `@register` and it appears in `lurewatch export --format`.
+"""
+from .base import ExportError, Selection, Writer, FileWriter, WRITERS, export, get_writer, iter_records, register
+from . import csv_writer, jsonl_writer  # noqa: F401  (register the built-in formats)
+
+__all__ = ["ExportError", "Selection", "Writer", "FileWriter", "WRITERS", "export", "get_writer", "iter_records", "register"]

@@ -1,0 +1,217 @@
+"""Export core: which ads (Selection), as what records (iter_records), written how (Writer subclasses).
+
+A record is a plain dict: the ads columns an outside reader needs, `categories` as a list,
+`nearest_lure` as a dict, and `evidence` / `contacts` as lists of dicts. Writers never query the
+database; selections never know formats. Later formats plug in as Writer subclasses:
+
+    @register
+    class StixWriter(FileWriter):
+        name = "stix"; suffix = ".json"; description = "STIX 2.1 bundle"
+        def write(self, record): ...   # collect objects
+        def finish(self): ...          # dump the bundle to self.stream
+
+Incremental per-partner feeds use Selection(after_id=cursor) and store the last exported id.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import tempfile
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Iterator, TextIO
+
+EXPORT_COLUMNS = (
+    "id", "url", "source", "external_id", "title", "company", "location", "country", "salary_text",
+    "salary_usd_month", "language", "posted_at", "description", "contact", "risk_score", "risk_level", "flagged",
+    "fraud_score", "fraud_flagged", "categories", "summary", "nearest_lure", "ruleset_version", "assessed_at",
+    "review_status", "campaign_id", "first_seen", "last_seen", "removed_at",
+)
+EVIDENCE_COLUMNS = ("rule_id", "category", "weight", "matched_text", "field", "start", "end", "explanation")
+CONTACT_COLUMNS = ("kind", "value", "raw", "field")
+
+
+class ExportError(RuntimeError):
+    """An export cannot run: the message names the database, format or output path."""
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which ads to export: flagged ones by default, or every ad scoring at least `min_score`."""
+
+    min_score: int | None = None
+    after_id: int | None = None  # incremental feeds: only ads with a larger id
+    include_removed: bool = True
+
+    def where(self) -> tuple[str, list[Any]]:
+        clauses, params = [], []
+        if self.min_score is None:
+            clauses.append("flagged = 1")
+        else:
+            clauses.append("risk_score >= ?")
+            params.append(self.min_score)
+        if self.after_id is not None:
+            clauses.append("id > ?")
+            params.append(self.after_id)
+        if not self.include_removed:
+            clauses.append("removed_at is null")
+        return " and ".join(clauses), params
+
+
+def _open_db(db_path: Path | str) -> sqlite3.Connection:
+    path = Path(db_path)
+    if not path.is_file():
+        raise ExportError(f"database not found: {path}")
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn.row_factory = sqlite3.Row
+        conn.execute("select 1 from ads limit 1")
+    except sqlite3.Error as exc:
+        raise ExportError(f"{path}: not a readable Lurewatch database: {exc}") from exc
+    return conn
+
+
+def _json_or(value: Any, default: Any) -> Any:
+    if value in (None, ""):
+        return default
+    try:
+        return json.loads(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def iter_records(db_path: Path | str, selection: Selection = Selection()) -> Iterator[dict[str, Any]]:
+    """Export records for the selected ads, riskiest first, each with its evidence and contacts."""
+    conn = _open_db(db_path)
+    try:
+        where, params = selection.where()
+        cols = ", ".join(f'"{c}"' for c in EXPORT_COLUMNS)
+        ads = conn.execute(f"select {cols} from ads where {where} order by risk_score desc, id", params).fetchall()
+        ev_cols = ", ".join(f'"{c}"' for c in EVIDENCE_COLUMNS)
+        ct_cols = ", ".join(f'"{c}"' for c in CONTACT_COLUMNS)
+        for row in ads:
+            record = dict(row)
+            record["flagged"] = bool(record["flagged"])
+            record["fraud_flagged"] = bool(record["fraud_flagged"])
+            record["categories"] = _json_or(record["categories"], [])
+            record["nearest_lure"] = _json_or(record["nearest_lure"], None)
+            record["evidence"] = [dict(r) for r in conn.execute(
+                f"select {ev_cols} from evidence where ad_id = ? order by weight desc, id", [row["id"]])]
+            record["contacts"] = [dict(r) for r in conn.execute(
+                f"select {ct_cols} from contacts where ad_id = ? order by id", [row["id"]])]
+            yield record
+    finally:
+        conn.close()
+
+
+class Writer(ABC):
+    """One export format. Used as a context manager: on error nothing half-written is left behind."""
+
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+
+    def __init__(self, out: Path | str, **options: Any):
+        self.out = out
+        self.options = options
+        self.count = 0
+
+    @abstractmethod
+    def open(self) -> None: ...
+
+    @abstractmethod
+    def write(self, record: dict[str, Any]) -> None: ...
+
+    @abstractmethod
+    def close(self) -> None:
+        """Finish and publish the output."""
+
+    def abort(self) -> None:
+        """Discard whatever was written."""
+
+    def __enter__(self) -> "Writer":
+        self.open()
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+class FileWriter(Writer):
+    """A format written to a file (or "-" for stdout). The file appears only once complete
+    (written to a temporary file beside it, then renamed), so a failed export keeps the old file."""
+
+    suffix: ClassVar[str] = ""
+    newline: ClassVar[str | None] = None
+
+    stream: TextIO
+
+    def open(self) -> None:
+        if str(self.out) == "-":
+            import sys
+
+            self.stream = sys.stdout
+            self._tmp = None
+            self.begin()
+            return
+        target = Path(self.out)
+        if not target.parent.is_dir():
+            raise ExportError(f"output directory does not exist: {target.parent}")
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        self._tmp = Path(tmp)
+        self.stream = os.fdopen(fd, "w", encoding="utf-8", newline=self.newline)
+        self.begin()
+
+    def begin(self) -> None:
+        """Write a header, if the format has one."""
+
+    def finish(self) -> None:
+        """Write a footer, if the format has one."""
+
+    def close(self) -> None:
+        self.finish()
+        if self._tmp is None:
+            self.stream.flush()
+            return
+        self.stream.close()
+        os.replace(self._tmp, self.out)
+
+    def abort(self) -> None:
+        if self._tmp is not None:
+            self.stream.close()
+            self._tmp.unlink(missing_ok=True)
+
+
+WRITERS: dict[str, type[Writer]] = {}
+
+
+def register(cls: type[Writer]) -> type[Writer]:
+    """Class decorator: make a Writer available by its `name`."""
+    if cls.name in WRITERS and WRITERS[cls.name] is not cls:
+        raise ValueError(f"export format {cls.name!r} is already registered by {WRITERS[cls.name].__name__}")
+    WRITERS[cls.name] = cls
+    return cls
+
+
+def get_writer(name: str) -> type[Writer]:
+    try:
+        return WRITERS[name]
+    except KeyError:
+        raise ExportError(f"unknown export format {name!r} (known: {', '.join(sorted(WRITERS))})") from None
+
+
+def export(db_path: Path | str, fmt: str, out: Path | str, selection: Selection = Selection(), progress=None,
+           **options: Any) -> int:
+    """Write the selected ads to `out` in format `fmt`. Returns the number of ads written."""
+    writer_cls = get_writer(fmt)
+    with writer_cls(out, **options) as writer:
+        for record in iter_records(db_path, selection):
+            writer.write(record)
+            writer.count += 1
+            if progress:
+                progress()
+    return writer.count
