@@ -21,6 +21,7 @@ def demo(db_path, no_serve, port, board_port):
 
     Example:
 
+    \b
         lurewatch demo --db lurewatch-demo.db --no-serve
     """
     from rich.console import Console

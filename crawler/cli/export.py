@@ -21,6 +21,7 @@ def export(db_path, fmt, out, min_score, after_id):
 
     Example:
 
+    \b
         lurewatch export --db lurewatch-demo.db --format jsonl --out flagged.jsonl --min-score 50
     """
     try:

@@ -59,6 +59,7 @@ def rescan(db_path):
 
     Example:
 
+    \b
         lurewatch rescan --db lurewatch-demo.db
     """
     from rich.console import Console
@@ -66,7 +67,7 @@ def rescan(db_path):
     from rich.table import Table
 
     from crawler.store import Store, StoreError
-    from rules import Engine
+    from rules import Engine, RulesetError
 
     if not Path(db_path).is_file():
         raise click.ClickException(f"database not found: {db_path}")
@@ -76,7 +77,10 @@ def rescan(db_path):
         raise click.ClickException(str(exc))
     console = Console(stderr=True)
     try:
-        engine = Engine.load()
+        try:
+            engine = Engine.load()
+        except RulesetError as exc:
+            raise click.ClickException(str(exc))
         total = store.count("ads")
         with Progress(TextColumn("Re-assessing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, transient=True) as progress:

@@ -18,6 +18,7 @@ def review(db_path, port, host):
 
     Example:
 
+    \b
         lurewatch review --db lurewatch-demo.db --port 8001
     """
     def ready(url):
