@@ -190,11 +190,12 @@ class RetryAfterMiddleware:
             return response  # out of retries: ErrorAccountingMiddleware counts it
         self.stats.inc_value("lurewatch/retry_after/count")
         self.stats.inc_value("lurewatch/retry_after/waited_seconds", wait)
-        slot = self._slot(request)
-        if slot is not None:
-            slot.delay = max(slot.delay, wait)  # later requests to this host wait too
         from twisted.internet import reactor
 
+        slot = self._slot(request)
+        if slot is not None and wait > slot.delay:  # the whole host waits, then the old pace resumes
+            previous, slot.delay = slot.delay, wait
+            reactor.callLater(wait, lambda: setattr(slot, "delay", previous) if slot.delay == wait else None)
         await maybe_deferred_to_future(task.deferLater(reactor, wait, lambda: None))
         return retry
 
@@ -375,9 +376,11 @@ def error_kind(exc: BaseException) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def count_error(stats, kind: str, url: str) -> None:
+def count_error(stats, kind: str, request) -> None:
+    """Count one failed request; the errback sees meta["lurewatch_error_kind"] and must not count it again."""
     stats.inc_value(f"lurewatch/errors/{kind}")
-    logger.warning("lurewatch error %s: %s", kind, url)
+    request.meta["lurewatch_error_kind"] = kind
+    logger.warning("%s: %s", request.url, kind)
 
 
 class ErrorAccountingMiddleware:
@@ -397,12 +400,12 @@ class ErrorAccountingMiddleware:
     def process_response(self, request, response):
         if response.status >= 400 and not request.meta.get("lurewatch_gone") \
                 and not request.meta.get("dont_obey_robotstxt") and response.status not in request.meta.get("handle_httpstatus_list", ()):
-            count_error(self.stats, f"http_{response.status}", request.url)
+            count_error(self.stats, f"http_{response.status}", request)
         return response
 
     def process_exception(self, request, exception):
         if not isinstance(exception, IgnoreRequest) and not request.meta.get("dont_obey_robotstxt"):
-            count_error(self.stats, error_kind(exception), request.url)
+            count_error(self.stats, error_kind(exception), request)
         return None
 
 
@@ -414,7 +417,7 @@ class CountingHttpCompressionMiddleware(HttpCompressionMiddleware):
             return super().process_response(request, response)
         except IgnoreRequest:
             if self.stats:
-                count_error(self.stats, "too_large", request.url)
+                count_error(self.stats, "too_large", request)
             raise
 
 
@@ -425,5 +428,5 @@ class CountingRedirectMiddleware(RedirectMiddleware):
         try:
             return super()._redirect(redirected, request, reason)
         except IgnoreRequest:
-            count_error(self.crawler.stats, "redirect_loop", request.url)
+            count_error(self.crawler.stats, "redirect_loop", request)
             raise

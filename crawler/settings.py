@@ -49,6 +49,12 @@ DOWNLOADER_MIDDLEWARES = {
 }
 EXTENSIONS = {
     "crawler.incremental.IncrementalExtension": 500,
+    "crawler.resume.JobDirGuard": 0,
+}
+# Pause/resume with JOBDIR that survives SIGKILL (crawler/resume.py)
+DUPEFILTER_CLASS = "crawler.resume.ResumableDupeFilter"
+SPIDER_MIDDLEWARES = {
+    "crawler.resume.CompletionMiddleware": 950,
 }
 
 ITEM_PIPELINES = {

@@ -31,7 +31,10 @@ def spider_for_urls(urls: tuple[str, ...], max_pages: int) -> tuple[str, dict]:
 @click.option("--profile", metavar="NAME|PATH", default=None,
               help="Crawl one board with a site profile (spiders/profiles/NAME.yaml or a YAML path; see "
                    "`lurewatch profiles list`). URL... then replace the profile's start URLs.")
-def crawl(urls, db, max_pages, ignore_robots, overrides, verbose, no_progress, profile):
+@click.option("--job-dir", type=click.Path(file_okay=False), default=None,
+              help="Make the crawl resumable: state kept in this directory (Scrapy JOBDIR). Run the same "
+                   "command again after Ctrl-C or a kill to continue; finished pages are not fetched again.")
+def crawl(urls, db, max_pages, ignore_robots, overrides, verbose, no_progress, profile, job_dir):
     """Crawl the sites at URL... (following same-site links, robots.txt and sitemaps within
     --max-pages) and store every schema.org JobPosting found, assessed, in --db.
 
@@ -42,6 +45,7 @@ def crawl(urls, db, max_pages, ignore_robots, overrides, verbose, no_progress, p
 
         lurewatch crawl https://jobs.example.org/ --db ads.db --max-pages 200
         lurewatch crawl --profile jobsdb_hk --db ads.db
+        lurewatch crawl https://jobs.example.org/ --db ads.db --job-dir jobs/example
     """
     from crawler.run import run_crawl
 
@@ -59,6 +63,8 @@ def crawl(urls, db, max_pages, ignore_robots, overrides, verbose, no_progress, p
     settings = {"LOG_LEVEL": "INFO" if verbose else "WARNING"}
     if ignore_robots:
         settings["ROBOTSTXT_OBEY"] = False
+    if job_dir:
+        settings["JOBDIR"] = job_dir
     for item in overrides:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
