@@ -310,7 +310,7 @@ def salary_text(value: Any) -> str:
     if value is None:
         return ""
     if not isinstance(value, dict):
-        return text_of(value)
+        return _number(value)
     currency = text_of(value.get("currency") or value.get("salaryCurrency"))
     inner = value.get("value", value)
     inner = first(inner)

@@ -175,13 +175,20 @@ def run_crawl(spider, *, db: str | Path, spider_kwargs: Mapping[str, Any] | None
     except KeyError as exc:
         return _finish(CrawlResult(False, EXIT_BAD_ARGS, f"unknown spider: {exc}"))
     crash: list[str] = []
+    refused: list[bool] = []  # the spider rejected its arguments
     if progress and sys.stderr.isatty():
         _Progress(crawler)
     deferred = process.crawl(crawler, **dict(spider_kwargs or {}))
-    deferred.addErrback(lambda failure: crash.append(f"{type(failure.value).__name__}: {failure.value}"))
+
+    def failed(failure):
+        crash.append(f"{type(failure.value).__name__}: {failure.value}")
+        refused.append(crawler.spider is None and isinstance(failure.value, (ValueError, TypeError)))
+
+    deferred.addErrback(failed)
     process.start()
     if crash and crawler.spider is None:
-        return _finish(CrawlResult(False, EXIT_BAD_ARGS, f"cannot start spider: {crash[0]}"))
+        code = EXIT_BAD_ARGS if refused and refused[0] else EXIT_CRASHED
+        return _finish(CrawlResult(False, code, f"cannot start the crawl: {crash[0]}"))
     stats = crawler.stats.get_stats() if crawler.stats else {}
     code, message = judge(stats, crawler.spider, crash[0] if crash else None)
     crawl_id = stats.get("lurewatch/crawl_id")

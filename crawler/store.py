@@ -165,7 +165,11 @@ class Store:
             if row:
                 return row[0]
         if source and chash:
-            row = self.db.execute("SELECT id FROM ads WHERE source=? AND content_hash=? LIMIT 1", [source, chash]).fetchone()
+            # same text, but two different site ids are two ads (e.g. one template posted twice)
+            row = self.db.execute(
+                "SELECT id FROM ads WHERE source=? AND content_hash=?"
+                " AND (? IS NULL OR external_id IS NULL OR external_id = '' OR external_id = ?) ORDER BY id LIMIT 1",
+                [source, chash, external_id or None, external_id or None]).fetchone()
             if row:
                 return row[0]
         return None

@@ -14,6 +14,7 @@ import re
 from urllib.parse import urljoin, urlsplit
 
 from scrapy.http import Request, Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from crawler.extract import extract
@@ -67,8 +68,8 @@ class JobPostingSpider(LurewatchSpider):
 
     def on_sitemap_error(self, failure):
         request = failure.request
-        if request.url.endswith("/robots.txt") and "lurewatch_root" in request.meta:
-            # no robots.txt: still try the conventional sitemap location
+        if "lurewatch_root" in request.meta and isinstance(failure.value, HttpError):
+            # no robots.txt (but the host answers): still try the conventional sitemap location
             self.stat("sitemaps/no_robots")
             request_ = self.sitemap_request(f"{request.meta['lurewatch_root']}/sitemap.xml")
             return [request_] if request_ is not None else []

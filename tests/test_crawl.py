@@ -1,0 +1,248 @@
+"""End-to-end crawls of fixture sites served by real HTTP servers; each crawl runs `lurewatch crawl` in a subprocess."""
+from __future__ import annotations
+
+import gzip
+import re
+import socket
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO, SITES, run_cli, serve_site
+from crawler.localsite import LocalSite, Page
+
+BOARD = SITES / "unseen_board"
+EXPECTED_TITLES = {
+    "Customer Service Representative (English) - Sihanoukville",
+    "Data Entry Clerk",
+    "Online Marketing Assistant",
+    "Chat Support Agent",
+    "Warehouse Assistant",
+    "Accountant (sitemap only)",
+    "Game Tester",
+    "Translator Chinese-English",
+    "客服专员（柬埔寨西港）",
+    "客服人員（緬甸妙瓦底）",
+    "พนักงานบริการลูกค้า ประจำกัมพูชา",
+}
+
+
+def rows(db, sql, params=()):
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(sql, params)]
+    finally:
+        conn.close()
+
+
+def ad_by_title(db, title):
+    [ad] = rows(db, "SELECT * FROM ads WHERE title = ?", [title])
+    return ad
+
+
+def page_requests(site):
+    """Paths requested other than robots.txt and sitemaps."""
+    return [p for p in site.requests if not re.search(r"^/robots\.txt|^/sitemap", p)]
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory):
+    """The unseen board, crawled once from its home page."""
+    site = serve_site("unseen_board")
+    db = str(tmp_path_factory.mktemp("crawl") / "ads.db")
+    proc = run_cli("crawl", site.url("/"), "--db", db)
+    yield site, db, proc
+    site.stop()
+
+
+def test_crawl_succeeds_with_summary(crawled):
+    site, db, proc = crawled
+    assert proc.returncode == 0, proc.stderr
+    # 12 items: the featured copy of ad 101 is recognised as the same ad (unchanged)
+    assert re.search(r"crawl 1: \d+ pages, 12 ads \(11 new, 0 changed, 1 unchanged\), \d+ flagged, errors: none", proc.stderr), proc.stderr
+    [crawl] = rows(db, "SELECT * FROM crawls")
+    assert crawl["status"] == "finished" and crawl["new_ads"] == 11
+
+
+def test_every_ad_stored_exactly_once(crawled):
+    _, db, _ = crawled
+    titles = [r["title"] for r in rows(db, "SELECT title FROM ads")]
+    assert sorted(titles) == sorted(EXPECTED_TITLES)
+
+
+def test_robots_disallow_is_never_requested(crawled):
+    site, db, _ = crawled
+    assert "/robots.txt" in site.requests
+    assert not [p for p in site.requests if p.startswith("/private/")]
+    assert not rows(db, "SELECT id FROM ads WHERE title LIKE 'PRIVATE%'")
+
+
+def test_sitemap_index_followed(crawled):
+    site, db, _ = crawled
+    assert "/sitemap_index.xml" in site.requests and "/sitemap-jobs.xml" in site.requests
+    assert "/jobs/106.html" in site.requests  # linked from nowhere but the sitemap
+    assert ad_by_title(db, "Accountant (sitemap only)")["external_id"] == "MCH-106"
+
+
+def test_pagination_and_link_hygiene(crawled):
+    site, _, _ = crawled
+    requested = page_requests(site)
+    assert "/jobs/page/2.html" in requested and "/jobs/104.html" in requested
+    assert "/static/brochure.pdf" not in requested
+    assert len(requested) == len(set(requested)), "a page was fetched twice"
+    # the same ad listed with tracking parameters is fetched once, under its clean URL
+    assert [p for p in requested if p.startswith("/jobs/102.html")] == ["/jobs/102.html"]
+
+
+def test_ad_behind_redirect_keeps_redirect_url_as_alias(crawled):
+    site, db, _ = crawled
+    ad = ad_by_title(db, "Online Marketing Assistant")
+    assert ad["url"] == site.url("/jobs/103.html")
+    urls = {r["url"] for r in rows(db, "SELECT url FROM ad_urls WHERE ad_id = ?", [ad["id"]])}
+    assert site.url("/go/103") in urls
+
+
+def test_ad_listed_twice_is_one_ad(crawled):
+    site, db, _ = crawled
+    ad = ad_by_title(db, "Customer Service Representative (English) - Sihanoukville")
+    urls = {r["url"] for r in rows(db, "SELECT url FROM ad_urls WHERE ad_id = ?", [ad["id"]])}
+    assert {site.url("/jobs/101.html"), site.url("/featured/101")} <= urls
+    assert ad["url"] == site.url("/jobs/101.html")
+
+
+def test_several_postings_on_one_page(crawled):
+    site, db, _ = crawled
+    urls = sorted(r["url"] for r in rows(db, "SELECT url FROM ads WHERE url LIKE '%multi.html%'"))
+    assert urls == [site.url("/jobs/multi.html#job-MCH-201"), site.url("/jobs/multi.html#job-MCH-202")]
+    assert ad_by_title(db, "Game Tester")["location"] == "Remote"
+
+
+def test_fields_text_and_fetch_metadata_intact(crawled):
+    site, db, _ = crawled
+    ad = ad_by_title(db, "Customer Service Representative (English) - Sihanoukville")
+    assert ad["company"] == "Golden Sky Technology Co., Ltd"
+    assert ad["location"] == "Sihanoukville, Preah Sihanouk, KH" and ad["country"] == "KH"
+    assert ad["salary_text"] == "USD 1,500-3,000 per month"
+    assert ad["description"].startswith("No experience needed! Salary $1,500–$3,000 per month.")
+    assert "Free flight ticket & visa" in ad["description"] and "Telegram @golden_hr_team" in ad["description"]
+    assert ad["contact"] == "https://t.me/golden_hr_team"
+    assert ad["external_id"] == "MCH-101" and ad["posted_at"] == "2026-10-30"
+    assert ad["source"] == f"127.0.0.1:{site.port}" and ad["spider"] == "jobposting"
+    assert ad["etag"] == '"ad101-v1"' and ad["last_modified"] == "Mon, 02 Nov 2026 10:00:00 GMT"
+    assert ad["risk_level"] is not None  # assessed on the way in
+    [snap] = rows(db, "SELECT * FROM snapshots WHERE ad_id = ?", [ad["id"]])
+    assert snap["status"] == 200 and snap["url"] in (site.url("/jobs/101.html"), site.url("/featured/101"))
+    assert b"MCH-101" in gzip.decompress(snap["body_gz"])
+
+
+@pytest.mark.parametrize("path, codec", [("/jobs/gbk.html", "gbk"), ("/jobs/big5.html", "big5"), ("/jobs/tis620.html", "tis-620")])
+def test_legacy_charset_declared_only_in_meta(crawled, path, codec):
+    site, db, _ = crawled
+    page = site.pages[path]
+    assert "charset" not in page.content_type
+    with pytest.raises(UnicodeDecodeError):
+        page.body.decode("utf-8")  # really served in the legacy charset
+    source = (BOARD / path.lstrip("/")).read_text(encoding="utf-8")
+    title = re.search(r'itemprop="title">([^<]+)<', source).group(1)
+    description = re.search(r'itemprop="description"><p>([^<]+)</p>', source).group(1)
+    [ad] = rows(db, "SELECT * FROM ads WHERE url = ?", [site.url(path)])
+    assert ad["title"] == title
+    assert ad["description"] == description
+    assert title.encode(codec).decode(codec) == title  # round-trips in that codec
+
+
+def test_recrawl_updates_without_duplicates(tmp_path):
+    site = serve_site("unseen_board")
+    try:
+        db = str(tmp_path / "ads.db")
+        first = run_cli("crawl", site.url("/"), "--db", db)
+        assert first.returncode == 0, first.stderr
+        before = {r["id"]: r for r in rows(db, "SELECT * FROM ads")}
+        page = site.pages["/jobs/105.html"]
+        site.pages["/jobs/105.html"] = Page(page.body.replace("Social security included.", "Social security and bonus included."))
+        second = run_cli("crawl", site.url("/"), "--db", db)
+        assert second.returncode == 0, second.stderr
+        after = {r["id"]: r for r in rows(db, "SELECT * FROM ads")}
+        assert after.keys() == before.keys()
+        changed = [i for i in after if after[i]["content_hash"] != before[i]["content_hash"]]
+        assert [after[i]["title"] for i in changed] == ["Warehouse Assistant"]
+        assert all(after[i]["last_seen"] >= before[i]["last_seen"] for i in after)
+        assert "bonus" in after[changed[0]]["description"]
+        crawls = rows(db, "SELECT * FROM crawls ORDER BY id")
+        assert [(c["new_ads"], c["changed_ads"]) for c in crawls] == [(11, 0), (0, 1)]
+        events = rows(db, "SELECT ad_id, event FROM ad_history WHERE event != 'new'")
+        assert events == [{"ad_id": changed[0], "event": "changed"}]
+    finally:
+        site.stop()
+
+
+def test_max_pages_bounds_the_crawl(tmp_path):
+    site = serve_site("unseen_board")
+    try:
+        db = str(tmp_path / "ads.db")
+        proc = run_cli("crawl", site.url("/jobs/"), "--db", db, "--max-pages", "3")
+        assert proc.returncode == 0, proc.stderr
+        assert len(page_requests(site)) == 3
+        assert "stopped at max_pages=3" in proc.stderr
+        assert 1 <= len(rows(db, "SELECT id FROM ads")) <= 3
+    finally:
+        site.stop()
+
+
+def test_scrapy_crawl_from_repo_root(tmp_path):
+    site = serve_site("unseen_board")
+    try:
+        db = tmp_path / "ads.db"
+        proc = subprocess.run(
+            [sys.executable, "-m", "scrapy", "crawl", "jobposting", "-a", f"urls={site.url('/jobs/page/2.html')}",
+             "-a", "max_pages=20", "-s", f"LUREWATCH_DB={db}", "-s", "LOG_LEVEL=WARNING"],
+            cwd=REPO, capture_output=True, text=True, timeout=240)
+        assert proc.returncode == 0, proc.stderr
+        titles = {r["title"] for r in rows(str(db), "SELECT title FROM ads")}
+        assert {"Chat Support Agent", "Warehouse Assistant", "客服专员（柬埔寨西港）"} <= titles
+    finally:
+        site.stop()
+
+
+def test_no_ads_found_is_reported_not_a_failure(tmp_path):
+    with LocalSite({"/": Page("<html><body><p>Just a blog</p></body></html>")}) as site:
+        proc = run_cli("crawl", site.url("/"), "--db", str(tmp_path / "ads.db"))
+    assert proc.returncode == 0, proc.stderr
+    assert "no ads found" in proc.stderr
+
+
+def test_nothing_fetched_exits_3(tmp_path):
+    with LocalSite({}) as site:  # every path is a 404
+        proc = run_cli("crawl", site.url("/jobs/"), "--db", str(tmp_path / "ads.db"))
+    assert proc.returncode == 3, proc.stderr
+    assert f"nothing fetched: {site.url('/jobs/')}: http_404" in proc.stderr
+
+
+def test_unreachable_host_exits_4(tmp_path):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/"
+    proc = run_cli("crawl", url, "--db", str(tmp_path / "ads.db"), "-s", "RETRY_TIMES=0")
+    assert proc.returncode == 4, proc.stderr
+    assert f"unreachable host: {url}: connection_refused" in proc.stderr
+
+
+@pytest.mark.parametrize("make_db", [
+    pytest.param(lambda tmp: tmp / "missing-dir" / "ads.db", id="missing-directory"),
+    pytest.param(lambda tmp: (tmp / "file").write_text("x") and tmp / "file" / "ads.db", id="parent-is-a-file"),
+    pytest.param(lambda tmp: (tmp / "ads.db").write_bytes(b"not a database " * 100) and tmp / "ads.db", id="not-sqlite"),
+])
+def test_unwritable_db_exits_5_before_crawling(tmp_path, make_db):
+    db = make_db(tmp_path)
+    original = db.read_bytes() if db.is_file() else None
+    with LocalSite({"/": Page("<html></html>")}) as site:
+        proc = run_cli("crawl", site.url("/"), "--db", str(db))
+        assert site.requests == []  # checked before crawling
+    assert proc.returncode == 5, proc.stderr
+    assert "database" in proc.stderr and str(db.parent) in proc.stderr
+    if original is not None:
+        assert db.read_bytes() == original  # nothing lost

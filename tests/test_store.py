@@ -1,0 +1,142 @@
+"""crawler.store: ad identity (URL aliases, external id, content hash), history, snapshots, crawls."""
+import gzip
+import json
+import sqlite3
+
+import pytest
+
+from crawler.store import Store, StoreError, content_hash
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(tmp_path / "ads.db")
+    yield s
+    s.close()
+
+
+def ad(**fields):
+    base = {"url": "http://board.test/jobs/1", "source": "board.test", "spider": "test",
+            "title": "Chat support", "description": "Free visa and housing", "company": "Golden Sky"}
+    return {**base, **fields}
+
+
+ASSESSMENT = {"score": 80, "level": "high", "flagged": True, "categories": ["destination"], "summary": "s",
+              "evidence": [{"rule_id": "r1", "category": "destination", "weight": 0.5, "matched_text": "visa"}],
+              "contacts": [{"kind": "telegram", "value": "@hr", "raw": "@hr", "field": "contact"}]}
+
+
+def test_new_then_unchanged_then_changed(store):
+    ad_id, status = store.save_ad(ad(), ASSESSMENT)
+    assert status == "new"
+    assert store.save_ad(ad()) == (ad_id, "unchanged")
+    assert store.save_ad(ad(description="Free visa, housing and food")) == (ad_id, "changed")
+    assert store.count() == 1
+    [row] = store.iter_ads()
+    assert row["description"] == "Free visa, housing and food"
+    assert row["content_hash"] == content_hash(ad(description="Free visa, housing and food"))
+    events = [h["event"] for h in store.db["ad_history"].rows_where("ad_id = ?", [ad_id], order_by="id")]
+    assert events == ["new", "changed"]
+    [changed] = store.db["ad_history"].rows_where("event = 'changed'")
+    assert json.loads(changed["changed_fields"]) == ["description"]
+
+
+def test_unchanged_bumps_last_seen_and_keeps_first_seen(store):
+    ad_id, _ = store.save_ad(ad())
+    store.db["ads"].update(ad_id, {"first_seen": "2020-01-01T00:00:00+00:00", "last_seen": "2020-01-01T00:00:00+00:00"})
+    store.save_ad(ad(etag='"v2"'))
+    row = store.db["ads"].get(ad_id)
+    assert row["first_seen"] == "2020-01-01T00:00:00+00:00"
+    assert row["last_seen"] > "2020-01-01T00:00:00+00:00"
+    assert row["etag"] == '"v2"'
+
+
+@pytest.mark.parametrize("first, second, aliases", [
+    pytest.param({}, dict(url="http://board.test/jobs/1-copy"), [], id="same-text-content-hash"),
+    pytest.param({}, dict(url="http://board.test/go/1", title="Edited"), ["http://board.test/jobs/1?utm_source=x"], id="known-alias"),
+    pytest.param(dict(external_id="E1"), dict(url="http://board.test/x/9", external_id="E1", description="Edited"), [], id="external-id"),
+    pytest.param(dict(external_id="E1"), dict(url="http://board.test/featured/1"), [], id="content-hash-one-side-without-id"),
+])
+def test_same_ad_reached_another_way_is_not_duplicated(store, first, second, aliases):
+    first_id, _ = store.save_ad(ad(**first), aliases=["http://board.test/jobs/1?utm_source=x"])
+    second_id, _ = store.save_ad(ad(**second), aliases=aliases)
+    assert second_id == first_id
+    assert store.count() == 1
+    urls = {r["url"] for r in store.db["ad_urls"].rows_where("ad_id = ?", [first_id])}
+    assert {"http://board.test/jobs/1", "http://board.test/jobs/1?utm_source=x", second["url"]} <= urls
+    assert store.db["ads"].get(first_id)["url"] == "http://board.test/jobs/1"  # first canonical URL stays
+
+
+@pytest.mark.parametrize("other", [
+    pytest.param(dict(url="http://board.test/jobs/2", external_id="E2"), id="same text, different site ids"),
+    pytest.param(dict(url="http://other.test/jobs/1", source="other.test"), id="same text, other site"),
+    pytest.param(dict(url="http://board.test/jobs/3", title="Accountant"), id="different text"),
+])
+def test_different_ads_stay_apart(store, other):
+    first_id, _ = store.save_ad(ad(external_id="E1"))
+    second_id, status = store.save_ad(ad(**other))
+    assert status == "new" and second_id != first_id
+    assert store.count() == 2
+
+
+def test_assessment_evidence_and_contacts_replaced_on_change(store):
+    ad_id, _ = store.save_ad(ad(), ASSESSMENT)
+    row = store.db["ads"].get(ad_id)
+    assert (row["risk_score"], row["risk_level"], row["flagged"]) == (80, "high", 1)
+    assert json.loads(row["categories"]) == ["destination"]
+    assert store.count("evidence") == 1 and store.count("contacts") == 1
+    store.save_ad(ad(description="Office job"), {**ASSESSMENT, "score": 5, "level": "none", "flagged": False,
+                                                  "evidence": [], "contacts": []})
+    assert store.db["ads"].get(ad_id)["flagged"] == 0
+    assert store.count("evidence") == 0 and store.count("contacts") == 0
+
+
+def test_snapshot_kept_for_new_and_changed_only(store):
+    snap = {"url": "http://board.test/jobs/1", "status": 200, "content_type": "text/html", "body": "<html>客服</html>".encode()}
+    ad_id, _ = store.save_ad(ad(), snapshot=snap)
+    store.save_ad(ad(), snapshot=snap)  # unchanged: no new snapshot
+    store.save_ad(ad(title="Chat support agent"), snapshot=snap)
+    snaps = list(store.db["snapshots"].rows_where("ad_id = ?", [ad_id]))
+    assert len(snaps) == 2
+    assert gzip.decompress(snaps[0]["body_gz"]).decode() == "<html>客服</html>"
+
+
+def test_crawl_rows(store):
+    crawl_id = store.start_crawl("jobposting", {"urls": ["http://board.test/"]})
+    store.save_ad(ad(), crawl_id=crawl_id)
+    store.finish_crawl(crawl_id, status="finished", pages=3, new_ads=1, errors={"http_404": 2})
+    row = store.db["crawls"].get(crawl_id)
+    assert row["status"] == "finished" and row["pages"] == 3 and json.loads(row["errors"]) == {"http_404": 2}
+    assert json.loads(row["args"]) == {"urls": ["http://board.test/"]}
+
+
+def test_ad_without_url_is_refused(store):
+    with pytest.raises(ValueError):
+        store.save_ad(ad(url=""))
+
+
+def test_reopen_keeps_data(tmp_path):
+    path = tmp_path / "ads.db"
+    s = Store(path)
+    s.save_ad(ad())
+    s.close()
+    s = Store(path)
+    assert s.count() == 1
+    s.close()
+
+
+@pytest.mark.parametrize("make_path", [
+    pytest.param(lambda tmp: tmp / "no-such-dir" / "ads.db", id="missing-directory"),
+    pytest.param(lambda tmp: (tmp / "ads.db").write_bytes(b"garbage" * 200) and tmp / "ads.db", id="not-a-database"),
+])
+def test_unusable_database_raises_store_error_naming_path(tmp_path, make_path):
+    path = make_path(tmp_path)
+    with pytest.raises(StoreError, match=str(path.parent)):
+        Store(path)
+
+
+def test_fts_index_follows_ads(store):
+    store.save_ad(ad(title="Customer service Sihanoukville"))
+    hits = store.db.execute("SELECT rowid FROM ads_fts WHERE ads_fts MATCH 'Sihanoukville'").fetchall()
+    assert len(hits) == 1
+    assert isinstance(store.db.conn, sqlite3.Connection)
