@@ -256,19 +256,29 @@ def _plausible_phone_span(text: str, start: int, end: int) -> bool:
     return True
 
 
+def _grouping_matches(raw: str, number: phonenumbers.PhoneNumber) -> bool:
+    """The digits of ``raw`` are grouped as that region writes its numbers ("(415) 555-2671")."""
+    groups = re.findall(r"\d+", raw)
+    fmt = PhoneNumberFormat.INTERNATIONAL if raw.lstrip().startswith("+") else PhoneNumberFormat.NATIONAL
+    return groups == re.findall(r"\d+", phonenumbers.format_number(number, fmt))
+
+
 def _phones(f: _Field) -> None:
-    runs = [m for m in _DIGIT_RUN.finditer(f.text) if f.free(m.start(), m.end())]
-    if not runs:
+    if not any(f.free(m.start(), m.end()) for m in _DIGIT_RUN.finditer(f.text)):
         return
-    pending = {(m.start(), m.end()) for m in runs}
-    for region in f.regions:
+    # every region's reading of every span; a span keeps the first region whose grouping fits,
+    # else the first region at all (regions are in order of likelihood)
+    readings: dict[tuple[int, int], list[tuple[bool, int, str]]] = {}
+    for rank, region in enumerate(f.regions):
         for pm in PhoneNumberMatcher(f.text, region, leniency=Leniency.VALID):
-            if not f.free(pm.start, pm.end) or not _plausible_phone_span(f.text, pm.start, pm.end):
+            span = (pm.start, pm.end)
+            if not f.free(*span) or not _plausible_phone_span(f.text, *span):
                 continue
-            f.add("phone", phonenumbers.format_number(pm.number, PhoneNumberFormat.E164), pm.start, pm.end)
-            pending = {(s, e) for s, e in pending if e <= pm.start or s >= pm.end}
-        if not pending:
-            break
+            e164 = phonenumbers.format_number(pm.number, PhoneNumberFormat.E164)
+            readings.setdefault(span, []).append((not _grouping_matches(pm.raw_string, pm.number), rank, e164))
+    for (start, end), options in sorted(readings.items()):
+        if f.free(start, end):
+            f.add("phone", min(options)[2], start, end)
 
 
 def _word_phones(f: _Field) -> None:
@@ -302,8 +312,13 @@ def _ordered_regions(texts: Iterable[str], regions: tuple[str, ...]) -> tuple[st
     return tuple(dict.fromkeys(hinted + list(regions)))
 
 
-def extract_from_text(text: str, field: str = "", regions: tuple[str, ...] = REGIONS) -> list[Contact]:
-    """Contacts in one text, in order of position (duplicates kept)."""
+def extract_from_text(text: str, field: str = "", regions: tuple[str, ...] | None = None) -> list[Contact]:
+    """Contacts in one text, in order of position (duplicates kept).
+
+    ``regions``: phone regions in order of preference; default REGIONS, reordered by script hints.
+    """
+    if regions is None:
+        regions = _ordered_regions([text or ""], REGIONS)
     f = _Field(text or "", field, regions)
     if f.text:
         for step in (_links, _emails, _labelled, _bare_handles, _phones, _word_phones):

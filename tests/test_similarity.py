@@ -1,0 +1,142 @@
+"""Known-lure similarity: paraphrases found, legitimate ads not, few candidates, persistence."""
+import json
+
+import pytest
+
+from output.bench import synthetic_lures
+from rules.similarity import CorpusError, IndexParams, KnownLureIndex, read_corpus
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return KnownLureIndex.load_default(cache=False)
+
+
+@pytest.mark.parametrize(
+    "text, expected_id",
+    [
+        ("Urgent: Digital marketing executive job in Thailand. Good IT skills and English. USD 1200 monthly "
+         "salary plus commission. Company pays air ticket, visa, free hostel and meals. Send your CV on Telegram.",
+         "seed-en-001"),
+        ("Work abroad with just a tourist visa - no work permit needed. We need online marketing assistants in "
+         "Cambodia, salary up to $2000 monthly, no degree or skills required, free accommodation and meals. "
+         "Telegram us for details.", "seed-en-006"),
+        ("Tuyển nhân viên chăm sóc khách hàng tại Campuchia, việc nhẹ lương cao 1.000 USD/tháng chưa tính phần "
+         "trăm, không cần bằng cấp, không cần kỹ năng, bao ăn ở, liên hệ Zalo.", "seed-vi-032"),
+        ("急招客服,月入过万,学历经验都不是问题,会用电脑就行,包吃包住包机票,加飞机详聊。", "seed-zh-024"),
+        ("รับสมัครแอดมินตอบแชทลูกค้า ทำงานต่างประเทศ เงินเดือน 35,000 บาท ไม่ต้องมีประสบการณ์ ที่พักอาหารฟรี "
+         "บริษัทออกค่าตั๋วเครื่องบิน ติดต่อไลน์", "seed-th-029"),
+        ("Lowongan di Kamboja untuk customer service dan marketing, gaji USD 1.000-1.200 per bulan, tanpa "
+         "pengalaman, tiket dan visa ditanggung, mess dan makan gratis, hubungi WhatsApp.", "seed-id-036"),
+        ("Hiring! CSR sa Cambodia, walang experience pwede. Sahod 1,500 USD kada buwan, libreng plane ticket, "
+         "visa, pagkain at tirahan. Message sa Telegram, alis agad.", "seed-tl-021"),
+    ],
+)
+def test_paraphrased_lure_is_found(shipped, text, expected_id):
+    match = shipped.nearest(text)
+    assert match is not None and match.id == expected_id
+    assert match.similarity >= 0.7
+    assert match.source_note and match.snippet
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Senior Accountant, Makati. CPA license and 5 years of audit experience required. HMO from day one, "
+        "13th-month pay. Apply through our careers page; on-site interview.",
+        "Registered nurse for our Cebu hospital ICU. Board passer, BLS/ACLS certified. Rotating shifts, "
+        "free uniform, government-mandated benefits.",
+        "Customer Service Representative for a telecom account in Quezon City. Day shift, PHP 22,000 basic "
+        "plus allowances. Walk-in interviews Monday to Friday at our office.",
+        "招聘会计,本科以上学历,三年以上经验,五险一金,双休,工作地点上海浦东。",
+        "Lowongan admin gudang di Surabaya, minimal D3, pengalaman 1 tahun, gaji UMR, BPJS. Lamaran dikirim ke "
+        "kantor HRD.",
+    ],
+)
+def test_legitimate_ad_is_not_a_known_lure(shipped, text):
+    match = shipped.nearest(text, min_similarity=0.0)
+    assert match is None or match.similarity < 0.6
+
+
+def test_shipped_corpus_schema_and_spread():
+    from rules.similarity import KNOWN_LURES_DIR
+
+    entries = [e for f in sorted(KNOWN_LURES_DIR.glob("*.jsonl")) for e in read_corpus(f)]
+    assert 40 <= len(entries) <= 200
+    assert {"en", "zh", "th", "vi", "id", "ms", "tl", "pt", "km", "my"} <= {e["lang"] for e in entries}
+    assert {e["origin"] for e in entries} <= {"seed", "review"}
+
+
+def test_candidate_stage_stays_small_for_a_big_corpus():
+    params = IndexParams()
+    index = KnownLureIndex(params)
+    corpus = synthetic_lures(20_000, seed=11)
+    index.add_many(corpus)
+    planted = corpus[12_345]
+    query = planted["text"].replace(".", ",", 2) + " Apply today!"
+    ids = [index.ids[i] for i, _ in index.candidates(query)]
+    assert len(ids) <= params.max_candidates  # only these few reach rapidfuzz
+    assert index.last_candidates < len(index) // 20  # the LSH touched a small share of 20,000
+    assert planted["id"] in ids
+    assert index.nearest(query).id == planted["id"]
+
+
+def test_index_agrees_with_brute_force_on_shipped_corpus(shipped):
+    probe = "Free flight, visa, food and housing! Data entry abroad, no experience, type on computer, " \
+            "earn $1,000-$1,500 monthly, chat interview, WhatsApp our HR."
+    assert shipped.nearest(probe).id == shipped.brute_nearest(probe).id
+
+
+def test_save_and_load_round_trip(tmp_path):
+    index = KnownLureIndex()
+    index.add_many(synthetic_lures(300, seed=5))
+    path = tmp_path / "lures.pkl"
+    index.save(path)
+    again = KnownLureIndex.load(path)
+    assert again.ids == index.ids
+    for entry in synthetic_lures(300, seed=5)[::37]:
+        a, b = index.nearest(entry["text"]), again.nearest(entry["text"])
+        assert (a.id, a.similarity) == (b.id, b.similarity) == (entry["id"], 1.0)
+    again.add("extra-1", "Brand new lure text about chat jobs in Laos with free tickets")
+    assert again.nearest("brand new lure text about chat jobs in laos with free tickets").id == "extra-1"
+
+
+def write_corpus(path, entries):
+    path.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries), encoding="utf-8")
+
+
+def entry(i, **over):
+    base = {"id": f"t-{i}", "text": f"lure number {i} with free flight and visa to Cambodia", "lang": "en",
+            "source_note": "test", "added": "2026-01-01", "origin": "seed"}
+    base.update(over)
+    return base
+
+
+def test_corpus_cache_is_reused_and_invalidated(tmp_path):
+    corpus = tmp_path / "lures.jsonl"
+    write_corpus(corpus, [entry(i) for i in range(20)])
+    first = KnownLureIndex.load(corpus)
+    cache = tmp_path / "lures.jsonl.index.pkl"
+    assert cache.exists()
+    assert KnownLureIndex.load(corpus).ids == first.ids
+    write_corpus(corpus, [entry(i) for i in range(21)])
+    assert len(KnownLureIndex.load(corpus)) == 21
+    cache.write_bytes(b"torn")  # a broken cache is rebuilt, not fatal
+    assert len(KnownLureIndex.load(corpus)) == 21
+
+
+@pytest.mark.parametrize(
+    "lines, message",
+    [
+        (['{"id": "a", "text": "x"'], "lures.jsonl:1: invalid JSON"),
+        ([json.dumps(entry(1)), json.dumps(entry(2, source_note=""))], "lures.jsonl:2: entry 't-2' is missing source_note"),
+        ([json.dumps(entry(1)), "", json.dumps(entry(1))], "lures.jsonl:3: duplicate id 't-1'"),
+        ([json.dumps(entry(1, origin="scraped"))], "lures.jsonl:1: entry 't-1' origin must be one of"),
+        (["[1, 2]"], "lures.jsonl:1: each line must be a JSON object"),
+    ],
+)
+def test_corpus_errors_name_file_line_and_id(tmp_path, lines, message):
+    corpus = tmp_path / "lures.jsonl"
+    corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match=message.replace("[", r"\[")):
+        KnownLureIndex.load(corpus, cache=False)
