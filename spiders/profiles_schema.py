@@ -407,9 +407,9 @@ def parse_profile(text: str, path: str | Path = "<string>") -> Profile:
     if not listing_fields and not detail:
         c.fail(("detail",), "a profile needs detail: (fields on detail pages) or listing_fields: (fields on listing items)")
     if detail and link is None:
-        c.fail(("listing",), "detail: needs listing.link (the selector of links to detail pages)")
+        c.fail(("listing",) if "listing" in data else ("detail",), "detail fields need listing.link (the selector of links to detail pages)")
     if listing_fields and item is None:
-        c.fail(("listing",), "listing_fields: needs listing.item (one element per ad)")
+        c.fail(("listing",) if "listing" in data else ("listing_fields",), "listing_fields need listing.item (one element per ad)")
     if listing_fields and "url" not in listing_fields and link is None:
         c.fail(("listing_fields",), "each listed ad needs a URL: map listing_fields.url or set listing.link")
     if not ({"title", "description"} & set(listing_fields) | {"title", "description"} & set(detail)):
