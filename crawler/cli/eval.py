@@ -1,0 +1,161 @@
+"""`lurewatch eval`: precision/recall of the engine on labelled ads (dev set) and on EMSCAD."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from rules import Engine
+from rules.evaluate import (
+    DEVSET_DIR,
+    EMSCAD_BASE_RATE,
+    EMSCAD_DEFAULT,
+    EMSCAD_LEGIT_FLAG_TARGET,
+    SPLITS,
+    Counts,
+    DatasetError,
+    EmscadReport,
+    Report,
+    evaluate,
+    evaluate_emscad,
+    load_dataset,
+)
+
+from . import cli
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def _progress(console: Console):
+    """A rich progress bar on stderr (hidden when stderr is not a terminal)."""
+
+    def run(items, total, label):
+        if not console.is_terminal:
+            yield from items
+            return
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console, transient=True) as bar:
+            task = bar.add_task(label, total=total)
+            for item in items:
+                yield item
+                bar.advance(task)
+
+    return run
+
+
+def _counts_table(title: str, groups: dict[str, Counts], first: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for col in (first, "n", "lures", "TP", "FP", "FN", "TN", "precision", "recall", "F1", "FP rate"):
+        table.add_column(col, justify="left" if col == first else "right")
+    for name, c in groups.items():
+        table.add_row(name, str(c.n), str(c.positives), str(c.tp), str(c.fp), str(c.fn), str(c.tn),
+                      _pct(c.precision), _pct(c.recall), _pct(c.f1), _pct(c.fpr))
+    return table
+
+
+def _print_report(console: Console, report: Report, what: str) -> None:
+    console.print(_counts_table(f"Lure detection on {what}", {"overall": report.overall}, ""))
+    console.print(_counts_table("Per language", dict(sorted(report.by_lang.items())), "lang"))
+    console.print(_counts_table("Per kind", dict(sorted(report.by_kind.items())), "kind"))
+    s, h = report.subtle_recall, report.hard_negative_flags
+    fc, fa = report.fraud_caught, report.fraud_false_alarms
+    console.print(f"Subtle-lure recall: {_pct(s.rate)} ({s.hits}/{s.n})")
+    console.print(f"Hard-negative flag rate: {_pct(h.rate)} ({h.hits}/{h.n})")
+    console.print(f"Fraud signal: {_pct(fc.rate)} of ordinary-fraud rows fraud_flagged ({fc.hits}/{fc.n}); "
+                  f"{_pct(fa.rate)} of legit negatives fraud_flagged ({fa.hits}/{fa.n})")
+    for name, t in report.targets().items():
+        mark = {True: "[green]met[/]", False: "[red]MISSED[/]", None: "n/a"}[t["met"]]
+        console.print(f"Target {name}: {_pct(t['value'])} (target {'<=' if 'rate' in name else '>='} "
+                      f"{_pct(t['target'])}) {mark}")
+    if report.missed:
+        console.print(f"Missed lures ({len(report.missed)}): {', '.join(report.missed[:20])}"
+                      + (" ..." if len(report.missed) > 20 else ""))
+    if report.false_positives:
+        console.print(f"False positives ({len(report.false_positives)}): {', '.join(report.false_positives[:20])}"
+                      + (" ..." if len(report.false_positives) > 20 else ""))
+
+
+def _print_emscad(console: Console, r: EmscadReport) -> None:
+    table = Table(title=f"EMSCAD ({r.path})", title_justify="left")
+    for col in ("ads", "n", "lure flagged", "fraud_flagged"):
+        table.add_column(col, justify="left" if col == "ads" else "right")
+    table.add_row("legit", str(r.lure_on_legit.n), f"{_pct(r.lure_on_legit.rate)} ({r.lure_on_legit.hits})",
+                  f"{_pct(r.fraud_on_legit.rate)} ({r.fraud_on_legit.hits})")
+    table.add_row("fraud", str(r.lure_on_fraud.n), f"{_pct(r.lure_on_fraud.rate)} ({r.lure_on_fraud.hits})",
+                  f"{_pct(r.fraud_on_fraud.rate)} ({r.fraud_on_fraud.hits})")
+    console.print(table)
+    mark = {True: "[green]met[/]", False: "[red]MISSED[/]", None: "n/a"}[r.legit_target_met]
+    console.print(f"Lure flag rate on real legit ads: {_pct(r.lure_on_legit.rate)} "
+                  f"(target <= {_pct(EMSCAD_LEGIT_FLAG_TARGET)}) {mark}")
+    console.print(f"Fraud signal precision at the real base rate ({_pct(EMSCAD_BASE_RATE)} fraud): "
+                  f"{_pct(r.fraud_precision_at_base_rate)}")
+    for item in r.flagged_legit[:10]:
+        console.print(f"  legit flagged: job {item['job_id']} {item['title']!r} score {item['score']}: {item['summary']}")
+
+
+def _load_engine() -> Engine:
+    try:
+        return Engine.load()
+    except ValueError as exc:  # RulesetError names file:line and rule
+        raise click.ClickException(f"cannot load the ruleset: {exc}")
+
+
+@cli.command("eval")
+@click.argument("datasets", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--split", type=click.Choice(SPLITS), default="all", show_default=True,
+              help="Rows of this split only (the dev set's `split` field).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
+@click.option("--threshold", type=click.IntRange(0, 100), default=None,
+              help="Flag when score >= THRESHOLD instead of the engine's own decision.")
+@click.option("--emscad", "emscad", is_flag=False, flag_value=str(EMSCAD_DEFAULT), default=None,
+              type=click.Path(path_type=Path), metavar="[PATH]",
+              help="Also measure on the EMSCAD CSV (default ../shared/data/emscad-partial/emscad_partial.csv).")
+def eval_cmd(datasets, split, as_json, threshold, emscad):
+    """Measure the engine on labelled ads: precision, recall, F1 and false-positive
+    rate overall, per language and per kind, recall on subtle lures, flag rate on
+    hard negatives and the fraud signal. DATASETS are JSON Lines files or folders of
+    them (default: the dev set, rules/devset). With --emscad only, just EMSCAD runs.
+
+    Example:
+
+        lurewatch eval rules/devset --split test --emscad
+    """
+    err = Console(stderr=True)
+    console = Console(soft_wrap=True)
+    out: dict = {}
+    engine = None
+    if datasets or emscad is None:
+        paths = list(datasets) or [DEVSET_DIR]
+        try:
+            examples = load_dataset(paths, split=split)
+        except DatasetError as exc:
+            raise click.ClickException(str(exc))
+        if not examples:
+            raise click.ClickException(f"no labelled rows in {', '.join(map(str, paths))} for split {split!r}")
+        engine = _load_engine()
+        report = evaluate(examples, engine, threshold=threshold, progress=_progress(err))
+        out = {"datasets": [str(p) for p in paths], "split": split, **report.to_dict()}
+        if not as_json:
+            _print_report(console, report, f"{', '.join(map(str, paths))} (split {split}, {len(examples)} ads)")
+    if emscad is not None:
+        if not emscad.is_file():
+            raise click.ClickException(
+                f"EMSCAD file not found: {emscad} (it lives in the shared data folder ../shared/data/emscad-partial; "
+                "pass its path with --emscad PATH)")
+        if engine is None:
+            engine = _load_engine()
+        try:
+            er = evaluate_emscad(emscad, engine, threshold=threshold, progress=_progress(err))
+        except DatasetError as exc:
+            raise click.ClickException(str(exc))
+        out["emscad"] = er.to_dict()
+        if not as_json:
+            _print_emscad(console, er)
+    if as_json:
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
