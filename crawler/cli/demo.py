@@ -32,6 +32,8 @@ def demo(db_path, no_serve, port, board_port):
     from output.review import ReviewError, serve
 
     console = Console(stderr=True, highlight=False)
+    if not no_serve and port and not _port_free(port):
+        raise click.ClickException(f"port {port} is in use: pick another with --port, or use --no-serve")
     wanted = DEFAULT_PORT if board_port is None else board_port
     try:
         board = DemoBoard(port=wanted)
@@ -45,8 +47,8 @@ def demo(db_path, no_serve, port, board_port):
         console.print(f"Demo board: {board.url} ({len(board.ads)} ads, {board.pages} listing pages)")
         result = run_crawl("jobposting", db=db_path, spider_kwargs={"urls": board.url}, settings={"LOG_LEVEL": "WARNING"})
         if not result.ok:
-            raise click.ClickException(f"demo crawl failed: {result.message}") if result.exit_code == 0 else \
-                _exit(console, result)
+            console.print(f"[red]demo crawl failed[/red] (exit {result.exit_code}): {result.message}")
+            raise SystemExit(result.exit_code or 1)
         report = build_report(db_path, board.url, board.ads)
         print_report(report, Console())
         if report.missing:
@@ -64,6 +66,14 @@ def demo(db_path, no_serve, port, board_port):
         board.stop()
 
 
-def _exit(console, result):
-    console.print(f"[red]demo crawl failed[/red] (exit {result.exit_code}): {result.message}")
-    return SystemExit(result.exit_code)
+
+def _port_free(port: int, host: str = "127.0.0.1") -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: TIME_WAIT is not "in use"
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
