@@ -79,14 +79,14 @@ class ResumableDupeFilter(RFPDupeFilter):
                    crawler=crawler)
 
     def request_seen(self, request) -> bool:
-        fp = self.request_fingerprint(request)
-        if self.done is not None and fp in self.done.done:
+        fp = self.fingerprinter.fingerprint(request)
+        if self.done is not None and fp.hex() in self.done.done:
             self.skipped_done += 1
             self._mark_ad_seen(request.url)
             return True
-        if fp in self.fingerprints:
+        if fp in self._fingerprints:
             return True
-        self.fingerprints.add(fp)
+        self._fingerprints.add(fp)
         return False
 
     def _mark_ad_seen(self, url: str) -> None:

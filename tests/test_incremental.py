@@ -1,0 +1,126 @@
+"""Incremental crawling: 304s instead of full re-fetches, change history, removals only after complete crawls."""
+import sqlite3
+
+import pytest
+
+from conftest import run_cli
+from crawler.localsite import LocalSite, Page
+from sites.hostile import ad_page
+
+pytestmark = pytest.mark.slow
+FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RETRY_TIMES=0", "--no-progress"]
+
+
+class Board:
+    """A listing of ads with ETag validators; records every request with its conditional headers."""
+
+    def __init__(self):
+        self.ads = {n: (f"Customer service agent {n}, Sihanoukville", f"Free visa and flight, ad number {n}.")
+                    for n in range(1, 5)}
+        self.listed = set(self.ads)
+        self.version = {n: 1 for n in self.ads}
+        self.log: list[tuple[str, str | None, int]] = []  # (path, If-None-Match, status)
+        self.site = LocalSite({"/": self.listing}, fallback=self.detail)
+
+    def listing(self, handler):
+        links = "".join(f'<a href="/ad/{n}">ad {n}</a>' for n in sorted(self.listed))
+        return Page(f"<html><body>{links}</body></html>")
+
+    def detail(self, handler):
+        if not handler.path.startswith("/ad/"):
+            return None
+        n = int(handler.path.rsplit("/", 1)[1])
+        inm = handler.headers.get("If-None-Match")
+        if n not in self.ads:
+            self.log.append((handler.path, inm, 404))
+            return None
+        etag = f'"ad{n}-v{self.version[n]}"'
+        if inm == etag:
+            self.log.append((handler.path, inm, 304))
+            return Page(b"", status=304, headers={"ETag": etag})
+        self.log.append((handler.path, inm, 200))
+        title, description = self.ads[n]
+        return Page(ad_page(title, description), headers={"ETag": etag})
+
+    def crawl(self, db, *extra):
+        self.log.clear()
+        proc = run_cli("crawl", self.site.url("/"), "--db", str(db), *FAST, *extra)
+        return proc
+
+
+@pytest.fixture
+def board():
+    b = Board()
+    b.site.start()
+    yield b
+    b.site.stop()
+
+
+def rows(db, sql, params=()):
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(sql, params)]
+    finally:
+        conn.close()
+
+
+def test_second_crawl_of_unchanged_board_sends_conditional_requests_and_reassesses_nothing(board, tmp_path):
+    db = tmp_path / "ads.db"
+    assert board.crawl(db).returncode == 0
+    first = {r["url"]: r for r in rows(db, "SELECT url, assessed_at, last_seen, etag FROM ads")}
+    assert len(first) == 4 and all(r["etag"] for r in first.values())
+
+    proc = board.crawl(db)
+    assert proc.returncode == 0, proc.stderr
+    details = [(p, inm, status) for p, inm, status in board.log if p.startswith("/ad/")]
+    assert sorted(p for p, _, _ in details) == [f"/ad/{n}" for n in range(1, 5)]
+    assert all(inm and status == 304 for _, inm, status in details), details  # no full GET of an unchanged ad
+    second = {r["url"]: r for r in rows(db, "SELECT url, assessed_at, removed_at FROM ads")}
+    for url, row in second.items():
+        assert row["assessed_at"] == first[url]["assessed_at"]
+        assert row["removed_at"] is None
+    crawl = rows(db, "SELECT * FROM crawls ORDER BY id DESC LIMIT 1")[0]
+    assert (crawl["new_ads"], crawl["changed_ads"], crawl["removed_ads"]) == (0, 0, 0)
+    assert rows(db, "SELECT count(*) n FROM ad_history WHERE event != 'new'")[0]["n"] == 0
+
+
+def test_changed_ad_gets_history_and_removed_ads_keep_their_snapshot(board, tmp_path):
+    db = tmp_path / "ads.db"
+    assert board.crawl(db).returncode == 0
+    board.ads[2] = (board.ads[2][0], "Now with a 3000 USD bonus. Contact on Telegram.")
+    board.version[2] += 1
+    del board.ads[3]  # taken down: off the listing and 404
+    board.listed.discard(3)
+    board.listed.discard(4)  # dropped from the listing, page still up
+
+    proc = board.crawl(db)
+    assert proc.returncode == 0, proc.stderr
+    ads = {r["url"].rsplit("/", 1)[1]: r for r in rows(db, "SELECT id, url, removed_at FROM ads")}
+    history = rows(db, "SELECT ad_id, event, changed_fields FROM ad_history WHERE event != 'new'")
+    assert {(h["ad_id"], h["event"]) for h in history} == {
+        (ads["2"]["id"], "changed"), (ads["3"]["id"], "removed"), (ads["4"]["id"], "removed")}
+    assert "description" in next(h["changed_fields"] for h in history if h["event"] == "changed")
+    assert ads["3"]["removed_at"] and ads["4"]["removed_at"]
+    assert ads["1"]["removed_at"] is None and ads["2"]["removed_at"] is None
+    snaps = rows(db, "SELECT ad_id FROM snapshots WHERE ad_id = ?", [ads["3"]["id"]])
+    assert len(snaps) == 1
+    crawl = rows(db, "SELECT * FROM crawls ORDER BY id DESC LIMIT 1")[0]
+    assert (crawl["changed_ads"], crawl["removed_ads"]) == (1, 2)
+
+
+@pytest.mark.parametrize("how", ["failed_request", "max_pages"])
+def test_no_removals_after_a_partial_crawl(board, tmp_path, how):
+    db = tmp_path / "ads.db"
+    assert board.crawl(db).returncode == 0
+    board.listed = {1, 2}  # 3 and 4 vanish from the listing ...
+    extra = []
+    if how == "failed_request":  # ... but one page failed, so the walk may have missed ads
+        board.site.pages["/broken"] = Page("down", status=500, content_type="text/plain")
+        board.listing = board.listing
+        board.site.pages["/"] = lambda h: Page(board.listing(h).body.replace("</body>", '<a href="/broken">x</a></body>'))
+    else:  # ... but the page budget cut the walk short
+        extra = ["--max-pages", "2"]
+    board.crawl(db, *extra)
+    assert rows(db, "SELECT count(*) n FROM ads WHERE removed_at IS NOT NULL")[0]["n"] == 0
+    assert rows(db, "SELECT count(*) n FROM ad_history WHERE event = 'removed'")[0]["n"] == 0
