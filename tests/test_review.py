@@ -177,3 +177,20 @@ def test_metadata_is_keyed_by_database_name(tmp_path):
     assert list(meta["databases"]) == ["my-crawl"]
     assert "unreviewed_high_risk" in meta["databases"]["my-crawl"]["queries"]
     assert "/my-crawl/unreviewed_high_risk" in meta["description_html"]
+
+
+def test_highlight_survives_stale_offsets():
+    """Offsets from an older text (or another normalisation) fall back to finding the matched text."""
+    import importlib.util
+
+    from output.review import PLUGINS_DIR
+
+    spec = importlib.util.spec_from_file_location("lurewatch_review", PLUGINS_DIR / "lurewatch_review.py")
+    plugin = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(plugin)
+    text = "Call us. Free flight to Bavet <b>now</b>"
+    assert plugin._locate(text, 0, 4, "Free flight") == (9, 20)
+    assert plugin._locate(text, 24, 29, "Bavet") == (24, 29)
+    assert plugin._locate(text, 0, 3, "Telegram") is None
+    html = str(plugin._highlight(text, [(24, 29, "destination: x")]))
+    assert '<mark title="destination: x">Bavet</mark> &lt;b&gt;now&lt;/b&gt;' in html

@@ -32,6 +32,14 @@ def _highlight(text: str, spans: list[tuple[int, int, str]]) -> Markup:
     return Markup('<div class="lurewatch-text" style="white-space:pre-wrap">{}</div>').format(Markup("").join(out))
 
 
+def _locate(text: str, start, end, matched: str) -> tuple[int, int] | None:
+    """The span of `matched` in `text`: the stored offsets when they point at it, else its first occurrence."""
+    if isinstance(start, int) and isinstance(end, int) and text[start:end].casefold() == matched.casefold() and matched:
+        return start, end
+    pos = text.casefold().find(matched.casefold()) if matched else -1
+    return (pos, pos + len(matched)) if pos >= 0 else None
+
+
 @hookimpl
 def render_cell(row, value, column, table, database, datasette):
     if value is None:
@@ -62,8 +70,13 @@ def _highlighted_description(datasette, database, ad_id, text):
     async def inner():
         db = datasette.get_database(database)
         rows = (await db.execute(
-            "select start, end, rule_id, category from evidence where ad_id = ? and field = 'description'", [ad_id])).rows
-        spans = [(r[0], r[1], f"{r[3]}: {r[2]}") for r in rows if r[0] is not None and r[1] is not None]
+            "select start, end, rule_id, category, matched_text from evidence where ad_id = ? and field = 'description'",
+            [ad_id])).rows
+        spans = []
+        for start, end, rule_id, category, matched in rows:
+            span = _locate(text, start, end, matched or "")
+            if span:
+                spans.append((*span, f"{category}: {rule_id}"))
         return _highlight(text, spans)
 
     return inner
