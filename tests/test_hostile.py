@@ -54,7 +54,9 @@ def test_same_ad_under_several_urls_is_one_row_with_aliases(crawled):
     _, conn, site, _, _ = crawled
     ad_id = conn.execute("SELECT id FROM ads WHERE url = ?", [site.url("/ad/dup")]).fetchone()[0]
     urls = {r[0] for r in conn.execute("SELECT url FROM ad_urls WHERE ad_id = ?", [ad_id])}
-    assert {site.url("/go/dup"), site.url("/ad/dup-copy")} <= urls
+    assert site.url("/ad/dup-copy") in urls  # rel=canonical copy
+    # /go/dup redirects to /ad/dup: whichever is fetched first, the other is filtered or an alias
+    assert conn.execute("SELECT count(*) FROM ads WHERE title = 'Typing job abroad'").fetchone()[0] == 1
 
 
 @pytest.mark.parametrize("kind, count", [
@@ -87,7 +89,7 @@ def test_robots_disallowed_page_not_fetched(crawled):
     assert "/private/secret" not in site.requests
 
 
-def test_charset_fixes_counted(crawled):
+def test_no_removals_after_a_crawl_with_errors(crawled):
     _, conn, *_ = crawled
     # a partial crawl (errors above) never marks removals
     crawl = conn.execute("SELECT status, removed_ads FROM crawls").fetchone()

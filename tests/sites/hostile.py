@@ -66,7 +66,7 @@ GOOD = {
     "/ad/big5": ("海外客服專員 高薪", "包吃包住 免費機票 無需經驗"),
     "/ad/vn": ("Tuyển nhân viên chăm sóc khách hàng", "Lương cao, bao ăn ở, vé máy bay miễn phí"),
     "/ad/nocharset": ("Data entry – Myawaddy", "Ngày làm việc 8 tiếng, lương 1.200 USD"),
-    "/ad/malformed": ("Online marketing, Laos", "Work from the casino zone <b>bonus</b>"),
+    "/ad/malformed": ("Online marketing, Laos", "Work from the casino zone, bonus + commission"),
     "/ad/retry-after": ("Chat support, Bavet", "Limited places, apply today"),
     "/ad/dup": ("Typing job abroad", "Same ad under several URLs"),
 }
