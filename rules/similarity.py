@@ -1,8 +1,11 @@
 """Similarity of an ad to known lure texts, in two stages.
 
-1. Candidates: MinHash signatures of normalised character shingles, banded in a
-   datasketch ``MinHashLSH``. A query touches only the buckets its bands fall into,
-   so its cost grows with the number of near neighbours, not with the corpus.
+1. Candidates: MinHash signatures (datasketch's "affine32" scheme) of normalised
+   character shingles, cut into bands (LSH). Band keys live in one sorted numpy array,
+   so building is a sort and a query is two ``searchsorted`` calls; datasketch's
+   ``MinHashLSH`` is the other backend (``IndexParams.backend``), about 10x slower to
+   build (see BENCHMARKS.md). A query touches only entries sharing a band, so its
+   cost grows with the number of near neighbours, not with the corpus.
    Candidates are ranked by signature agreement (estimated Jaccard) and only the
    best ``max_candidates`` go on.
 2. Scoring: rapidfuzz on those few candidates only (``score_pair``).
@@ -27,7 +30,6 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
-from datasketch import LeanMinHash, MinHashLSH
 from rapidfuzz import fuzz
 
 KNOWN_LURES_DIR = Path(__file__).parent / "known_lures"
@@ -54,6 +56,7 @@ class IndexParams:
     seed: int = 7
     max_candidates: int = 6  # how many go on to rapidfuzz
     min_estimate: float = 0.12  # estimated Jaccard below this never reaches rapidfuzz
+    backend: str = "bands"  # "bands" (numpy sorted band keys) or "datasketch" (MinHashLSH)
 
 
 @dataclass
@@ -141,7 +144,15 @@ class KnownLureIndex:
         rng = np.random.RandomState(p.seed)
         self._a = (rng.randint(0, 1 << 32, size=(p.num_perm, 1), dtype=np.uint64) | 1).astype(np.uint32)
         self._b = rng.randint(0, 1 << 32, size=(p.num_perm, 1), dtype=np.uint64).astype(np.uint32)
-        self._lsh = MinHashLSH(num_perm=p.num_perm, params=(p.bands, p.rows))
+        if p.backend not in ("bands", "datasketch"):
+            raise ValueError(f"unknown backend {p.backend!r}")
+        self._lsh = None
+        if p.backend == "datasketch":
+            from datasketch import MinHashLSH
+
+            self._lsh = MinHashLSH(num_perm=p.num_perm, params=(p.bands, p.rows))
+        self._band_keys = np.zeros(0, dtype=np.uint64)  # sorted (band id << 58 | band hash)
+        self._band_rows = np.zeros(0, dtype=np.int32)  # entry index of each key
         self._sigs = np.zeros((0, p.num_perm), dtype=np.uint32)
         self._indexed = 0  # entries [0, _indexed) are in the LSH
         self.last_candidates = 0  # LSH candidates of the last query (before the cap)
@@ -199,41 +210,72 @@ class KnownLureIndex:
             out.append(np.minimum.reduceat(phv, offsets, axis=1).T)
         return np.vstack(out) if out else np.zeros((0, self.params.num_perm), dtype=np.uint32)
 
-    def _lean(self, sig: np.ndarray) -> LeanMinHash:
+    def _lean(self, sig: np.ndarray):
+        from datasketch import LeanMinHash
+
         try:
             return LeanMinHash(seed=self.params.seed, hashvalues=sig, scheme="affine32")
         except TypeError:  # datasketch < 2 has no schemes (and stores uint64)
             return LeanMinHash(seed=self.params.seed, hashvalues=sig.astype(np.uint64))
 
+    def _band_hashes(self, sigs: np.ndarray) -> np.ndarray:
+        """(n, bands) keys: each band's rows hashed to 58 bits, the band id in the top bits."""
+        p = self.params
+        cut = sigs[:, : p.bands * p.rows].astype(np.uint64).reshape(len(sigs), p.bands, p.rows)
+        h = np.zeros((len(sigs), p.bands), dtype=np.uint64)
+        for j in range(p.rows):
+            h = (h ^ cut[:, :, j]) * np.uint64(0x9E3779B97F4A7C15)
+            h ^= h >> np.uint64(29)
+        return (h >> np.uint64(6)) | (np.arange(p.bands, dtype=np.uint64) << np.uint64(58))
+
     def build(self) -> "KnownLureIndex":
-        """Index every entry added since the last build (bulk insert into the LSH)."""
+        """Index every entry added since the last build (bulk, vectorised)."""
         start = self._indexed
         if start == len(self.ids):
             return self
         new = self._signatures(self.norms[start:])
-        with self._lsh.insertion_session() as session:
-            for row, sig in enumerate(new):
-                session.insert(start + row, self._lean(sig), check_duplication=False)
         self._sigs = np.vstack([self._sigs, new]) if start else new
+        if self._lsh is not None:
+            with self._lsh.insertion_session() as session:
+                for row, sig in enumerate(new):
+                    session.insert(start + row, self._lean(sig), check_duplication=False)
+        else:
+            keys = self._band_hashes(self._sigs).ravel()
+            order = np.argsort(keys, kind="stable")
+            self._band_keys = keys[order]
+            self._band_rows = (order // self.params.bands).astype(np.int32)
         self._indexed = len(self.ids)
         return self
+
+    def _lsh_rows(self, sig: np.ndarray) -> np.ndarray:
+        """Entries sharing at least one band with ``sig``."""
+        if self._lsh is not None:
+            keys = self._lsh.query(self._lean(sig))
+            return np.fromiter(keys, dtype=np.int64, count=len(keys))
+        q = self._band_hashes(sig[None, :])[0]
+        lo = np.searchsorted(self._band_keys, q, side="left")
+        hi = np.searchsorted(self._band_keys, q, side="right")
+        hits = [self._band_rows[a:b] for a, b in zip(lo, hi) if b > a]
+        if not hits:
+            return np.zeros(0, dtype=np.int64)
+        return np.unique(np.concatenate(hits))
 
     # -- querying -------------------------------------------------------------
     def candidates(self, text: str) -> list[tuple[int, float]]:
         """Stage 1: (entry index, estimated Jaccard), best first, at most max_candidates."""
+        return self._candidates(normalise(text))
+
+    def _candidates(self, norm: str) -> list[tuple[int, float]]:
         self.build()
-        if not self.ids:
-            return []
+        self.last_candidates = 0
         p = self.params
-        norm = normalise(text)
-        if not norm:
+        if not self.ids or not norm:
             return []
         sig = self.signature(norm)
-        keys = self._lsh.query(self._lean(sig))
-        self.last_candidates = len(keys)
-        if not keys:
+        rows = self._lsh_rows(sig)
+        self.last_candidates = len(rows)
+        if not rows.size:
             return []
-        rows = np.fromiter(keys, dtype=np.int64, count=len(keys))
         est = (self._sigs[rows] == sig).mean(axis=1)
         keep = est >= p.min_estimate
         rows, est = rows[keep], est[keep]
@@ -246,10 +288,10 @@ class KnownLureIndex:
     def nearest(self, text: str, min_similarity: float | None = None) -> Match | None:
         """The most similar known lure, or None if none reaches ``min_similarity`` (0..1)."""
         floor = self.min_similarity if min_similarity is None else min_similarity
-        cands = self.candidates(text)
+        norm = normalise(text)
+        cands = self._candidates(norm)
         if not cands:
             return None
-        norm = normalise(text)
         unspaced = is_unspaced(norm)
         best_i, best = -1, -1.0
         for i, _ in cands:
