@@ -176,8 +176,8 @@ def run_crawl(spider, *, db: str | Path, spider_kwargs: Mapping[str, Any] | None
         return _finish(CrawlResult(False, EXIT_BAD_ARGS, f"unknown spider: {exc}"))
     crash: list[str] = []
     refused: list[bool] = []  # the spider rejected its arguments
-    if progress and sys.stderr.isatty():
-        _Progress(crawler)
+    # keep a reference: crawler signals hold their receivers weakly
+    live = _Progress(crawler) if progress and sys.stderr.isatty() else None
     deferred = process.crawl(crawler, **dict(spider_kwargs or {}))
 
     def failed(failure):
@@ -186,6 +186,8 @@ def run_crawl(spider, *, db: str | Path, spider_kwargs: Mapping[str, Any] | None
 
     deferred.addErrback(failed)
     process.start()
+    if live is not None:
+        live.stop()
     if crash and crawler.spider is None:
         code = EXIT_BAD_ARGS if refused and refused[0] else EXIT_CRASHED
         return _finish(CrawlResult(False, code, f"cannot start the crawl: {crash[0]}"))

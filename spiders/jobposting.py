@@ -41,6 +41,8 @@ class JobPostingSpider(LurewatchSpider):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if not self.start_urls:
+            raise ValueError("jobposting: no start URLs; pass -a urls=URL1,URL2")
         self.sitemaps_requested: set[str] = set()
 
     async def start(self):
