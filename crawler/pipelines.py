@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import html
 import re
+import sqlite3
 import unicodedata
 
 from scrapy.exceptions import DropItem, NotConfigured
 
 from rules import Engine
 
-from .store import Store
+from .store import Store, StoreError
 
 _WS = re.compile(r"[ \t\r\f\v\u00a0]+")
 _NL = re.compile(r"\n{3,}")
@@ -103,20 +104,30 @@ class StorePipeline:
         row = {k: item.get(k) for k in ("url", "source", "spider", "external_id", "title", "company", "location",
                                          "country", "salary_text", "description", "contact", "posted_at",
                                          "etag", "last_modified", "language")}
-        ad_id, status = self.store.save_ad(row, item.get("assessment"), aliases=item.get("aliases") or [],
-                                           crawl_id=self.crawl_id, snapshot=item.get("snapshot"))
+        try:
+            ad_id, status = self.store.save_ad(row, item.get("assessment"), aliases=item.get("aliases") or [],
+                                               crawl_id=self.crawl_id, snapshot=item.get("snapshot"))
+        except (StoreError, sqlite3.Error) as exc:
+            self.stats.inc_value("lurewatch/errors/store")
+            raise DropItem(f"cannot store {item['url']} in {self.db_path}: {exc}") from exc
         self.stats.inc_value(f"lurewatch/ads/{status}")
         self.stats.inc_value("lurewatch/stored")
         return item
+
+    def _errors_accounted(self) -> bool:
+        """True when crawler.middlewares.ErrorAccountingMiddleware counts failures in lurewatch/errors/."""
+        mws = self.crawler.settings.getwithbase("DOWNLOADER_MIDDLEWARES")
+        return mws.get("crawler.middlewares.ErrorAccountingMiddleware") is not None
 
     def close_spider(self, spider=None):
         if not self.store:
             return
         stats = self.stats.get_stats()
         errors = {k.split("/", 2)[-1]: v for k, v in stats.items() if k.startswith("lurewatch/errors/")}
-        for k, v in stats.items():
-            if k.startswith("downloader/exception_type_count/"):
-                errors[k.rsplit(".", 1)[-1]] = v
+        if not self._errors_accounted():  # else Scrapy's raw counts would count retries and robots.txt twice
+            for k, v in stats.items():
+                if k.startswith("downloader/exception_type_count/"):
+                    errors[k.rsplit(".", 1)[-1]] = v
         self.store.finish_crawl(
             self.crawl_id,
             status="finished",

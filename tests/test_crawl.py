@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import re
 import socket
 import sqlite3
@@ -226,9 +227,13 @@ def test_unreachable_host_exits_4(tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     url = f"http://127.0.0.1:{port}/"
-    proc = run_cli("crawl", url, "--db", str(tmp_path / "ads.db"), "-s", "RETRY_TIMES=0")
+    db = str(tmp_path / "ads.db")
+    proc = run_cli("crawl", url, "--db", db, "-s", "RETRY_TIMES=1")
     assert proc.returncode == 4, proc.stderr
     assert f"unreachable host: {url}: connection_refused" in proc.stderr
+    [crawl] = rows(db, "SELECT * FROM crawls")
+    assert crawl["status"] == "failed" and "unreachable host" in crawl["message"]
+    assert json.loads(crawl["errors"]) == {"connection_refused": 1}  # the start URL, once (not per retry)
 
 
 @pytest.mark.parametrize("make_db", [
