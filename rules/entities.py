@@ -71,14 +71,17 @@ _LABEL_VALUE = (
     r"(?P<value>\+?\d[\d\s\-.()]{5,20}\d|@?[A-Za-z][\w.\-]{2,31}|\d{5,12})"
 )
 _LABELLED = re.compile(
-    "|".join(
-        rf"(?P<{kind}>(?<![A-Za-z0-9])(?:{'|'.join(pats)})(?![A-Za-z]))" for kind, pats in _LABELS.items()
-    ) + "",
+    # the leading lookahead (first letters of every label) lets re skip most positions cheaply
+    "(?=[twlvzq纸飞电เวไ微威薇])(?:" + "|".join(
+        # no lookbehind here: a pattern that starts with a literal lets re skip ahead fast;
+        # the left word boundary is checked in _labelled()
+        rf"(?P<{kind}>(?:{'|'.join(pats)})(?![A-Za-z]))" for kind, pats in _LABELS.items()
+    ) + ")",
     re.I,
 )
 _VALUE_AFTER = re.compile(_LABEL_VALUE, re.I)
 
-_BARE_HANDLE = re.compile(r"(?<![\w@.])@(?P<handle>[a-z][a-z0-9_]{4,31})(?![\w@]|\.[a-z])", re.I)
+_BARE_HANDLE = re.compile(r"(?=@)(?<![\w@.])@(?P<handle>[a-z][a-z0-9_]{4,31})(?![\w@]|\.[a-z])", re.I)
 
 # ---- phones ------------------------------------------------------------------------------
 _DIGIT_RUN = re.compile(r"\+?\(?\d[\d\s().\-/]{5,}\d")
@@ -96,19 +99,22 @@ _AFTER_NOT_PHONE = re.compile(
 _WORD_DIGITS = {"zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
                 "six": "6", "seven": "7", "eight": "8", "nine": "9"}
 _WORD_RUN = re.compile(
-    r"(?<![a-z])(?:(?:plus)[\s,\-]+)?(?:(?:double|triple|zero|oh|one|two|three|four|five|six|seven|eight|nine)"
+    r"\b(?:(?:plus)[\s,\-]+)?(?:(?:double|triple|zero|oh|one|two|three|four|five|six|seven|eight|nine)"
     r"(?:[\s,\-]+|$)){6,}",
     re.I,
 )
 
 # Script or app hints: which region a national-format number most likely belongs to.
+# (pattern, region, a substring that must be present before the regex is worth running)
 _HINTS = (
-    (re.compile(r"[\u0e00-\u0e7f]|\bline\b", re.I), "TH"),
-    (re.compile(r"[\u1780-\u17ff]"), "KH"),
-    (re.compile(r"[\u1000-\u109f]"), "MM"),
-    (re.compile(r"[\u0e80-\u0eff]"), "LA"),
-    (re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]|\bzalo\b", re.I), "VN"),
-    (re.compile(r"[\u4e00-\u9fff]"), "CN"),
+    (re.compile(r"[\u0e00-\u0e7f]"), "TH", ""),
+    (re.compile(r"\bline\b"), "TH", "line"),
+    (re.compile(r"[\u1780-\u17ff]"), "KH", ""),
+    (re.compile(r"[\u1000-\u109f]"), "MM", ""),
+    (re.compile(r"[\u0e80-\u0eff]"), "LA", ""),
+    (re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]"), "VN", ""),
+    (re.compile(r"\bzalo\b"), "VN", "zalo"),
+    (re.compile(r"[\u4e00-\u9fff]"), "CN", ""),
 )
 
 _TLD_EXTRACT = None
@@ -156,6 +162,7 @@ class _Field:
 
     def __init__(self, text: str, field: str, regions: tuple[str, ...]):
         self.text, self.field, self.regions = text, field, regions
+        self.low = text.lower()
         self.claimed: list[tuple[int, int]] = []
         self.found: list[Contact] = []
 
@@ -168,7 +175,32 @@ class _Field:
         self.found.append(Contact(kind, value, self.text[start:end], self.field, start, end))
 
 
+_BARE_DOMAIN_HINT = re.compile(r"\.(?:" + _BARE_TLDS + r")\b", re.I)
+_EMAIL_HINT = re.compile(r"[@＠]|[\[({]\s*at\s*[\])}]|\sat\s+[a-z0-9-]+" + _DOT + "[a-z]", re.I)
+
+
 def _links(f: _Field) -> None:
+    compact = f.low.replace(" ", "")
+    if "me/" in compact or "whatsapp.com" in compact or "]me/" in compact:
+        _app_links(f)
+    low = f.low
+    patterns = ([_URL] if ("http" in low or "www." in low) else []) + (
+        [_BARE_DOMAIN] if _BARE_DOMAIN_HINT.search(f.text) else [])
+    for pattern in patterns:
+        for m in pattern.finditer(f.text):
+            raw = m.group(0).rstrip(".,;:!?")
+            start, end = m.start(), m.start() + len(raw)
+            if not f.free(start, end):
+                continue
+            url = raw if re.match(r"https?://", raw, re.I) else "http://" + raw
+            host = re.sub(r"^https?://", "", url, flags=re.I).split("/")[0].split("?")[0].split(":")[0].lower()
+            if "." not in host:
+                continue
+            f.add("url", url, start, end)
+            f.add("domain", _registered_domain(host), start, end, claim=False)
+
+
+def _app_links(f: _Field) -> None:
     for m in _TG_LINK.finditer(f.text):
         h = m.group("handle")
         f.add("telegram", h if h.startswith("+") else h.lower(), m.start(), m.end())
@@ -184,21 +216,13 @@ def _links(f: _Field) -> None:
             v = m.group("num")
             f.add("zalo", (_parse_phone(v, ("VN",) + f.regions) if v[-1].isdigit() else None) or v.lower(),
                   m.start(), m.end())
-    for pattern in (_URL, _BARE_DOMAIN):
-        for m in pattern.finditer(f.text):
-            raw = m.group(0).rstrip(".,;:!?")
-            start, end = m.start(), m.start() + len(raw)
-            if not f.free(start, end):
-                continue
-            url = raw if re.match(r"https?://", raw, re.I) else "http://" + raw
-            host = re.sub(r"^https?://", "", url, flags=re.I).split("/")[0].split("?")[0].split(":")[0].lower()
-            if "." not in host:
-                continue
-            f.add("url", url, start, end)
-            f.add("domain", _registered_domain(host), start, end, claim=False)
 
 
 def _emails(f: _Field) -> None:
+    t, low = f.text, f.low
+    if not ("@" in t or "＠" in t or "at)" in low or "at]" in low or "at}" in low
+            or (" at " in low and _EMAIL_HINT.search(t))):
+        return
     for m in _EMAIL.finditer(f.text):
         if f.free(m.start(), m.end()):
             f.add("email", f"{m.group('local')}@{_clean_dots(m.group('domain'))}".lower(), m.start(), m.end())
@@ -206,6 +230,8 @@ def _emails(f: _Field) -> None:
 
 def _labelled(f: _Field) -> None:
     for m in _LABELLED.finditer(f.text):
+        if m.start() and f.text[m.start() - 1].isascii() and f.text[m.start() - 1].isalnum():
+            continue  # inside a word: "software", "toward"
         kind = m.lastgroup
         v = _VALUE_AFTER.match(f.text, m.end())
         if not v or not f.free(m.start(), v.end()):
@@ -281,7 +307,12 @@ def _phones(f: _Field) -> None:
             f.add("phone", min(options)[2], start, end)
 
 
+_DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "oh")
+
+
 def _word_phones(f: _Field) -> None:
+    if sum(f.low.count(w) for w in _DIGIT_WORDS) < 6:  # cheap: a spelled number needs 6+ digit words
+        return
     for m in _WORD_RUN.finditer(f.text):
         start, end = m.start(), m.end()
         raw = m.group(0).rstrip(" ,-\n\t")
@@ -307,8 +338,9 @@ def _word_phones(f: _Field) -> None:
 
 
 def _ordered_regions(texts: Iterable[str], regions: tuple[str, ...]) -> tuple[str, ...]:
-    joined = " ".join(texts)
-    hinted = [region for pattern, region in _HINTS if region in regions and pattern.search(joined)]
+    joined = " ".join(texts).lower()
+    hinted = [region for pattern, region, needed in _HINTS
+              if region in regions and needed in joined and pattern.search(joined)]
     return tuple(dict.fromkeys(hinted + list(regions)))
 
 
