@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.lurewatch-installed
 
-.PHONY: demo test bench install browser clean
+.PHONY: demo test bench eval install browser clean
 
 install: $(STAMP) browser
 
@@ -23,6 +23,11 @@ demo: install
 
 test: install
 	$(PY) -m pytest -q -p no:cacheprovider
+
+# Engine quality: the dev set's TEST split, then real ads from EMSCAD (skipped with a message when ../shared is absent).
+eval: install
+	$(VENV)/bin/lurewatch eval rules/devset --split test
+	-$(VENV)/bin/lurewatch eval --emscad
 
 bench: install
 	$(PY) -m output.bench

@@ -52,7 +52,7 @@ def _progress(console: Console):
 def _counts_table(title: str, groups: dict[str, Counts], first: str) -> Table:
     table = Table(title=title, title_justify="left")
     for col in (first, "n", "lures", "TP", "FP", "FN", "TN", "precision", "recall", "F1", "FP rate"):
-        table.add_column(col, justify="left" if col == first else "right")
+        table.add_column(col, justify="left" if col == first else "right", no_wrap=True)
     for name, c in groups.items():
         table.add_row(name, str(c.n), str(c.positives), str(c.tp), str(c.fp), str(c.fn), str(c.tn),
                       _pct(c.precision), _pct(c.recall), _pct(c.f1), _pct(c.fpr))
@@ -128,6 +128,8 @@ def eval_cmd(datasets, split, as_json, threshold, emscad):
     """
     err = Console(stderr=True)
     console = Console(soft_wrap=True)
+    if not console.is_terminal:  # pipes and files: wide enough for the language/kind names
+        console = Console(soft_wrap=True, width=140)
     out: dict = {}
     engine = None
     if datasets or emscad is None:
