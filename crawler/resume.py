@@ -124,7 +124,7 @@ class CompletionMiddleware:
             raise NotConfigured
         return cls(crawler, log)
 
-    async def process_spider_output_async(self, response, result):
+    async def process_spider_output(self, response, result):
         from scrapy import Request
 
         fp = self.crawler.request_fingerprinter.fingerprint(response.request).hex()
@@ -142,10 +142,6 @@ class CompletionMiddleware:
         state[2] = True
         self._maybe_done(response)
 
-    async def process_spider_output(self, response, result):
-        async for out in self.process_spider_output_async(response, result):
-            yield out
-
     def item_done(self, item=None, response=None, spider=None, **kwargs):
         state = self.pending.get(id(response))
         if state is not None:
@@ -158,6 +154,7 @@ class CompletionMiddleware:
             return
         del self.pending[id(response)]
         if not state[3]:
+            logger.debug("page done: %s", response.url)
             self.log.add(state[0])
 
 
