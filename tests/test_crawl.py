@@ -222,18 +222,32 @@ def test_nothing_fetched_exits_3(tmp_path):
     assert f"nothing fetched: {site.url('/jobs/')}: http_404" in proc.stderr
 
 
-def test_unreachable_host_exits_4(tmp_path):
+def closed_port_url():
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    url = f"http://127.0.0.1:{port}/"
+        return f"http://127.0.0.1:{s.getsockname()[1]}/"
+
+
+@pytest.mark.parametrize("url, kind", [
+    pytest.param(None, "connection_refused", id="connection-refused"),
+    pytest.param("http://lurewatch-test.invalid/jobs", "dns", id="dns"),  # .invalid never resolves (RFC 2606)
+])
+def test_unreachable_host_exits_4(tmp_path, url, kind):
+    url = url or closed_port_url()
     db = str(tmp_path / "ads.db")
     proc = run_cli("crawl", url, "--db", db, "-s", "RETRY_TIMES=1")
     assert proc.returncode == 4, proc.stderr
-    assert f"unreachable host: {url}: connection_refused" in proc.stderr
+    assert f"unreachable host: {url}: {kind}" in proc.stderr
     [crawl] = rows(db, "SELECT * FROM crawls")
     assert crawl["status"] == "failed" and "unreachable host" in crawl["message"]
-    assert json.loads(crawl["errors"]) == {"connection_refused": 1}  # the start URL, once (not per retry)
+    assert json.loads(crawl["errors"]) == {kind: 1}  # the start URL, once (not per retry)
+
+
+def test_one_unreachable_site_among_good_ones_is_not_a_failure(tmp_path):
+    with LocalSite({"/": Page("<html><body>No ads here</body></html>")}) as site:
+        proc = run_cli("crawl", site.url("/"), closed_port_url(), "--db", str(tmp_path / "ads.db"), "-s", "RETRY_TIMES=0")
+    assert proc.returncode == 0, proc.stderr
+    assert "connection_refused=1" in proc.stderr
 
 
 @pytest.mark.parametrize("make_db", [
@@ -251,3 +265,58 @@ def test_unwritable_db_exits_5_before_crawling(tmp_path, make_db):
     assert "database" in proc.stderr and str(db.parent) in proc.stderr
     if original is not None:
         assert db.read_bytes() == original  # nothing lost
+
+
+# -- LurewatchSpider.make_ad on real responses (no crawl needed) ---------------------------------
+def make_response(url, body, request_url=None, redirect_urls=(), headers=None):
+    from scrapy.http import HtmlResponse, Request
+
+    request = Request(request_url or url, meta={"redirect_urls": list(redirect_urls)} if redirect_urls else {})
+    return HtmlResponse(url, body=body.encode("utf-8"), encoding="utf-8", request=request, headers=headers or {})
+
+
+def test_make_ad_identity_from_redirect_and_canonical():
+    from spiders.jobposting import JobPostingSpider
+
+    spider = JobPostingSpider(urls="http://board.test/")
+    response = make_response(
+        "http://board.test/jobs/7?utm_source=mail&b=1#top",
+        '<html><head><link rel="Canonical" href="/jobs/seven"></head><body></body></html>',
+        request_url="http://board.test/go/7", redirect_urls=["http://board.test/go/7"],
+        headers={"ETag": '"e7"', "Content-Type": "text/html"})
+    ad = spider.make_ad(response, {"title": "Typist", "external_id": "7", "not_a_field": "x"})
+    assert ad["url"] == "http://board.test/jobs/seven"
+    assert set(ad["aliases"]) == {"http://board.test/go/7", "http://board.test/jobs/7?utm_source=mail&b=1#top",
+                                  "http://board.test/jobs/7?b=1"}
+    assert (ad["source"], ad["spider"], ad["etag"], ad["external_id"]) == ("board.test", "jobposting", '"e7"', "7")
+    assert ad["snapshot"]["status"] == 200 and ad["snapshot"]["body"].startswith(b"<html>")
+    assert "not_a_field" not in ad
+
+
+def test_make_ad_with_its_own_url_takes_no_page_aliases():
+    from spiders.jobposting import JobPostingSpider
+
+    spider = JobPostingSpider(urls="http://board.test/")
+    response = make_response("http://board.test/list", "<html></html>")
+    ad = spider.make_ad(response, {"title": "A", "url": "http://board.test/list#job-1"})
+    assert ad["url"] == "http://board.test/list#job-1" and ad["aliases"] == []
+
+
+@pytest.mark.parametrize("kwargs, error", [
+    ({"urls": "ftp://board.test/"}, "not an http(s) URL: ftp://board.test/"),
+    ({"urls": "http://board.test/", "max_pages": "0"}, "max_pages must be at least 1"),
+    ({"urls": "http://board.test/", "max_pages": "lots"}, "max_pages must be a whole number"),
+    ({}, "no start URLs"),
+])
+def test_spider_arguments_are_checked(kwargs, error):
+    from spiders.jobposting import JobPostingSpider
+
+    with pytest.raises(ValueError, match=re.escape(error)):
+        JobPostingSpider(**kwargs)
+
+
+def test_trusted_hosts_are_the_start_url_hosts():
+    from spiders.jobposting import JobPostingSpider
+
+    spider = JobPostingSpider(urls="http://127.0.0.1:8001/jobs, https://Board.test/")
+    assert spider.trusted_hosts == {"127.0.0.1:8001", "board.test"}
