@@ -90,7 +90,8 @@ def summary_line(stats: Mapping[str, Any], crawl_id: int | None = None) -> str:
     ads = s("stored")
     text = (
         f"crawl {crawl_id if crawl_id is not None else '-'}: {pages} pages, {ads} ads "
-        f"({s('ads/new')} new, {s('ads/changed')} changed, {s('ads/unchanged')} unchanged), {s('flagged')} flagged"
+        f"({s('ads/new')} new, {s('ads/changed')} changed, {s('ads/unchanged')} unchanged), "
+        f"{s('ads/not_modified')} not modified (304), {s('ads/removed')} removed, {s('flagged')} flagged"
     )
     errors = errors_by_kind(stats)
     text += ", errors: " + (", ".join(f"{k}={v}" for k, v in errors.items()) if errors else "none")
@@ -198,7 +199,7 @@ def run_crawl(spider, *, db: str | Path, spider_kwargs: Mapping[str, Any] | None
     if crawl_id is not None:
         try:
             store = Store(db)
-            store.finish_crawl(crawl_id, status="finished" if result.ok else "failed",
+            store.finish_crawl(crawl_id, status=stats.get("lurewatch/outcome", "finished") if result.ok else "failed",
                                message=summary_line(stats, crawl_id) + ("" if message == "ok" else f" ({message})"))
             store.close()
         except StoreError:

@@ -94,3 +94,4 @@ def test_no_removals_after_a_crawl_with_errors(crawled):
     # a partial crawl (errors above) never marks removals
     crawl = conn.execute("SELECT status, removed_ads FROM crawls").fetchone()
     assert crawl["removed_ads"] == 0
+    assert crawl["status"] == "partial"

@@ -106,7 +106,8 @@ def test_changed_ad_gets_history_and_removed_ads_keep_their_snapshot(board, tmp_
     snaps = rows(db, "SELECT ad_id FROM snapshots WHERE ad_id = ?", [ads["3"]["id"]])
     assert len(snaps) == 1
     crawl = rows(db, "SELECT * FROM crawls ORDER BY id DESC LIMIT 1")[0]
-    assert (crawl["changed_ads"], crawl["removed_ads"]) == (1, 2)
+    assert (crawl["changed_ads"], crawl["removed_ads"], crawl["status"]) == (1, 2, "finished")
+    assert "2 removed" in proc.stderr
 
 
 @pytest.mark.parametrize("how", ["failed_request", "max_pages"])
