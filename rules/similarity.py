@@ -34,7 +34,7 @@ from rapidfuzz import fuzz
 
 KNOWN_LURES_DIR = Path(__file__).parent / "known_lures"
 CACHE_SUFFIX = ".index.pkl"
-INDEX_FORMAT = 1  # bump when the pickled layout or the signature changes
+INDEX_FORMAT = 2  # bump when the pickled layout or the signature changes
 
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _UNSPACED = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
@@ -55,6 +55,7 @@ class IndexParams:
     rows: int = 3
     seed: int = 7
     max_candidates: int = 6  # how many go on to rapidfuzz
+    prerank: int = 256  # with more LSH hits, keep those sharing the most bands before comparing signatures
     min_estimate: float = 0.12  # estimated Jaccard below this never reaches rapidfuzz
     backend: str = "bands"  # "bands" (numpy sorted band keys) or "datasketch" (MinHashLSH)
 
@@ -247,18 +248,20 @@ class KnownLureIndex:
         self._indexed = len(self.ids)
         return self
 
-    def _lsh_rows(self, sig: np.ndarray) -> np.ndarray:
-        """Entries sharing at least one band with ``sig``."""
+    def _lsh_rows(self, sig: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Entries sharing at least one band with ``sig``, and how many bands each shares."""
         if self._lsh is not None:
             keys = self._lsh.query(self._lean(sig))
-            return np.fromiter(keys, dtype=np.int64, count=len(keys))
+            return np.fromiter(keys, dtype=np.int64, count=len(keys)), None
         q = self._band_hashes(sig[None, :])[0]
         lo = np.searchsorted(self._band_keys, q, side="left")
         hi = np.searchsorted(self._band_keys, q, side="right")
         hits = [self._band_rows[a:b] for a, b in zip(lo, hi) if b > a]
         if not hits:
-            return np.zeros(0, dtype=np.int64)
-        return np.unique(np.concatenate(hits))
+            return np.zeros(0, dtype=np.int64), None
+        if len(hits) == 1:
+            return hits[0], None
+        return np.unique(np.concatenate(hits), return_counts=True)
 
     # -- querying -------------------------------------------------------------
     def candidates(self, text: str) -> list[tuple[int, float]]:
@@ -272,10 +275,14 @@ class KnownLureIndex:
         if not self.ids or not norm:
             return []
         sig = self.signature(norm)
-        rows = self._lsh_rows(sig)
+        rows, shared = self._lsh_rows(sig)
         self.last_candidates = len(rows)
         if not rows.size:
             return []
+        if shared is not None and rows.size > p.prerank:
+            # many weak neighbours: only those sharing the most bands get a signature comparison
+            top = np.argpartition(-shared, p.prerank - 1)[: p.prerank]
+            rows = rows[top]
         est = (self._sigs[rows] == sig).mean(axis=1)
         keep = est >= p.min_estimate
         rows, est = rows[keep], est[keep]
