@@ -1,6 +1,11 @@
-"""The detection engine: ruleset (YAML data) + similarity to known lures -> Assessment.
+"""The detection engine: ruleset (YAML data) + pay + similarity to known lures -> Assessment.
 
-v1: regex rules grouped in categories; the score combines categories, never one word.
+Rules match NORMALISED text (rules/textnorm.py); evidence spans point into the original field text.
+Rules are grouped by category; each category's rules are compiled into one alternation (one regex pass per
+field and category). Per-category features feed a logistic model whose weights come from
+rules/calibration.yaml (refit with `python -m rules.calibration`). A lure is never flagged from one
+category: fewer than `min_categories` lure categories caps the score below the flag threshold.
+A separate fraud model scores ordinary job fraud (reshipping, money mules, task scams, pay-to-work).
 """
 from __future__ import annotations
 
@@ -13,11 +18,29 @@ from typing import Any, Iterable
 
 import yaml
 
-from .model import Ad, Assessment, Evidence
+from .calibration import Calibration
+from .language import detect_language
+from .model import AD_FIELDS, Ad, Assessment, Contact, Evidence
+from .salary import Salary, find_salaries, pay_norm_usd
+from ._prefilter import TriggerMatcher
+from .textnorm import NormText, fold_pattern, normalise
 
 RULESET_DIR = Path(__file__).parent / "ruleset"
 
 LEVELS = ((70, "high"), (45, "medium"), (20, "low"), (0, "none"))
+FLAG_SCORE = 50  # the calibrated threshold is mapped to this score
+
+# Rule categories. Lure categories combine into the lure score; `mitigating` lowers it; `fraud` feeds the
+# separate ordinary-job-fraud score.
+LURE_CATEGORIES = (
+    "destination", "transit", "vague_destination", "bait_role", "pay", "perks", "low_bar", "age_limit", "urgency",
+    "contact", "visa", "passport", "fees", "employer_vague", "similarity",
+)
+MITIGATING = "mitigating"
+FRAUD = "fraud"
+CATEGORIES = (*LURE_CATEGORIES, MITIGATING, FRAUD)
+RULE_KEYS = {"id", "description", "category", "weight", "patterns", "languages", "fields", "examples"}
+MESSENGER_KINDS = {"telegram", "whatsapp", "line", "wechat", "zalo", "qq", "signal", "viber", "skype"}
 
 
 class RulesetError(ValueError):
@@ -35,28 +58,29 @@ class Rule:
     examples_match: list[str] = field(default_factory=list)
     examples_no_match: list[str] = field(default_factory=list)
     source: str = ""  # file:line
+    fields: tuple[str, ...] = ()  # empty = every field
+    raw_patterns: list[str] = field(default_factory=list)
 
     def find(self, text: str) -> Iterable[re.Match]:
+        """Matches in already-normalised text."""
         for pattern in self.patterns:
             yield from pattern.finditer(text)
+
+    def search(self, text: str) -> str | None:
+        """The original text of the first match in raw `text`, or None (used by examples and `rules test`)."""
+        norm = normalise(text)
+        for pattern in self.patterns:
+            m = pattern.search(norm.text)
+            if m:
+                return norm.original_text(m.start(), m.end())
+        return None
 
 
 def level_for(score: int) -> str:
     return next(name for floor, name in LEVELS if score >= floor)
 
 
-def load_ruleset(directory: Path = RULESET_DIR) -> list[Rule]:
-    rules: list[Rule] = []
-    for path in sorted(Path(directory).glob("*.yaml")):
-        rules.extend(_load_file(path))
-    seen: dict[str, str] = {}
-    for rule in rules:
-        if rule.id in seen:
-            raise RulesetError(f"{rule.source}: rule {rule.id!r} duplicates the id defined at {seen[rule.id]}")
-        seen[rule.id] = rule.source
-    return rules
-
-
+# -- loading ---------------------------------------------------------------------------------------------------
 class _LineLoader(yaml.SafeLoader):
     """Records the line of each mapping so errors can name it."""
 
@@ -70,13 +94,36 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict:
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+def _check_pattern(pat: str) -> str | None:
+    """Why `pat` cannot be combined into a category alternation, or None."""
+    try:
+        compiled = re.compile(pat)
+    except re.error as exc:
+        return str(exc)
+    if compiled.groupindex:
+        return "named groups are not allowed (rules are combined into one alternation)"
+    if re.search(r"\\[1-9]|\(\?P=", pat):
+        return "back-references are not allowed"
+    if re.match(r"\(\?[aiLmsux]+\)", pat):
+        return "inline global flags are not allowed (patterns are matched case-insensitively on folded text)"
+    if re.compile(fold_pattern(pat)).fullmatch(""):
+        return "pattern matches the empty string"
+    return None
+
+
 def _load_file(path: Path) -> list[Rule]:
+    """Rules of one YAML file; RulesetError names file, line and rule id on any problem."""
     try:
         doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
     except yaml.YAMLError as exc:
-        raise RulesetError(f"{path}: invalid YAML: {exc}") from exc
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        raise RulesetError(f"{path}{line}: invalid YAML: {exc}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RulesetError(f"{path}: cannot read: {exc}") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("rules"), list):
         raise RulesetError(f"{path}:1: expected a mapping with a 'rules' list")
+    default_category = doc.get("category")
     out = []
     for raw in doc["rules"]:
         line = raw.get("__line__", 0) if isinstance(raw, dict) else 0
@@ -84,74 +131,283 @@ def _load_file(path: Path) -> list[Rule]:
         if not isinstance(raw, dict):
             raise RulesetError(f"{where}: each rule must be a mapping")
         rid = raw.get("id")
+        if default_category and "category" not in raw:
+            raw["category"] = default_category
         for key in ("id", "description", "category", "weight", "patterns"):
             if key not in raw:
                 raise RulesetError(f"{where}: rule {rid!r} is missing {key!r}")
+        unknown = set(raw) - RULE_KEYS - {"__line__"}
+        if unknown:
+            raise RulesetError(f"{where}: rule {rid!r} has unknown keys {sorted(unknown)}")
+        if not isinstance(rid, str) or not re.fullmatch(r"[a-z0-9_]+(\.[a-z0-9_]+)+", rid):
+            raise RulesetError(f"{where}: rule id {rid!r} must look like 'category.name' (lower case, dots)")
+        category = raw["category"]
+        if category not in CATEGORIES:
+            raise RulesetError(f"{where}: rule {rid!r} has unknown category {category!r} (one of {', '.join(CATEGORIES)})")
+        weight = raw["weight"]
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not -1.0 <= weight <= 1.0:
+            raise RulesetError(f"{where}: rule {rid!r} weight must be a number in [-1, 1], got {weight!r}")
+        if (category == MITIGATING) != (weight < 0):
+            raise RulesetError(f"{where}: rule {rid!r}: only '{MITIGATING}' rules have negative weights")
+        if not isinstance(raw["description"], str) or not raw["description"].strip():
+            raise RulesetError(f"{where}: rule {rid!r} needs a description (shown to analysts as the explanation)")
+        pats = raw["patterns"]
+        if not isinstance(pats, list) or not pats or not all(isinstance(p, str) and p for p in pats):
+            raise RulesetError(f"{where}: rule {rid!r} 'patterns' must be a non-empty list of strings")
         compiled = []
-        for pat in raw["patterns"]:
-            try:
-                compiled.append(re.compile(pat, re.IGNORECASE))
-            except re.error as exc:
-                raise RulesetError(f"{where}: rule {rid!r} pattern {pat!r}: {exc}") from exc
-        examples = raw.get("examples") or {}
+        for pat in pats:
+            problem = _check_pattern(pat)
+            if problem:
+                raise RulesetError(f"{where}: rule {rid!r} pattern {pat!r}: {problem}")
+            compiled.append(re.compile(fold_pattern(pat)))
+        fields = tuple(raw.get("fields") or ())
+        bad_fields = set(fields) - set(AD_FIELDS)
+        if bad_fields:
+            raise RulesetError(f"{where}: rule {rid!r} unknown fields {sorted(bad_fields)} (one of {', '.join(AD_FIELDS)})")
+        examples = raw.get("examples")
+        if not isinstance(examples, dict) or not examples.get("match"):
+            raise RulesetError(f"{where}: rule {rid!r} needs examples: {{match: [...], no_match: [...]}}")
+        for kind in ("match", "no_match"):
+            values = examples.get(kind) or []
+            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                raise RulesetError(f"{where}: rule {rid!r} examples.{kind} must be a list of strings")
         out.append(
             Rule(
-                id=str(rid),
-                description=str(raw["description"]),
-                category=str(raw["category"]),
-                weight=float(raw["weight"]),
+                id=rid,
+                description=raw["description"].strip(),
+                category=category,
+                weight=float(weight),
                 patterns=compiled,
                 languages=list(raw.get("languages") or []),
                 examples_match=list(examples.get("match") or []),
                 examples_no_match=list(examples.get("no_match") or []),
                 source=where,
+                fields=fields,
+                raw_patterns=list(pats),
             )
         )
     return out
 
 
+def load_ruleset(directory: Path = RULESET_DIR) -> list[Rule]:
+    rules: list[Rule] = []
+    paths = sorted(Path(directory).glob("*.yaml"))
+    if not paths:
+        raise RulesetError(f"{directory}: no *.yaml rule files")
+    for path in paths:
+        rules.extend(_load_file(path))
+    seen: dict[str, str] = {}
+    for rule in rules:
+        if rule.id in seen:
+            raise RulesetError(f"{rule.source}: rule {rule.id!r} duplicates the id defined at {seen[rule.id]}")
+        seen[rule.id] = rule.source
+    return rules
+
+
+def lint_ruleset(directory: Path = RULESET_DIR) -> list[str]:
+    """Every problem in every file (not just the first): 'file:line: rule id: message'."""
+    problems = []
+    seen: dict[str, str] = {}
+    for path in sorted(Path(directory).glob("*.yaml")):
+        try:
+            rules = _load_file(path)
+        except RulesetError as exc:
+            problems.append(str(exc))
+            continue
+        for rule in rules:
+            if rule.id in seen:
+                problems.append(f"{rule.source}: rule {rule.id!r} duplicates the id defined at {seen[rule.id]}")
+            seen[rule.id] = rule.source
+            for text in rule.examples_match:
+                if rule.search(text) is None:
+                    problems.append(f"{rule.source}: rule {rule.id!r} does not match its example {text!r}")
+            for text in rule.examples_no_match:
+                hit = rule.search(text)
+                if hit is not None:
+                    problems.append(f"{rule.source}: rule {rule.id!r} matches {hit!r} in its no_match example {text!r}")
+    return problems
+
+
+# -- matching --------------------------------------------------------------------------------------------------
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+@dataclass
+class Features:
+    """What the logistic models see, kept for calibration and debugging."""
+
+    values: dict[str, float]
+    evidence: list[Evidence]
+    salary: Salary | None
+    pay_ratio: float | None
+    language: str | None
+    contacts: list[Contact]
+    nearest: Any
+
+
 class Engine:
     """Scores ads. Build once (`Engine.load()`), then call `assess` per ad."""
 
-    def __init__(self, rules: list[Rule], threshold: int = 50):
+    def __init__(self, rules: list[Rule], calibration: Calibration | None = None, *, similarity: Any = None,
+                 extract_contacts: Any = None):
         self.rules = rules
-        self.threshold = threshold
+        self.calibration = calibration or Calibration.load()
+        self.similarity = similarity
+        self.extract_contacts = extract_contacts
+        self.matcher = TriggerMatcher([[p.pattern for p in rule.patterns] for rule in rules])
         digest = hashlib.sha1()
         for rule in rules:
-            digest.update(f"{rule.id}:{rule.weight}:{[p.pattern for p in rule.patterns]}".encode())
+            digest.update(f"{rule.id}:{rule.weight}:{rule.raw_patterns}".encode())
+        digest.update(self.calibration.digest().encode())
         self.version = digest.hexdigest()[:12]
 
+    @property
+    def threshold(self) -> int:
+        return FLAG_SCORE
+
     @classmethod
-    def load(cls, ruleset_dir: Path | str | None = None) -> "Engine":
-        return cls(load_ruleset(Path(ruleset_dir) if ruleset_dir else RULESET_DIR))
+    def load(cls, ruleset_dir: Path | str | None = None, *, with_similarity: bool = True) -> "Engine":
+        rules = load_ruleset(Path(ruleset_dir) if ruleset_dir else RULESET_DIR)
+        similarity = extract = None
+        if with_similarity:
+            try:
+                from .similarity import KnownLureIndex  # written by another engineer; optional until it lands
 
-    def match_rule(self, rule: Rule, text: str) -> re.Match | None:
-        return next(iter(rule.find(text)), None)
+                similarity = KnownLureIndex.load_default()
+            except ImportError:
+                similarity = None
+        try:
+            from .entities import extract_contacts as extract
+        except ImportError:
+            extract = None
+        return cls(rules, Calibration.load(), similarity=similarity, extract_contacts=extract)
 
+    # -- features --------------------------------------------------------------------------------------------
+    def features(self, ad: Ad | dict[str, Any]) -> Features:
+        if isinstance(ad, dict):
+            ad = Ad.from_dict(ad)
+        cal = self.calibration
+        texts = ad.texts()
+        evidence: list[Evidence] = []
+        strength: dict[str, float] = {}
+        first: dict[int, tuple[int, int, str, NormText, re.Match]] = {}  # rule -> earliest hit (field order)
+        for fi, (fname, text) in enumerate(texts.items()):
+            norm = normalise(text)
+            for owner, m in self.matcher.finditer(norm.text):
+                rule = self.rules[owner]
+                if rule.fields and fname not in rule.fields:
+                    continue
+                key = (fi, m.start())
+                if owner not in first or key < first[owner][:2]:
+                    first[owner] = (fi, m.start(), fname, norm, m)
+        for owner in sorted(first, key=lambda o: first[o][:2]):
+            _, _, fname, norm, m = first[owner]
+            rule = self.rules[owner]
+            start, end = norm.span(m.start(), m.end())
+            quote = norm.original[start:end]
+            evidence.append(Evidence(rule.id, rule.category, rule.weight, quote, fname, start, end,
+                                     f'{rule.description}: "{quote}".'))
+            strength[rule.category] = strength.get(rule.category, 0.0) + abs(rule.weight)
+        language = detect_language(" \n".join(texts.get(k, "") for k in ("title", "description", "location")))
+
+        # pay: the salary field first, else pay mentions in the description
+        salary = None
+        for fname in ("salary", "description", "title"):
+            found = find_salaries(texts.get(fname, ""))
+            if found:
+                salary = max(found, key=lambda s: s.usd_month)
+                salary_field = fname
+                break
+        pay_ratio = None
+        if salary:
+            context = " ".join(texts.get(k, "") for k in ("location", "title", "description"))[:6000]
+            norm_usd = pay_norm_usd(salary, context, language)
+            pay_ratio = salary.usd_month / norm_usd
+            if pay_ratio >= cal.pay_ratio_min:
+                evidence.append(Evidence(
+                    "pay.above_norm", "pay", 1.0, salary.text, salary_field, salary.start, salary.end,
+                    f'Pay of about US${salary.usd_month:,.0f}/month is {pay_ratio:.1f}x the usual US${norm_usd:,.0f} '
+                    f'for entry-level work in that market: "{salary.text}".'))
+                strength["pay"] = strength.get("pay", 0.0) + min(1.0, math.log2(pay_ratio) / 2)
+
+        # contacts found by the entity extractor: an off-platform messenger handle is contact evidence
+        contacts: list[Contact] = []
+        if self.extract_contacts is not None:
+            contacts = list(self.extract_contacts(ad))
+            messengers = [c for c in contacts if c.kind in MESSENGER_KINDS]
+            if messengers and "contact" not in strength:
+                c = messengers[0]
+                evidence.append(Evidence(
+                    f"contact.extracted_{c.kind}", "contact", 0.8, c.raw or c.value, c.field, c.start, c.end,
+                    f'An off-platform {c.kind} contact is given: "{c.raw or c.value}".'))
+                strength["contact"] = 0.8
+
+        nearest = None
+        if self.similarity is not None:
+            doc = "\n".join(texts.get(k, "") for k in ("title", "description"))
+            nearest = self.similarity.nearest(doc) if doc.strip() else None
+            if nearest is not None and nearest.similarity >= cal.similarity_threshold:
+                evidence.append(Evidence(
+                    "similarity.known_lure", "similarity", round(float(nearest.similarity), 3),
+                    f"{nearest.id} ({nearest.similarity:.2f})", "description", -1, -1,
+                    f"The text is {nearest.similarity:.0%} similar to known lure {nearest.id}"
+                    f"{' (' + nearest.source_note + ')' if getattr(nearest, 'source_note', '') else ''}."))
+                strength["similarity"] = float(nearest.similarity)
+
+        values = {cat: min(1.0, s) for cat, s in strength.items()}
+        values["n_lure_categories"] = float(sum(1 for c in LURE_CATEGORIES if values.get(c, 0) > 0))
+        values["pay_ratio_log"] = min(3.0, max(0.0, math.log2(pay_ratio))) / 3 if pay_ratio else 0.0
+        return Features(values, evidence, salary, pay_ratio, language, contacts, nearest)
+
+    # -- scoring ---------------------------------------------------------------------------------------------
     def assess(self, ad: Ad | dict[str, Any]) -> Assessment:
         if isinstance(ad, dict):
             ad = Ad.from_dict(ad)
-        evidence: list[Evidence] = []
-        for rule in self.rules:
-            for fname, text in ad.texts().items():
-                m = self.match_rule(rule, text)
-                if m:
-                    evidence.append(
-                        Evidence(rule.id, rule.category, rule.weight, m.group(0), fname, m.start(), m.end(), rule.description)
-                    )
-                    break
-        best: dict[str, float] = {}
-        for e in evidence:
-            best[e.category] = max(best.get(e.category, 0.0), e.weight)
-        raw = sum(best.values())
-        # combinations: one category alone stays low
-        if len(best) < 2:
-            raw = min(raw, 1.0)
-        score = int(round(100 * (1 - math.exp(-raw / 4.0))))
+        f = self.features(ad)
+        cal = self.calibration
+        lure_z = cal.lure.z(f.values)
+        score = int(round(100 * _sigmoid(lure_z - _logit(cal.lure.threshold) + _logit(FLAG_SCORE / 100))))
+        n_categories = int(f.values["n_lure_categories"])
+        if n_categories < cal.min_categories:  # one or two kinds of indicator never flag
+            score = min(score, 44)
+        fraud_z = cal.fraud.z(f.values)
+        fraud_score = int(round(100 * _sigmoid(fraud_z - _logit(cal.fraud.threshold) + _logit(FLAG_SCORE / 100))))
+        if f.values.get(FRAUD, 0) <= 0:
+            fraud_score = min(fraud_score, 44)
+        evidence = self._weigh(f)
         return Assessment(
             score=score,
             level=level_for(score),
-            flagged=score >= self.threshold,
+            flagged=score >= FLAG_SCORE,
             evidence=evidence,
+            language=f.language,
+            fraud_score=fraud_score,
+            fraud_flagged=fraud_score >= FLAG_SCORE,
+            contacts=f.contacts,
+            salary_usd_month=round(f.salary.usd_month, 2) if f.salary else None,
+            nearest_lure=({"id": f.nearest.id, "similarity": round(float(f.nearest.similarity), 3)}
+                          if f.nearest is not None else None),
             ruleset_version=self.version,
         )
+
+    def _weigh(self, f: Features) -> list[Evidence]:
+        """Evidence weights become each hit's share of its category's contribution to the score."""
+        cal = self.calibration
+        totals: dict[str, float] = {}
+        for e in f.evidence:
+            totals[e.category] = totals.get(e.category, 0.0) + abs(e.weight)
+        out = []
+        for e in f.evidence:
+            model = cal.fraud if e.category == FRAUD else cal.lure
+            contribution = model.weights.get(e.category, 0.0) * f.values.get(e.category, 0.0)
+            share = abs(e.weight) / totals[e.category] if totals[e.category] else 0.0
+            out.append(Evidence(e.rule_id, e.category, round(contribution * share, 3), e.matched_text, e.field,
+                                e.start, e.end, e.explanation))
+        out.sort(key=lambda e: -abs(e.weight))
+        return out

@@ -1,0 +1,217 @@
+"""Weights and thresholds of the engine's two logistic models, stored in rules/calibration.yaml.
+
+Refit from the labelled dev set (TRAIN split only):
+
+    python -m rules.calibration            # fit on rules/devset/*.jsonl split=train, write calibration.yaml
+    python -m rules.calibration --dry-run  # print the fit, change nothing
+
+Features per ad (see Engine.features): one value in [0, 1] per rule category (capped sum of the weights of the
+matched rules), `n_lure_categories`, `pay_ratio_log` (offered pay vs the market norm) and `similarity`.
+The fit is L2-regularised logistic regression by plain gradient descent (numpy; runtime scoring needs only
+the stored numbers). The threshold is the lowest probability that keeps train precision >= the target.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CALIBRATION_PATH = Path(__file__).parent / "calibration.yaml"
+DEVSET_DIR = Path(__file__).parent / "devset"
+
+
+@dataclass
+class Model:
+    intercept: float
+    weights: dict[str, float]
+    threshold: float = 0.5  # probability at which the ad is flagged
+
+    def z(self, values: dict[str, float]) -> float:
+        return self.intercept + sum(w * values.get(name, 0.0) for name, w in self.weights.items())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"intercept": round(self.intercept, 4), "threshold": round(self.threshold, 4),
+                "weights": {k: round(v, 4) for k, v in sorted(self.weights.items())}}
+
+
+@dataclass
+class Calibration:
+    lure: Model
+    fraud: Model
+    min_categories: int = 3
+    pay_ratio_min: float = 2.0
+    similarity_threshold: float = 0.6
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path | str = CALIBRATION_PATH) -> "Calibration":
+        path = Path(path)
+        try:
+            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise ValueError(f"{path}: cannot read calibration: {exc}") from exc
+        try:
+            models = {}
+            for name in ("lure", "fraud"):
+                m = doc[name]
+                models[name] = Model(float(m["intercept"]), {str(k): float(v) for k, v in m["weights"].items()},
+                                     float(m.get("threshold", 0.5)))
+            return cls(models["lure"], models["fraud"], int(doc.get("min_categories", 3)),
+                       float(doc.get("pay_ratio_min", 2.0)), float(doc.get("similarity_threshold", 0.6)),
+                       dict(doc.get("meta") or {}))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"{path}: malformed calibration ({exc!r}); expected lure/fraud with intercept, "
+                             f"weights, threshold") from exc
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"meta": self.meta, "min_categories": self.min_categories, "pay_ratio_min": self.pay_ratio_min,
+                "similarity_threshold": self.similarity_threshold, "lure": self.lure.to_dict(),
+                "fraud": self.fraud.to_dict()}
+
+    def digest(self) -> str:
+        d = self.to_dict()
+        d.pop("meta")
+        return hashlib.sha1(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
+
+    def save(self, path: Path | str = CALIBRATION_PATH) -> None:
+        header = ("# Written by `python -m rules.calibration` (fit on the dev set TRAIN split). Edit by refitting.\n"
+                  "# lure/fraud: logistic models over per-category features; threshold = flag probability.\n")
+        Path(path).write_text(header + yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True),
+                              encoding="utf-8")
+
+
+# -- fitting -------------------------------------------------------------------------------------------------
+def read_devset(directory: Path = DEVSET_DIR, split: str = "train") -> list[dict[str, Any]]:
+    """Rows of the dev set with split == `split` (never tune on the test split)."""
+    rows = []
+    for path in sorted(Path(directory).glob("*.jsonl")):
+        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except ValueError as exc:
+                raise ValueError(f"{path}:{lineno}: invalid JSON: {exc}") from exc
+            if row.get("split") == split:
+                rows.append(row)
+    return rows
+
+
+def fit_logistic(x, y, names: list[str], l2: float = 0.05, steps: int = 4000, lr: float = 0.5,
+                 nonneg: set[str] = frozenset(), nonpos: set[str] = frozenset(),
+                 sample_weight=None) -> tuple[float, dict[str, float]]:
+    """L2-regularised logistic regression by gradient descent, with optional sign constraints."""
+    import numpy as np
+
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    sw = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    sw = sw / sw.mean()
+    w = np.zeros(x.shape[1])
+    b = 0.0
+    lo = np.array([0.0 if n in nonneg else -np.inf for n in names])
+    hi = np.array([0.0 if n in nonpos else np.inf for n in names])
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-(x @ w + b)))
+        g = (p - y) * sw
+        w -= lr * (x.T @ g / len(y) + l2 * w)
+        b -= lr * g.mean()
+        w = np.clip(w, lo, hi)
+    return float(b), {n: float(v) for n, v in zip(names, w)}
+
+
+def choose_threshold(probs: list[float], labels: list[int], target_precision: float) -> float:
+    """Lowest threshold whose precision on these rows is >= target (ties keep recall high)."""
+    pairs = sorted(zip(probs, labels), reverse=True)
+    best = 0.5
+    tp = fp = 0
+    for p, y in pairs:
+        tp += y
+        fp += 1 - y
+        if tp and tp / (tp + fp) >= target_precision:
+            best = p
+    return min(max(best - 1e-6, 0.05), 0.95)
+
+
+def fit(rows: list[dict[str, Any]], target_precision: float = 0.95) -> Calibration:
+    from .engine import CATEGORIES, FRAUD, LURE_CATEGORIES, MITIGATING, Engine, _logit, _sigmoid
+
+    base = Calibration.load()
+    engine = Engine.load()
+    feats = [engine.features(row).values for row in rows]
+    lure_names = [*LURE_CATEGORIES, MITIGATING, "n_lure_categories", "pay_ratio_log"]
+    fraud_names = [FRAUD, "contact", "low_bar", "pay", "pay_ratio_log", "fees", "bait_role", MITIGATING]
+    out = Calibration(base.lure, base.fraud, base.min_categories, base.pay_ratio_min, base.similarity_threshold)
+    for target, names, attr in (("label", lure_names, "lure"), ("fraud", fraud_names, "fraud")):
+        y = [int(bool(row.get(target))) for row in rows]
+        if sum(y) < 3 or sum(y) > len(y) - 3:
+            print(f"{attr}: too few positive/negative rows ({sum(y)}/{len(y)}); keeping current weights",
+                  file=sys.stderr)
+            continue
+        x = [[f.get(n, 0.0) for n in names] for f in feats]
+        b, w = fit_logistic(x, y, names, nonneg=set(names) - {MITIGATING}, nonpos={MITIGATING})
+        model = Model(b, w)
+        probs = [_sigmoid(model.z(f)) for f in feats]
+        if attr == "lure":  # the category gate applies before the threshold
+            probs = [p if f.get("n_lure_categories", 0) >= out.min_categories else 0.0 for p, f in zip(probs, feats)]
+        model.threshold = choose_threshold(probs, y, target_precision)
+        setattr(out, attr, model)
+    out.meta = {"fitted_on": "rules/devset/*.jsonl split=train", "rows": len(rows),
+                "lure_positives": sum(int(bool(r.get("label"))) for r in rows),
+                "fraud_positives": sum(int(bool(r.get("fraud"))) for r in rows),
+                "target_precision": target_precision, "categories": list(CATEGORIES)}
+    _ = _logit
+    return out
+
+
+def report(cal: Calibration, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Precision/recall of `cal` on `rows` (for the fit log)."""
+    from .engine import Engine
+
+    engine = Engine.load()
+    engine.calibration = cal
+    stats = {"lure": [0, 0, 0, 0], "fraud": [0, 0, 0, 0]}  # tp fp fn tn
+    for row in rows:
+        a = engine.assess(row)
+        for name, pred, truth in (("lure", a.flagged, bool(row.get("label"))),
+                                  ("fraud", a.fraud_flagged, bool(row.get("fraud")))):
+            s = stats[name]
+            s[0 if pred and truth else 1 if pred else 2 if truth else 3] += 1
+    out = {}
+    for name, (tp, fp, fn, tn) in stats.items():
+        out[name] = {"tp": tp, "fp": fp, "fn": fn, "tn": tn,
+                     "precision": round(tp / (tp + fp), 3) if tp + fp else None,
+                     "recall": round(tp / (tp + fn), 3) if tp + fn else None}
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m rules.calibration", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--devset", type=Path, default=DEVSET_DIR, help="directory of *.jsonl dev set files")
+    parser.add_argument("--target-precision", type=float, default=0.95)
+    parser.add_argument("--dry-run", action="store_true", help="print the fit, do not write calibration.yaml")
+    parser.add_argument("--out", type=Path, default=CALIBRATION_PATH)
+    args = parser.parse_args(argv)
+    rows = read_devset(args.devset, "train")
+    if not rows:
+        print(f"no split=train rows under {args.devset}", file=sys.stderr)
+        return 2
+    cal = fit(rows, args.target_precision)
+    print(yaml.safe_dump(cal.to_dict(), sort_keys=False, allow_unicode=True))
+    print("train:", json.dumps(report(cal, rows)))
+    if not args.dry_run:
+        cal.save(args.out)
+        print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

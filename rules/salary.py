@@ -1,0 +1,267 @@
+"""Salary parsing: "US$1,000–1,200/month", "月薪3万", "15 triệu/tháng", "Rp 8 juta", "₱30,000 - 50,000" ->
+monthly USD with a static rate table, plus the pay norm a salary is compared with.
+
+Rates and norms are rough (late 2025) and static on purpose: the engine must be deterministic and offline.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# USD per unit of currency
+USD_RATES = {
+    "USD": 1.0, "USDT": 1.0, "EUR": 1.08, "GBP": 1.27, "AUD": 0.65, "CAD": 0.73, "SGD": 0.74, "HKD": 0.128,
+    "TWD": 0.031, "CNY": 0.14, "JPY": 0.0067, "KRW": 0.00073, "PHP": 0.0175, "THB": 0.028, "VND": 0.000039,
+    "IDR": 0.000062, "MYR": 0.22, "INR": 0.012, "PKR": 0.0036, "BDT": 0.0083, "LKR": 0.0033, "NPR": 0.0075,
+    "KES": 0.0077, "UGX": 0.00027, "TZS": 0.00038, "NGN": 0.00065, "GHS": 0.065, "ZAR": 0.055, "BRL": 0.18,
+    "MMK": 0.00048, "KHR": 0.00025, "LAK": 0.000046, "AED": 0.27,
+}
+
+# Typical monthly pay (USD) of an entry-level office / customer-service job in a market.
+PAY_NORM_USD = {
+    "PHP": 380, "THB": 500, "VND": 330, "IDR": 300, "MYR": 550, "CNY": 900, "INR": 260, "PKR": 150, "BDT": 150,
+    "LKR": 160, "NPR": 150, "KES": 230, "UGX": 130, "TZS": 150, "NGN": 130, "GHS": 180, "ZAR": 600, "BRL": 420,
+    "MMK": 130, "KHR": 280, "LAK": 160, "TWD": 1000, "HKD": 2000, "SGD": 2300, "AED": 1500, "JPY": 1800,
+    "KRW": 1700, "USD": 2800, "EUR": 2300, "GBP": 2500, "AUD": 3000, "CAD": 2800, "USDT": 2800,
+}
+# Where a USD salary is offered, the market it is compared with: by work place or audience language.
+MARKET_HINTS = (
+    (r"cambodia|campuchia|kamboja|camboja|柬埔寨|កម្ពុជា|กัมพูชา|phnom penh|sihanoukville|poipet|bavet", "KHR"),
+    (r"myanmar|burma|miến điện|緬甸|缅甸|พม่า|myawa?ddy|tachileik|mandalay|yangon", "MMK"),
+    (r"\blaos\b|\blao pdr\b|老挝|寮國|ລາວ|ลาว|golden triangle|vientiane", "LAK"),
+    (r"thailand|thái lan|泰国|泰國|ประเทศไทย|bangkok|mae sot|pattaya|chiang", "THB"),
+    (r"philippines|pilipinas|manila|cebu|davao|pinoy|filipino", "PHP"),
+    (r"vietnam|việt nam|viet nam|越南|hanoi|hà nội|saigon|hồ chí minh", "VND"),
+    (r"indonesia|jakarta|surabaya|medan|batam|\bwni\b", "IDR"),
+    (r"malaysia|kuala lumpur|penang|johor|sabah", "MYR"),
+    (r"\bindia\b|mumbai|delhi|bangalore|bengaluru|chennai|hyderabad|kolkata|\bpune\b", "INR"),
+    (r"kenya|nairobi|mombasa|kisumu|uganda|kampala|tanzania|dar es salaam", "KES"),
+    (r"nigeria|lagos|abuja|ghana|accra", "NGN"),
+    (r"sri lanka|colombo|nepal|kathmandu|bangladesh|dhaka|pakistan|karachi|lahore", "LKR"),
+)
+LANGUAGE_MARKET = {"vi": "VND", "id": "IDR", "ms": "MYR", "tl": "PHP", "th": "THB", "zh": "CNY", "my": "MMK",
+                   "km": "KHR", "hi": "INR", "sw": "KES", "pt": "BRL"}
+
+_CURRENCIES = [
+    ("USDT", r"usdt|tether|泰达币|u币"),
+    ("HKD", r"hk\$|hkd|港币|港幣"),
+    ("TWD", r"nt\$|ntd|twd|台币|台幣|新台币"),
+    ("SGD", r"s\$|sgd"),
+    ("AUD", r"a\$|aud"),
+    ("CAD", r"c\$|cad"),
+    ("BRL", r"r\$|brl|reais|real"),
+    ("USD", r"us\s?\$|usd|u\.s\. dollars?|dollars?|美元|美金|刀|đô la|đô|dola|ดอลลาร์|\$"),
+    ("EUR", r"€|eur|euros?"),
+    ("GBP", r"£|gbp|pounds?"),
+    ("PHP", r"php|₱|pesos?|piso"),
+    ("THB", r"thb|baht|฿|บาท"),
+    ("VND", r"vnd|vnđ|đồng|dong|đ"),
+    ("IDR", r"idr|rp\.?"),
+    ("MYR", r"myr|rm|ringgit"),
+    ("CNY", r"rmb|cny|人民币|人民幣|元|块|塊|¥|￥"),
+    ("INR", r"inr|₹|rs\.?|rupees?"),
+    ("KES", r"kes|kshs?\.?|shillings?"),
+    ("NGN", r"ngn|₦|naira"),
+    ("MMK", r"mmk|kyats?|ကျပ်"),
+    ("KHR", r"khr|riels?|៛"),
+    ("LAK", r"lak|kip|₭"),
+    ("AED", r"aed|dirhams?"),
+    ("PKR", r"pkr"),
+    ("BDT", r"bdt|taka|৳"),
+    ("UGX", r"ugx"),
+    ("TZS", r"tzs|tsh"),
+]
+_CUR_ALT = "|".join(f"(?:{pat})" for _, pat in _CURRENCIES)
+_CUR_EXACT = [(code, re.compile(f"(?:{pat})", re.IGNORECASE)) for code, pat in _CURRENCIES]
+
+
+def _currency_of(token: str | None) -> str | None:
+    if not token:
+        return None
+    token = token.strip()
+    for code, rx in _CUR_EXACT:
+        if rx.fullmatch(token):
+            return code
+    return None
+
+# multiplier words, with the currency they imply (None = any)
+_MULTIPLIERS = [
+    (r"k\b|千|thousand|ngàn|nghìn|ribu|rb\b|พัน", 1e3, None),
+    (r"万|萬|w\b", 1e4, "CNY"),
+    (r"หมื่น", 1e4, "THB"),
+    (r"triệu|trieu|tr\b", 1e6, "VND"),
+    (r"juta|jt\b", 1e6, "IDR"),
+    (r"lakhs?|lacs?|lpa\b", 1e5, "INR"),
+    (r"crores?", 1e7, "INR"),
+    (r"ล้าน", 1e6, "THB"),
+    (r"million|mil\b|m\b|milyon", 1e6, None),
+]
+_MULT_ALT = "|".join(f"(?P<m{i}>{pat})" for i, (pat, _, _) in enumerate(_MULTIPLIERS))
+_MULT_ALT_B = "|".join(f"(?P<n{i}>{pat})" for i, (pat, _, _) in enumerate(_MULTIPLIERS))
+
+_NUM = r"\d{1,3}(?:[,.\s ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d+)?"
+_RANGE_SEP = r"\s*(?:-|–|—|~|～|to|至|到|hanggang|hingga|sampai|s/d|đến|den|ถึง|hadi|a|até)\s*"
+_PRE_CURRENCY = re.compile(rf"(?:{_CUR_ALT})\s?$", re.IGNORECASE)
+_NUMBER_START = re.compile(r"(?<![\d.,])\d")
+_MONEY = re.compile(
+    rf"(?:(?P<pre>{_CUR_ALT})\s?)?"
+    rf"(?P<a>{_NUM})\s?(?:{_MULT_ALT})?"
+    rf"(?:{_RANGE_SEP}(?:(?P<mid>{_CUR_ALT})\s?)?(?P<b>{_NUM})\s?(?:{_MULT_ALT_B})?)?"
+    rf"\+?\s?(?:(?P<post>{_CUR_ALT}))?",
+    re.IGNORECASE,
+)
+_OVER_10K = re.compile(r"(?:月入|月薪|月收入|收入)?(?:过|過|破|上)万")
+
+PERIODS = {
+    "month": r"month|monthly|/mo\b|/mth|\bp\.?m\.?\b|per mon|月|เดือน|tháng|thang|bulan|/bln|sebulan|buwan|buwanang|mwezi|mês|mes\b|mensal|mahina|maheena",
+    "year": r"year|yearly|annum|annual|\bp\.?a\.?\b|\blpa\b|/yr|年|ปี|năm|nam\b|tahun|taon|mwaka|ano\b|anual|saal",
+    "week": r"week|weekly|/wk|周|週|สัปดาห์|tuần|tuan|minggu|linggo|wiki|semana|hafta",
+    "day": r"\bday\b|daily|/day|per day|日薪|每天|天|วัน|ngày|ngay\b|hari|araw|siku|\bdia\b|diária|din\b",
+    "hour": r"hour|hourly|/hr|per hr|小时|小時|ชั่วโมง|giờ|gio\b|\bjam\b|oras|saa\b|hora",
+}
+_PERIOD_RE = re.compile("|".join(f"(?P<{k}>{v})" for k, v in PERIODS.items()), re.IGNORECASE)
+_TO_MONTH = {"month": 1.0, "year": 1 / 12, "week": 4.33, "day": 22.0, "hour": 173.0}
+_PAY_WORD = re.compile(
+    r"salary|salaries|wage|pay\b|paid|earn|income|compensation|stipend|gaji|upah|pendapatan|lương|luong|thu nhập|"
+    r"sahod|sweldo|kita|mshahara|salário|salario|renda|tankhwah|tankha|kamai|薪|工资|工資|收入|月入|待遇|"
+    r"เงินเดือน|รายได้|ค่าจ้าง|ប្រាក់ខែ|လစာ",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Salary:
+    """One pay mention: amounts in the stated currency and period, and monthly USD."""
+
+    text: str
+    start: int
+    end: int
+    currency: str
+    period: str
+    low: float
+    high: float
+    usd_month_low: float
+    usd_month_high: float
+    period_guessed: bool = False
+
+    @property
+    def usd_month(self) -> float:
+        return self.usd_month_high
+
+
+def _number(raw: str, currency: str | None) -> float | None:
+    s = raw.replace(" ", "").replace("\u00a0", "")
+    # "1,500" / "1.500" / "30.000.000" are thousands; "1.5" / "2,5" are decimals
+    groups = re.split(r"[,.]", s)
+    if len(groups) > 1 and all(len(g) == 3 for g in groups[1:]):
+        s = "".join(groups)
+    elif len(groups) > 2 and len(groups[-1]) != 3:  # "1.500,00" / "1,500.00"
+        s = "".join(groups[:-1]) + "." + groups[-1]
+    else:
+        s = s.replace(",", ".")
+    try:
+        return float(s)
+    except ValueError:
+        return None
+
+
+def _multiplier(m: re.Match, prefix: str) -> tuple[float, str | None]:
+    for i, (_, factor, implied) in enumerate(_MULTIPLIERS):
+        if m.group(f"{prefix}{i}"):
+            return factor, implied
+    return 1.0, None
+
+
+def _money_matches(low_text: str):
+    """_MONEY matches, tried only where a number starts (a currency may sit just before it)."""
+    last_end = 0
+    for num in _NUMBER_START.finditer(low_text):
+        pos = num.start()
+        if pos < last_end:
+            continue
+        start = pos
+        pre = _PRE_CURRENCY.search(low_text, max(last_end, pos - 8), pos)
+        if pre:
+            start = pre.start()
+        m = _MONEY.match(low_text, start)
+        if m is None or m.end() <= pos:
+            continue
+        last_end = m.end()
+        yield m
+
+
+def find_salaries(text: str, default_currency: str | None = None) -> list[Salary]:
+    """Pay mentions in `text`, in order. A number counts when it has a currency, a currency-implying
+    multiplier (triệu, juta, lakh, 万) or a pay word right before it."""
+    if not text:
+        return []
+    low_text = text.lower() if len(text.lower()) == len(text) else text
+    out: list[Salary] = []
+    for m in _money_matches(low_text):
+        currency = _currency_of(m.group("pre")) or _currency_of(m.group("mid")) or _currency_of(m.group("post"))
+        mult_a, implied_a = _multiplier(m, "m")
+        mult_b, implied_b = _multiplier(m, "n") if m.group("b") else (1.0, None)
+        if m.group("b") and mult_a == 1.0 and mult_b != 1.0:
+            mult_a = mult_b  # "2-5万", "15-20 triệu"
+        implied = implied_a or implied_b
+        before = low_text[max(0, m.start() - 40):m.start()]
+        pay_context = bool(_PAY_WORD.search(before))
+        if currency is None:
+            currency = implied or (default_currency if pay_context else None)
+        if currency is None or (currency == "CNY" and implied is None and not pay_context and not m.group("post")
+                                and not m.group("pre")):
+            continue
+        a = _number(m.group("a"), currency)
+        b = _number(m.group("b"), currency) if m.group("b") else None
+        if a is None:
+            continue
+        lo = a * mult_a
+        hi = (b * (mult_b if mult_b != 1.0 else mult_a)) if b is not None else lo
+        if hi < lo:
+            lo, hi = hi, lo
+        if lo <= 0:
+            continue
+        window = low_text[max(0, m.start() - 25):m.start()] + " " + low_text[m.end():m.end() + 30]
+        pm = _PERIOD_RE.search(low_text, m.end(), min(len(low_text), m.end() + 30)) or _PERIOD_RE.search(
+            low_text, max(0, m.start() - 25), m.start())
+        period = pm.lastgroup if pm else None
+        if implied == "INR" and ("lpa" in m.group(0) or "per annum" in window):
+            period = "year"
+        guessed = period is None
+        rate = USD_RATES[currency]
+        if period is None:
+            monthly_usd = hi * rate
+            period = "year" if monthly_usd > 15000 else "month"
+        lo_usd, hi_usd = lo * rate * _TO_MONTH[period], hi * rate * _TO_MONTH[period]
+        if hi_usd < 20 or hi_usd > 500000:  # not a salary (a fee of a few dollars, a phone number)
+            continue
+        out.append(Salary(text[m.start():m.end()].strip(), m.start(), m.end(), currency, period, lo, hi,
+                          round(lo_usd, 2), round(hi_usd, 2), guessed))
+    for m in _OVER_10K.finditer(low_text):
+        out.append(Salary(text[m.start():m.end()], m.start(), m.end(), "CNY", "month", 1e4, 1e4,
+                          round(1e4 * USD_RATES["CNY"], 2), round(1e4 * USD_RATES["CNY"], 2)))
+    out.sort(key=lambda s: s.start)
+    return out
+
+
+def parse_salary(text: str, default_currency: str | None = None) -> Salary | None:
+    """The first pay mention in `text`, or None."""
+    found = find_salaries(text, default_currency)
+    return found[0] if found else None
+
+
+def pay_norm_usd(salary: Salary, context: str = "", language: str | None = None) -> float:
+    """The monthly pay (USD) a salary is compared with: its currency's market, or for USD/crypto/EUR the market
+    of the work place named in `context`, else the audience language's market."""
+    if salary.currency not in ("USD", "USDT", "EUR", "GBP"):
+        return PAY_NORM_USD.get(salary.currency, 1000)
+    low = context.lower()
+    for pattern, market in _MARKET_HINTS:
+        if pattern.search(low):
+            return PAY_NORM_USD[market]
+    if language in LANGUAGE_MARKET:
+        return PAY_NORM_USD[LANGUAGE_MARKET[language]]
+    return PAY_NORM_USD[salary.currency]
+
+
+_MARKET_HINTS = [(re.compile(p), m) for p, m in MARKET_HINTS]
