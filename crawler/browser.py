@@ -85,6 +85,22 @@ def abort_heavy_request(request) -> bool:
     return request.resource_type in ABORT_RESOURCE_TYPES or not request.url.startswith(("http://", "https://", "data:"))
 
 
+def guarded_abort_request(guard, crawler):
+    """PLAYWRIGHT_ABORT_REQUEST for one crawl: heavy resources, plus the SSRF guard (crawler.netguard.NetGuard)
+    on every request Chromium makes by itself (scripts, fetches, frames, redirects)."""
+
+    async def abort(request) -> bool:
+        if abort_heavy_request(request):
+            return True
+        if await guard.playwright_abort_request(request):
+            crawler.stats.inc_value("lurewatch/ssrf_blocked")  # stats exist once the crawl runs
+            crawler.stats.inc_value("lurewatch/ssrf_blocked/browser")
+            return True
+        return False
+
+    return abort
+
+
 @dataclass(frozen=True)
 class BrowserConfig:
     """How browser pages are fetched, read once from the Scrapy settings."""

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from scrapy.http import Response
 
-from crawler.browser import BrowserConfig
+from crawler.browser import BrowserConfig, guarded_abort_request
+from crawler.netguard import NetGuard
 from crawler.extract import extract_jobpostings
 from crawler.urls import canonicalize, host_of
 from spiders.base import LurewatchSpider
@@ -71,6 +72,10 @@ class ProfileSpider(LurewatchSpider):
         if profile.browser:
             spider.browser_config = BrowserConfig.from_settings(crawler.settings)
             spider.browser_config.apply(crawler.settings)
+            if crawler.settings.getbool("LUREWATCH_SSRF_GUARD", True):
+                guard = NetGuard(spider.trusted_hosts)
+                crawler.settings.set("PLAYWRIGHT_ABORT_REQUEST", guarded_abort_request(guard, crawler),
+                                     priority="spider")
         return spider
 
     # -- requests -------------------------------------------------------------

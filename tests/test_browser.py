@@ -80,3 +80,29 @@ def test_browser_profile_crawl_finds_the_js_built_ads(jsboard, tmp_path):
     # images (banner, logos) and the stylesheet's fonts are never downloaded
     assert "'playwright/request_count/aborted'" in result.stderr
     assert not any(p.endswith(".png") for p in jsboard.requests)
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_browser_crawl_never_reaches_untrusted_local_addresses(tmp_path):
+    """Requests Chromium makes on its own (a script on another loopback port) go through the SSRF guard."""
+    from crawler.localsite import LocalSite, Page
+
+    with LocalSite({"/beacon.js": Page("window.beacon = 1;", content_type="text/javascript")}) as other, \
+            LocalSite() as board:
+        board.pages["/"] = Page(
+            f'<html><body><script src="{other.url("/beacon.js")}"></script>'
+            '<div class="job-card" data-job-id="x1"><h2 class="job-title"><a href="/job/x1">Data entry, Bavet</a></h2>'
+            '<p class="job-summary">Free visa and flight.</p></div><div id="jobs-ready"></div></body></html>')
+        profile = tmp_path / "guarded.yaml"
+        profile.write_text(
+            "name: guarded\nstart_urls: [" + board.url("/") + "]\nbrowser: true\n"
+            "wait_for: {css: '#jobs-ready'}\nlisting:\n  item: {css: 'div.job-card'}\n"
+            "  link: {css: 'h2.job-title a::attr(href)'}\n"
+            "listing_fields:\n  external_id: {css: '::attr(data-job-id)'}\n  title: {css: 'h2.job-title'}\n"
+            "  description: {css: '.job-summary'}\n", encoding="utf-8")
+        result = scrapy_crawl("profile", "-a", f"name={profile}", db=tmp_path / "ads.db")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert [r["external_id"] for r in ads(tmp_path / "ads.db")] == ["x1"]
+    assert other.requests == []  # the untrusted port was never contacted
+    assert "'lurewatch/ssrf_blocked/browser': 1" in result.stderr
