@@ -8,7 +8,7 @@ Refit from the labelled dev set (TRAIN split only):
 Features per ad (see Engine.features): one value in [0, 1] per rule category (capped sum of the weights of the
 matched rules), `n_lure_categories`, `pay_ratio_log` (offered pay vs the market norm) and `similarity`.
 The fit is L2-regularised logistic regression by plain gradient descent (numpy; runtime scoring needs only
-the stored numbers). The threshold is the lowest probability that keeps train precision >= the target.
+the stored numbers). The threshold maximises F0.5 on train (precision first: lures are rare in real feeds).
 """
 from __future__ import annotations
 
@@ -126,26 +126,35 @@ def fit_logistic(x, y, names: list[str], l2: float = 0.05, steps: int = 4000, lr
     return float(b), {n: float(v) for n, v in zip(names, w)}
 
 
-def choose_threshold(probs: list[float], labels: list[int], target_precision: float) -> float:
-    """Lowest threshold whose precision on these rows is >= target (ties keep recall high)."""
+def choose_threshold(probs: list[float], labels: list[int], beta: float = 0.5) -> float:
+    """The threshold with the best F-beta on these rows (beta < 1 favours precision: lures are rare in real
+    feeds). Among equally good thresholds, the middle of the gap between the scores on either side."""
     pairs = sorted(zip(probs, labels), reverse=True)
-    best = 0.5
+    total_pos = sum(labels)
+    best_f, best_i = -1.0, 0
     tp = fp = 0
-    for p, y in pairs:
+    for i, (p, y) in enumerate(pairs):
         tp += y
         fp += 1 - y
-        if tp and tp / (tp + fp) >= target_precision:
-            best = p
-    return min(max(best - 1e-6, 0.05), 0.95)
+        if i + 1 < len(pairs) and pairs[i + 1][0] == p:
+            continue  # ties: cut only between distinct scores
+        prec = tp / (tp + fp)
+        rec = tp / total_pos if total_pos else 0.0
+        f = (1 + beta ** 2) * prec * rec / (beta ** 2 * prec + rec) if prec + rec else 0.0
+        if f > best_f:
+            best_f, best_i = f, i
+    upper = pairs[best_i][0]
+    lower = pairs[best_i + 1][0] if best_i + 1 < len(pairs) else 0.0
+    return min(max((upper + lower) / 2, 0.05), 0.95)
 
 
-def fit(rows: list[dict[str, Any]], target_precision: float = 0.95) -> Calibration:
+def fit(rows: list[dict[str, Any]], beta: float = 0.5) -> Calibration:
     from .engine import CATEGORIES, FRAUD, LURE_CATEGORIES, MITIGATING, Engine, _logit, _sigmoid
 
     base = Calibration.load()
     engine = Engine.load()
     feats = [engine.features(row).values for row in rows]
-    lure_names = [*LURE_CATEGORIES, MITIGATING, "n_lure_categories", "pay_ratio_log"]
+    lure_names = [*LURE_CATEGORIES, MITIGATING, "pay_ratio_log"]
     fraud_names = [FRAUD, "contact", "low_bar", "pay", "pay_ratio_log", "fees", "bait_role", MITIGATING]
     out = Calibration(base.lure, base.fraud, base.min_categories, base.pay_ratio_min, base.similarity_threshold)
     for target, names, attr in (("label", lure_names, "lure"), ("fraud", fraud_names, "fraud")):
@@ -155,17 +164,18 @@ def fit(rows: list[dict[str, Any]], target_precision: float = 0.95) -> Calibrati
                   file=sys.stderr)
             continue
         x = [[f.get(n, 0.0) for n in names] for f in feats]
-        b, w = fit_logistic(x, y, names, nonneg=set(names) - {MITIGATING}, nonpos={MITIGATING})
+        b, w = fit_logistic(x, y, names, l2=0.01, steps=8000, lr=1.0, nonneg=set(names) - {MITIGATING},
+                            nonpos={MITIGATING})
         model = Model(b, w)
         probs = [_sigmoid(model.z(f)) for f in feats]
         if attr == "lure":  # the category gate applies before the threshold
             probs = [p if f.get("n_lure_categories", 0) >= out.min_categories else 0.0 for p, f in zip(probs, feats)]
-        model.threshold = choose_threshold(probs, y, target_precision)
+        model.threshold = choose_threshold(probs, y, beta)
         setattr(out, attr, model)
     out.meta = {"fitted_on": "rules/devset/*.jsonl split=train", "rows": len(rows),
                 "lure_positives": sum(int(bool(r.get("label"))) for r in rows),
                 "fraud_positives": sum(int(bool(r.get("fraud"))) for r in rows),
-                "target_precision": target_precision, "categories": list(CATEGORIES)}
+                "threshold_rule": f"best F{beta:g} on train", "categories": list(CATEGORIES)}
     _ = _logit
     return out
 
@@ -196,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m rules.calibration", description=__doc__.split("\n\n")[0])
     parser.add_argument("--devset", type=Path, default=DEVSET_DIR, help="directory of *.jsonl dev set files")
-    parser.add_argument("--target-precision", type=float, default=0.95)
+    parser.add_argument("--beta", type=float, default=0.5, help="F-beta for the threshold (<1 favours precision)")
     parser.add_argument("--dry-run", action="store_true", help="print the fit, do not write calibration.yaml")
     parser.add_argument("--out", type=Path, default=CALIBRATION_PATH)
     args = parser.parse_args(argv)
@@ -204,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     if not rows:
         print(f"no split=train rows under {args.devset}", file=sys.stderr)
         return 2
-    cal = fit(rows, args.target_precision)
+    cal = fit(rows, args.beta)
     print(yaml.safe_dump(cal.to_dict(), sort_keys=False, allow_unicode=True))
     print("train:", json.dumps(report(cal, rows)))
     if not args.dry_run:

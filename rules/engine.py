@@ -21,9 +21,9 @@ import yaml
 from .calibration import Calibration
 from .language import detect_language
 from .model import AD_FIELDS, Ad, Assessment, Contact, Evidence
-from .salary import Salary, find_salaries, pay_norm_usd
+from .salary import LANGUAGE_MARKET, Salary, find_salaries, pay_norm_usd
 from ._prefilter import TriggerMatcher
-from .textnorm import NormText, fold_pattern, normalise
+from .textnorm import T2S, NormText, fold_pattern, normalise
 
 RULESET_DIR = Path(__file__).parent / "ruleset"
 
@@ -318,8 +318,11 @@ class Engine:
 
         # pay: the salary field first, else pay mentions in the description
         salary = None
+        default_currency = LANGUAGE_MARKET.get(language or "")
+        if language == "zh" and any(c in T2S for c in "".join(texts.values())[:3000]):
+            default_currency = "TWD"  # traditional characters: Taiwan (or Hong Kong)
         for fname in ("salary", "description", "title"):
-            found = find_salaries(texts.get(fname, ""))
+            found = find_salaries(texts.get(fname, ""), default_currency, pay_field=fname == "salary")
             if found:
                 salary = max(found, key=lambda s: s.usd_month)
                 salary_field = fname
@@ -378,7 +381,7 @@ class Engine:
             score = min(score, 44)
         fraud_z = cal.fraud.z(f.values)
         fraud_score = int(round(100 * _sigmoid(fraud_z - _logit(cal.fraud.threshold) + _logit(FLAG_SCORE / 100))))
-        if f.values.get(FRAUD, 0) <= 0:
+        if f.values.get(FRAUD, 0) <= 0 and f.values.get("fees", 0) <= 0:  # no fraud scheme named
             fraud_score = min(fraud_score, 44)
         evidence = self._weigh(f)
         return Assessment(

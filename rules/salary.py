@@ -50,11 +50,11 @@ _CURRENCIES = [
     ("AUD", r"a\$|aud"),
     ("CAD", r"c\$|cad"),
     ("BRL", r"r\$|brl|reais|real"),
-    ("USD", r"us\s?\$|usd|u\.s\. dollars?|dollars?|美元|美金|刀|đô la|đô|dola|ดอลลาร์|\$"),
+    ("USD", r"us\s?\$|usd|u\.s\. dollars?|dollars?|美元|美金|刀|đô la|đô|dola|ดอลลาร์|ဒေါ်လာ|ដុល្លារ|\$"),
     ("EUR", r"€|eur|euros?"),
     ("GBP", r"£|gbp|pounds?"),
     ("PHP", r"php|₱|pesos?|piso"),
-    ("THB", r"thb|baht|฿|บาท"),
+    ("THB", r"thb|baht|฿|บาท|ဘတ်|បាត"),
     ("VND", r"vnd|vnđ|đồng|dong|đ"),
     ("IDR", r"idr|rp\.?"),
     ("MYR", r"myr|rm|ringgit"),
@@ -63,7 +63,7 @@ _CURRENCIES = [
     ("KES", r"kes|kshs?\.?|shillings?"),
     ("NGN", r"ngn|₦|naira"),
     ("MMK", r"mmk|kyats?|ကျပ်"),
-    ("KHR", r"khr|riels?|៛"),
+    ("KHR", r"khr|riels?|៛|រៀល"),
     ("LAK", r"lak|kip|₭"),
     ("AED", r"aed|dirhams?"),
     ("PKR", r"pkr"),
@@ -113,7 +113,7 @@ _MONEY = re.compile(
 _OVER_10K = re.compile(r"(?:月入|月薪|月收入|收入)?(?:过|過|破|上)万")
 
 PERIODS = {
-    "month": r"month|monthly|/mo\b|/mth|\bp\.?m\.?\b|per mon|月|เดือน|tháng|thang|bulan|/bln|sebulan|buwan|buwanang|mwezi|mês|mes\b|mensal|mahina|maheena",
+    "month": r"month|monthly|လစဉ်|ខែ|/mo\b|/mth|\bp\.?m\.?\b|per mon|月|เดือน|tháng|thang|bulan|/bln|sebulan|buwan|buwanang|mwezi|mês|mes\b|mensal|mahina|maheena",
     "year": r"year|yearly|annum|annual|\bp\.?a\.?\b|\blpa\b|/yr|年|ปี|năm|nam\b|tahun|taon|mwaka|ano\b|anual|saal",
     "week": r"week|weekly|/wk|周|週|สัปดาห์|tuần|tuan|minggu|linggo|wiki|semana|hafta",
     "day": r"\bday\b|daily|/day|per day|日薪|每天|天|วัน|ngày|ngay\b|hari|araw|siku|\bdia\b|diária|din\b",
@@ -121,6 +121,8 @@ PERIODS = {
 }
 _PERIOD_RE = re.compile("|".join(f"(?P<{k}>{v})" for k, v in PERIODS.items()), re.IGNORECASE)
 _TO_MONTH = {"month": 1.0, "year": 1 / 12, "week": 4.33, "day": 22.0, "hour": 173.0}
+_PAY_PERIOD_BEFORE = re.compile(r"(月薪|月入|月收入|年薪|日薪|时薪|時薪|周薪|週薪)\s*[:：]?\s*(?:nt\$|rmb|¥|￥)?\s*$")
+_STRONG_PERIODS = {"月": "month", "年": "year", "日": "day", "时": "hour", "時": "hour", "周": "week", "週": "week"}
 _PAY_WORD = re.compile(
     r"salary|salaries|wage|pay\b|paid|earn|income|compensation|stipend|gaji|upah|pendapatan|lương|luong|thu nhập|"
     r"sahod|sweldo|kita|mshahara|salário|salario|renda|tankhwah|tankha|kamai|薪|工资|工資|收入|月入|待遇|"
@@ -172,6 +174,12 @@ def _multiplier(m: re.Match, prefix: str) -> tuple[float, str | None]:
     return 1.0, None
 
 
+_NATIVE_DIGITS = {}
+for _zero in (0x0E50, 0x17E0, 0x1040, 0x0966, 0x0ED0, 0xFF10):  # Thai, Khmer, Burmese, Devanagari, Lao, full-width
+    for _i in range(10):
+        _NATIVE_DIGITS[_zero + _i] = str(_i)
+
+
 def _money_matches(low_text: str):
     """_MONEY matches, tried only where a number starts (a currency may sit just before it)."""
     last_end = 0
@@ -190,12 +198,14 @@ def _money_matches(low_text: str):
         yield m
 
 
-def find_salaries(text: str, default_currency: str | None = None) -> list[Salary]:
+def find_salaries(text: str, default_currency: str | None = None, pay_field: bool = False) -> list[Salary]:
     """Pay mentions in `text`, in order. A number counts when it has a currency, a currency-implying
     multiplier (triệu, juta, lakh, 万) or a pay word right before it."""
     if not text:
         return []
     low_text = text.lower() if len(text.lower()) == len(text) else text
+    if not low_text.isascii():
+        low_text = low_text.translate(_NATIVE_DIGITS)
     out: list[Salary] = []
     for m in _money_matches(low_text):
         currency = _currency_of(m.group("pre")) or _currency_of(m.group("mid")) or _currency_of(m.group("post"))
@@ -205,7 +215,9 @@ def find_salaries(text: str, default_currency: str | None = None) -> list[Salary
             mult_a = mult_b  # "2-5万", "15-20 triệu"
         implied = implied_a or implied_b
         before = low_text[max(0, m.start() - 40):m.start()]
-        pay_context = bool(_PAY_WORD.search(before))
+        pay_context = pay_field or bool(_PAY_WORD.search(before))
+        if implied == "CNY" and default_currency in ("TWD", "HKD"):
+            implied = default_currency  # 萬 in a Taiwanese / Hong Kong ad
         if currency is None:
             currency = implied or (default_currency if pay_context else None)
         if currency is None or (currency == "CNY" and implied is None and not pay_context and not m.group("post")
@@ -222,9 +234,17 @@ def find_salaries(text: str, default_currency: str | None = None) -> list[Salary
         if lo <= 0:
             continue
         window = low_text[max(0, m.start() - 25):m.start()] + " " + low_text[m.end():m.end() + 30]
-        pm = _PERIOD_RE.search(low_text, m.end(), min(len(low_text), m.end() + 30)) or _PERIOD_RE.search(
-            low_text, max(0, m.start() - 25), m.start())
+        after = _PERIOD_RE.search(low_text, m.end(), min(len(low_text), m.end() + 30))
+        before = None
+        for before in _PERIOD_RE.finditer(low_text, max(0, m.start() - 25), m.start()):
+            pass  # the last one: nearest to the amount
+        pm = after
+        if before is not None and (after is None or m.start() - before.end() < after.start() - m.end()):
+            pm = before
         period = pm.lastgroup if pm else None
+        strong = _PAY_PERIOD_BEFORE.search(low_text, max(0, m.start() - 8), m.start())
+        if strong:
+            period = _STRONG_PERIODS[strong.group(1)[0]]
         if implied == "INR" and ("lpa" in m.group(0) or "per annum" in window):
             period = "year"
         guessed = period is None
