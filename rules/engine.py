@@ -272,10 +272,14 @@ class Engine:
         return FLAG_SCORE
 
     @classmethod
-    def load(cls, ruleset_dir: Path | str | None = None, *, with_similarity: bool = True) -> "Engine":
+    def load(cls, ruleset_dir: Path | str | None = None, *, with_similarity: bool = True, known_lures: Any = None,
+             calibration: Path | str | None = None) -> "Engine":
+        """The shipped ruleset, calibration and known-lure index. `known_lures`: an index to use instead
+        (anything with `.nearest(text)`); `with_similarity=False`: no similarity stage."""
         rules = load_ruleset(Path(ruleset_dir) if ruleset_dir else RULESET_DIR)
-        similarity = extract = None
-        if with_similarity:
+        similarity = known_lures
+        extract = None
+        if with_similarity and similarity is None:
             try:
                 from .similarity import KnownLureIndex  # written by another engineer; optional until it lands
 
@@ -286,7 +290,8 @@ class Engine:
             from .entities import extract_contacts as extract
         except ImportError:
             extract = None
-        return cls(rules, Calibration.load(), similarity=similarity, extract_contacts=extract)
+        cal = Calibration.load(calibration) if calibration else Calibration.load()
+        return cls(rules, cal, similarity=similarity, extract_contacts=extract)
 
     # -- features --------------------------------------------------------------------------------------------
     def features(self, ad: Ad | dict[str, Any]) -> Features:

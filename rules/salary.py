@@ -255,7 +255,10 @@ def find_salaries(text: str, default_currency: str | None = None, pay_field: boo
         lo_usd, hi_usd = lo * rate * _TO_MONTH[period], hi * rate * _TO_MONTH[period]
         if hi_usd < 20 or hi_usd > 500000:  # not a salary (a fee of a few dollars, a phone number)
             continue
-        out.append(Salary(text[m.start():m.end()].strip(), m.start(), m.end(), currency, period, lo, hi,
+        raw = text[m.start():m.end()]
+        s_start = m.start() + (len(raw) - len(raw.lstrip()))
+        s_end = m.end() - (len(raw) - len(raw.rstrip()))
+        out.append(Salary(text[s_start:s_end], s_start, s_end, currency, period, lo, hi,
                           round(lo_usd, 2), round(hi_usd, 2), guessed))
     for m in _OVER_10K.finditer(low_text):
         out.append(Salary(text[m.start():m.end()], m.start(), m.end(), "CNY", "month", 1e4, 1e4,
@@ -264,9 +267,9 @@ def find_salaries(text: str, default_currency: str | None = None, pay_field: boo
     return out
 
 
-def parse_salary(text: str, default_currency: str | None = None) -> Salary | None:
+def parse_salary(text: str, default_currency: str | None = None, pay_field: bool = False) -> Salary | None:
     """The first pay mention in `text`, or None."""
-    found = find_salaries(text, default_currency)
+    found = find_salaries(text, default_currency, pay_field)
     return found[0] if found else None
 
 

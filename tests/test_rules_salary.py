@@ -1,0 +1,63 @@
+"""Salary parsing to monthly USD, and the pay norm it is compared with."""
+import pytest
+
+from rules.salary import find_salaries, parse_salary, pay_norm_usd
+
+
+@pytest.mark.parametrize("text, currency, period, low, high", [
+    ("US$1,000–1,200/month", "USD", "month", 1000, 1200),
+    ("$800 - $1,000 per month", "USD", "month", 800, 1000),
+    ("Salary: 1500 USDT monthly", "USDT", "month", 1500, 1500),
+    ("月薪3万包机票", "CNY", "month", 30000, 30000),
+    ("2-5万/月", "CNY", "month", 20000, 50000),
+    ("月入过万", "CNY", "month", 10000, 10000),
+    ("Lương 15 triệu/tháng", "VND", "month", 15e6, 15e6),
+    ("20tr/tháng", "VND", "month", 20e6, 20e6),
+    ("Gaji Rp 8 juta per bulan", "IDR", "month", 8e6, 8e6),
+    ("₱30,000 - 50,000 monthly", "PHP", "month", 30000, 50000),
+    ("34,000–42,000 THB/month", "THB", "month", 34000, 42000),
+    ("เงินเดือน 35,000 บาท", "THB", "month", 35000, 35000),
+    ("RM9,000 – 18,000 sebulan", "MYR", "month", 9000, 18000),
+    ("Mshahara KSh 80,000 kwa mwezi", "KES", "month", 80000, 80000),
+    ("salário de R$ 3.000,00 por mês", "BRL", "month", 3000, 3000),
+    ("5 LPA", "INR", "year", 500000, 500000),
+    ("$18/hour", "USD", "hour", 18, 18),
+    ("$50,000 - $70,000", "USD", "year", 50000, 70000),
+    ("လစဉ် ၁,၀၀၀ ဒေါ်လာ", "USD", "month", 1000, 1000),   # Burmese digits
+])
+def test_parse(text, currency, period, low, high):
+    s = parse_salary(text)
+    assert s is not None, text
+    assert (s.currency, s.period, s.low, s.high) == (currency, period, low, high)
+    assert text[s.start:s.end] == s.text
+
+
+@pytest.mark.parametrize("text", ["Age 18-35, call 0917 123 4567", "5 years of experience", "Founded in 1998, 200 staff"])
+def test_numbers_that_are_not_pay(text):
+    assert find_salaries(text) == []
+
+
+def test_monthly_usd_conversion():
+    s = parse_salary("PHP 40,000 per month")
+    assert 600 < s.usd_month < 800
+    hourly = parse_salary("$15 per hour")
+    assert 2000 < hourly.usd_month < 3000
+
+
+def test_default_currency_applies_in_the_salary_field_only():
+    assert parse_salary("80,000 per month", "INR", pay_field=True).currency == "INR"
+    assert parse_salary("80,000 per month", "INR") is None
+    assert parse_salary("月薪8萬", "TWD", pay_field=True).currency == "TWD"
+
+
+@pytest.mark.parametrize("text, context, language, norm_max", [
+    ("USD 1,500/month", "Office in Sihanoukville", "en", 400),   # compared with Cambodia
+    ("USD 1,500/month", "", "vi", 400),                           # Vietnamese audience
+    ("USD 1,500/month", "Austin, Texas", "en", 5000),             # US job: US norm
+    ("PHP 30,000", "", "tl", 500),
+])
+def test_pay_norm(text, context, language, norm_max):
+    norm = pay_norm_usd(parse_salary(text), context, language)
+    assert norm <= norm_max
+    if context == "Austin, Texas":
+        assert norm >= 2000
