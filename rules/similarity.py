@@ -55,6 +55,7 @@ class IndexParams:
     rows: int = 3
     seed: int = 7
     max_candidates: int = 6  # how many go on to rapidfuzz
+    max_bucket: int = 1000  # a band bucket holding more entries than this is skipped
     prerank: int = 256  # with more LSH hits, keep those sharing the most bands before comparing signatures
     min_estimate: float = 0.12  # estimated Jaccard below this never reaches rapidfuzz
     backend: str = "bands"  # "bands" (numpy sorted band keys) or "datasketch" (MinHashLSH)
@@ -152,8 +153,9 @@ class KnownLureIndex:
             from datasketch import MinHashLSH
 
             self._lsh = MinHashLSH(num_perm=p.num_perm, params=(p.bands, p.rows))
-        self._band_keys = np.zeros(0, dtype=np.uint64)  # sorted (band id << 58 | band hash)
-        self._band_rows = np.zeros(0, dtype=np.int32)  # entry index of each key
+        self._band_keys = np.zeros(0, dtype=np.uint64)  # distinct (band id << 58 | band hash), sorted
+        self._band_starts = np.zeros(1, dtype=np.int64)  # rows of key i: _band_rows[starts[i]:starts[i+1]]
+        self._band_rows = np.zeros(0, dtype=np.int32)
         self._sigs = np.zeros((0, p.num_perm), dtype=np.uint32)
         self._indexed = 0  # entries [0, _indexed) are in the LSH
         self.last_candidates = 0  # LSH candidates of the last query (before the cap)
@@ -243,8 +245,12 @@ class KnownLureIndex:
         else:
             keys = self._band_hashes(self._sigs).ravel()
             order = np.argsort(keys, kind="stable")
-            self._band_keys = keys[order]
+            keys = keys[order]
             self._band_rows = (order // self.params.bands).astype(np.int32)
+            # CSR layout: distinct keys and where each one's rows start
+            first = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+            self._band_keys = keys[first]
+            self._band_starts = np.r_[first, keys.size].astype(np.int64)
         self._indexed = len(self.ids)
         return self
 
@@ -254,9 +260,12 @@ class KnownLureIndex:
             keys = self._lsh.query(self._lean(sig))
             return np.fromiter(keys, dtype=np.int64, count=len(keys)), None
         q = self._band_hashes(sig[None, :])[0]
-        lo = np.searchsorted(self._band_keys, q, side="left")
-        hi = np.searchsorted(self._band_keys, q, side="right")
-        hits = [self._band_rows[a:b] for a, b in zip(lo, hi) if b > a]
+        at = np.searchsorted(self._band_keys, q)
+        at[at >= self._band_keys.size] = 0
+        found = at[self._band_keys[at] == q]
+        lo, hi = self._band_starts[found], self._band_starts[found + 1]
+        # a bucket shared by a large share of the corpus is a stock phrase, not a near-duplicate
+        hits = [self._band_rows[a:b] for a, b in zip(lo, hi) if b - a <= self.params.max_bucket]
         if not hits:
             return np.zeros(0, dtype=np.int64), None
         if len(hits) == 1:
