@@ -140,3 +140,20 @@ def test_corpus_errors_name_file_line_and_id(tmp_path, lines, message):
     corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(CorpusError, match=message.replace("[", r"\[")):
         KnownLureIndex.load(corpus, cache=False)
+
+
+def test_seed_corpus_is_independent_of_the_devset(shipped):
+    from rules.similarity import KNOWN_LURES_DIR
+
+    devset = KNOWN_LURES_DIR.parent / "devset"
+    files = sorted(devset.glob("*.jsonl"))
+    if not files:
+        pytest.skip("no rules/devset/*.jsonl")
+    for path in files:
+        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            ad = json.loads(line)
+            text = "\n".join(str(ad.get(k) or "") for k in ("title", "description", "text"))
+            match = shipped.nearest(text, min_similarity=0.9)
+            assert match is None, f"{path.name}:{lineno} is a near copy of {match.id} ({match.similarity:.2f})"
