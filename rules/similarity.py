@@ -2,7 +2,7 @@
 
 1. Candidates: MinHash signatures (datasketch's "affine32" scheme) of normalised
    character shingles, cut into bands (LSH). Band keys live in one sorted numpy array,
-   so building is a sort and a query is two ``searchsorted`` calls; datasketch's
+   so building is a sort and a query is one ``searchsorted`` call; datasketch's
    ``MinHashLSH`` is the other backend (``IndexParams.backend``), slower to
    build (see BENCHMARKS.md). A query touches only entries sharing a band, so its
    cost grows with the number of near neighbours, not with the corpus.
