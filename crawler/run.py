@@ -25,7 +25,7 @@ from scrapy.settings import Settings
 
 from .store import Store, StoreError
 
-EXIT_OK, EXIT_CRASHED, EXIT_BAD_ARGS, EXIT_NOTHING_FETCHED, EXIT_UNREACHABLE, EXIT_DB = 0, 1, 2, 3, 4, 5
+EXIT_OK, EXIT_CRASHED, EXIT_BAD_ARGS, EXIT_NOTHING_FETCHED, EXIT_UNREACHABLE, EXIT_DB, EXIT_STALE_PROFILE = 0, 1, 2, 3, 4, 5, 6
 # start-URL failure kinds that mean the host could not be reached at all
 UNREACHABLE_KINDS = frozenset({"dns", "timeout", "connection_refused", "connection_lost", "connect"})
 
@@ -117,7 +117,13 @@ def judge(stats: Mapping[str, Any], spider=None, crash: str | None = None) -> tu
     else:  # a spider that does not use the base bookkeeping: any response but robots.txt counts
         fetched = stats.get("response_received_count", 0) - stats.get("robotstxt/response_count", 0)
     if fetched or stats.get("item_scraped_count", 0):
+        if stats.get("lurewatch/ads/not_modified", 0) and not stats.get("lurewatch/stored", 0):
+            return EXIT_OK, "ok: no ad changed since the last crawl"
         if not stats.get("lurewatch/stored", 0) and not stats.get("item_scraped_count", 0):
+            if stats.get("lurewatch/errors/profile_no_match", 0):
+                profile = getattr(getattr(spider, "profile", None), "path", "the profile")
+                return EXIT_STALE_PROFILE, (f"the site profile's selectors matched nothing on the start page(s); "
+                                            f"check them with `lurewatch profiles check` ({profile})")
             return EXIT_OK, "no ads found (no schema.org JobPosting on the pages fetched)"
         return EXIT_OK, "ok"
     detail = "; ".join(f"{url}: {kind}" for url, kind in failures.items())

@@ -203,6 +203,16 @@ def test_profile_with_stale_selectors_reports_no_match(classifieds, tmp_path):
     assert ads(db) == []
 
 
+def test_lurewatch_crawl_with_stale_profile_exits_non_zero(classifieds, tmp_path):
+    stale = tmp_path / "stale.yaml"
+    stale.write_text(GOOD.replace("a.job", "a.no-such-class"), encoding="utf-8")
+    result = run_cli("crawl", "--profile", str(stale), "--db", str(tmp_path / "ads.db"), classifieds.url("/"),
+                     "--no-progress")
+    assert result.returncode == 6, result.stderr[-2000:]
+    assert "selectors matched nothing" in result.stderr + result.stdout
+    assert str(stale) in result.stderr + result.stdout
+
+
 def test_crawl_with_invalid_profile_fails_with_location(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(GOOD.replace("{css: h1}", "{css: h1, xpath: //h1}"), encoding="utf-8")
