@@ -9,6 +9,7 @@ A separate fraud model scores ordinary job fraud (reshipping, money mules, task 
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
 import math
 import re
@@ -40,6 +41,7 @@ MITIGATING = "mitigating"
 FRAUD = "fraud"
 CATEGORIES = (*LURE_CATEGORIES, MITIGATING, FRAUD)
 RULE_KEYS = {"id", "description", "category", "weight", "patterns", "languages", "fields", "examples"}
+FIELD_SEP = "\n\n"
 MESSENGER_KINDS = {"telegram", "whatsapp", "line", "wechat", "zalo", "qq", "signal", "viber", "skype"}
 
 
@@ -301,23 +303,33 @@ class Engine:
         texts = ad.texts()
         evidence: list[Evidence] = []
         strength: dict[str, float] = {}
-        first: dict[int, tuple[int, int, str, NormText, re.Match]] = {}  # rule -> earliest hit (field order)
-        for fi, (fname, text) in enumerate(texts.items()):
-            norm = normalise(text)
-            for owner, m in self.matcher.finditer(norm.text):
-                rule = self.rules[owner]
-                if rule.fields and fname not in rule.fields:
-                    continue
-                key = (fi, m.start())
-                if owner not in first or key < first[owner][:2]:
-                    first[owner] = (fi, m.start(), fname, norm, m)
-        for owner in sorted(first, key=lambda o: first[o][:2]):
-            _, _, fname, norm, m = first[owner]
-            rule = self.rules[owner]
+        # all fields in one document (one normalisation, one matching pass); "\n\n" keeps most patterns
+        # inside a field, and a match that still crosses fields is dropped
+        names = list(texts)
+        starts, pos = [], 0
+        for fname in names:
+            starts.append(pos)
+            pos += len(texts[fname]) + len(FIELD_SEP)
+        doc = FIELD_SEP.join(texts[f] for f in names)
+        norm = normalise(doc)
+        first: dict[int, tuple[int, int]] = {}  # rule -> earliest (start, end) in the original document
+        for owner, m in self.matcher.finditer(norm.text):
             start, end = norm.span(m.start(), m.end())
-            quote = norm.original[start:end]
-            evidence.append(Evidence(rule.id, rule.category, rule.weight, quote, fname, start, end,
-                                     f'{rule.description}: "{quote}".'))
+            if owner not in first or start < first[owner][0]:
+                fi = bisect.bisect_right(starts, start) - 1
+                if end > starts[fi] + len(texts[names[fi]]):
+                    continue  # crosses into the next field
+                rule = self.rules[owner]
+                if rule.fields and names[fi] not in rule.fields:
+                    continue
+                first[owner] = (start, end)
+        for owner in sorted(first, key=first.get):
+            start, end = first[owner]
+            fi = bisect.bisect_right(starts, start) - 1
+            rule = self.rules[owner]
+            quote = doc[start:end]
+            evidence.append(Evidence(rule.id, rule.category, rule.weight, quote, names[fi], start - starts[fi],
+                                     end - starts[fi], f'{rule.description}: "{quote}".'))
             strength[rule.category] = strength.get(rule.category, 0.0) + abs(rule.weight)
         language = detect_language(" \n".join(texts.get(k, "") for k in ("title", "description", "location")))
 

@@ -180,6 +180,16 @@ for _zero in (0x0E50, 0x17E0, 0x1040, 0x0966, 0x0ED0, 0xFF10):  # Thai, Khmer, B
         _NATIVE_DIGITS[_zero + _i] = str(_i)
 
 
+_NATIVE_DIGIT_RE = re.compile("[" + "".join(chr(c) for c in _NATIVE_DIGITS) + "]")
+# anything that can make a number a salary (checked once per text before the per-number work)
+_MONEY_HINT = re.compile(
+    r"[$€£¥￥₱₹₦฿₭៛৳]|usd|usdt|php|thb|vnd|vnđ|idr|\brp|\brm|myr|rmb|cny|inr|\brs\b|kes|ksh|ngn|brl|mmk|khr|"
+    r"aed|sgd|hkd|ntd|twd|eur|gbp|lak|pkr|bdt|ugx|tzs|peso|piso|baht|ringgit|dollar|dola|rupee|rupaye|naira|reais|"
+    r"kyat|riel|kip|dirham|shilling|triệu|trieu|juta|\bjt\b|lakh|lac|lpa|crore|万|萬|元|块|บาท|ဒေါ်လာ|ဘတ်|ដុល្លារ|"
+    r"រៀល|ดอลลาร์|đô|过万|過萬|\d\s?(?:tr|k|m|jt)\b|" + _PAY_WORD.pattern
+)
+
+
 def _money_matches(low_text: str):
     """_MONEY matches, tried only where a number starts (a currency may sit just before it)."""
     last_end = 0
@@ -204,8 +214,10 @@ def find_salaries(text: str, default_currency: str | None = None, pay_field: boo
     if not text:
         return []
     low_text = text.lower() if len(text.lower()) == len(text) else text
-    if not low_text.isascii():
+    if not low_text.isascii() and _NATIVE_DIGIT_RE.search(low_text):
         low_text = low_text.translate(_NATIVE_DIGITS)
+    if not pay_field and not _MONEY_HINT.search(low_text):
+        return []  # no currency, multiplier or pay word anywhere: nothing to parse
     out: list[Salary] = []
     for m in _money_matches(low_text):
         currency = _currency_of(m.group("pre")) or _currency_of(m.group("mid")) or _currency_of(m.group("post"))
