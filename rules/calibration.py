@@ -154,7 +154,7 @@ def fit(rows: list[dict[str, Any]], beta: float = 0.5) -> Calibration:
     base = Calibration.load()
     engine = Engine.load()
     feats = [engine.features(row).values for row in rows]
-    lure_names = [*LURE_CATEGORIES, MITIGATING, "pay_ratio_log"]
+    lure_names = [*LURE_CATEGORIES, MITIGATING, FRAUD, "pay_ratio_log"]  # fraud schemes may lower the lure score
     fraud_names = [FRAUD, "contact", "low_bar", "pay", "pay_ratio_log", "fees", "bait_role", MITIGATING]
     out = Calibration(base.lure, base.fraud, base.min_categories, base.pay_ratio_min, base.similarity_threshold)
     for target, names, attr in (("label", lure_names, "lure"), ("fraud", fraud_names, "fraud")):
@@ -164,8 +164,9 @@ def fit(rows: list[dict[str, Any]], beta: float = 0.5) -> Calibration:
                   file=sys.stderr)
             continue
         x = [[f.get(n, 0.0) for n in names] for f in feats]
-        b, w = fit_logistic(x, y, names, l2=0.01, steps=8000, lr=1.0, nonneg=set(names) - {MITIGATING},
-                            nonpos={MITIGATING})
+        negative = {MITIGATING} | ({FRAUD} if attr == "lure" else set())
+        b, w = fit_logistic(x, y, names, l2=0.01, steps=8000, lr=1.0, nonneg=set(names) - negative,
+                            nonpos=negative)
         model = Model(b, w)
         probs = [_sigmoid(model.z(f)) for f in feats]
         if attr == "lure":  # the category gate applies before the threshold
