@@ -128,7 +128,7 @@ def fit_logistic(x, y, names: list[str], l2: float = 0.05, steps: int = 4000, lr
 
 def choose_threshold(probs: list[float], labels: list[int], beta: float = 0.5) -> float:
     """The threshold with the best F-beta on these rows (beta < 1 favours precision: lures are rare in real
-    feeds). Among equally good thresholds, the middle of the gap between the scores on either side."""
+    feeds). Among equally good thresholds: 0.5 when it is one of them, else the middle of the gap."""
     pairs = sorted(zip(probs, labels), reverse=True)
     total_pos = sum(labels)
     best_f, best_i = -1.0, 0
@@ -145,11 +145,14 @@ def choose_threshold(probs: list[float], labels: list[int], beta: float = 0.5) -
             best_f, best_i = f, i
     upper = pairs[best_i][0]
     lower = pairs[best_i + 1][0] if best_i + 1 < len(pairs) else 0.0
+    if lower < 0.5 < upper:
+        return 0.5  # the model's own decision point separates the rows as well as any other
     return min(max((upper + lower) / 2, 0.05), 0.95)
 
 
 def fit(rows: list[dict[str, Any]], beta: float = 0.5) -> Calibration:
-    from .engine import CATEGORIES, FRAUD, LURE_CATEGORIES, MITIGATING, Engine, _logit, _sigmoid
+    from .engine import (CATEGORIES, FRAUD, LURE_CATEGORIES, MITIGATING, RELOCATION_CATEGORIES, Engine, _logit,
+                         _sigmoid)
 
     base = Calibration.load()
     engine = Engine.load()
@@ -170,7 +173,8 @@ def fit(rows: list[dict[str, Any]], beta: float = 0.5) -> Calibration:
         model = Model(b, w)
         probs = [_sigmoid(model.z(f)) for f in feats]
         if attr == "lure":  # the category gate applies before the threshold
-            probs = [p if f.get("n_lure_categories", 0) >= out.min_categories else 0.0 for p, f in zip(probs, feats)]
+            probs = [p if f.get("n_lure_categories", 0) >= out.min_categories
+                     and any(f.get(c, 0) > 0 for c in RELOCATION_CATEGORIES) else 0.0 for p, f in zip(probs, feats)]
         model.threshold = choose_threshold(probs, y, beta)
         setattr(out, attr, model)
     out.meta = {"fitted_on": "rules/devset/*.jsonl split=train", "rows": len(rows),

@@ -37,6 +37,8 @@ LURE_CATEGORIES = (
     "destination", "transit", "vague_destination", "bait_role", "pay", "perks", "low_bar", "age_limit", "urgency",
     "contact", "visa", "passport", "fees", "employer_vague", "similarity",
 )
+# A compound lure moves the recruit: without one of these it is not flagged (ordinary fraud has fraud_score)
+RELOCATION_CATEGORIES = ("destination", "transit", "vague_destination", "visa", "passport", "perks", "similarity")
 MITIGATING = "mitigating"
 FRAUD = "fraud"
 CATEGORIES = (*LURE_CATEGORIES, MITIGATING, FRAUD)
@@ -396,6 +398,8 @@ class Engine:
         n_categories = int(f.values["n_lure_categories"])
         if n_categories < cal.min_categories:  # one or two kinds of indicator never flag
             score = min(score, 44)
+        elif not any(f.values.get(c, 0) > 0 for c in RELOCATION_CATEGORIES):
+            score = min(score, 44)  # nobody is moved anywhere: ordinary job fraud at most, not a compound lure
         fraud_z = cal.fraud.z(f.values)
         fraud_score = int(round(100 * _sigmoid(fraud_z - _logit(cal.fraud.threshold) + _logit(FLAG_SCORE / 100))))
         if f.values.get(FRAUD, 0) <= 0 and f.values.get("fees", 0) <= 0:  # no fraud scheme named
