@@ -66,7 +66,7 @@ def detect_language(text: str) -> str | None:
     """ISO 639-1-ish code of `text`, or None when there is too little text."""
     if not text or not text.strip():
         return None
-    head = text[:4000]
+    head = text[:2000]
     latin_letters = len(_LATIN.findall(head))
     if not head.isascii():
         scripts = Counter({code: n for code, rx in _SCRIPT_RES if (n := len(rx.findall(head)))})

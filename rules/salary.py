@@ -190,12 +190,15 @@ _MONEY_HINT = re.compile(
 )
 
 
-def _money_matches(low_text: str):
-    """_MONEY matches, tried only where a number starts (a currency may sit just before it)."""
+def _money_matches(low_text: str, near_hint: bool = False):
+    """_MONEY matches, tried only where a number starts (a currency may sit just before it) and, with
+    `near_hint`, only within 45 characters of a currency / multiplier / pay word."""
     last_end = 0
     for num in _NUMBER_START.finditer(low_text):
         pos = num.start()
         if pos < last_end:
+            continue
+        if near_hint and not _MONEY_HINT.search(low_text, max(0, pos - 45), pos + 45):
             continue
         start = pos
         pre = _PRE_CURRENCY.search(low_text, max(last_end, pos - 8), pos)
@@ -219,7 +222,7 @@ def find_salaries(text: str, default_currency: str | None = None, pay_field: boo
     if not pay_field and not _MONEY_HINT.search(low_text):
         return []  # no currency, multiplier or pay word anywhere: nothing to parse
     out: list[Salary] = []
-    for m in _money_matches(low_text):
+    for m in _money_matches(low_text, near_hint=not pay_field):
         currency = _currency_of(m.group("pre")) or _currency_of(m.group("mid")) or _currency_of(m.group("post"))
         mult_a, implied_a = _multiplier(m, "m")
         mult_b, implied_b = _multiplier(m, "n") if m.group("b") else (1.0, None)
