@@ -19,7 +19,6 @@ import email.utils
 import logging
 import re
 import time
-from dataclasses import dataclass
 
 from scrapy import signals
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware

@@ -9,14 +9,14 @@ Library behind `lurewatch eval`. No Scrapy here.
 from __future__ import annotations
 
 import csv
-import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from .engine import Engine
-from .model import AD_FIELDS, Ad, Assessment
+from .jsonl import read_jsonl
+from .model import Ad, Assessment
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEVSET_DIR = Path(__file__).resolve().parent / "devset"
@@ -94,40 +94,30 @@ def load_dataset(paths: Sequence[str | Path] | str | Path = (DEVSET_DIR,), split
     examples: list[Example] = []
     seen_ids: dict[str, str] = {}
     for path in _jsonl_files(paths):
-        with open(path, encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                where = f"{path}:{lineno}"
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise DatasetError(f"{where}: invalid JSON: {exc.msg} (column {exc.colno})") from None
-                if not isinstance(row, dict):
-                    raise DatasetError(f"{where}: expected a JSON object, got {type(row).__name__}")
-                label = _flag01(row.get("label"), "label", where, required=True)
-                row_split = row.get("split") or ""
-                if row_split not in ("", "train", "test"):
-                    raise DatasetError(f"{where}: 'split' must be 'train' or 'test', got {row_split!r}")
-                if row.get("id") is not None:
-                    rid = str(row["id"])
-                    if rid in seen_ids:
-                        raise DatasetError(f"{where}: duplicate id {rid!r} (first at {seen_ids[rid]})")
-                    seen_ids[rid] = where
-                if split != "all" and row_split != split:
-                    continue
-                examples.append(
-                    Example(
-                        ad=Ad.from_dict(row),
-                        label=label,
-                        source=where,
-                        lang=str(row.get("lang") or ""),
-                        kind=str(row.get("kind") or ""),
-                        fraud=_flag01(row.get("fraud"), "fraud", where, required=False),
-                        subtle=_flag01(row.get("subtle"), "subtle", where, required=False),
-                        split=row_split,
-                    )
+        for where, row in read_jsonl(path, DatasetError):
+            label = _flag01(row.get("label"), "label", where, required=True)
+            row_split = row.get("split") or ""
+            if row_split not in ("", "train", "test"):
+                raise DatasetError(f"{where}: 'split' must be 'train' or 'test', got {row_split!r}")
+            if row.get("id") is not None:
+                rid = str(row["id"])
+                if rid in seen_ids:
+                    raise DatasetError(f"{where}: duplicate id {rid!r} (first at {seen_ids[rid]})")
+                seen_ids[rid] = where
+            if split != "all" and row_split != split:
+                continue
+            examples.append(
+                Example(
+                    ad=Ad.from_dict(row),
+                    label=label,
+                    source=where,
+                    lang=str(row.get("lang") or ""),
+                    kind=str(row.get("kind") or ""),
+                    fraud=_flag01(row.get("fraud"), "fraud", where, required=False),
+                    subtle=_flag01(row.get("subtle"), "subtle", where, required=False),
+                    split=row_split,
                 )
+            )
     return examples
 
 

@@ -19,7 +19,6 @@ No Scrapy here.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import pickle
 import re
@@ -31,6 +30,8 @@ from typing import Any, Iterable
 
 import numpy as np
 from rapidfuzz import fuzz
+
+from .jsonl import read_jsonl
 
 KNOWN_LURES_DIR = Path(__file__).parent / "known_lures"
 CACHE_SUFFIX = ".index.pkl"
@@ -418,27 +419,17 @@ def read_corpus(path: str | Path, seen: set[str] | None = None) -> list[dict[str
     path = Path(path)
     seen = set() if seen is None else set(seen)
     out = []
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            where = f"{path}:{lineno}"
-            try:
-                entry = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise CorpusError(f"{where}: invalid JSON: {exc.msg}") from exc
-            if not isinstance(entry, dict):
-                raise CorpusError(f"{where}: each line must be a JSON object")
-            eid = entry.get("id")
-            missing = [k for k in REQUIRED_KEYS if not entry.get(k)]
-            if missing:
-                raise CorpusError(f"{where}: entry {eid!r} is missing {', '.join(missing)}")
-            if entry["origin"] not in ORIGINS:
-                raise CorpusError(f"{where}: entry {eid!r} origin must be one of {ORIGINS}, not {entry['origin']!r}")
-            if not isinstance(entry["text"], str):
-                raise CorpusError(f"{where}: entry {eid!r} text must be a string")
-            if str(eid) in seen:
-                raise CorpusError(f"{where}: duplicate id {eid!r}")
-            seen.add(str(eid))
-            out.append(entry)
+    for where, entry in read_jsonl(path, CorpusError):
+        eid = entry.get("id")
+        missing = [k for k in REQUIRED_KEYS if not entry.get(k)]
+        if missing:
+            raise CorpusError(f"{where}: entry {eid!r} is missing {', '.join(missing)}")
+        if entry["origin"] not in ORIGINS:
+            raise CorpusError(f"{where}: entry {eid!r} origin must be one of {ORIGINS}, not {entry['origin']!r}")
+        if not isinstance(entry["text"], str):
+            raise CorpusError(f"{where}: entry {eid!r} text must be a string")
+        if str(eid) in seen:
+            raise CorpusError(f"{where}: duplicate id {eid!r}")
+        seen.add(str(eid))
+        out.append(entry)
     return out

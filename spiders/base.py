@@ -23,7 +23,7 @@ from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler.items import JobAd
-from crawler.urls import canonical_url, canonicalize, host_of, is_http_url, site_key
+from crawler.urls import canonical_url, canonicalize, is_http_url, site_key
 
 def _split(value: Any) -> list[str]:
     """A comma/whitespace separated string or a list -> list of non-empty strings."""

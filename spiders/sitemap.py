@@ -18,7 +18,7 @@ from scrapy.http import Request, Response, TextResponse
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from crawler.extract import extract
-from crawler.urls import canonicalize, same_site
+from crawler.urls import same_site
 
 from .jobposting import JobPostingSpider
 from .profiles_schema import load_profile

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import mimetypes
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,18 @@ from crawler.localsite import LocalSite, Page
 REPO = Path(__file__).resolve().parent.parent
 SITES = Path(__file__).resolve().parent / "sites"
 LUREWATCH = Path(sys.executable).with_name("lurewatch")
+
+
+def db_rows(db, sql: str, params=()) -> list[dict]:
+    """Rows of a query on a Lurewatch database, as dicts."""
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(sql, params)]
+    finally:
+        conn.close()
+
+
 TEXT_TYPES = {".html": "text/html; charset=utf-8", ".xml": "application/xml", ".txt": "text/plain"}
 
 

@@ -5,13 +5,12 @@ import gzip
 import json
 import re
 import socket
-import sqlite3
 import subprocess
 import sys
 
 import pytest
 
-from conftest import REPO, SITES, run_cli, serve_site
+from conftest import REPO, SITES, run_cli, serve_site, db_rows
 from crawler.localsite import LocalSite, Page
 
 BOARD = SITES / "unseen_board"
@@ -30,13 +29,7 @@ EXPECTED_TITLES = {
 }
 
 
-def rows(db, sql, params=()):
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(sql, params)]
-    finally:
-        conn.close()
+rows = db_rows
 
 
 def ad_by_title(db, title):

@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner

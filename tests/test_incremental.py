@@ -1,9 +1,8 @@
 """Incremental crawling: 304s instead of full re-fetches, change history, removals only after complete crawls."""
-import sqlite3
 
 import pytest
 
-from conftest import run_cli
+from conftest import run_cli, db_rows
 from crawler.localsite import LocalSite, Page
 from sites.hostile import ad_page
 
@@ -56,13 +55,7 @@ def board():
     b.site.stop()
 
 
-def rows(db, sql, params=()):
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(sql, params)]
-    finally:
-        conn.close()
+rows = db_rows
 
 
 def test_second_crawl_of_unchanged_board_sends_conditional_requests_and_reassesses_nothing(board, tmp_path):

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_cli, serve_site
+from conftest import REPO, db_rows, run_cli, serve_site
 from crawler.localsite import LocalSite, Page
 from spiders.profiles_schema import ProfileError, iter_profiles, load_profile, parse_profile
 
@@ -26,12 +25,7 @@ def scrapy_crawl(*args: str, db: Path, timeout: int = 240) -> subprocess.Complet
 
 
 def ads(db: Path) -> list[dict]:
-    con = sqlite3.connect(db)
-    con.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in con.execute("SELECT * FROM ads ORDER BY url")]
-    finally:
-        con.close()
+    return db_rows(db, "SELECT * FROM ads ORDER BY url")
 
 
 # -- schema -------------------------------------------------------------------------------------

@@ -132,7 +132,7 @@ def test_corpus_cache_is_reused_and_invalidated(tmp_path):
         ([json.dumps(entry(1)), json.dumps(entry(2, source_note=""))], "lures.jsonl:2: entry 't-2' is missing source_note"),
         ([json.dumps(entry(1)), "", json.dumps(entry(1))], "lures.jsonl:3: duplicate id 't-1'"),
         ([json.dumps(entry(1, origin="scraped"))], "lures.jsonl:1: entry 't-1' origin must be one of"),
-        (["[1, 2]"], "lures.jsonl:1: each line must be a JSON object"),
+        (["[1, 2]"], "lures.jsonl:1: expected a JSON object"),
     ],
 )
 def test_corpus_errors_name_file_line_and_id(tmp_path, lines, message):

@@ -5,6 +5,7 @@ import sys
 import click
 
 from rules import Engine
+from rules.jsonl import read_jsonl
 
 from . import cli
 
@@ -21,23 +22,11 @@ def assess(file, as_json):
         echo '{"id": 1, "title": "Chat support, Sihanoukville"}' | lurewatch assess --json
     """
     engine = Engine.load()
-    rows = []
-    for lineno, line in enumerate(file, 1):
-        if not line.strip():
-            continue
-        try:
-            ad = json.loads(line)
-            if not isinstance(ad, dict):
-                raise ValueError("not a JSON object")
-        except ValueError as exc:
-            raise click.ClickException(f"{file.name}:{lineno}: invalid JSON line: {exc}")
+    for _where, ad in read_jsonl(file, click.ClickException):  # results stream out; a bad line stops there
         a = engine.assess(ad)
-        out = {"id": ad.get("id"), **a.to_dict()}
         if as_json:
-            click.echo(json.dumps(out, ensure_ascii=False))
-            sys.stdout.flush()
+            click.echo(json.dumps({"id": ad.get("id"), **a.to_dict()}, ensure_ascii=False))
         else:
-            rows.append(out)
-    if not as_json:
-        for r in rows:
-            click.echo(f"{str(r['id']):>8}  {r['score']:>3}  {r['level']:<6}  {'FLAG' if r['flagged'] else '    '}  {r['summary']}")
+            flag = "FLAG" if a.flagged else "    "
+            click.echo(f"{str(ad.get('id')):>8}  {a.score:>3}  {a.level:<6}  {flag}  {a.summary()}")
+        sys.stdout.flush()
