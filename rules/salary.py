@@ -22,7 +22,7 @@ PAY_NORM_USD = {
     "PHP": 380, "THB": 500, "VND": 330, "IDR": 300, "MYR": 550, "CNY": 900, "INR": 260, "PKR": 150, "BDT": 150,
     "LKR": 160, "NPR": 150, "KES": 230, "UGX": 130, "TZS": 150, "NGN": 130, "GHS": 180, "ZAR": 600, "BRL": 420,
     "MMK": 130, "KHR": 280, "LAK": 160, "TWD": 1000, "HKD": 2000, "SGD": 2300, "AED": 1500, "JPY": 1800,
-    "KRW": 1700, "USD": 2800, "EUR": 2300, "GBP": 2500, "AUD": 3000, "CAD": 2800, "USDT": 2800,
+    "KRW": 1700, "ASIA": 700, "USD": 2800, "EUR": 2300, "GBP": 2500, "AUD": 3000, "CAD": 2800, "USDT": 2800,
 }
 # Where a USD salary is offered, the market it is compared with: by work place or audience language.
 MARKET_HINTS = (
@@ -38,6 +38,9 @@ MARKET_HINTS = (
     (r"kenya|nairobi|mombasa|kisumu|uganda|kampala|tanzania|dar es salaam", "KES"),
     (r"nigeria|lagos|abuja|ghana|accra", "NGN"),
     (r"sri lanka|colombo|nepal|kathmandu|bangladesh|dhaka|pakistan|karachi|lahore", "LKR"),
+    # only a region named: compared with a typical Southeast-Asian entry-level wage
+    (r"south ?-?east(?:ern)? asia|\basean\b|indochina|東南亞|东南亚|đông nam á|dong nam a|asia tenggara|sudeste asi|"
+     r"\basia\b|\básia\b|亚洲|亞洲|เอเชีย|អាស៊ី|အာရှ", "ASIA"),
 )
 LANGUAGE_MARKET = {"vi": "VND", "id": "IDR", "ms": "MYR", "tl": "PHP", "th": "THB", "zh": "CNY", "my": "MMK",
                    "km": "KHR", "hi": "INR", "sw": "KES", "pt": "BRL"}
@@ -58,7 +61,7 @@ _CURRENCIES = [
     ("VND", r"vnd|vnđ|đồng|dong|đ"),
     ("IDR", r"idr|rp\.?"),
     ("MYR", r"myr|rm|ringgit"),
-    ("CNY", r"rmb|cny|人民币|人民幣|元|块|塊|¥|￥"),
+    ("CNY", r"rmb|cny|人民币|人民幣|元|块|塊|¥|￥|yuan|ယွမ်|หยวน|យន់|nhân dân tệ"),
     ("INR", r"inr|₹|rs\.?|rupees?"),
     ("KES", r"kes|kshs?\.?|shillings?"),
     ("NGN", r"ngn|₦|naira"),
@@ -94,6 +97,10 @@ _MULTIPLIERS = [
     (r"lakhs?|lacs?|lpa\b", 1e5, "INR"),
     (r"crores?", 1e7, "INR"),
     (r"ล้าน", 1e6, "THB"),
+    (r"แสน", 1e5, "THB"),
+    (r"သိန်း", 1e5, "MMK"),
+    (r"သောင်း", 1e4, "MMK"),
+    (r"ម៉ឺន", 1e4, "KHR"),
     (r"million|mil\b|m\b|milyon", 1e6, None),
 ]
 _MULT_ALT = "|".join(f"(?P<m{i}>{pat})" for i, (pat, _, _) in enumerate(_MULTIPLIERS))
@@ -116,7 +123,7 @@ PERIODS = {
     "month": r"month|monthly|လစဉ်|ខែ|/mo\b|/mth|\bp\.?m\.?\b|per mon|月|เดือน|tháng|thang|bulan|/bln|sebulan|buwan|buwanang|mwezi|mês|mes\b|mensal|mahina|maheena",
     "year": r"year|yearly|annum|annual|\bp\.?a\.?\b|\blpa\b|/yr|年|ปี|năm|nam\b|tahun|taon|mwaka|ano\b|anual|saal",
     "week": r"week|weekly|/wk|周|週|สัปดาห์|tuần|tuan|minggu|linggo|wiki|semana|hafta",
-    "day": r"\bday\b|daily|/day|per day|日薪|每天|天|วัน|ngày|ngay\b|hari|araw|siku|\bdia\b|diária|din\b",
+    "day": r"\bday\b|daily|/day|per day|日薪|每天|每日|天|ថ្ងៃ|တစ်ရက်|วัน|ngày|ngay\b|hari|araw|siku|\bdia\b|diária|din\b",
     "hour": r"hour|hourly|/hr|per hr|小时|小時|ชั่วโมง|giờ|gio\b|\bjam\b|oras|saa\b|hora",
 }
 _PERIOD_RE = re.compile("|".join(f"(?P<{k}>{v})" for k, v in PERIODS.items()), re.IGNORECASE)
@@ -186,6 +193,7 @@ _MONEY_HINT = re.compile(
     r"[$€£¥￥₱₹₦฿₭៛৳]|usd|usdt|php|thb|vnd|vnđ|idr|\brp|\brm|myr|rmb|cny|inr|\brs\b|kes|ksh|ngn|brl|mmk|khr|"
     r"aed|sgd|hkd|ntd|twd|eur|gbp|lak|pkr|bdt|ugx|tzs|peso|piso|baht|ringgit|dollar|dola|rupee|rupaye|naira|reais|"
     r"kyat|riel|kip|dirham|shilling|triệu|trieu|juta|\bjt\b|lakh|lac|lpa|crore|万|萬|元|块|บาท|ဒေါ်လာ|ဘတ်|ដុល្លារ|"
+    r"yuan|ယွမ်|หยวน|យន់|ကျပ်|သိန်း|"
     r"រៀល|ดอลลาร์|đô|过万|過萬|\d\s?(?:tr|k|m|jt)\b|" + _PAY_WORD.pattern
 )
 
