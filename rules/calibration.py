@@ -23,6 +23,11 @@ from typing import Any
 import yaml
 
 CALIBRATION_PATH = Path(__file__).parent / "calibration.yaml"
+# Every lure indicator the reference names counts for something, even when the train split does not need it
+# to separate its rows (a prior for unseen ads: the fit may raise these weights, never go below them).
+LURE_FLOORS = {"destination": 0.5, "transit": 0.5, "vague_destination": 0.5, "bait_role": 0.5, "pay": 0.5,
+               "perks": 0.5, "low_bar": 0.5, "age_limit": 0.5, "urgency": 0.4, "contact": 0.5, "visa": 0.5,
+               "passport": 0.5, "fees": 0.25, "employer_vague": 0.25, "breadth": 0.5}
 DEVSET_DIR = Path(__file__).parent / "devset"
 
 
@@ -105,8 +110,9 @@ def read_devset(directory: Path = DEVSET_DIR, split: str = "train") -> list[dict
 
 def fit_logistic(x, y, names: list[str], l2: float = 0.05, steps: int = 4000, lr: float = 0.5,
                  nonneg: set[str] = frozenset(), nonpos: set[str] = frozenset(),
-                 sample_weight=None) -> tuple[float, dict[str, float]]:
-    """L2-regularised logistic regression by gradient descent, with optional sign constraints."""
+                 sample_weight=None, floors: dict[str, float] | None = None) -> tuple[float, dict[str, float]]:
+    """L2-regularised logistic regression by gradient descent, with optional sign constraints and per-feature
+    lower bounds (`floors`)."""
     import numpy as np
 
     x = np.asarray(x, dtype=float)
@@ -115,7 +121,8 @@ def fit_logistic(x, y, names: list[str], l2: float = 0.05, steps: int = 4000, lr
     sw = sw / sw.mean()
     w = np.zeros(x.shape[1])
     b = 0.0
-    lo = np.array([0.0 if n in nonneg else -np.inf for n in names])
+    floors = floors or {}
+    lo = np.array([floors.get(n, 0.0) if n in nonneg else -np.inf for n in names])
     hi = np.array([0.0 if n in nonpos else np.inf for n in names])
     for _ in range(steps):
         p = 1 / (1 + np.exp(-(x @ w + b)))
@@ -157,7 +164,7 @@ def fit(rows: list[dict[str, Any]], beta: float = 0.5) -> Calibration:
     base = Calibration.load()
     engine = Engine.load()
     feats = [engine.features(row).values for row in rows]
-    lure_names = [*LURE_CATEGORIES, MITIGATING, FRAUD, "pay_ratio_log"]  # fraud schemes may lower the lure score
+    lure_names = [*LURE_CATEGORIES, MITIGATING, FRAUD, "pay_ratio_log", "breadth"]  # fraud may lower the lure score
     fraud_names = [FRAUD, "contact", "low_bar", "pay", "pay_ratio_log", "fees", "bait_role", MITIGATING]
     out = Calibration(base.lure, base.fraud, base.min_categories, base.pay_ratio_min, base.similarity_threshold)
     for target, names, attr in (("label", lure_names, "lure"), ("fraud", fraud_names, "fraud")):
@@ -169,12 +176,14 @@ def fit(rows: list[dict[str, Any]], beta: float = 0.5) -> Calibration:
         x = [[f.get(n, 0.0) for n in names] for f in feats]
         negative = {MITIGATING} | ({FRAUD} if attr == "lure" else set())
         b, w = fit_logistic(x, y, names, l2=0.01, steps=8000, lr=1.0, nonneg=set(names) - negative,
-                            nonpos=negative)
+                            nonpos=negative, floors=LURE_FLOORS if attr == "lure" else None)
         model = Model(b, w)
         probs = [_sigmoid(model.z(f)) for f in feats]
-        if attr == "lure":  # the category gate applies before the threshold
-            probs = [p if f.get("n_lure_categories", 0) >= out.min_categories
-                     and any(f.get(c, 0) > 0 for c in RELOCATION_CATEGORIES) else 0.0 for p, f in zip(probs, feats)]
+        if attr == "lure":  # the category gate and the strong-combination floor apply before the threshold
+            gated = [f.get("n_lure_categories", 0) >= out.min_categories
+                     and any(f.get(c, 0) > 0 for c in RELOCATION_CATEGORIES) for f in feats]
+            probs = [(1.0 if f.get("combo") and f.get(MITIGATING, 0) <= 0 else p) if ok else 0.0
+                     for p, f, ok in zip(probs, feats, gated)]
         model.threshold = choose_threshold(probs, y, beta)
         setattr(out, attr, model)
     out.meta = {"fitted_on": "rules/devset/*.jsonl split=train", "rows": len(rows),

@@ -39,6 +39,12 @@ LURE_CATEGORIES = (
 )
 # A compound lure moves the recruit: without one of these it is not flagged (ordinary fraud has fraud_score)
 RELOCATION_CATEGORIES = ("destination", "transit", "vague_destination", "visa", "passport", "perks", "similarity")
+# A strong combination flags on its own (unless a mitigating sign is present): the recruit is moved somewhere
+# unnamed or irregularly, is reached off-platform (or asked for a passport copy), and is offered free
+# travel/housing or told no experience is needed. Each part is common alone; together they are the lure.
+COMBO_MOVE = ("vague_destination", "transit", "visa")
+COMBO_REACH_RULES = ("contact.", "passport.copy_requested")  # rule-id prefixes: wording, not just a phone number
+COMBO_BAIT = ("perks", "low_bar")
 MITIGATING = "mitigating"
 FRAUD = "fraud"
 CATEGORIES = (*LURE_CATEGORIES, MITIGATING, FRAUD)
@@ -383,7 +389,12 @@ class Engine:
                 strength["similarity"] = float(nearest.similarity)
 
         values = {cat: min(1.0, s) for cat, s in strength.items()}
-        values["n_lure_categories"] = float(sum(1 for c in LURE_CATEGORIES if values.get(c, 0) > 0))
+        n_categories = sum(1 for c in LURE_CATEGORIES if values.get(c, 0) > 0)
+        values["n_lure_categories"] = float(n_categories)
+        values["breadth"] = min(1.0, max(0, n_categories - 2) / 4)  # many kinds of indicator at once
+        reached = any(e.rule_id.startswith(COMBO_REACH_RULES) for e in evidence if e.category in ("contact", "passport"))
+        values["combo"] = float(reached and any(values.get(c, 0) > 0 for c in COMBO_MOVE)
+                                and any(values.get(c, 0) > 0 for c in COMBO_BAIT))
         values["pay_ratio_log"] = min(3.0, max(0.0, math.log2(pay_ratio))) / 3 if pay_ratio else 0.0
         return Features(values, evidence, salary, pay_ratio, language, contacts, nearest)
 
@@ -400,6 +411,8 @@ class Engine:
             score = min(score, 44)
         elif not any(f.values.get(c, 0) > 0 for c in RELOCATION_CATEGORIES):
             score = min(score, 44)  # nobody is moved anywhere: ordinary job fraud at most, not a compound lure
+        elif f.values.get("combo") and f.values.get(MITIGATING, 0) <= 0:
+            score = max(score, FLAG_SCORE)  # strong combination (see COMBO_MOVE), nothing mitigating
         fraud_z = cal.fraud.z(f.values)
         fraud_score = int(round(100 * _sigmoid(fraud_z - _logit(cal.fraud.threshold) + _logit(FLAG_SCORE / 100))))
         if f.values.get(FRAUD, 0) <= 0 and f.values.get("fees", 0) <= 0:  # no fraud scheme named
