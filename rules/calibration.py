@@ -25,9 +25,11 @@ import yaml
 CALIBRATION_PATH = Path(__file__).parent / "calibration.yaml"
 # Every lure indicator the reference names counts for something, even when the train split does not need it
 # to separate its rows (a prior for unseen ads: the fit may raise these weights, never go below them).
-LURE_FLOORS = {"destination": 0.5, "transit": 0.5, "vague_destination": 0.5, "bait_role": 0.5, "pay": 0.5,
-               "perks": 0.5, "low_bar": 0.5, "age_limit": 0.5, "urgency": 0.4, "contact": 0.5, "visa": 0.5,
-               "passport": 0.5, "fees": 0.25, "employer_vague": 0.25, "breadth": 0.5}
+# Irregular routes, tourist visas for work and passport demands are the most specific indicators: floor 1.0.
+LURE_FLOORS = {"destination": 0.5, "transit": 1.0, "vague_destination": 0.5, "bait_role": 0.5, "pay": 0.5,
+               "perks": 0.5, "low_bar": 0.5, "age_limit": 0.5, "urgency": 0.4, "contact": 0.5, "visa": 1.0,
+               "passport": 1.0, "fees": 0.25, "employer_vague": 0.25, "breadth": 0.5,
+               "mitigating": -1.5}  # mitigating: an upper bound (at least this strong)
 DEVSET_DIR = Path(__file__).parent / "devset"
 
 
@@ -123,7 +125,7 @@ def fit_logistic(x, y, names: list[str], l2: float = 0.05, steps: int = 4000, lr
     b = 0.0
     floors = floors or {}
     lo = np.array([floors.get(n, 0.0) if n in nonneg else -np.inf for n in names])
-    hi = np.array([0.0 if n in nonpos else np.inf for n in names])
+    hi = np.array([floors.get(n, 0.0) if n in nonpos else np.inf for n in names])  # nonpos: at most the floor
     for _ in range(steps):
         p = 1 / (1 + np.exp(-(x @ w + b)))
         g = (p - y) * sw
@@ -158,8 +160,7 @@ def choose_threshold(probs: list[float], labels: list[int], beta: float = 0.5) -
 
 
 def fit(rows: list[dict[str, Any]], beta: float = 0.5) -> Calibration:
-    from .engine import (CATEGORIES, FRAUD, LURE_CATEGORIES, MITIGATING, RELOCATION_CATEGORIES, Engine, _logit,
-                         _sigmoid)
+    from .engine import CATEGORIES, FRAUD, LURE_CATEGORIES, MITIGATING, Engine, _logit, _sigmoid, gate
 
     base = Calibration.load()
     engine = Engine.load()
@@ -180,10 +181,8 @@ def fit(rows: list[dict[str, Any]], beta: float = 0.5) -> Calibration:
         model = Model(b, w)
         probs = [_sigmoid(model.z(f)) for f in feats]
         if attr == "lure":  # the category gate and the strong-combination floor apply before the threshold
-            gated = [f.get("n_lure_categories", 0) >= out.min_categories
-                     and any(f.get(c, 0) > 0 for c in RELOCATION_CATEGORIES) for f in feats]
-            probs = [(1.0 if f.get("combo") and f.get(MITIGATING, 0) <= 0 else p) if ok else 0.0
-                     for p, f, ok in zip(probs, feats, gated)]
+            verdicts = [gate(f, out.min_categories) for f in feats]
+            probs = [0.0 if v == "capped" else 1.0 if v == "flag" else p for p, v in zip(probs, verdicts)]
         model.threshold = choose_threshold(probs, y, beta)
         setattr(out, attr, model)
     out.meta = {"fitted_on": "rules/devset/*.jsonl split=train", "rows": len(rows),

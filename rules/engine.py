@@ -45,6 +45,13 @@ RELOCATION_CATEGORIES = ("destination", "transit", "vague_destination", "visa", 
 COMBO_MOVE = ("vague_destination", "transit", "visa")
 COMBO_REACH_RULES = ("contact.", "passport.copy_requested")  # rule-id prefixes: wording, not just a phone number
 COMBO_BAIT = ("perks", "low_bar")
+# Free housing or meals alone do not move anyone (domestic factories, hotels and BPOs offer them)
+STAY_ONLY_RULES = ("perks.food_housing",)
+# Signs of irregular travel or a compound location: with none of these, two or more mitigating signs (licence,
+# work permit by the employer, contract, social insurance, years of experience) keep an ad below the flag.
+HARD_LURE_CATEGORIES = ("transit", "vague_destination", "visa", "passport", "similarity")
+HARD_LURE_RULES = ("destination.cambodia_hub", "destination.myanmar_hub", "destination.laos_zone",
+                   "perks.no_cost", "pay.crypto")
 MITIGATING = "mitigating"
 FRAUD = "fraud"
 CATEGORIES = (*LURE_CATEGORIES, MITIGATING, FRAUD)
@@ -238,6 +245,20 @@ def lint_ruleset(directory: Path = RULESET_DIR) -> list[str]:
     return problems
 
 
+def gate(values: dict[str, float], min_categories: int = 3) -> str | None:
+    """Structural rules applied around the logistic score: "capped" (never flagged), "flag" (always flagged)
+    or None (the score decides)."""
+    if values.get("n_lure_categories", 0) < min_categories:
+        return "capped"  # one or two kinds of indicator never flag
+    if not values.get("moves"):
+        return "capped"  # nobody is moved anywhere: ordinary job fraud at most, not a compound lure
+    if values.get("mitigated"):
+        return "capped"  # licensed / formal employment and no sign of irregular travel
+    if values.get("combo") and values.get(MITIGATING, 0) <= 0:
+        return "flag"  # strong combination (see COMBO_MOVE), nothing mitigating
+    return None
+
+
 # -- matching --------------------------------------------------------------------------------------------------
 def _sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
@@ -395,6 +416,11 @@ class Engine:
         reached = any(e.rule_id.startswith(COMBO_REACH_RULES) for e in evidence if e.category in ("contact", "passport"))
         values["combo"] = float(reached and any(values.get(c, 0) > 0 for c in COMBO_MOVE)
                                 and any(values.get(c, 0) > 0 for c in COMBO_BAIT))
+        values["moves"] = float(any(e.category in RELOCATION_CATEGORIES and e.rule_id not in STAY_ONLY_RULES
+                                    for e in evidence))
+        hard = any(e.category in HARD_LURE_CATEGORIES or e.rule_id in HARD_LURE_RULES for e in evidence)
+        n_mitigating = len({e.rule_id for e in evidence if e.category == MITIGATING})
+        values["mitigated"] = float(n_mitigating >= 2 and not hard)
         values["pay_ratio_log"] = min(3.0, max(0.0, math.log2(pay_ratio))) / 3 if pay_ratio else 0.0
         return Features(values, evidence, salary, pay_ratio, language, contacts, nearest)
 
@@ -406,13 +432,11 @@ class Engine:
         cal = self.calibration
         lure_z = cal.lure.z(f.values)
         score = int(round(100 * _sigmoid(lure_z - _logit(cal.lure.threshold) + _logit(FLAG_SCORE / 100))))
-        n_categories = int(f.values["n_lure_categories"])
-        if n_categories < cal.min_categories:  # one or two kinds of indicator never flag
+        verdict = gate(f.values, cal.min_categories)
+        if verdict == "capped":
             score = min(score, 44)
-        elif not any(f.values.get(c, 0) > 0 for c in RELOCATION_CATEGORIES):
-            score = min(score, 44)  # nobody is moved anywhere: ordinary job fraud at most, not a compound lure
-        elif f.values.get("combo") and f.values.get(MITIGATING, 0) <= 0:
-            score = max(score, FLAG_SCORE)  # strong combination (see COMBO_MOVE), nothing mitigating
+        elif verdict == "flag":
+            score = max(score, FLAG_SCORE)
         fraud_z = cal.fraud.z(f.values)
         fraud_score = int(round(100 * _sigmoid(fraud_z - _logit(cal.fraud.threshold) + _logit(FLAG_SCORE / 100))))
         if f.values.get(FRAUD, 0) <= 0 and f.values.get("fees", 0) <= 0:  # no fraud scheme named

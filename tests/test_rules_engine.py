@@ -179,3 +179,46 @@ def test_emscad_legit_flag_rate_at_most_one_percent(engine):
     assert len(flagged) <= 0.01 * len(rows), flagged[:20]
     fraud_flagged = [r["title"] for r in rows if engine.assess(r).fraud_flagged]
     assert len(fraud_flagged) <= 0.01 * len(rows), fraud_flagged[:20]
+
+
+# -- gates around the logistic score ----------------------------------------------------------------------------
+@pytest.mark.parametrize("ad", [
+    # off-platform reach + unnamed destination + perks: flags even with few other signs
+    {"title": "Online Chat Operator", "location": "Overseas", "description": "Chat with customers in English. "
+     "Free housing.", "contact": "t.me/op_jobs"},
+    {"title": "Atendente de chat", "location": "Ásia", "salary": "USD 1.500",
+     "description": "Não é preciso experiência. Passagem e moradia por conta da empresa.", "contact": "Chama no zap"},
+    {"title": "Customer Happiness Agent - Southeast Asia", "location": "Southeast Asia", "salary": "$2,500/month",
+     "description": "You only need good English. Age 18-30. We book your flight within a week once we receive a "
+     "copy of your passport. Room and meals are on us.", "contact": "talent@example.com"},
+], ids=["en-overseas-tme", "pt-asia-zap", "en-sea-passport"])
+def test_strong_combinations_flag(engine, ad):
+    a = engine.assess(ad)
+    assert a.flagged, (a.score, [(e.rule_id, e.matched_text) for e in a.evidence])
+
+
+@pytest.mark.parametrize("ad", [
+    # legit relocation: two mitigating signs and no irregular-travel sign stay below the flag
+    {"title": "Railway maintenance technician", "location": "Vientiane, Laos", "salary": "USD 1,200",
+     "description": "5 years railway experience. Company dormitory and meals. Work visa by employer.",
+     "contact": "WeChat: lcr_hr"},
+    {"title": "Software Engineer (Relocation to Singapore)", "location": "Singapore", "salary": "SGD 7,000",
+     "description": "3+ years backend experience. Relocation package covers flights and 1 month housing. "
+     "Employment Pass sponsored by the company.", "contact": "WhatsApp our recruiter +65 8123 4567"},
+    # domestic job with staff housing: housing alone moves nobody
+    {"title": "Nhân viên CSKH", "location": "Hà Nội", "salary": "9-12 triệu", "description": "Không cần kinh "
+     "nghiệm. Hỗ trợ chỗ ở cho nhân viên tỉnh xa. BHXH đầy đủ.", "contact": "Zalo 0987 555 123"},
+    # the messenger is the product, not the contact channel
+    {"title": "Backend Engineer - WhatsApp Business API", "location": "Bangkok, Thailand",
+     "salary": "THB 120,000 - 160,000 per month", "description": "Build integrations with the WhatsApp Business "
+     "Platform and Telegram Bot API. Free lunch and housing allowance.", "contact": "careers page"},
+], ids=["laos-work-visa", "sg-employment-pass", "vi-domestic-housing", "messaging-product"])
+def test_mitigated_and_domestic_jobs_stay_below_the_flag(engine, ad):
+    a = engine.assess(ad)
+    assert not a.flagged, (a.score, [(e.rule_id, e.matched_text) for e in a.evidence])
+
+
+def test_region_only_location_is_read_in_the_location_field_only(engine):
+    rule_ids = lambda ad: {e.rule_id for e in engine.assess(ad).evidence}  # noqa: E731
+    assert "vague.region_only" in rule_ids({"title": "Chat support", "company": "", "location": "Overseas (Asia)"})
+    assert "vague.region_only" not in rule_ids({"title": "Asia", "location": "Makati, Philippines"})

@@ -61,3 +61,21 @@ def test_pay_norm(text, context, language, norm_max):
     assert norm <= norm_max
     if context == "Austin, Texas":
         assert norm >= 2000
+
+
+def test_only_a_region_named_compares_with_a_southeast_asian_norm():
+    salary = parse_salary("$2,500/month", pay_field=True)
+    assert pay_norm_usd(salary, "Customer Happiness Agent, Southeast Asia", "en") <= 1000
+    assert pay_norm_usd(salary, "Overseas (Asia)", "en") <= 1000
+
+
+@pytest.mark.parametrize("text, default, currency, period, usd_min, usd_max", [
+    ("每日NT$8,000", "TWD", "TWD", "day", 4000, 7000),          # per day, not per month
+    ("ယွမ် ၈,၀၀၀", "MMK", "CNY", "month", 1000, 1300),          # yuan written in Burmese, Burmese digits
+    ("ကျပ် ၄ သိန်း", "MMK", "MMK", "month", 150, 250),            # 4 lakh kyat
+    ("USDT 1,200 weekly settlement", None, "USDT", "week", 5000, 5400),
+])
+def test_local_scripts_units_and_periods(text, default, currency, period, usd_min, usd_max):
+    s = parse_salary(text, default, pay_field=True)
+    assert (s.currency, s.period) == (currency, period)
+    assert usd_min <= s.usd_month <= usd_max
