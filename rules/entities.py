@@ -289,22 +289,111 @@ def _grouping_matches(raw: str, number: phonenumbers.PhoneNumber) -> bool:
     return groups == re.findall(r"\d+", phonenumbers.format_number(number, fmt))
 
 
+# PhoneNumberMatcher over a whole ad costs ~3 ms: 14 regions x (a Unicode regex scan of every character +
+# parsing every digit group). A candidate only ever holds characters its pattern names (digits, phone
+# punctuation, "+(", extension words such as "ext"/"anexo"), so the matcher runs only on maximal runs of
+# those characters that hold enough digits, each with the one character of context it reads on either
+# side. The result is exactly that of the whole text (tests/test_entities_windows.py checks it).
+_DIGITS = re.compile(r"\d+")  # Unicode digits, as the matcher's \d
+# A run can only yield a plausible phone (see _plausible_phone_span) with 8+ digits, or with a "+" and
+# 5+ digits (country code + the shortest national number, 4 digits, in phonenumbers' metadata).
+_MIN_DIGITS, _MIN_DIGITS_PLUS = 8, 5
+
+
+def _matcher_char_class() -> re.Pattern | None:
+    """`[...]*` over every character phonenumbers' candidate pattern can match, or None if unknown."""
+    import re._constants as C
+    import re._parser as P
+
+    from phonenumbers import phonenumbermatcher
+
+    pattern = getattr(phonenumbermatcher, "_PATTERN", None)
+    if pattern is None:
+        return None
+    parts: set[str] = set()
+
+    def walk(items) -> bool:
+        for op, av in items:
+            if op is C.LITERAL:
+                parts.add(re.escape(chr(av)))
+            elif op is C.IN:
+                for o, v in av:
+                    if o is C.LITERAL:
+                        parts.add(re.escape(chr(v)))
+                    elif o is C.RANGE:
+                        parts.add(f"{re.escape(chr(v[0]))}-{re.escape(chr(v[1]))}")
+                    elif o is C.CATEGORY and v is C.CATEGORY_DIGIT:
+                        parts.add(r"\d")
+                    else:
+                        return False  # a negated class or another category: no safe set
+            elif op is C.CATEGORY and av is C.CATEGORY_DIGIT:
+                parts.add(r"\d")
+            elif op is C.SUBPATTERN:
+                if not walk(av[-1]):
+                    return False
+            elif op is C.BRANCH:
+                if not all(walk(alt) for alt in av[1]):
+                    return False
+            elif op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
+                if not walk(av[2]):
+                    return False
+            elif op is not C.AT:
+                return False  # ANY, NOT_LITERAL, lookarounds...: no safe set
+        return True
+
+    try:
+        ok = walk(P.parse(pattern.pattern, pattern.flags))
+    except Exception:  # a future phonenumbers with another pattern: read whole texts
+        return None
+    return re.compile("[" + "".join(sorted(parts)) + "]*", pattern.flags) if ok else None
+
+
+_MATCHER_RUN = _matcher_char_class()
+
+
+def _phone_windows(text: str) -> list[tuple[int, int]]:
+    """(start, end) slices of `text` in which PhoneNumberMatcher may find a plausible phone."""
+    if _MATCHER_RUN is None:
+        return [(0, len(text))]
+    windows: list[tuple[int, int]] = []
+    n, covered, rev = len(text), -1, None
+    for m in _DIGITS.finditer(text):
+        if m.start() < covered:
+            continue
+        if rev is None:
+            rev = text[::-1]
+        left = m.start() - (_MATCHER_RUN.match(rev, n - m.start()).end() - (n - m.start()))
+        right = _MATCHER_RUN.match(text, m.end()).end()
+        covered = right
+        run = text[left:right]
+        digits = sum(len(d) for d in _DIGITS.findall(run))
+        if digits >= _MIN_DIGITS or (digits >= _MIN_DIGITS_PLUS and "+" in run):
+            windows.append((max(0, left - 1), min(n, right + 1)))
+    return windows
+
+
 def _phones(f: _Field) -> None:
     if not any(f.free(m.start(), m.end()) for m in _DIGIT_RUN.finditer(f.text)):
         return
+    windows = _phone_windows(f.text)
     # every region's reading of every span; a span keeps the first region whose grouping fits,
     # else the first region at all (regions are in order of likelihood)
     readings: dict[tuple[int, int], list[tuple[bool, int, str]]] = {}
     for rank, region in enumerate(f.regions):
-        for pm in PhoneNumberMatcher(f.text, region, leniency=Leniency.VALID):
-            span = (pm.start, pm.end)
-            if not f.free(*span) or not _plausible_phone_span(f.text, *span):
-                continue
-            e164 = phonenumbers.format_number(pm.number, PhoneNumberFormat.E164)
-            readings.setdefault(span, []).append((not _grouping_matches(pm.raw_string, pm.number), rank, e164))
+        for w_start, w_end in windows:
+            for pm in PhoneNumberMatcher(f.text[w_start:w_end], region, leniency=Leniency.VALID):
+                _phone_reading(f, readings, rank, w_start, pm)
     for (start, end), options in sorted(readings.items()):
         if f.free(start, end):
             f.add("phone", min(options)[2], start, end)
+
+
+def _phone_reading(f: _Field, readings: dict, rank: int, offset: int, pm: phonenumbers.PhoneNumberMatch) -> None:
+    span = (offset + pm.start, offset + pm.end)
+    if not f.free(*span) or not _plausible_phone_span(f.text, *span):
+        return
+    e164 = phonenumbers.format_number(pm.number, PhoneNumberFormat.E164)
+    readings.setdefault(span, []).append((not _grouping_matches(pm.raw_string, pm.number), rank, e164))
 
 
 _DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "oh")
