@@ -23,7 +23,6 @@ _NON_LATIN = re.compile("[" + "".join(f"{lo}-{hi}" for _, lo, hi in _SCRIPTS) + 
 _VIET_LETTERS = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", re.IGNORECASE)
 _WORD = re.compile(r"[a-z]+")
 _LATIN = re.compile(r"[A-Za-z]")
-_SCRIPT_RES = [(code, re.compile(f"[{lo}-{hi}]")) for code, lo, hi in _SCRIPTS]
 
 _WORDS = {
     "en": "the and to of for with you your we are is will in our this be have has an as on at by from or can "
@@ -48,18 +47,96 @@ _WORDS = {
 _VOCAB: dict[str, set[str]] = {lang: set(words.split()) for lang, words in _WORDS.items()}
 
 
+class _LazyWordProbs(dict):
+    """langdetect's n-gram -> [probability per language] table, each row built on first use with the same
+    arithmetic as DetectorFactory.add_profile: the stock factory builds all ~170k rows at start-up (~0.4 s)."""
+
+    def __init__(self, profiles: list[tuple[int, dict, list]], langsize: int):
+        super().__init__()
+        self._profiles = profiles  # (index, freq, n_words) in langdetect's load order
+        self._langsize = langsize
+
+    def __contains__(self, word: object) -> bool:
+        return dict.__contains__(self, word) or any(word in freq for _, freq, _ in self._profiles)
+
+    def __missing__(self, word: str) -> list[float]:
+        if not any(word in freq for _, freq, _ in self._profiles):
+            raise KeyError(word)
+        probs = [0.0] * self._langsize
+        length = len(word)
+        if 1 <= length <= 3:
+            for index, freq, n_words in self._profiles:
+                if word in freq:
+                    probs[index] = 1.0 * freq[word] / n_words[length - 1]
+        self[word] = probs
+        return probs
+
+
+_FACTORY = None
+
+
+def _factory():
+    """A langdetect DetectorFactory with every stock profile, as `langdetect.detect` loads them, but lazy."""
+    global _FACTORY
+    if _FACTORY is None:
+        import json
+        import os
+
+        from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+
+        names = os.listdir(PROFILES_DIRECTORY)
+        langlist, profiles = [], []
+        for name in names:  # langdetect's order and indexing (DetectorFactory.load_profile)
+            path = os.path.join(PROFILES_DIRECTORY, name)
+            if name.startswith(".") or not os.path.isfile(path):
+                continue
+            with open(path, encoding="utf-8") as fh:
+                data = json.load(fh)
+            profiles.append((len(langlist), data["freq"], data["n_words"]))
+            langlist.append(data["name"])
+        factory = DetectorFactory()
+        factory.langlist = langlist
+        factory.word_lang_prob_map = _LazyWordProbs(profiles, len(names))
+        _FACTORY = factory
+    return _FACTORY
+
+
 def _langdetect(text: str) -> str | None:
     try:
-        from langdetect import DetectorFactory, detect
+        from langdetect import DetectorFactory
         from langdetect.lang_detect_exception import LangDetectException
     except ImportError:  # pragma: no cover - langdetect is a dependency
         return None
     DetectorFactory.seed = 0
     try:
-        code = detect(text[:500])
+        detector = _factory().create()
+        detector.append(text[:500])
+        code = detector.detect()
     except LangDetectException:
         return None
     return "zh" if code.startswith("zh") else code
+
+
+# Each script character -> a one-letter tag of its _SCRIPTS row, so one translate + Counter counts every script.
+_SCRIPT_TAG = {cp: chr(ord("A") + i) for i, (_, lo, hi) in enumerate(_SCRIPTS) for cp in range(ord(lo), ord(hi) + 1)}
+_NON_LATIN_RUN = re.compile(_NON_LATIN.pattern + "+")
+# Latin word -> the vocabularies it is in
+_WORD_LANGS: dict[str, tuple[str, ...]] = {}
+for _lang, _vocab in _VOCAB.items():
+    for _w in _vocab:
+        _WORD_LANGS[_w] = _WORD_LANGS.get(_w, ()) + (_lang,)
+
+
+def _script_counts(head: str) -> dict[str, int]:
+    """Characters per script code, in _SCRIPTS order, scripts absent left out. (Like counting each row
+    in turn into a dict: the second "zh" row, CJK extension A, replaces the first when it has any.)"""
+    tags = Counter("".join(_NON_LATIN_RUN.findall(head)).translate(_SCRIPT_TAG))
+    out: dict[str, int] = {}
+    for i, (code, _, _) in enumerate(_SCRIPTS):
+        n = tags.get(chr(ord("A") + i), 0)
+        if n:
+            out[code] = n
+    return out
 
 
 def detect_language(text: str) -> str | None:
@@ -67,21 +144,25 @@ def detect_language(text: str) -> str | None:
     if not text or not text.strip():
         return None
     head = text[:2000]
-    latin_letters = len(_LATIN.findall(head))
-    if not head.isascii():
-        scripts = Counter({code: n for code, rx in _SCRIPT_RES if (n := len(rx.findall(head)))})
-        for code, count in scripts.most_common(1):
-            if count >= 8 or count * 3 >= latin_letters:
-                if code == "zh" and scripts["ja"] > count // 4:
+    ascii_only = head.isascii()
+    if not ascii_only:
+        scripts = _script_counts(head)
+        if scripts:
+            code = max(scripts, key=scripts.__getitem__)  # the first of equal counts, as most_common(1)
+            count = scripts[code]
+            if count >= 8 or count * 3 >= len(_LATIN.findall(head)):
+                if code == "zh" and scripts.get("ja", 0) > count // 4:
                     return "ja"
                 return code
-    if not head.isascii() and len(_VIET_LETTERS.findall(head)) >= 4:
-        return "vi"
+        if len(_VIET_LETTERS.findall(head)) >= 4:
+            return "vi"
     words = Counter(_WORD.findall(fold(head)))
     if not words:
         return None
-    present = words.keys()
-    hits = {lang: sum(words[w] for w in vocab & present) for lang, vocab in _VOCAB.items()}
+    hits = dict.fromkeys(_VOCAB, 0)
+    for w, n in words.items():
+        for lang in _WORD_LANGS.get(w, ()):
+            hits[lang] += n
     idms = hits.pop("idms")
     hits["id"], hits["ms"] = hits["id"] + (idms if hits["id"] >= hits["ms"] else 0), hits["ms"] + (
         idms if hits["ms"] > hits["id"] else 0)
