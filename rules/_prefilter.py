@@ -152,6 +152,7 @@ class TriggerMatcher:
         self.prefix_branches: dict[str, list[tuple[int, re.Pattern]]] = {}
         self.sub_branches: dict[str, list[tuple[int, re.Pattern]]] = {}
         self.always: list[tuple[int, re.Pattern]] = []
+        self.always_needs: list[tuple[str, ...] | None] = []  # per always-branch: one of these must occur
         for owner, patterns in enumerate(rules):
             for pattern in patterns:
                 for branch in split_branches(pattern):
@@ -159,6 +160,7 @@ class TriggerMatcher:
                     trig = branch_triggers(branch)
                     if trig is None:
                         self.always.append(item)
+                        self.always_needs.append(required_literals(branch, flags))
                         continue
                     for table, keys in zip((self.word_branches, self.prefix_branches, self.sub_branches), trig):
                         for key in keys:
@@ -182,20 +184,32 @@ class TriggerMatcher:
         self._token_cache[tok] = found
         return found
 
-    def finditer(self, text: str) -> Iterator[tuple[int, re.Match]]:
-        """(rule index, match) candidates; a rule may yield several (callers keep the first)."""
+    def _token_starts(self, text: str) -> list[tuple[int, list]]:
+        """(position, branches) of every token that has branches, in text order."""
         cache = self._token_cache
-        for tm in TOKEN.finditer(text):
-            tok = tm.group()
+        found = []
+        for tok in set(TOKEN.findall(text)):
             branches = cache.get(tok)
             if branches is None:
                 branches = self._token_branches(tok)
-            if branches:
-                pos = tm.start()
-                for owner, regex in branches:
-                    m = regex.match(text, pos)
-                    if m and m.end() > pos:
-                        yield owner, m
+            if not branches:
+                continue
+            n = len(tok)
+            i = text.find(tok)
+            while i >= 0:  # whole tokens only: not inside a longer run of [a-z0-9]
+                if (i == 0 or text[i - 1] not in _WORD_CHARS) and text[i + n:i + n + 1] not in _WORD_CHARS:
+                    found.append((i, branches))
+                i = text.find(tok, i + n)
+        found.sort(key=_first)
+        return found
+
+    def finditer(self, text: str) -> Iterator[tuple[int, re.Match]]:
+        """(rule index, match) candidates; a rule may yield several (callers keep the first)."""
+        for pos, branches in self._token_starts(text):
+            for owner, regex in branches:
+                m = regex.match(text, pos)
+                if m and m.end() > pos:
+                    yield owner, m
         subs = list(self.ascii_subs)
         if not text.isascii():
             for ch in self.other_subs.keys() & set(text):
@@ -208,7 +222,75 @@ class TriggerMatcher:
                     if m and m.end() > i:
                         yield owner, m
                 i = text.find(s, i + 1)
-        for owner, regex in self.always:
+        for (owner, regex), needs in zip(self.always, self.always_needs):
+            if needs is not None and not any(s in text for s in needs):
+                continue  # a literal every match contains is absent
             for m in regex.finditer(text):
                 if m.end() > m.start():
                     yield owner, m
+
+
+def _first(item: tuple) -> int:
+    return item[0]
+
+
+def _literal_alternatives(op, av) -> list[str] | None:
+    """The strings one element (group, repeat, alternation, class) always matches one of, or None."""
+    if op is C.LITERAL:
+        return [chr(av)]
+    if op is C.IN:
+        if all(o is C.LITERAL for o, _ in av):
+            return [chr(v) for _, v in av]
+        return None
+    if op is C.SUBPATTERN:
+        if av[1] or av[2]:  # scoped flags, e.g. (?i:...)
+            return None
+        return _sequence_alternatives(list(av[-1]))
+    if op in (C.MAX_REPEAT, C.MIN_REPEAT) and av[0] >= 1:
+        return _sequence_alternatives(list(av[2]))
+    if op is C.BRANCH:
+        out = []
+        for alt in av[1]:
+            strings = _sequence_alternatives(list(alt))
+            if strings is None:
+                return None
+            out += strings
+        return out
+    return None
+
+
+def _sequence_alternatives(items: list) -> list[str] | None:
+    """The strings a sequence always matches exactly one of (literals, or one alternation), or None."""
+    if items and all(op is C.LITERAL for op, _ in items):
+        return ["".join(chr(av) for _, av in items)]
+    if len(items) == 1:
+        return _literal_alternatives(*items[0])
+    return None
+
+
+def required_literals(branch: str, flags: int = 0) -> tuple[str, ...] | None:
+    """Strings one of which every match of `branch` contains (None: none known). Used to skip the
+    branches that have no trigger: absent literal -> no match, so the regex need not scan the text."""
+    if flags & re.IGNORECASE:
+        return None
+    try:
+        items = list(P.parse(branch, flags))
+    except (re.error, RecursionError):
+        return None
+    best: list[str] | None = None
+
+    def consider(strings: list[str] | None) -> None:
+        nonlocal best
+        if strings and all(strings) and (best is None or min(map(len, strings)) > min(map(len, best))):
+            best = strings
+
+    run: list[str] = []
+    for op, av in items:
+        if op is C.LITERAL:
+            run.append(chr(av))
+            continue
+        consider(["".join(run)] if run else None)
+        run = []
+        consider(_literal_alternatives(op, av))
+    consider(["".join(run)] if run else None)
+    return tuple(best) if best else None
