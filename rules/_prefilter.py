@@ -167,6 +167,7 @@ class TriggerMatcher:
                             table.setdefault(key, []).append(item)
         self.prefix_lens = sorted({len(k) for k in self.prefix_branches})
         self._token_cache: dict[str, list] = {}
+        self._barren: set[str] = set()  # tokens known to start no branch
         self.ascii_subs = [(s, b) for s, b in self.sub_branches.items() if s.isascii()]
         self.other_subs: dict[str, list] = {}
         for s, b in self.sub_branches.items():
@@ -181,6 +182,7 @@ class TriggerMatcher:
                 found += self.prefix_branches.get(tok[:k], ())
         if len(self._token_cache) > 200_000:
             self._token_cache.clear()
+            self._barren.clear()
         self._token_cache[tok] = found
         return found
 
@@ -188,11 +190,12 @@ class TriggerMatcher:
         """(position, branches) of every token that has branches, in text order."""
         cache = self._token_cache
         found = []
-        for tok in set(TOKEN.findall(text)):
+        for tok in set(TOKEN.findall(text)).difference(self._barren):
             branches = cache.get(tok)
             if branches is None:
                 branches = self._token_branches(tok)
             if not branches:
+                self._barren.add(tok)
                 continue
             n = len(tok)
             i = text.find(tok)

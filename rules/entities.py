@@ -105,7 +105,8 @@ _WORD_RUN = re.compile(
 )
 
 # Script or app hints: which region a national-format number most likely belongs to.
-# (pattern, region, a substring that must be present before the regex is worth running)
+# (pattern, region, a substring that must be present before the regex is worth running; "" = a
+# non-ASCII script, not worth running on ASCII text)
 _HINTS = (
     (re.compile(r"[\u0e00-\u0e7f]"), "TH", ""),
     (re.compile(r"\bline\b"), "TH", "line"),
@@ -428,8 +429,9 @@ def _word_phones(f: _Field) -> None:
 
 def _ordered_regions(texts: Iterable[str], regions: tuple[str, ...]) -> tuple[str, ...]:
     joined = " ".join(texts).lower()
+    ascii_only = joined.isascii()
     hinted = [region for pattern, region, needed in _HINTS
-              if region in regions and needed in joined and pattern.search(joined)]
+              if region in regions and (needed or not ascii_only) and needed in joined and pattern.search(joined)]
     return tuple(dict.fromkeys(hinted + list(regions)))
 
 
