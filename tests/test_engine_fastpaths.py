@@ -1,0 +1,136 @@
+"""The engine's speed-ups give the same answers as the slow, obvious way.
+
+- phones: PhoneNumberMatcher on windows (rules/entities._phone_windows) == on the whole text;
+- language: langdetect with lazily built tables == langdetect.detect;
+- prefilter: the rules TriggerMatcher finds == the rules whose regexes match anywhere.
+"""
+import csv
+import itertools
+import re
+from pathlib import Path
+
+import pytest
+from langdetect import DetectorFactory, detect
+from langdetect.lang_detect_exception import LangDetectException
+from phonenumbers import Leniency, PhoneNumberFormat, PhoneNumberMatcher, format_number
+
+from rules import entities, language
+from rules._prefilter import TriggerMatcher, required_literals
+from rules.engine import load_ruleset
+from rules.textnorm import normalise
+
+EMSCAD = Path(__file__).resolve().parents[2] / "shared" / "data" / "emscad-partial" / "emscad_partial.csv"
+
+PHONE_TEXTS = [
+    "Call +855 12 345 678 now",
+    "Office (02) 8123 4567 ext. 123, mobile 0917-123-4567.",
+    "tel:+63-917-123-4567; fax +63 2 8123 4567",
+    "Posted 2024-01-02 08:00:15, interview 12/10/2023 at 10:30",
+    "+41 79 123 45 67 / 68 or +41 79 123 45 69",
+    "0917 123 4567" + " " * 80 + "ext 12",
+    "0917 123 4567 ,,,  , extension: 4567",
+    "โทร ๐๘๑-๒๓๔-๕๖๗๘ ได้เลย",
+    "ＴＥＬ：０９１７１２３４５６７",
+    "abc8005001234def and 8005001234",
+    "pay $09171234567 or 09171234567%",
+    "Tel: 0917-123-4567 extensión: 89",
+    "WA +62 812-3456-7890 / +62 812 3456 7891#",
+    "(415) 555-2671 or 415.555.2672 or 1-800-555-0199 x 22",
+    "Pages 211-227 (2003); ID 123456789012; call 09171234567",
+    "5+ years, 2019-2024, salary 25000-35000 PHP, room 12 34 56 78 90",
+    "No digits here at all, just words and a +plus sign.",
+    "+290 2123 and +683 4002",
+    "line1\n0917\n123\n4567\n(+63)\t917 123 4567",
+]
+
+
+def whole_text_phones(text: str, region: str) -> list[tuple[int, int, str]]:
+    out = []
+    for m in PhoneNumberMatcher(text, region, leniency=Leniency.VALID):
+        if m.raw_string.startswith("+") or len(re.sub(r"\D", "", m.raw_string)) >= 8:
+            out.append((m.start, m.end, format_number(m.number, PhoneNumberFormat.E164)))
+    return out
+
+
+def windowed_phones(text: str, region: str) -> list[tuple[int, int, str]]:
+    out = []
+    for start, end in entities._phone_windows(text):
+        for m in PhoneNumberMatcher(text[start:end], region, leniency=Leniency.VALID):
+            if m.raw_string.startswith("+") or len(re.sub(r"\D", "", m.raw_string)) >= 8:
+                out.append((start + m.start, start + m.end, format_number(m.number, PhoneNumberFormat.E164)))
+    return out
+
+
+def test_phone_windows_are_active():
+    assert entities._MATCHER_RUN is not None, "phonenumbers' candidate pattern could not be read"
+    text = "We have 5 roles. " * 20 + "Call 0917 123 4567 today." + " More text." * 20
+    windows = entities._phone_windows(text)
+    assert len(windows) == 1 and sum(e - s for s, e in windows) < 40
+
+
+@pytest.mark.parametrize("text", PHONE_TEXTS)
+@pytest.mark.parametrize("region", ["PH", "US", "TH", "CN"])
+def test_phone_windows_find_what_the_whole_text_has(text, region):
+    assert windowed_phones(text, region) == whole_text_phones(text, region)
+
+
+def test_phone_windows_on_emscad():
+    if not EMSCAD.is_file():
+        pytest.skip(f"{EMSCAD} not present")
+    csv.field_size_limit(2**31 - 1)
+    with open(EMSCAD, encoding="utf-8", newline="") as fh:
+        rows = list(itertools.islice(csv.DictReader(fh), 300))
+    texts = [" ".join(row.get(k) or "" for k in ("company_profile", "description", "requirements", "benefits"))
+             for row in rows]
+    assert sum(bool(whole_text_phones(t, "US")) for t in texts) > 0  # the sample holds phones at all
+    for text in texts:
+        assert windowed_phones(text, "US") == whole_text_phones(text, "US")
+
+
+LANG_TEXTS = [
+    "hello", "Xin chao cac ban, cong viec tot", "Kazi nzuri sana kwa vijana", "12345 678",
+    "Привет мир, как дела?", "مرحبا بالعالم", "Bonjour tout le monde, nous recrutons", "Hola amigos, trabajo",
+    "Guten Tag, wir suchen Mitarbeiter", "Ciao a tutti, lavoro all'estero",
+]
+
+
+@pytest.mark.parametrize("text", LANG_TEXTS)
+def test_lazy_langdetect_matches_langdetect(text):
+    DetectorFactory.seed = 0
+    try:
+        expected = detect(text[:500])
+        expected = "zh" if expected.startswith("zh") else expected
+    except LangDetectException:
+        expected = None
+    assert language._langdetect(text) == expected
+
+
+@pytest.mark.parametrize(
+    "pattern, expected",
+    [
+        (r"\b\d+ rupaye (?:ka|ki)\b", (" rupaye k",)),
+        (r"(?:零|一|二){7,}", ("零", "一", "二")),
+        (r"\d{1,2}\s*年以上", ("年以上",)),
+        (r"\d{2} ?wpm\b", ("wpm",)),
+        (r"\d+\s*(?:usd|usdt)", ("usd",)),  # the parser factors out the common prefix
+        (r"\d+\w*", None),
+    ],
+)
+def test_required_literals(pattern, expected):
+    got = required_literals(pattern)
+    assert (set(got) if got else None) == (set(expected) if expected else None)
+    for literals in [got] if got else []:
+        for text in ("12 rupaye ki", "零一二零一二零", "3年以上", "45 wpm", "100 usdt"):
+            if re.search(pattern, text):
+                assert any(s in text for s in literals)
+
+
+def test_trigger_matcher_finds_every_rule_that_matches():
+    rules = load_ruleset()
+    matcher = TriggerMatcher([[p.pattern for p in r.patterns] for r in rules])
+    texts = [normalise(t).text for r in rules for t in r.examples_match + r.examples_no_match]
+    texts.append(normalise("\n\n".join(t for r in rules for t in r.examples_match)).text)
+    for text in texts:
+        expected = {i for i, r in enumerate(rules)
+                    if any(m.end() > m.start() for p in r.patterns for m in p.finditer(text))}
+        assert {owner for owner, _ in matcher.finditer(text)} == expected, text[:80]
