@@ -347,6 +347,18 @@ def run_bench(n_ads: int = 5000, corpus_size: int = 10_000, small: int = 1_000, 
 
     sub = ad_objs[: min(n_ads, 2000)]
     results["contacts_per_ad"] = run_over(sub, extract_contacts, "extract_contacts", progress) / len(sub)
+    # the other stages alone, on the same texts the engine gives them
+    from rules.language import detect_language
+
+    lang_texts = [" \n".join(getattr(a, k) for k in ("title", "description", "location")) for a in sub]
+    results["language_per_ad"] = run_over(lang_texts, detect_language, "detect_language", progress) / len(sub)
+    if engine is not None:
+        from rules.engine import FIELD_SEP
+        from rules.textnorm import normalise
+
+        docs = [FIELD_SEP.join(a.texts().values()) for a in sub]
+        results["matching_per_ad"] = run_over(
+            docs, lambda d: list(engine.matcher.finditer(normalise(d).text)), "rule matching", progress) / len(sub)
 
     # the other candidate backend, datasketch MinHashLSH: same signatures, build time only
     from rules.similarity import IndexParams, KnownLureIndex
@@ -474,6 +486,12 @@ def render(r: dict[str, Any], info: str) -> str:
         lines.append("| full engine | not measured: the engine did not load (see above) | - | - |")
     lines += [
         f"| `extract_contacts` alone (part of the engine) | - | {ms(r['contacts_per_ad'])} | - |",
+        f"| `detect_language` alone (part of the engine) | - | {ms(r['language_per_ad'])} | - |",
+    ]
+    if r.get("matching_per_ad") is not None:
+        lines.append(f"| rule matching alone (normalise + trigger prefilter; part of the engine) | - | "
+                     f"{ms(r['matching_per_ad'])} | - |")
+    lines += [
         f"| index alone (`nearest`: MinHash LSH + rapidfuzz on <= {p.max_candidates}) | {r['index_ads_s']:,.0f} | "
         f"{ms(r['index_per_ad'])} | {r['build_10k']:.2f} s |",
         f"| brute force rapidfuzz over all {r['corpus']:,} (same scorer) | {r['brute_10k_ads_s']:,.1f} | "
