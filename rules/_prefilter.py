@@ -153,6 +153,7 @@ class TriggerMatcher:
         self.sub_branches: dict[str, list[tuple[int, re.Pattern]]] = {}
         self.always: list[tuple[int, re.Pattern]] = []
         self.always_needs: list[tuple[str, ...] | None] = []  # per always-branch: one of these must occur
+        self.always_line_start: list[bool] = []  # per always-branch: matches only where a line starts
         for owner, patterns in enumerate(rules):
             for pattern in patterns:
                 for branch in split_branches(pattern):
@@ -161,6 +162,7 @@ class TriggerMatcher:
                     if trig is None:
                         self.always.append(item)
                         self.always_needs.append(required_literals(branch, flags))
+                        self.always_line_start.append(starts_a_line(branch, flags))
                         continue
                     for table, keys in zip((self.word_branches, self.prefix_branches, self.sub_branches), trig):
                         for key in keys:
@@ -225,12 +227,70 @@ class TriggerMatcher:
                     if m and m.end() > i:
                         yield owner, m
                 i = text.find(s, i + 1)
-        for (owner, regex), needs in zip(self.always, self.always_needs):
+        line_starts = None
+        for (owner, regex), needs, at_line in zip(self.always, self.always_needs, self.always_line_start):
             if needs is not None and not any(s in text for s in needs):
                 continue  # a literal every match contains is absent
-            for m in regex.finditer(text):
+            found = None
+            if at_line:
+                if line_starts is None:
+                    line_starts = [0] + [m.end() for m in _NEWLINE.finditer(text)]
+                found = _matches_at(regex, text, line_starts)
+            if found is None:
+                found = regex.finditer(text)
+            for m in found:
                 if m.end() > m.start():
                     yield owner, m
+
+
+_NEWLINE = re.compile("\n")
+
+
+def _matches_at(regex: re.Pattern, text: str, starts: list[int]) -> list[re.Match] | None:
+    """What regex.finditer(text) yields, for a regex that can only match at `starts` (in order);
+    None when an empty match makes finditer's stepping matter (the caller then runs finditer)."""
+    out, last_end = [], 0
+    for pos in starts:
+        if pos < last_end:
+            continue  # finditer resumes after the previous match
+        m = regex.match(text, pos)
+        if m is None:
+            continue
+        if m.end() == m.start():
+            return None
+        out.append(m)
+        last_end = m.end()
+    return out
+
+
+def starts_a_line(branch: str, flags: int = 0) -> bool:
+    """True when every match of `branch` starts at the start of the text or right after a newline:
+    it begins with `^` or `(?:^|(?<=\n))` (MULTILINE off)."""
+    if flags & re.MULTILINE:
+        return False
+    try:
+        items = list(P.parse(branch, flags))
+    except (re.error, RecursionError):
+        return False
+    while items and items[0][0] is C.SUBPATTERN and not (items[0][1][1] or items[0][1][2]):
+        items = list(items[0][1][-1]) + items[1:]
+    if not items:
+        return False
+    op, av = items[0]
+    if op is C.AT:
+        return av is C.AT_BEGINNING or av is C.AT_BEGINNING_STRING
+    if op is not C.BRANCH:
+        return False
+    for alt in av[1]:
+        if len(alt) != 1:
+            return False
+        aop, aav = alt[0]
+        if aop is C.AT and aav in (C.AT_BEGINNING, C.AT_BEGINNING_STRING):
+            continue
+        if aop is C.ASSERT and aav[0] < 0 and list(aav[1]) == [(C.LITERAL, 10)]:
+            continue
+        return False
+    return True
 
 
 def _first(item: tuple) -> int:

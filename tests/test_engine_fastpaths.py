@@ -15,7 +15,7 @@ from langdetect.lang_detect_exception import LangDetectException
 from phonenumbers import Leniency, PhoneNumberFormat, PhoneNumberMatcher, format_number
 
 from rules import entities, language
-from rules._prefilter import TriggerMatcher, required_literals
+from rules._prefilter import TriggerMatcher, required_literals, starts_a_line
 from rules.engine import load_ruleset
 from rules.textnorm import normalise
 
@@ -134,3 +134,26 @@ def test_trigger_matcher_finds_every_rule_that_matches():
         expected = {i for i, r in enumerate(rules)
                     if any(m.end() > m.start() for p in r.patterns for m in p.finditer(text))}
         assert {owner for owner, _ in matcher.finditer(text)} == expected, text[:80]
+
+
+@pytest.mark.parametrize(
+    "pattern, expected",
+    [
+        (r"(?:^|(?<=\n))[ \t]*asia\b", True),
+        (r"^asia", True),
+        (r"(?:(?:^|(?<=\n))asia)", True),
+        (r"(?:^|(?<= ))asia", False),
+        (r"(?:^|x)asia", False),
+        (r"asia$", False),
+    ],
+)
+def test_starts_a_line(pattern, expected):
+    assert starts_a_line(pattern) is expected
+
+
+@pytest.mark.parametrize("text", ["asia (x)\nfoo\n  asia - y", "x asia -\nasia,", "\n\nasia(", "asia", ""])
+def test_line_start_branches_match_like_finditer(text):
+    matcher = TriggerMatcher([[r"(?:^|(?<=\n))[ \t]*asia\s*[(,-]"]])
+    assert matcher.always_line_start == [True]
+    expected = [(m.start(), m.end()) for m in re.finditer(r"(?:^|(?<=\n))[ \t]*asia\s*[(,-]", text)]
+    assert [(m.start(), m.end()) for _, m in matcher.finditer(text)] == expected
