@@ -75,9 +75,17 @@ class Match:
                 "source_note": self.source_note}
 
 
+# ASCII text: NFKC changes nothing, casefold is lower, and the non-word runs are everything but [a-z0-9]
+_ASCII_NON_WORD_TO_SPACE = {i: " " for i in range(128) if not chr(i).isalnum()}
+
+
 def normalise(text: str) -> str:
     """NFKC, case-folded, punctuation to single spaces."""
-    text = unicodedata.normalize("NFKC", text or "").casefold()
+    if not text:
+        return ""
+    if text.isascii():  # same result as the general path, without the regex
+        return " ".join(text.lower().translate(_ASCII_NON_WORD_TO_SPACE).split())
+    text = unicodedata.normalize("NFKC", text).casefold()
     return _NON_WORD.sub(" ", text).strip()
 
 
@@ -102,17 +110,22 @@ def _window_hashes(codes: np.ndarray, k: int) -> np.ndarray:
     for j in range(1, k):  # polynomial hash over k shifted views: contiguous, fast
         h += codes[j: j + n]
         h *= np.uint64(1000003)
-    # splitmix64 finaliser spreads the polynomial hash, then keep 32 bits
-    h ^= h >> np.uint64(30)
+    # splitmix64 finaliser spreads the polynomial hash, then keep 32 bits (in place: one scratch array)
+    t = np.right_shift(h, np.uint64(30))
+    h ^= t
     h *= np.uint64(0xBF58476D1CE4E5B9)
-    h ^= h >> np.uint64(27)
+    np.right_shift(h, np.uint64(27), out=t)
+    h ^= t
     h *= np.uint64(0x94D049BB133111EB)
-    h ^= h >> np.uint64(31)
+    np.right_shift(h, np.uint64(31), out=t)
+    h ^= t
     return h.astype(np.uint32)
 
 
 def is_unspaced(norm: str) -> bool:
     """Most letters come from a script written without spaces between words."""
+    if norm.isascii():
+        return False  # no unspaced-script letter at all
     letters = len(norm) - norm.count(" ")
     return bool(letters) and len(_UNSPACED.findall(norm)) * 2 > letters
 
@@ -183,10 +196,14 @@ class KnownLureIndex:
             e = dict(e)
             self.add(e.pop("id"), e.pop("text"), e.pop("source_note", ""), **e)
 
-    def signature(self, norm: str) -> np.ndarray:
-        k = shingle_size(norm, self.params)
+    def signature(self, norm: str, unspaced: bool | None = None) -> np.ndarray:
+        if unspaced is None:
+            unspaced = is_unspaced(norm)
+        k = self.params.shingle_unspaced if unspaced else self.params.shingle
         hv = _window_hashes(_codes(norm, k), k)
-        return (self._a * hv[None, :] + self._b).min(axis=1)
+        permuted = np.multiply(self._a, hv)  # (num_perm, windows), wraps mod 2^32 like the bulk path
+        permuted += self._b
+        return permuted.min(axis=1)
 
     def _signatures(self, norms: list[str]) -> np.ndarray:
         """Signatures of many texts at once, grouped by shingle size."""
@@ -201,7 +218,12 @@ class KnownLureIndex:
         """One vectorised pass per chunk of texts, no per-text loop."""
         out = []
         for lo in range(0, len(norms), 256):
-            chunk = [_codes(n, k) for n in norms[lo: lo + 256]]
+            texts = norms[lo: lo + 256]
+            lens = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+            if lens.min() >= k:  # the usual case: one encode for the chunk, no per-text arrays
+                out.append(self._chunk_signatures(texts, lens, k))
+                continue
+            chunk = [_codes(n, k) for n in texts]
             sizes = np.array([c.size - k + 1 for c in chunk])
             codes = np.concatenate(chunk)
             hv = _window_hashes(codes, k)
@@ -213,6 +235,21 @@ class KnownLureIndex:
             offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
             out.append(np.minimum.reduceat(phv, offsets, axis=1).T)
         return np.vstack(out) if out else np.zeros((0, self.params.num_perm), dtype=np.uint32)
+
+    def _chunk_signatures(self, texts: list[str], lens: np.ndarray, k: int) -> np.ndarray:
+        """Signatures of texts all at least ``k`` long: the same values as ``signature`` for each."""
+        codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+        hv = _window_hashes(codes, k)
+        ends = np.cumsum(lens)
+        # windows that start in one text and end in the next are dropped
+        valid = np.ones(hv.size, dtype=bool)
+        valid[(ends[:-1, None] - k + 1 + np.arange(k - 1)).ravel()] = False
+        hv = hv[valid]
+        phv = np.multiply(self._a, hv)
+        phv += self._b
+        sizes = lens - k + 1
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        return np.minimum.reduceat(phv, offsets, axis=1).T
 
     def _lean(self, sig: np.ndarray):
         from datasketch import LeanMinHash
@@ -231,6 +268,21 @@ class KnownLureIndex:
             h = (h ^ cut[:, :, j]) * np.uint64(0x9E3779B97F4A7C15)
             h ^= h >> np.uint64(29)
         return (h >> np.uint64(6)) | (np.arange(p.bands, dtype=np.uint64) << np.uint64(58))
+
+    def _query_band_keys(self, sig: np.ndarray) -> np.ndarray:
+        """``_band_hashes`` of one signature, with fewer array operations (same keys)."""
+        p = self.params
+        cut = sig[: p.bands * p.rows].astype(np.uint64).reshape(p.bands, p.rows)
+        mult, shift = np.uint64(0x9E3779B97F4A7C15), np.uint64(29)
+        h = cut[:, 0] * mult
+        h ^= h >> shift
+        for j in range(1, p.rows):
+            h ^= cut[:, j]
+            h *= mult
+            h ^= h >> shift
+        h >>= np.uint64(6)
+        h |= np.arange(p.bands, dtype=np.uint64) << np.uint64(58)
+        return h
 
     def build(self) -> "KnownLureIndex":
         """Index every entry added since the last build (bulk, vectorised)."""
@@ -260,13 +312,14 @@ class KnownLureIndex:
         if self._lsh is not None:
             keys = self._lsh.query(self._lean(sig))
             return np.fromiter(keys, dtype=np.int64, count=len(keys)), None
-        q = self._band_hashes(sig[None, :])[0]
+        q = self._query_band_keys(sig)
         at = np.searchsorted(self._band_keys, q)
         at[at >= self._band_keys.size] = 0
         found = at[self._band_keys[at] == q]
-        lo, hi = self._band_starts[found], self._band_starts[found + 1]
+        lo, hi = self._band_starts[found].tolist(), self._band_starts[found + 1].tolist()
         # a bucket shared by a large share of the corpus is a stock phrase, not a near-duplicate
-        hits = [self._band_rows[a:b] for a, b in zip(lo, hi) if b - a <= self.params.max_bucket]
+        cap = self.params.max_bucket
+        hits = [self._band_rows[a:b] for a, b in zip(lo, hi) if b - a <= cap]
         if not hits:
             return np.zeros(0, dtype=np.int64), None
         if len(hits) == 1:
@@ -278,13 +331,13 @@ class KnownLureIndex:
         """Stage 1: (entry index, estimated Jaccard), best first, at most max_candidates."""
         return self._candidates(normalise(text))
 
-    def _candidates(self, norm: str) -> list[tuple[int, float]]:
+    def _candidates(self, norm: str, unspaced: bool | None = None) -> list[tuple[int, float]]:
         self.build()
         self.last_candidates = 0
         p = self.params
         if not self.ids or not norm:
             return []
-        sig = self.signature(norm)
+        sig = self.signature(norm, unspaced)
         rows, shared = self._lsh_rows(sig)
         self.last_candidates = len(rows)
         if not rows.size:
@@ -306,10 +359,10 @@ class KnownLureIndex:
         """The most similar known lure, or None if none reaches ``min_similarity`` (0..1)."""
         floor = self.min_similarity if min_similarity is None else min_similarity
         norm = normalise(text)
-        cands = self._candidates(norm)
+        unspaced = is_unspaced(norm)
+        cands = self._candidates(norm, unspaced)
         if not cands:
             return None
-        unspaced = is_unspaced(norm)
         best_i, best = -1, -1.0
         for i, _ in cands:
             s = score_pair(norm, self.norms[i], unspaced)
