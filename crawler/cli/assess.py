@@ -19,6 +19,7 @@ def assess(file, as_json):
 
     Example:
 
+    \b
         echo '{"id": 1, "title": "Chat support, Sihanoukville"}' | lurewatch assess --json
     """
     engine = Engine.load()
