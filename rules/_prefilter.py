@@ -11,7 +11,7 @@ Only rules with a trigger present run their full regexes.
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import re._constants as C
 import re._parser as P
@@ -148,40 +148,53 @@ class TriggerMatcher:
     """Tries each branch only where its trigger occurs (anchored `match`). `rules`: per rule, its patterns."""
 
     def __init__(self, rules: list[list[str]], flags: int = 0):
-        self.word_branches: dict[str, list[tuple[int, re.Pattern]]] = {}
-        self.prefix_branches: dict[str, list[tuple[int, re.Pattern]]] = {}
-        self.sub_branches: dict[str, list[tuple[int, re.Pattern]]] = {}
+        # table values are (rule index, branch source); a branch is compiled the first time its trigger
+        # occurs in a text (most branches of a large ruleset never run on a given corpus)
+        self.flags = flags
+        self._regexes: dict[str, re.Pattern] = {}
+        self.word_branches: dict[str, list[tuple[int, str]]] = {}
+        self.prefix_branches: dict[str, list[tuple[int, str]]] = {}
+        self.sub_branches: dict[str, list[tuple[int, str]]] = {}
         self.always: list[tuple[int, re.Pattern]] = []
         self.always_needs: list[tuple[str, ...] | None] = []  # per always-branch: one of these must occur
         self.always_line_start: list[bool] = []  # per always-branch: matches only where a line starts
         for owner, patterns in enumerate(rules):
             for pattern in patterns:
                 for branch in split_branches(pattern):
-                    item = (owner, re.compile(branch, flags))
                     trig = branch_triggers(branch)
                     if trig is None:
-                        self.always.append(item)
+                        self.always.append((owner, self._regex(branch)))
                         self.always_needs.append(required_literals(branch, flags))
                         self.always_line_start.append(starts_a_line(branch, flags))
                         continue
                     for table, keys in zip((self.word_branches, self.prefix_branches, self.sub_branches), trig):
                         for key in keys:
-                            table.setdefault(key, []).append(item)
+                            table.setdefault(key, []).append((owner, branch))
         self.prefix_lens = sorted({len(k) for k in self.prefix_branches})
         self._token_cache: dict[str, list] = {}
         self._barren: set[str] = set()  # tokens known to start no branch
+        self._sub_compiled: dict[str, list[tuple[int, re.Pattern]]] = {}
         self.ascii_subs = [(s, b) for s, b in self.sub_branches.items() if s.isascii()]
         self.other_subs: dict[str, list] = {}
         for s, b in self.sub_branches.items():
             if not s.isascii():
                 self.other_subs.setdefault(s[0], []).append((s, b))
 
+    def _regex(self, branch: str) -> re.Pattern:
+        regex = self._regexes.get(branch)
+        if regex is None:
+            regex = self._regexes[branch] = re.compile(branch, self.flags)
+        return regex
+
+    def _compiled(self, items: Iterable[tuple[int, str]]) -> list[tuple[int, re.Pattern]]:
+        return [(owner, self._regex(branch)) for owner, branch in items]
+
     def _token_branches(self, tok: str) -> list:
         """Branches that may start at a token: by the whole word or by its first characters (memoised)."""
-        found = list(self.word_branches.get(tok, ()))
+        found = self._compiled(self.word_branches.get(tok, ()))
         for k in self.prefix_lens:
             if len(tok) >= k:
-                found += self.prefix_branches.get(tok[:k], ())
+                found += self._compiled(self.prefix_branches.get(tok[:k], ()))
         if len(self._token_cache) > 200_000:
             self._token_cache.clear()
             self._barren.clear()
@@ -219,8 +232,13 @@ class TriggerMatcher:
         if not text.isascii():
             for ch in self.other_subs.keys() & set(text):
                 subs += self.other_subs[ch]
-        for s, branches in subs:
+        for s, items in subs:
             i = text.find(s)
+            if i < 0:
+                continue
+            branches = self._sub_compiled.get(s)
+            if branches is None:
+                branches = self._sub_compiled[s] = self._compiled(items)
             while i >= 0:
                 for owner, regex in branches:
                     m = regex.match(text, i)

@@ -13,6 +13,7 @@ import bisect
 import hashlib
 import math
 import re
+import re._parser as _parser
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -70,7 +71,7 @@ class Rule:
     description: str
     category: str
     weight: float
-    patterns: list[re.Pattern]
+    patterns: list[LazyPattern]  # folded; compiled on first use
     languages: list[str] = field(default_factory=list)
     examples_match: list[str] = field(default_factory=list)
     examples_no_match: list[str] = field(default_factory=list)
@@ -111,19 +112,48 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict:
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+class LazyPattern:
+    """A folded rule pattern, compiled on first use: the engine matches through the TriggerMatcher's own
+    branches, so most rule patterns are only compiled by `rules test` / lint / examples."""
+
+    __slots__ = ("pattern", "_compiled")
+
+    def __init__(self, pattern: str):
+        self.pattern = pattern
+        self._compiled: re.Pattern | None = None
+
+    def __getattr__(self, name: str) -> Any:  # search, finditer, fullmatch, flags, ...
+        if name.startswith("__") or name == "_compiled":
+            raise AttributeError(name)
+        if self._compiled is None:
+            self._compiled = re.compile(self.pattern)
+        return getattr(self._compiled, name)
+
+    def __repr__(self) -> str:
+        return f"LazyPattern({self.pattern!r})"
+
+
 def _check_pattern(pat: str) -> str | None:
-    """Why `pat` cannot be combined into a category alternation, or None."""
+    """Why `pat` cannot be combined into a category alternation, or None. Parses (no compile) unless a
+    check needs the compiled regex."""
     try:
-        compiled = re.compile(pat)
+        parsed = _parser.parse(pat)
+        if "(?<" in pat:
+            re.compile(pat)  # look-behind width is checked by the compiler
     except re.error as exc:
         return str(exc)
-    if compiled.groupindex:
+    if parsed.state.groupdict:
         return "named groups are not allowed (rules are combined into one alternation)"
     if re.search(r"\\[1-9]|\(\?P=", pat):
         return "back-references are not allowed"
     if re.match(r"\(\?[aiLmsux]+\)", pat):
         return "inline global flags are not allowed (patterns are matched case-insensitively on folded text)"
-    if re.compile(fold_pattern(pat)).fullmatch(""):
+    folded = fold_pattern(pat)
+    if folded != pat:
+        parsed = _parser.parse(folded)
+        if "(?<" in pat:
+            re.compile(folded)
+    if parsed.getwidth()[0] == 0 and re.compile(folded).fullmatch(""):  # only a zero-width one can
         return "pattern matches the empty string"
     return None
 
@@ -176,7 +206,7 @@ def _load_file(path: Path) -> list[Rule]:
             problem = _check_pattern(pat)
             if problem:
                 raise RulesetError(f"{where}: rule {rid!r} pattern {pat!r}: {problem}")
-            compiled.append(re.compile(fold_pattern(pat)))
+            compiled.append(LazyPattern(fold_pattern(pat)))
         fields = tuple(raw.get("fields") or ())
         bad_fields = set(fields) - set(AD_FIELDS)
         if bad_fields:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ._regex import guarded
+
 # USD per unit of currency
 USD_RATES = {
     "USD": 1.0, "USDT": 1.0, "EUR": 1.08, "GBP": 1.27, "AUD": 0.65, "CAD": 0.73, "SGD": 0.74, "HKD": 0.128,
@@ -126,16 +128,16 @@ PERIODS = {
     "day": r"\bday\b|daily|/day|per day|日薪|每天|每日|天|ថ្ងៃ|တစ်ရက်|วัน|ngày|ngay\b|hari|araw|siku|\bdia\b|diária|din\b",
     "hour": r"hour|hourly|/hr|per hr|小时|小時|ชั่วโมง|giờ|gio\b|\bjam\b|oras|saa\b|hora",
 }
-_PERIOD_RE = re.compile("|".join(f"(?P<{k}>{v})" for k, v in PERIODS.items()), re.IGNORECASE)
+_PERIOD_RE = guarded("|".join(f"(?P<{k}>{v})" for k, v in PERIODS.items()), re.IGNORECASE)
 _TO_MONTH = {"month": 1.0, "year": 1 / 12, "week": 4.33, "day": 22.0, "hour": 173.0}
 _PAY_PERIOD_BEFORE = re.compile(r"(月薪|月入|月收入|年薪|日薪|时薪|時薪|周薪|週薪)\s*[:：]?\s*(?:nt\$|rmb|¥|￥)?\s*$")
 _STRONG_PERIODS = {"月": "month", "年": "year", "日": "day", "时": "hour", "時": "hour", "周": "week", "週": "week"}
-_PAY_WORD = re.compile(
+_PAY_WORD_PATTERN = (
     r"salary|salaries|wage|pay\b|paid|earn|income|compensation|stipend|gaji|upah|pendapatan|lương|luong|thu nhập|"
     r"sahod|sweldo|kita|mshahara|salário|salario|renda|tankhwah|tankha|kamai|薪|工资|工資|收入|月入|待遇|"
-    r"เงินเดือน|รายได้|ค่าจ้าง|ប្រាក់ខែ|လစာ",
-    re.IGNORECASE,
+    r"เงินเดือน|รายได้|ค่าจ้าง|ប្រាក់ខែ|လစာ"
 )
+_PAY_WORD = guarded(_PAY_WORD_PATTERN, re.IGNORECASE)
 
 
 @dataclass
@@ -189,12 +191,12 @@ for _zero in (0x0E50, 0x17E0, 0x1040, 0x0966, 0x0ED0, 0xFF10):  # Thai, Khmer, B
 
 _NATIVE_DIGIT_RE = re.compile("[" + "".join(chr(c) for c in _NATIVE_DIGITS) + "]")
 # anything that can make a number a salary (checked once per text before the per-number work)
-_MONEY_HINT = re.compile(
+_MONEY_HINT = guarded(
     r"[$€£¥￥₱₹₦฿₭៛৳]|usd|usdt|php|thb|vnd|vnđ|idr|\brp|\brm|myr|rmb|cny|inr|\brs\b|kes|ksh|ngn|brl|mmk|khr|"
     r"aed|sgd|hkd|ntd|twd|eur|gbp|lak|pkr|bdt|ugx|tzs|peso|piso|baht|ringgit|dollar|dola|rupee|rupaye|naira|reais|"
     r"kyat|riel|kip|dirham|shilling|triệu|trieu|juta|\bjt\b|lakh|lac|lpa|crore|万|萬|元|块|บาท|ဒေါ်လာ|ဘတ်|ដុល្លារ|"
     r"yuan|ယွမ်|หยวน|យន់|ကျပ်|သိန်း|"
-    r"រៀល|ดอลลาร์|đô|过万|過萬|\d\s?(?:tr|k|m|jt)\b|" + _PAY_WORD.pattern
+    r"រៀល|ดอลลาร์|đô|过万|過萬|\d\s?(?:tr|k|m|jt)\b|" + _PAY_WORD_PATTERN
 )
 
 
@@ -310,4 +312,4 @@ def pay_norm_usd(salary: Salary, context: str = "", language: str | None = None)
     return PAY_NORM_USD[salary.currency]
 
 
-_MARKET_HINTS = [(re.compile(p), m) for p, m in MARKET_HINTS]
+_MARKET_HINTS = [(guarded(p), m) for p, m in MARKET_HINTS]
