@@ -106,11 +106,26 @@ def _prefixes(items: list, budget: int) -> set[str]:
     return {_END}
 
 
+_PARSED: dict[tuple[str, int], P.SubPattern] = {}
+
+
+def parse_cached(pattern: str, flags: int = 0) -> P.SubPattern:
+    """re._parser.parse, memoised (the engine checks each rule's branches and the matcher analyses them:
+    one parse serves both). Callers must not modify the tree."""
+    key = (pattern, flags)
+    parsed = _PARSED.get(key)
+    if parsed is None:
+        if len(_PARSED) > 50_000:
+            _PARSED.clear()
+        parsed = _PARSED[key] = P.parse(pattern, flags)
+    return parsed
+
+
 def branch_triggers(branch: str) -> tuple[set[str], set[str], set[str]] | None:
     """Where a match of `branch` can start: (whole words, word prefixes, other literal strings).
     None = no literal start; the branch is searched in full."""
     try:
-        found = _prefixes(list(P.parse(branch)), MAX_PREFIX)
+        found = _prefixes(list(parse_cached(branch)), MAX_PREFIX)
     except RecursionError:
         return None
     if len(found) > MAX_TRIGGERS_PER_BRANCH:
@@ -287,7 +302,7 @@ def starts_a_line(branch: str, flags: int = 0) -> bool:
     if flags & re.MULTILINE:
         return False
     try:
-        items = list(P.parse(branch, flags))
+        items = list(parse_cached(branch, flags))
     except (re.error, RecursionError):
         return False
     while items and items[0][0] is C.SUBPATTERN and not (items[0][1][1] or items[0][1][2]):
@@ -355,7 +370,7 @@ def required_literals(branch: str, flags: int = 0) -> tuple[str, ...] | None:
     if flags & re.IGNORECASE:
         return None
     try:
-        items = list(P.parse(branch, flags))
+        items = list(parse_cached(branch, flags))
     except (re.error, RecursionError):
         return None
     best: list[str] | None = None

@@ -40,7 +40,8 @@ class Model:
     threshold: float = 0.5  # probability at which the ad is flagged
 
     def z(self, values: dict[str, float]) -> float:
-        return self.intercept + sum(w * values.get(name, 0.0) for name, w in self.weights.items())
+        # absent features add exactly 0.0: summing only the present ones, in the same order, gives the same float
+        return self.intercept + sum(w * values[name] for name, w in self.weights.items() if name in values)
 
     def to_dict(self) -> dict[str, Any]:
         return {"intercept": round(self.intercept, 4), "threshold": round(self.threshold, 4),

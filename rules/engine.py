@@ -24,7 +24,7 @@ from .calibration import Calibration
 from .language import detect_language
 from .model import AD_FIELDS, Ad, Assessment, Contact, Evidence
 from .salary import LANGUAGE_MARKET, Salary, find_salaries, pay_norm_usd
-from ._prefilter import TriggerMatcher
+from ._prefilter import TriggerMatcher, parse_cached, split_branches
 from .textnorm import T2S, NormText, fold_pattern, normalise
 
 RULESET_DIR = Path(__file__).parent / "ruleset"
@@ -133,29 +133,29 @@ class LazyPattern:
         return f"LazyPattern({self.pattern!r})"
 
 
-def _check_pattern(pat: str) -> str | None:
-    """Why `pat` cannot be combined into a category alternation, or None. Parses (no compile) unless a
-    check needs the compiled regex."""
+def _check_pattern(pat: str) -> tuple[str | None, str]:
+    """(why `pat` cannot be combined into a category alternation or None, the folded pattern). Parses
+    (no compile) unless a check needs the compiled regex; the folded branches' parses are memoised for
+    the TriggerMatcher."""
     try:
         parsed = _parser.parse(pat)
         if "(?<" in pat:
             re.compile(pat)  # look-behind width is checked by the compiler
     except re.error as exc:
-        return str(exc)
+        return str(exc), ""
     if parsed.state.groupdict:
-        return "named groups are not allowed (rules are combined into one alternation)"
+        return "named groups are not allowed (rules are combined into one alternation)", ""
     if re.search(r"\\[1-9]|\(\?P=", pat):
-        return "back-references are not allowed"
+        return "back-references are not allowed", ""
     if re.match(r"\(\?[aiLmsux]+\)", pat):
-        return "inline global flags are not allowed (patterns are matched case-insensitively on folded text)"
+        return "inline global flags are not allowed (patterns are matched case-insensitively on folded text)", ""
     folded = fold_pattern(pat)
-    if folded != pat:
-        parsed = _parser.parse(folded)
-        if "(?<" in pat:
-            re.compile(folded)
-    if parsed.getwidth()[0] == 0 and re.compile(folded).fullmatch(""):  # only a zero-width one can
-        return "pattern matches the empty string"
-    return None
+    if "(?<" in pat and folded != pat:
+        re.compile(folded)
+    # a top-level branch that cannot match fewer than one character cannot match ""
+    if min(parse_cached(b).getwidth()[0] for b in split_branches(folded)) == 0 and re.compile(folded).fullmatch(""):
+        return "pattern matches the empty string", folded
+    return None, folded
 
 
 def _load_file(path: Path) -> list[Rule]:
@@ -203,10 +203,10 @@ def _load_file(path: Path) -> list[Rule]:
             raise RulesetError(f"{where}: rule {rid!r} 'patterns' must be a non-empty list of strings")
         compiled = []
         for pat in pats:
-            problem = _check_pattern(pat)
+            problem, folded = _check_pattern(pat)
             if problem:
                 raise RulesetError(f"{where}: rule {rid!r} pattern {pat!r}: {problem}")
-            compiled.append(LazyPattern(fold_pattern(pat)))
+            compiled.append(LazyPattern(folded))
         fields = tuple(raw.get("fields") or ())
         bad_fields = set(fields) - set(AD_FIELDS)
         if bad_fields:

@@ -304,7 +304,9 @@ def pay_norm_usd(salary: Salary, context: str = "", language: str | None = None)
     if salary.currency not in ("USD", "USDT", "EUR", "GBP"):
         return PAY_NORM_USD.get(salary.currency, 1000)
     low = context.lower()
-    for pattern, market in _MARKET_HINTS:
+    for pattern, market, needs in _MARKET_HINTS:
+        if needs is not None and not any(literal in low for literal in needs):
+            continue  # none of the strings every match contains is there
         if pattern.search(low):
             return PAY_NORM_USD[market]
     if language in LANGUAGE_MARKET:
@@ -312,4 +314,19 @@ def pay_norm_usd(salary: Salary, context: str = "", language: str | None = None)
     return PAY_NORM_USD[salary.currency]
 
 
-_MARKET_HINTS = [(guarded(p), m) for p, m in MARKET_HINTS]
+
+
+def _needed_literals(pattern: str) -> tuple[str, ...] | None:
+    """Strings one of which every match of `pattern` contains (None: not known for every branch)."""
+    from ._prefilter import required_literals, split_branches
+
+    out: list[str] = []
+    for branch in split_branches(pattern):
+        found = required_literals(branch)
+        if found is None:
+            return None
+        out += found
+    return tuple(dict.fromkeys(out))
+
+
+_MARKET_HINTS = [(guarded(p), m, _needed_literals(p)) for p, m in MARKET_HINTS]
