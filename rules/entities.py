@@ -19,6 +19,7 @@ from typing import Iterable
 import phonenumbers
 from phonenumbers import Leniency, PhoneNumberFormat, PhoneNumberMatcher
 
+from ._regex import guarded
 from .model import AD_FIELDS, Ad, Contact
 
 # Default phone regions, most likely first; a script or app hint in the ad moves one forward.
@@ -84,7 +85,7 @@ _VALUE_AFTER = re.compile(_LABEL_VALUE, re.I)
 _BARE_HANDLE = re.compile(r"(?=@)(?<![\w@.])@(?P<handle>[a-z][a-z0-9_]{4,31})(?![\w@]|\.[a-z])", re.I)
 
 # ---- phones ------------------------------------------------------------------------------
-_DIGIT_RUN = re.compile(r"\+?\(?\d[\d\s().\-/]{5,}\d")
+_DIGIT_RUN = guarded(r"\+?\(?\d[\d\s().\-/]{5,}\d")  # a look-ahead skips non-digit positions fast
 _BEFORE_NOT_PHONE = re.compile(
     r"(?:\b(?:id|ref|reference|no|nr|number of|code|job|post|postal|zip|postcode|salary|gaji|lương|luong|"
     r"php|usd|us|rm|myr|thb|baht|vnd|rp|idr|inr|rs|kes|ksh|ngn|brl|rmb|cny)|[#$₱฿¥€£₫₹]|编号|工资|月薪)"
@@ -177,7 +178,7 @@ class _Field:
 
 
 _BARE_DOMAIN_HINT = re.compile(r"\.(?:" + _BARE_TLDS + r")\b", re.I)
-_EMAIL_HINT = re.compile(r"[@＠]|[\[({]\s*at\s*[\])}]|\sat\s+[a-z0-9-]+" + _DOT + "[a-z]", re.I)
+_EMAIL_HINT = guarded(r"[@＠]|[\[({]\s*at\s*[\])}]|\sat\s+[a-z0-9-]+" + _DOT + "[a-z]", re.I)
 
 
 def _links(f: _Field) -> None:

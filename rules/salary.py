@@ -191,13 +191,14 @@ for _zero in (0x0E50, 0x17E0, 0x1040, 0x0966, 0x0ED0, 0xFF10):  # Thai, Khmer, B
 
 _NATIVE_DIGIT_RE = re.compile("[" + "".join(chr(c) for c in _NATIVE_DIGITS) + "]")
 # anything that can make a number a salary (checked once per text before the per-number work)
-_MONEY_HINT = guarded(
+_MONEY_HINT_PATTERN = (
     r"[$€£¥￥₱₹₦฿₭៛৳]|usd|usdt|php|thb|vnd|vnđ|idr|\brp|\brm|myr|rmb|cny|inr|\brs\b|kes|ksh|ngn|brl|mmk|khr|"
     r"aed|sgd|hkd|ntd|twd|eur|gbp|lak|pkr|bdt|ugx|tzs|peso|piso|baht|ringgit|dollar|dola|rupee|rupaye|naira|reais|"
     r"kyat|riel|kip|dirham|shilling|triệu|trieu|juta|\bjt\b|lakh|lac|lpa|crore|万|萬|元|块|บาท|ဒေါ်လာ|ဘတ်|ដុល្លារ|"
     r"yuan|ယွမ်|หยวน|យន់|ကျပ်|သိန်း|"
     r"រៀល|ดอลลาร์|đô|过万|過萬|\d\s?(?:tr|k|m|jt)\b|" + _PAY_WORD_PATTERN
 )
+_MONEY_HINT = guarded(_MONEY_HINT_PATTERN)
 
 
 def _money_matches(low_text: str, near_hint: bool = False):

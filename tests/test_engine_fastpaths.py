@@ -157,3 +157,66 @@ def test_line_start_branches_match_like_finditer(text):
     assert matcher.always_line_start == [True]
     expected = [(m.start(), m.end()) for m in re.finditer(r"(?:^|(?<=\n))[ \t]*asia\s*[(,-]", text)]
     assert [(m.start(), m.end()) for _, m in matcher.finditer(text)] == expected
+
+
+# -- first-character guards (rules/_regex.guarded) -----------------------------------------------------------
+def _guarded_cases():
+    from rules import entities as ent
+    from rules import salary as sal
+
+    return [
+        (sal._PAY_WORD_PATTERN, re.IGNORECASE),
+        (sal._MONEY_HINT_PATTERN, 0),
+        ("|".join(f"(?P<{k}>{v})" for k, v in sal.PERIODS.items()), re.IGNORECASE),
+        *[(p, 0) for p, _ in sal.MARKET_HINTS],
+        (r"\+?\(?\d[\d\s().\-/]{5,}\d", 0),
+        (r"[@＠]|[\[({]\s*at\s*[\])}]|\sat\s+[a-z0-9-]+" + ent._DOT + "[a-z]", re.IGNORECASE),
+        (r"(?<![a-z])\bKelvin|ſtraße|\d+\s*(?:万|triệu)", re.IGNORECASE),
+    ]
+
+
+GUARD_TEXTS = [
+    "Salary: USD 1,500 per month, paid weekly. Contact hr [at] example [dot] com or +855 12 345 678.",
+    "月薪3万，包吃包住。 Lương 15 triệu/tháng, work in Phnom Penh / Sihanoukville; SALARY 2K monthly",
+    "STRASSE straße ſtrasse KELVIN Kelvin kelvin (at) x. South-East Asia, ASEAN; dong nam a; Bangkok, Mae Sot",
+    "gaji RM3,000 sebulan di Malaysia; sahod ₱30,000 kada buwan sa Pilipinas; เงินเดือน 25,000 บาท ที่กัมพูชา",
+    "",
+]
+
+
+def test_guarded_regex_matches_like_the_plain_one():
+    from rules._regex import first_char_class, guarded
+
+    cases = _guarded_cases()
+    if EMSCAD.exists():
+        with open(EMSCAD, encoding="utf-8", newline="") as fh:
+            csv.field_size_limit(2**31 - 1)
+            rows = list(itertools.islice(csv.DictReader(fh), 40))
+        texts = GUARD_TEXTS + [" ".join(v for v in row.values() if v)[:3000] for row in rows]
+    else:
+        texts = GUARD_TEXTS
+    guarded_any = 0
+    for pattern, flags in cases:
+        plain, fast = re.compile(pattern, flags), guarded(pattern, flags)
+        guarded_any += fast.pattern != pattern
+        for text in texts:
+            for variant in (text, text.lower()):
+                assert ([(m.span(), m.groups(), m.lastgroup) for m in fast.finditer(variant)]
+                        == [(m.span(), m.groups(), m.lastgroup) for m in plain.finditer(variant)]), pattern[:60]
+                for pos in range(0, len(variant), 7):
+                    a, b = plain.search(variant, pos, pos + 45), fast.search(variant, pos, pos + 45)
+                    assert (a and (a.span(), a.lastgroup)) == (b and (b.span(), b.lastgroup)), pattern[:60]
+    assert guarded_any >= len(cases) - 1  # the guard is really in use
+    # no guard where the first character is unknown or the pattern can match ""
+    for pattern in (r".abc", r"[^a]b", r"a?", r"(?:x|)y?", r"(?i:a)b"):
+        assert first_char_class(pattern) is None
+
+
+def test_lazy_rule_patterns_behave_like_compiled_ones():
+    rules = load_ruleset()
+    for rule in rules[:20]:
+        for lazy in rule.patterns:
+            compiled = re.compile(lazy.pattern)
+            for text in rule.examples_match[:2]:
+                norm = normalise(text).text
+                assert [m.span() for m in lazy.finditer(norm)] == [m.span() for m in compiled.finditer(norm)]
