@@ -324,15 +324,18 @@ def run_bench(n_ads: int = 5000, corpus_size: int = 10_000, small: int = 1_000, 
 
     # (a) throughput, start-up included: engine load + index build, then assess every ad
     t0 = clock()
+    import rules.similarity  # noqa: F401  first import of numpy + rapidfuzz: start-up, shown on its own
+    t_import = clock() - t0
     index = build_index(corpus)
-    t_build = clock() - t0
+    t_build = clock() - t0 - t_import
     try:
         engine, how = make_engine(index)
     except Exception as exc:  # the ruleset is someone else's work in progress: still bench the index
         engine, how = None, f"engine failed to load: {exc}"
         console.print(f"[red]{how}[/red]")
     t_startup = clock() - t0
-    results.update(engine_how=how, build_10k=t_build, startup=t_startup, engine_ok=engine is not None)
+    results.update(engine_how=how, build_10k=t_build, startup=t_startup, sim_import=t_import,
+                   engine_ok=engine is not None)
     if engine is not None:
         t_assess = run_over(ad_objs, engine.assess, f"engine.assess x{n_ads}", progress)
         results.update(assess=t_assess, engine_ads_s=n_ads / (t_startup + t_assess),
@@ -377,7 +380,7 @@ def run_bench(n_ads: int = 5000, corpus_size: int = 10_000, small: int = 1_000, 
         cand_counts.append(index.last_candidates)
 
     t_index = run_over(doc, query, "index.nearest (10k)", progress)
-    results.update(index_per_ad=t_index / n_ads, index_ads_s=n_ads / (t_build + t_index),
+    results.update(index_per_ad=t_index / n_ads, index_ads_s=n_ads / (t_import + t_build + t_index),
                    cand_median=statistics.median(cand_counts), cand_max=max(cand_counts))
 
     # recall on the paraphrased corpus entries among the ads (their source is known)
@@ -472,8 +475,9 @@ def render(r: dict[str, Any], info: str) -> str:
         "",
         f"## (a) Throughput: {r['n_ads']:,} ads, {r['corpus']:,} known lures, one process, one core",
         "",
-        f"Engine wired as `{r['engine_how']}`. Start-up = engine load + index build from the corpus entries, "
-        f"counted once. Ads: {r['ad_chars']:,.0f} characters on average over all fields (the dev set's ads: ~300; "
+        f"Engine wired as `{r['engine_how']}`. Start-up = engine load (with the first import of the similarity "
+        f"module's numpy + rapidfuzz) + index build from the corpus entries, counted once; corpus generation is "
+        f"not timed. Ads: {r['ad_chars']:,.0f} characters on average over all fields (the dev set's ads: ~300; "
         "EMSCAD's real job-board ads: ~2,400, so long legitimate ads cost more than these).",
         "",
         "| what | ads/s (start-up included) | per ad | start-up |",
@@ -482,7 +486,8 @@ def render(r: dict[str, Any], info: str) -> str:
     if r["engine_ok"]:
         lines += [
             f"| full engine (`assess`: rules, pay, language, contacts, similarity) | {r['engine_ads_s']:,.0f} | "
-            f"{ms(r['assess'] / r['n_ads'])} | {r['startup']:.2f} s (index build {r['build_10k']:.2f} s) |",
+            f"{ms(r['assess'] / r['n_ads'])} | {r['startup']:.2f} s (index build {r['build_10k']:.2f} s; first import of numpy + rapidfuzz "
+            f"{r['sim_import']:.2f} s) |",
             f"| engine without the similarity stage | - | {ms(r['assess_nosim_per_ad'])} | - |",
         ]
     else:
@@ -496,7 +501,7 @@ def render(r: dict[str, Any], info: str) -> str:
                      f"{ms(r['matching_per_ad'])} | - |")
     lines += [
         f"| index alone (`nearest`: MinHash LSH + rapidfuzz on <= {p.max_candidates}) | {r['index_ads_s']:,.0f} | "
-        f"{ms(r['index_per_ad'])} | {r['build_10k']:.2f} s |",
+        f"{ms(r['index_per_ad'])} | {r['sim_import'] + r['build_10k']:.2f} s (import + build) |",
         f"| brute force rapidfuzz over all {r['corpus']:,} (same scorer) | {r['brute_10k_ads_s']:,.1f} | "
         f"{ms(r['brute_10k_per_ad'])} | 0 s (timed on {r['brute_sample']} ads) |",
         "",

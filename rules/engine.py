@@ -137,6 +137,17 @@ def _check_pattern(pat: str) -> tuple[str | None, str]:
     """(why `pat` cannot be combined into a category alternation or None, the folded pattern). Parses
     (no compile) unless a check needs the compiled regex; the folded branches' parses are memoised for
     the TriggerMatcher."""
+    if "(?" not in pat.replace("(?:", "") and not re.search(r"\\[1-9]", pat) and fold_pattern(pat) == pat:
+        # no groups with names, flags, look-arounds or back-references: the pattern is valid when each
+        # top-level branch is, and those parses are shared with the TriggerMatcher (one parse, not two)
+        try:
+            widths = [parse_cached(b).getwidth()[0] for b in split_branches(pat)]
+        except re.error:
+            widths = None  # the full parse below names the problem
+        if widths is not None:
+            if min(widths) == 0 and re.compile(pat).fullmatch(""):
+                return "pattern matches the empty string", pat
+            return None, pat
     try:
         parsed = _parser.parse(pat)
         if "(?<" in pat:
