@@ -14,7 +14,10 @@ import re
 from typing import Iterable, Iterator
 
 import re._constants as C
+import re._compiler as _compiler
 import re._parser as P
+
+import _sre
 
 MAX_PREFIX = 24
 MAX_TRIGGERS_PER_BRANCH = 200
@@ -121,6 +124,19 @@ def parse_cached(pattern: str, flags: int = 0) -> P.SubPattern:
     return parsed
 
 
+def compile_parsed(pattern: str, flags: int = 0) -> re.Pattern:
+    """re.compile(pattern, flags) from the memoised parse (the ruleset check already parsed every branch):
+    the same code re._compiler.compile makes, without parsing again."""
+    parsed = parse_cached(pattern, flags)
+    code = _compiler._code(parsed, flags)
+    groups = parsed.state.groupdict
+    index_group = [None] * parsed.state.groups
+    for name, i in groups.items():
+        index_group[i] = name
+    return _sre.compile(pattern, flags | parsed.state.flags, code, parsed.state.groups - 1, groups,
+                        tuple(index_group))
+
+
 def branch_triggers(branch: str) -> tuple[set[str], set[str], set[str]] | None:
     """Where a match of `branch` can start: (whole words, word prefixes, other literal strings).
     None = no literal start; the branch is searched in full."""
@@ -198,7 +214,7 @@ class TriggerMatcher:
     def _regex(self, branch: str) -> re.Pattern:
         regex = self._regexes.get(branch)
         if regex is None:
-            regex = self._regexes[branch] = re.compile(branch, self.flags)
+            regex = self._regexes[branch] = compile_parsed(branch, self.flags)
         return regex
 
     def _compiled(self, items: Iterable[tuple[int, str]]) -> list[tuple[int, re.Pattern]]:
