@@ -286,7 +286,7 @@ def find_salaries(text: str, default_currency: str | None = None, pay_field: boo
         s_end = m.end() - (len(raw) - len(raw.rstrip()))
         out.append(Salary(text[s_start:s_end], s_start, s_end, currency, period, lo, hi,
                           round(lo_usd, 2), round(hi_usd, 2), guessed))
-    for m in _OVER_10K.finditer(low_text):
+    for m in (_OVER_10K.finditer(low_text) if "万" in low_text else ()):  # every match contains 万
         out.append(Salary(text[m.start():m.end()], m.start(), m.end(), "CNY", "month", 1e4, 1e4,
                           round(1e4 * USD_RATES["CNY"], 2), round(1e4 * USD_RATES["CNY"], 2)))
     out.sort(key=lambda s: s.start)
