@@ -220,3 +220,47 @@ def test_lazy_rule_patterns_behave_like_compiled_ones():
             for text in rule.examples_match[:2]:
                 norm = normalise(text).text
                 assert [m.span() for m in lazy.finditer(norm)] == [m.span() for m in compiled.finditer(norm)]
+
+
+def test_branches_compiled_from_the_memoised_parse_match_like_re_compile():
+    from rules._prefilter import compile_parsed, split_branches
+
+    rules = load_ruleset()
+    for rule in rules:
+        texts = [normalise(t).text for t in rule.examples_match + rule.examples_no_match]
+        for lazy in rule.patterns:
+            for branch in split_branches(lazy.pattern):
+                fast, plain = compile_parsed(branch), re.compile(branch)
+                assert (fast.pattern, fast.flags, fast.groups, fast.groupindex) == (
+                    plain.pattern, plain.flags, plain.groups, plain.groupindex), rule.id
+                for text in texts:
+                    assert ([(m.span(), m.groups()) for m in fast.finditer(text)]
+                            == [(m.span(), m.groups()) for m in plain.finditer(text)]), (rule.id, branch)
+
+
+@pytest.mark.parametrize("pattern, problem", [
+    (r"good|(unclosed", "missing ), unterminated subpattern"),
+    (r"a|b{3,2}", "min repeat greater than max repeat"),
+    (r"(a)|\1", "back-references are not allowed"),
+    (r"x|(?P<name>y)", "named groups are not allowed"),
+    (r"a|(?i)b", "global flags not at the start"),
+    (r"(?i)ab", "inline global flags are not allowed"),
+    (r"a|b?", "pattern matches the empty string"),
+    (r"a)|(b", "unbalanced parenthesis"),
+])
+def test_pattern_check_fast_path_reports_like_the_full_parse(pattern, problem):
+    from rules.engine import _check_pattern
+
+    found, _ = _check_pattern(pattern)
+    assert found is not None and problem in found, found
+
+
+def test_pattern_check_fast_path_agrees_on_the_shipped_ruleset():
+    from rules import engine
+
+    for rule in load_ruleset():
+        for raw in rule.raw_patterns:
+            fast = engine._check_pattern(raw)
+            # the full path: parse the whole pattern first (what the fast path skips)
+            engine._parser.parse(raw)
+            assert fast[0] is None and fast[1] == engine.fold_pattern(raw), (rule.id, raw)
