@@ -189,6 +189,8 @@ class TriggerMatcher:
         self.always: list[tuple[int, re.Pattern]] = []
         self.always_needs: list[tuple[str, ...] | None] = []  # per always-branch: one of these must occur
         self.always_line_start: list[bool] = []  # per always-branch: matches only where a line starts
+        self.always_digit_start: list[bool] = []  # per always-branch: matches only where r"\b\d" does
+        self._number_start = re.compile(r"\b\d", flags)
         for owner, patterns in enumerate(rules):
             for pattern in patterns:
                 for branch in split_branches(pattern):
@@ -197,6 +199,7 @@ class TriggerMatcher:
                         self.always.append((owner, self._regex(branch)))
                         self.always_needs.append(required_literals(branch, flags))
                         self.always_line_start.append(starts_a_line(branch, flags))
+                        self.always_digit_start.append(starts_at_a_number(branch, flags))
                         continue
                     for table, keys in zip((self.word_branches, self.prefix_branches, self.sub_branches), trig):
                         for key in keys:
@@ -276,8 +279,9 @@ class TriggerMatcher:
                     if m and m.end() > i:
                         yield owner, m
                 i = text.find(s, i + 1)
-        line_starts = None
-        for (owner, regex), needs, at_line in zip(self.always, self.always_needs, self.always_line_start):
+        line_starts = number_starts = None
+        for (owner, regex), needs, at_line, at_number in zip(self.always, self.always_needs, self.always_line_start,
+                                                              self.always_digit_start):
             if needs is not None and not any(s in text for s in needs):
                 continue  # a literal every match contains is absent
             found = None
@@ -285,6 +289,10 @@ class TriggerMatcher:
                 if line_starts is None:
                     line_starts = [0] + [m.end() for m in _NEWLINE.finditer(text)]
                 found = _matches_at(regex, text, line_starts)
+            elif at_number:
+                if number_starts is None:
+                    number_starts = [m.start() for m in self._number_start.finditer(text)]
+                found = _matches_at(regex, text, number_starts)
             if found is None:
                 found = regex.finditer(text)
             for m in found:
@@ -310,6 +318,19 @@ def _matches_at(regex: re.Pattern, text: str, starts: list[int]) -> list[re.Matc
         out.append(m)
         last_end = m.end()
     return out
+
+
+def starts_at_a_number(branch: str, flags: int = 0) -> bool:
+    """True when every match of `branch` starts where r"\b\d" matches: the branch opens with \b and its
+    first character can only be a digit (so its matches start at one of those positions)."""
+    from ._regex import first_char_class
+
+    try:
+        items = list(parse_cached(branch, flags))
+    except re.error:
+        return False
+    return (bool(items) and items[0] == (C.AT, C.AT_BOUNDARY)
+            and first_char_class(branch, flags) == r"[\d]")
 
 
 def starts_a_line(branch: str, flags: int = 0) -> bool:

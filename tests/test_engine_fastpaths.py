@@ -264,3 +264,34 @@ def test_pattern_check_fast_path_agrees_on_the_shipped_ruleset():
             # the full path: parse the whole pattern first (what the fast path skips)
             engine._parser.parse(raw)
             assert fast[0] is None and fast[1] == engine.fold_pattern(raw), (rule.id, raw)
+
+
+@pytest.mark.parametrize("branch, expected", [
+    (r"\b\d{1,2}\+? (?:years?|yrs) (?:in|as|of)\b", True),
+    (r"\b\d+ x", True),
+    (r"\d+ x", False),  # no \b: a match may start inside a word
+    (r"\b\d?x", False),  # may start with x
+    (r"\b(?:\d|a)x", False),
+])
+def test_number_start_branches_are_recognised(branch, expected):
+    from rules._prefilter import starts_at_a_number
+
+    assert starts_at_a_number(branch) is expected
+
+
+def test_number_start_branches_match_like_finditer():
+    from rules._prefilter import _matches_at
+
+    rules = load_ruleset()
+    matcher = TriggerMatcher([[p.pattern for p in r.patterns] for r in rules])
+    branches = [regex for (_, regex), at_number in zip(matcher.always, matcher.always_digit_start) if at_number]
+    assert branches  # the shipped ruleset has some (years of experience)
+    texts = [normalise(t).text for r in rules for t in r.examples_match + r.examples_no_match] + [
+        "5 years of experience, 10 yrs in sales, x5 years, ５ years, ๕ years as agent, 3+ years as a",
+        "1212 years of; a_7 years in; 7years experience\n\n12 years\n\nexperience", "", "42"]
+    for regex in branches:
+        for text in texts:
+            starts = [m.start() for m in matcher._number_start.finditer(text)]
+            found = _matches_at(regex, text, starts)
+            assert [m.span() for m in (found if found is not None else [])] == [
+                m.span() for m in regex.finditer(text)], (regex.pattern, text)
