@@ -321,7 +321,7 @@ def _matches_at(regex: re.Pattern, text: str, starts: list[int]) -> list[re.Matc
 
 
 def starts_at_a_number(branch: str, flags: int = 0) -> bool:
-    """True when every match of `branch` starts where r"\b\d" matches: the branch opens with \b and its
+    r"""True when every match of `branch` starts where r"\b\d" matches: the branch opens with \b and its
     first character can only be a digit (so its matches start at one of those positions)."""
     from ._regex import first_char_class
 
