@@ -312,20 +312,22 @@ def run_over(items: list, fn: Callable[[Any], Any], label: str, progress: Progre
 
 def run_bench(n_ads: int = 5000, corpus_size: int = 10_000, small: int = 1_000, large: int = 100_000,
               brute_sample: int = 20, progress: Progress | None = None) -> dict[str, Any]:
-    from rules.model import Ad
-
     results: dict[str, Any] = {"n_ads": n_ads, "corpus": corpus_size, "small": small, "large": large,
                                "brute_sample": brute_sample}
-    corpus = synthetic_lures(corpus_size, seed=1)
+    corpus = synthetic_lures(corpus_size, seed=1)  # generation is not timed, and imports nothing of rules
     ads = synthetic_ads(n_ads, corpus, seed=2)
-    ad_objs = [Ad.from_dict(a) for a in ads]
+
+    # (a) throughput, start-up included: imports of the engine, engine load + index build, then assess every ad
+    results["rules_preimported"] = "rules" in sys.modules  # e.g. under pytest: import time then not counted
+    t0 = clock()
+    import rules.similarity  # noqa: F401  first import of the engine's modules, numpy + rapidfuzz: start-up
+    t_import = clock() - t0
+    from rules.model import Ad
+
+    ad_objs = [Ad.from_dict(a) for a in ads]  # the ads as the engine's input type: not timed
     doc = [f"{a.title}\n{a.description}" for a in ad_objs]
     results["ad_chars"] = statistics.mean(sum(map(len, a.texts().values())) for a in ad_objs)
-
-    # (a) throughput, start-up included: engine load + index build, then assess every ad
-    t0 = clock()
-    import rules.similarity  # noqa: F401  first import of numpy + rapidfuzz: start-up, shown on its own
-    t_import = clock() - t0
+    t0 = clock() - t_import  # the import above is already start-up; the conversion is not
     index = build_index(corpus)
     t_build = clock() - t0 - t_import
     try:
@@ -475,9 +477,11 @@ def render(r: dict[str, Any], info: str) -> str:
         "",
         f"## (a) Throughput: {r['n_ads']:,} ads, {r['corpus']:,} known lures, one process, one core",
         "",
-        f"Engine wired as `{r['engine_how']}`. Start-up = engine load (with the first import of the similarity "
-        f"module's numpy + rapidfuzz) + index build from the corpus entries, counted once; corpus generation is "
-        f"not timed. Ads: {r['ad_chars']:,.0f} characters on average over all fields (the dev set's ads: ~300; "
+        f"Engine wired as `{r['engine_how']}`. Start-up = first import of the engine's modules (rules, numpy, "
+        f"rapidfuzz) + engine load (with its contact extractor) + index build from the corpus entries, counted once; corpus "
+        f"generation is not timed"
+        f"{' (the engine was imported before the bench ran, so its import time is NOT counted)' if r.get('rules_preimported') else ''}."
+        f" Ads: {r['ad_chars']:,.0f} characters on average over all fields (the dev set's ads: ~300; "
         "EMSCAD's real job-board ads: ~2,400, so long legitimate ads cost more than these).",
         "",
         "| what | ads/s (start-up included) | per ad | start-up |",
@@ -486,7 +490,7 @@ def render(r: dict[str, Any], info: str) -> str:
     if r["engine_ok"]:
         lines += [
             f"| full engine (`assess`: rules, pay, language, contacts, similarity) | {r['engine_ads_s']:,.0f} | "
-            f"{ms(r['assess'] / r['n_ads'])} | {r['startup']:.2f} s (index build {r['build_10k']:.2f} s; first import of numpy + rapidfuzz "
+            f"{ms(r['assess'] / r['n_ads'])} | {r['startup']:.2f} s (index build {r['build_10k']:.2f} s; first import of the engine, numpy + rapidfuzz "
             f"{r['sim_import']:.2f} s) |",
             f"| engine without the similarity stage | - | {ms(r['assess_nosim_per_ad'])} | - |",
         ]
