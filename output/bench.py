@@ -310,6 +310,51 @@ def run_over(items: list, fn: Callable[[Any], Any], label: str, progress: Progre
     return clock() - t0
 
 
+def start_engine(corpus: list[dict[str, Any]], ads: list[dict[str, Any]]) -> dict[str, Any]:
+    """Start-up as a user pays it, timed: first import of the engine's modules (numpy, rapidfuzz), index
+    build from the corpus entries, engine load. Converting the ads to the engine's input type is not timed."""
+    t0 = clock()
+    import rules.similarity  # noqa: F401  first import of the engine's modules, numpy + rapidfuzz: start-up
+    t_import = clock() - t0
+    from rules.model import Ad
+
+    ad_objs = [Ad.from_dict(a) for a in ads]
+    t0 = clock() - t_import  # the import above is already start-up; the conversion is not
+    index = build_index(corpus)
+    t_build = clock() - t0 - t_import
+    try:
+        engine, how = make_engine(index)
+    except Exception as exc:  # the ruleset is someone else's work in progress: still bench the index
+        engine, how = None, f"engine failed to load: {exc}"
+        console.print(f"[red]{how}[/red]")
+    return {"index": index, "engine": engine, "ad_objs": ad_objs, "engine_how": how, "build_10k": t_build,
+            "startup": clock() - t0, "sim_import": t_import, "engine_ok": engine is not None}
+
+
+def batch_throughput(n_ads: int, corpus_size: int) -> dict[str, float]:
+    """Start-up + `engine.assess_many` over the same ads as the per-ad row (run in a fresh process)."""
+    corpus = synthetic_lures(corpus_size, seed=1)
+    ads = synthetic_ads(n_ads, corpus, seed=2)
+    start = start_engine(corpus, ads)
+    t_assess, _ = timed(lambda: start["engine"].assess_many(start["ad_objs"]))
+    return {"startup": start["startup"], "assess": t_assess, "ads_s": n_ads / (start["startup"] + t_assess),
+            "rules_preimported": False}
+
+
+def batch_in_fresh_process(n_ads: int, corpus_size: int) -> dict[str, float]:
+    import json
+    import subprocess
+
+    code = ("import json, output.bench as b; b.pin_one_core(); b.clock = b.CLOCKS[%r]; "
+            "print(json.dumps(b.batch_throughput(%d, %d)))" % (clock_name(), n_ads, corpus_size))
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def clock_name() -> str:
+    return next(name for name, fn in CLOCKS.items() if fn is clock)
+
+
 def run_bench(n_ads: int = 5000, corpus_size: int = 10_000, small: int = 1_000, large: int = 100_000,
               brute_sample: int = 20, progress: Progress | None = None) -> dict[str, Any]:
     results: dict[str, Any] = {"n_ads": n_ads, "corpus": corpus_size, "small": small, "large": large,
@@ -319,29 +364,21 @@ def run_bench(n_ads: int = 5000, corpus_size: int = 10_000, small: int = 1_000, 
 
     # (a) throughput, start-up included: imports of the engine, engine load + index build, then assess every ad
     results["rules_preimported"] = "rules" in sys.modules  # e.g. under pytest: import time then not counted
-    t0 = clock()
-    import rules.similarity  # noqa: F401  first import of the engine's modules, numpy + rapidfuzz: start-up
-    t_import = clock() - t0
-    from rules.model import Ad
-
-    ad_objs = [Ad.from_dict(a) for a in ads]  # the ads as the engine's input type: not timed
+    start = start_engine(corpus, ads)
+    index, engine, ad_objs = start.pop("index"), start.pop("engine"), start.pop("ad_objs")
     doc = [f"{a.title}\n{a.description}" for a in ad_objs]
     results["ad_chars"] = statistics.mean(sum(map(len, a.texts().values())) for a in ad_objs)
-    t0 = clock() - t_import  # the import above is already start-up; the conversion is not
-    index = build_index(corpus)
-    t_build = clock() - t0 - t_import
-    try:
-        engine, how = make_engine(index)
-    except Exception as exc:  # the ruleset is someone else's work in progress: still bench the index
-        engine, how = None, f"engine failed to load: {exc}"
-        console.print(f"[red]{how}[/red]")
-    t_startup = clock() - t0
-    results.update(engine_how=how, build_10k=t_build, startup=t_startup, sim_import=t_import,
-                   engine_ok=engine is not None)
+    results.update(start)
+    t_startup, t_build, t_import = start["startup"], start["build_10k"], start["sim_import"]
     if engine is not None:
         t_assess = run_over(ad_objs, engine.assess, f"engine.assess x{n_ads}", progress)
         results.update(assess=t_assess, engine_ads_s=n_ads / (t_startup + t_assess),
                        engine_ads_s_warm=n_ads / t_assess)
+        # batches (`lurewatch assess`, `rescan`): a fresh process, so its start-up and first use are cold too
+        task = progress.add_task(f"engine.assess_many x{n_ads} (fresh process)", total=1) if progress else None
+        results["batch"] = batch_in_fresh_process(n_ads, corpus_size)
+        if progress:
+            progress.update(task, completed=1)
         # the engine without the similarity stage, to show what the index costs inside it
         engine.similarity = None
         sub = ad_objs[: min(n_ads, 2000)]
@@ -492,6 +529,8 @@ def render(r: dict[str, Any], info: str) -> str:
             f"| full engine (`assess`: rules, pay, language, contacts, similarity) | {r['engine_ads_s']:,.0f} | "
             f"{ms(r['assess'] / r['n_ads'])} | {r['startup']:.2f} s (index build {r['build_10k']:.2f} s; first import of the engine, numpy + rapidfuzz "
             f"{r['sim_import']:.2f} s) |",
+            f"| full engine in batches (`assess_many`, as `lurewatch assess` and `rescan` run it; fresh process) | "
+            f"{r['batch']['ads_s']:,.0f} | {ms(r['batch']['assess'] / r['n_ads'])} | {r['batch']['startup']:.2f} s |",
             f"| engine without the similarity stage | - | {ms(r['assess_nosim_per_ad'])} | - |",
         ]
     else:
@@ -538,7 +577,9 @@ def render(r: dict[str, Any], info: str) -> str:
         f"Brute force: {l['brute_per_ad'] / s['brute_per_ad']:.0f}x. Queries per size: {s['queries']:,}.",
         "",
         "Targets: >= 1,000 ads/s for the full engine with start-up included: " +
-        (f"{'met' if r['engine_ads_s'] >= 1000 else 'NOT met'} ({r['engine_ads_s']:,.0f}); " if r["engine_ok"]
+        (f"one ad at a time (`assess`, as the crawl pipeline runs it) {'met' if r['engine_ads_s'] >= 1000 else 'NOT met'} "
+         f"({r['engine_ads_s']:,.0f}); in batches (`assess_many`) "
+         f"{'met' if r['batch']['ads_s'] >= 1000 else 'NOT met'} ({r['batch']['ads_s']:,.0f}); " if r["engine_ok"]
          else "not measured (engine did not load); ") +
         f"scaling <= 2x: {'met' if ratio <= 2 else 'NOT met'} ({ratio:.2f}x).",
         "",

@@ -323,6 +323,19 @@ class Features:
     nearest: Any
 
 
+@dataclass
+class _Partial:
+    """The text stages' results, before similarity (see Engine.features)."""
+
+    evidence: list[Evidence]
+    strength: dict[str, float]
+    salary: Salary | None
+    pay_ratio: float | None
+    language: str | None
+    contacts: list[Contact]
+    similarity_doc: str  # what the similarity stage compares ("" without one)
+
+
 class Engine:
     """Scores ads. Build once (`Engine.load()`), then call `assess` per ad."""
 
@@ -369,6 +382,13 @@ class Engine:
     def features(self, ad: Ad | dict[str, Any]) -> Features:
         if isinstance(ad, dict):
             ad = Ad.from_dict(ad)
+        partial = self._text_features(ad)
+        doc = partial.similarity_doc
+        nearest = self.similarity.nearest(doc) if self.similarity is not None and doc.strip() else None
+        return self._combine(partial, nearest)
+
+    def _text_features(self, ad: Ad) -> "_Partial":
+        """Every stage but similarity: rules, language, pay, contacts."""
         cal = self.calibration
         texts = ad.texts()
         evidence: list[Evidence] = []
@@ -438,17 +458,20 @@ class Engine:
                     f'An off-platform {c.kind} contact is given: "{c.raw or c.value}".'))
                 strength["contact"] = 0.8
 
-        nearest = None
-        if self.similarity is not None:
-            doc = "\n".join(texts.get(k, "") for k in ("title", "description"))
-            nearest = self.similarity.nearest(doc) if doc.strip() else None
-            if nearest is not None and nearest.similarity >= cal.similarity_threshold:
-                evidence.append(Evidence(
-                    "similarity.known_lure", "similarity", round(float(nearest.similarity), 3),
-                    f"{nearest.id} ({nearest.similarity:.2f})", "description", -1, -1,
-                    f"The text is {nearest.similarity:.0%} similar to known lure {nearest.id}"
-                    f"{' (' + nearest.source_note + ')' if getattr(nearest, 'source_note', '') else ''}."))
-                strength["similarity"] = float(nearest.similarity)
+        doc = "\n".join(texts.get(k, "") for k in ("title", "description")) if self.similarity is not None else ""
+        return _Partial(evidence, strength, salary, pay_ratio, language, contacts, doc)
+
+    def _combine(self, partial: "_Partial", nearest: Any) -> Features:
+        """Add the similarity evidence and derive the model's feature values."""
+        cal = self.calibration
+        evidence, strength, pay_ratio = partial.evidence, partial.strength, partial.pay_ratio
+        if nearest is not None and nearest.similarity >= cal.similarity_threshold:
+            evidence.append(Evidence(
+                "similarity.known_lure", "similarity", round(float(nearest.similarity), 3),
+                f"{nearest.id} ({nearest.similarity:.2f})", "description", -1, -1,
+                f"The text is {nearest.similarity:.0%} similar to known lure {nearest.id}"
+                f"{' (' + nearest.source_note + ')' if getattr(nearest, 'source_note', '') else ''}."))
+            strength["similarity"] = float(nearest.similarity)
 
         values = {cat: min(1.0, s) for cat, s in strength.items()}
         n_categories = sum(1 for c in LURE_CATEGORIES if values.get(c, 0) > 0)
@@ -463,13 +486,29 @@ class Engine:
         n_mitigating = len({e.rule_id for e in evidence if e.category == MITIGATING})
         values["mitigated"] = float(n_mitigating >= 2 and not hard)
         values["pay_ratio_log"] = min(3.0, max(0.0, math.log2(pay_ratio))) / 3 if pay_ratio else 0.0
-        return Features(values, evidence, salary, pay_ratio, language, contacts, nearest)
+        return Features(values, evidence, partial.salary, pay_ratio, partial.language, partial.contacts, nearest)
 
     # -- scoring ---------------------------------------------------------------------------------------------
     def assess(self, ad: Ad | dict[str, Any]) -> Assessment:
         if isinstance(ad, dict):
             ad = Ad.from_dict(ad)
-        f = self.features(ad)
+        return self._assessment(self.features(ad))
+
+    def assess_many(self, ads: Iterable[Ad | dict[str, Any]]) -> list[Assessment]:
+        """The same as ``[assess(ad) for ad in ads]``; the similarity stage runs once for the whole batch
+        (signatures and band lookups vectorised) when the index has ``nearest_many``."""
+        partials = [self._text_features(Ad.from_dict(a) if isinstance(a, dict) else a) for a in ads]
+        nearests: list[Any] = [None] * len(partials)
+        if self.similarity is not None:
+            todo = [i for i, p in enumerate(partials) if p.similarity_doc.strip()]
+            docs = [partials[i].similarity_doc for i in todo]
+            many = getattr(self.similarity, "nearest_many", None)
+            found = many(docs) if many is not None else [self.similarity.nearest(d) for d in docs]
+            for i, match in zip(todo, found):
+                nearests[i] = match
+        return [self._assessment(self._combine(p, n)) for p, n in zip(partials, nearests)]
+
+    def _assessment(self, f: Features) -> Assessment:
         cal = self.calibration
         lure_z = cal.lure.z(f.values)
         score = int(round(100 * _sigmoid(lure_z - _logit(cal.lure.threshold) + _logit(FLAG_SCORE / 100))))

@@ -205,10 +205,13 @@ class KnownLureIndex:
         permuted += self._b
         return permuted.min(axis=1)
 
-    def _signatures(self, norms: list[str]) -> np.ndarray:
+    def _signatures(self, norms: list[str], unspaced: list[bool] | None = None) -> np.ndarray:
         """Signatures of many texts at once, grouped by shingle size."""
         sigs = np.empty((len(norms), self.params.num_perm), dtype=np.uint32)
-        sizes = np.array([shingle_size(n, self.params) for n in norms], dtype=np.int64)
+        p = self.params
+        if unspaced is None:
+            unspaced = [is_unspaced(n) for n in norms]
+        sizes = np.array([p.shingle_unspaced if u else p.shingle for u in unspaced], dtype=np.int64)
         for k in np.unique(sizes):
             rows = np.flatnonzero(sizes == k)
             sigs[rows] = self._signatures_k([norms[i] for i in rows], int(k))
@@ -338,7 +341,11 @@ class KnownLureIndex:
         if not self.ids or not norm:
             return []
         sig = self.signature(norm, unspaced)
-        rows, shared = self._lsh_rows(sig)
+        return self._rank(sig, *self._lsh_rows(sig))
+
+    def _rank(self, sig: np.ndarray, rows: np.ndarray, shared: np.ndarray | None) -> list[tuple[int, float]]:
+        """The LSH hits of ``sig`` ranked by estimated Jaccard, best first, at most max_candidates."""
+        p = self.params
         self.last_candidates = len(rows)
         if not rows.size:
             return []
@@ -360,7 +367,10 @@ class KnownLureIndex:
         floor = self.min_similarity if min_similarity is None else min_similarity
         norm = normalise(text)
         unspaced = is_unspaced(norm)
-        cands = self._candidates(norm, unspaced)
+        return self._best(norm, unspaced, self._candidates(norm, unspaced), floor)
+
+    def _best(self, norm: str, unspaced: bool, cands: list[tuple[int, float]], floor: float) -> Match | None:
+        """Stage 2: rapidfuzz on the candidates; the best if it reaches ``floor``."""
         if not cands:
             return None
         best_i, best = -1, -1.0
@@ -371,6 +381,42 @@ class KnownLureIndex:
         if best / 100.0 < floor:
             return None
         return self._match(best_i, best / 100.0)
+
+    def nearest_many(self, texts: list[str], min_similarity: float | None = None,
+                     chunk: int = 128) -> list[Match | None]:
+        """``[nearest(t) for t in texts]``, with signatures and band lookups computed per chunk of texts
+        in a few array operations instead of a dozen per text."""
+        if self._lsh is not None:
+            return [self.nearest(t, min_similarity) for t in texts]
+        self.build()
+        floor = self.min_similarity if min_similarity is None else min_similarity
+        norms = [normalise(t) for t in texts]
+        unspaced = [is_unspaced(n) for n in norms]
+        out: list[Match | None] = [None] * len(texts)
+        live = [i for i, n in enumerate(norms) if n] if self.ids else []
+        cap = self.params.max_bucket
+        for lo in range(0, len(live), chunk):
+            part = live[lo: lo + chunk]
+            sigs = self._signatures([norms[i] for i in part], [unspaced[i] for i in part])
+            keys = self._band_hashes(sigs)
+            at = np.searchsorted(self._band_keys, keys)
+            at[at >= self._band_keys.size] = 0
+            found = self._band_keys[at] == keys
+            starts = np.where(found, self._band_starts[at], 0)
+            ends = np.where(found, self._band_starts[at + 1], 0)
+            usable = found & (ends - starts <= cap)
+            for j, i in enumerate(part):
+                hits = [self._band_rows[a:b] for a, b in zip(starts[j][usable[j]].tolist(),
+                                                               ends[j][usable[j]].tolist())]
+                if not hits:
+                    self.last_candidates = 0
+                    continue
+                if len(hits) == 1:
+                    rows, shared = hits[0], None
+                else:
+                    rows, shared = np.unique(np.concatenate(hits), return_counts=True)
+                out[i] = self._best(norms[i], unspaced[i], self._rank(sigs[j], rows, shared), floor)
+        return out
 
     def _match(self, i: int, similarity: float) -> Match:
         text = self.texts[i]

@@ -65,3 +65,18 @@ def test_file_argument_names_the_file(tmp_path):
     path.write_text(json.dumps(LEGIT) + "\nnot json\n", encoding="utf-8")
     result = CliRunner().invoke(cli, ["assess", str(path)])
     assert result.exit_code != 0 and f"{path}:2: invalid JSON" in result.output
+
+
+@pytest.mark.parametrize("batch", ["1", "2", "256"])
+def test_batch_size_changes_nothing_in_the_output(batch):
+    lines = [json.dumps({**LURE, "id": i}) if i % 2 else json.dumps({**LEGIT, "id": i}) for i in range(5)]
+    result = run(lines, "--json", "--batch", batch)
+    assert result.exit_code == 0, result.output
+    assert result.output == run(lines, "--json", "--batch", "1").output
+    assert [json.loads(line)["id"] for line in result.output.splitlines()] == list(range(5))
+
+
+def test_bad_line_after_a_partial_batch_keeps_its_results():
+    result = run([json.dumps(LURE), json.dumps(LEGIT), "not json"], "--json", "--batch", "256")
+    assert result.exit_code != 0 and "<stdin>:3: invalid JSON" in result.output
+    assert [json.loads(line)["id"] for line in result.output.splitlines()[:2]] == ["a1", "b2"]

@@ -29,5 +29,5 @@ def test_bench_writes_the_report(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = out.read_text(encoding="utf-8")
     for heading in ("## (a) Throughput: 60 ads, 300 known lures", "## (b) Scaling: 100 vs 400 known lures",
-                    "| 100 |", "| 400 |", "brute force", "Machine:"):
+                    "| 100 |", "| 400 |", "brute force", "Machine:", "full engine in batches (`assess_many`"):
         assert heading in report

@@ -295,3 +295,20 @@ def test_number_start_branches_match_like_finditer():
             found = _matches_at(regex, text, starts)
             assert [m.span() for m in (found if found is not None else [])] == [
                 m.span() for m in regex.finditer(text)], (regex.pattern, text)
+
+
+def test_assess_many_is_assess_per_ad():
+    """The batched similarity stage gives each ad the same assessment as assessing it alone."""
+    import json
+
+    from rules import Engine
+
+    engine = Engine.load()
+    ads = [json.loads(line).get("ad", json.loads(line))
+           for path in sorted((Path(__file__).resolve().parents[1] / "rules" / "devset").glob("*.jsonl"))
+           for line in path.read_text(encoding="utf-8").splitlines() if line.strip()][:400]
+    ads += [{}, {"title": ""}, {"description": "   "}, {"title": "急招客服,包吃包住包机票,加飞机详聊"}]
+    batched = [a.to_dict() for a in engine.assess_many(ads)]
+    assert batched == [engine.assess(ad).to_dict() for ad in ads]
+    assert any(e["rule_id"] == "similarity.known_lure" for a in batched for e in a["evidence"])
+    assert engine.assess_many([]) == []

@@ -157,3 +157,29 @@ def test_seed_corpus_is_independent_of_the_devset(shipped):
             text = "\n".join(str(ad.get(k) or "") for k in ("title", "description", "text"))
             match = shipped.nearest(text, min_similarity=0.9)
             assert match is None, f"{path.name}:{lineno} is a near copy of {match.id} ({match.similarity:.2f})"
+
+
+def _key(match):
+    return None if match is None else (match.id, match.similarity, match.snippet)
+
+
+def test_nearest_many_is_nearest_per_text():
+    index = KnownLureIndex()
+    corpus = synthetic_lures(3_000, seed=5)
+    index.add_many(corpus)
+    texts = [corpus[i]["text"] for i in range(0, 3_000, 97)]  # exact copies: found
+    texts += [corpus[i]["text"][: len(corpus[i]["text"]) // 2] + " apply now" for i in range(5, 3_000, 211)]
+    texts += ["", "   ", "!!", "ab", "Cashier, Manila mall, day shift.",  # empty, too short, unrelated
+              "急招客服,月入过万,包吃包住包机票,加飞机详聊", "รับสมัครแอดมินตอบแชท ทำงานต่างประเทศ"]  # unspaced
+    many = index.nearest_many(texts, chunk=16)  # several chunks
+    assert [_key(m) for m in many] == [_key(index.nearest(t)) for t in texts]
+    assert sum(m is not None for m in many) >= 31  # the copies are found, so the comparison is not all None
+    assert index.nearest_many([]) == []
+
+
+def test_nearest_many_on_the_shipped_corpus(shipped):
+    probes = ["Free flight, visa, food and housing! Data entry abroad, no experience, WhatsApp our HR.",
+              "急招客服,月入过万,学历经验都不是问题,会用电脑就行,包吃包住包机票,加飞机详聊。",
+              "Accountant, Phnom Penh bank, CPA required.", ""]
+    assert [_key(m) for m in shipped.nearest_many(probes, min_similarity=0.0)] == \
+        [_key(shipped.nearest(p, min_similarity=0.0)) for p in probes]

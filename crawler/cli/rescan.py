@@ -34,8 +34,8 @@ def rescan_store(store, engine, on_ad: Callable[[], None] | None = None) -> Resc
                 break
             last_id = more - 1
             continue
-        for row in batch:
-            assessment = engine.assess(row).to_dict()
+        for row, assessed in zip(batch, engine.assess_many(batch)):
+            assessment = assessed.to_dict()
             store.update_assessment(row["id"], assessment)
             old, new = row.get("risk_level") or "unscored", assessment["level"]
             result.total += 1
