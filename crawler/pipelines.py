@@ -56,16 +56,49 @@ class NormalisePipeline:
         return item
 
 
+STORED_COLUMNS = ("url", "source", "spider", "external_id", "title", "company", "location", "country", "salary_text",
+                  "description", "contact", "posted_at", "etag", "last_modified", "language")
+
+
+def stored_row(item) -> dict:
+    """The ads-table columns of an item."""
+    return {k: item.get(k) for k in STORED_COLUMNS}
+
+
 class AssessPipeline:
-    def __init__(self, stats, engine: Engine):
+    """Scores each ad. An ad already stored with the same text keeps its stored assessment: the engine
+    does not run again (this covers pages re-fetched in full from servers without ETag/Last-Modified)."""
+
+    def __init__(self, stats, engine: Engine, db_path: str | None = None):
         self.stats = stats
         self.engine = engine
+        self.db_path = db_path
+        self.store: Store | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.stats, Engine.load())
+        return cls(crawler.stats, Engine.load(), crawler.settings.get("LUREWATCH_DB"))
+
+    def open_spider(self, spider=None):
+        if self.db_path:
+            try:
+                self.store = Store(self.db_path)
+            except StoreError:
+                self.store = None  # StorePipeline reports an unusable database
+
+    def close_spider(self, spider=None):
+        if self.store:
+            self.store.close()
 
     def process_item(self, item):
+        stored = self.store.unchanged_ad(stored_row(item), item.get("aliases") or []) if self.store else None
+        if stored is not None:
+            item["assessment"] = None  # the store keeps the ad's assessment and evidence as they are
+            item["language"] = stored.get("language")
+            self.stats.inc_value("lurewatch/assess_skipped/unchanged")
+            if stored.get("flagged"):
+                self.stats.inc_value("lurewatch/flagged")
+            return item
         ad = {k: item.get(k) for k in ("url", "title", "company", "location", "description", "contact")}
         ad["salary"] = item.get("salary_text")
         assessment = self.engine.assess(ad).to_dict()
@@ -101,9 +134,7 @@ class StorePipeline:
         self.stats.set_value("lurewatch/crawl_id", self.crawl_id)
 
     def process_item(self, item):
-        row = {k: item.get(k) for k in ("url", "source", "spider", "external_id", "title", "company", "location",
-                                         "country", "salary_text", "description", "contact", "posted_at",
-                                         "etag", "last_modified", "language")}
+        row = stored_row(item)
         try:
             ad_id, status = self.store.save_ad(row, item.get("assessment"), aliases=item.get("aliases") or [],
                                                crawl_id=self.crawl_id, snapshot=item.get("snapshot"))
@@ -136,6 +167,7 @@ class StorePipeline:
             new_ads=stats.get("lurewatch/ads/new", 0),
             changed_ads=stats.get("lurewatch/ads/changed", 0),
             unchanged_ads=stats.get("lurewatch/ads/unchanged", 0),
+            assessed_ads=stats.get("lurewatch/assessed", 0),
             removed_ads=stats.get("lurewatch/ads/removed", 0),
             errors=errors,
         )

@@ -91,7 +91,8 @@ def summary_line(stats: Mapping[str, Any], crawl_id: int | None = None) -> str:
     text = (
         f"crawl {crawl_id if crawl_id is not None else '-'}: {pages} pages, {ads} ads "
         f"({s('ads/new')} new, {s('ads/changed')} changed, {s('ads/unchanged')} unchanged), "
-        f"{s('ads/not_modified')} not modified (304), {s('ads/removed')} removed, {s('flagged')} flagged"
+        f"{s('ads/not_modified')} not modified (304), {s('ads/removed')} removed, {s('assessed')} assessed, "
+        f"{s('flagged')} flagged"
     )
     errors = errors_by_kind(stats)
     text += ", errors: " + (", ".join(f"{k}={v}" for k, v in errors.items()) if errors else "none")

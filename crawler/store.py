@@ -91,6 +91,7 @@ SCHEMA = {
         "new_ads": int,
         "changed_ads": int,
         "unchanged_ads": int,
+        "assessed_ads": int,  # ads the engine scored in this run (unchanged ones keep their assessment)
         "removed_ads": int,
         "errors": str,  # JSON {kind: count}
         "message": str,
@@ -129,7 +130,7 @@ class Store:
     # -- schema -------------------------------------------------------------
     def _create(self) -> None:
         db = self.db
-        with db.conn:
+        with db.atomic():
             for name, columns in SCHEMA.items():
                 table = db[name]
                 if not table.exists():
@@ -174,6 +175,17 @@ class Store:
                 return row[0]
         return None
 
+    def unchanged_ad(self, ad: dict[str, Any], aliases: Iterable[str] = ()) -> dict[str, Any] | None:
+        """The stored, assessed row that ``save_ad(ad)`` would find unchanged (same text), else None."""
+        if not ad.get("url"):
+            return None
+        chash = content_hash(ad)
+        ad_id = self.find_ad_id([ad["url"], *aliases], ad.get("source"), ad.get("external_id"), chash)
+        if ad_id is None:
+            return None
+        row = self.db["ads"].get(ad_id)
+        return row if row["content_hash"] == chash and row.get("assessed_at") else None
+
     def save_ad(self, ad: dict[str, Any], assessment: dict[str, Any] | None = None, *, aliases: Iterable[str] = (),
                 crawl_id: int | None = None, snapshot: dict[str, Any] | None = None) -> tuple[int, str]:
         """Insert or update one ad. Returns (ad_id, 'new' | 'changed' | 'unchanged').
@@ -186,7 +198,7 @@ class Store:
         stamp = now()
         chash = content_hash(ad)
         urls = [ad["url"], *aliases]
-        with self.db.conn:
+        with self.db.atomic():
             ad_id = self.find_ad_id(urls, ad.get("source"), ad.get("external_id"), chash)
             row = {k: v for k, v in ad.items() if k in SCHEMA["ads"] and k != "id"}
             row.update(content_hash=chash, last_seen=stamp, removed_at=None, last_crawl_id=crawl_id)
@@ -261,7 +273,7 @@ class Store:
             self.db["contacts"].insert_all(cs)
 
     def update_assessment(self, ad_id: int, assessment: dict[str, Any]) -> None:
-        with self.db.conn:
+        with self.db.atomic():
             self.db["ads"].update(ad_id, self._assessment_columns(assessment))
             self._replace_evidence(ad_id, assessment)
 
@@ -285,7 +297,7 @@ class Store:
 
     def mark_seen(self, ad_id: int, crawl_id: int | None) -> None:
         """The ad is still online and unchanged (e.g. 304 Not Modified): bump last_seen, nothing else."""
-        with self.db.conn:
+        with self.db.atomic():
             old = self.db["ads"].get(ad_id)
             if old.get("removed_at"):
                 self._history(ad_id, crawl_id, "reappeared", old["content_hash"])
@@ -294,7 +306,7 @@ class Store:
     def mark_removed(self, ad_id: int, crawl_id: int | None, reason: str = "") -> bool:
         """Set removed_at and add a 'removed' history event; the row and its snapshots stay.
         False when the ad was already marked removed."""
-        with self.db.conn:
+        with self.db.atomic():
             old = self.db["ads"].get(ad_id)
             if old.get("removed_at"):
                 return False
@@ -326,18 +338,18 @@ class Store:
         })
 
     def start_crawl(self, spider: str, args: dict[str, Any] | None = None) -> int:
-        with self.db.conn:
+        with self.db.atomic():
             return self.db["crawls"].insert({"spider": spider, "args": json.dumps(args or {}), "started_at": now(), "status": "running"}).last_pk
 
     def finish_crawl(self, crawl_id: int, **counts: Any) -> None:
         row = {"finished_at": now(), **counts}
         if isinstance(row.get("errors"), dict):
             row["errors"] = json.dumps(row["errors"], sort_keys=True)
-        with self.db.conn:
+        with self.db.atomic():
             self.db["crawls"].update(crawl_id, row)
 
     def add_review(self, ad_id: int, verdict: str, reviewer: str = "", note: str = "") -> None:
-        with self.db.conn:
+        with self.db.atomic():
             self.db["reviews"].insert({"ad_id": ad_id, "at": now(), "reviewer": reviewer, "verdict": verdict, "note": note})
             self.db["ads"].update(ad_id, {"review_status": verdict})
 

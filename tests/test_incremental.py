@@ -118,3 +118,36 @@ def test_no_removals_after_a_partial_crawl(board, tmp_path, how):
     board.crawl(db, *extra)
     assert rows(db, "SELECT count(*) n FROM ads WHERE removed_at IS NOT NULL")[0]["n"] == 0
     assert rows(db, "SELECT count(*) n FROM ad_history WHERE event = 'removed'")[0]["n"] == 0
+
+
+def test_unchanged_ads_from_a_server_without_validators_are_not_reassessed(tmp_path):
+    board = Board()
+    board.site.fallback = lambda h: _without_validators(board.detail(h))
+    board.site.start()
+    try:
+        db = tmp_path / "ads.db"
+        assert board.crawl(db).returncode == 0
+        first = {r["url"]: r["assessed_at"] for r in rows(db, "SELECT url, assessed_at FROM ads")}
+        assert len(first) == 4 and not any(r["etag"] for r in rows(db, "SELECT etag FROM ads"))
+        board.ads[2] = (board.ads[2][0], "Now with a 3000 USD bonus. Contact on Telegram.")
+
+        proc = board.crawl(db)
+        assert proc.returncode == 0, proc.stderr
+        assert sorted(s for p, _, s in board.log if p.startswith("/ad/")) == [200] * 4  # fetched in full
+        second = {r["url"]: r["assessed_at"] for r in rows(db, "SELECT url, assessed_at FROM ads")}
+        changed = board.site.url("/ad/2")
+        assert second[changed] != first[changed]
+        assert {u: a for u, a in second.items() if u != changed} == {u: a for u, a in first.items() if u != changed}
+        crawl = rows(db, "SELECT * FROM crawls ORDER BY id DESC LIMIT 1")[0]
+        assert (crawl["assessed_ads"], crawl["changed_ads"], crawl["unchanged_ads"]) == (1, 1, 3)
+        assert "1 assessed" in proc.stderr
+        assert rows(db, "SELECT count(*) n FROM evidence e JOIN ads a ON a.id = e.ad_id WHERE a.url = ?",
+                    [board.site.url("/ad/1")])[0]["n"] > 0  # the kept assessment still has its evidence
+    finally:
+        board.site.stop()
+
+
+def _without_validators(page):
+    if page is not None:
+        page.headers.pop("ETag", None)
+    return page

@@ -140,3 +140,24 @@ def test_fts_index_follows_ads(store):
     hits = store.db.execute("SELECT rowid FROM ads_fts WHERE ads_fts MATCH 'Sihanoukville'").fetchall()
     assert len(hits) == 1
     assert isinstance(store.db.conn, sqlite3.Connection)
+
+
+@pytest.mark.parametrize("failing_table", ["ad_history", "evidence", "ad_urls"])
+def test_save_ad_is_all_or_nothing(store, failing_table):
+    """A write that fails part-way (here: a trigger refusing one table) leaves no half-stored ad behind."""
+    store.db.execute(f"CREATE TRIGGER refuse BEFORE INSERT ON {failing_table} BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    with pytest.raises(sqlite3.IntegrityError, match="refused"):
+        store.save_ad(ad(), ASSESSMENT)
+    assert [store.count(t) for t in ("ads", "ad_urls", "evidence", "contacts", "ad_history")] == [0, 0, 0, 0, 0]
+    store.db.execute("DROP TRIGGER refuse")
+    assert store.save_ad(ad(), ASSESSMENT)[1] == "new"  # the next write is not caught in a leftover transaction
+
+
+def test_unchanged_ad_is_found_only_when_its_text_is_the_same(store):
+    assert store.unchanged_ad(ad()) is None  # not stored yet
+    ad_id, _ = store.save_ad(ad(), ASSESSMENT)
+    assert store.unchanged_ad(ad())["id"] == ad_id
+    assert store.unchanged_ad(ad(url="http://board.test/jobs/1?ref=x"), aliases=["http://board.test/jobs/1"])["id"] == ad_id
+    assert store.unchanged_ad(ad(description="Now with a bonus")) is None  # changed: assess again
+    store.save_ad(ad(url="http://board.test/jobs/2", title="Unassessed"))
+    assert store.unchanged_ad(ad(url="http://board.test/jobs/2", title="Unassessed")) is None  # never assessed
