@@ -56,7 +56,8 @@ HARD_LURE_RULES = ("destination.cambodia_hub", "destination.myanmar_hub", "desti
 MITIGATING = "mitigating"
 FRAUD = "fraud"
 CATEGORIES = (*LURE_CATEGORIES, MITIGATING, FRAUD)
-RULE_KEYS = {"id", "description", "category", "weight", "patterns", "languages", "fields", "examples"}
+RULE_KEYS = {"id", "description", "category", "weight", "patterns", "languages", "fields", "examples",
+             "not_languages", "unless_in"}
 FIELD_SEP = "\n\n"
 MESSENGER_KINDS = {"telegram", "whatsapp", "line", "wechat", "zalo", "qq", "signal", "viber", "skype"}
 
@@ -78,6 +79,8 @@ class Rule:
     source: str = ""  # file:line
     fields: tuple[str, ...] = ()  # empty = every field
     raw_patterns: list[str] = field(default_factory=list)
+    not_languages: tuple[str, ...] = ()  # skipped when the ad is in one of these (a home-country place is domestic)
+    unless_in: tuple[str, ...] = ()  # skipped when it also matches in one of these fields (e.g. the job's location)
 
     def find(self, text: str) -> Iterable[re.Match]:
         """Matches in already-normalised text."""
@@ -222,6 +225,14 @@ def _load_file(path: Path) -> list[Rule]:
         bad_fields = set(fields) - set(AD_FIELDS)
         if bad_fields:
             raise RulesetError(f"{where}: rule {rid!r} unknown fields {sorted(bad_fields)} (one of {', '.join(AD_FIELDS)})")
+        for key in ("not_languages", "unless_in"):
+            value = raw.get(key)
+            if value is not None and (not isinstance(value, list) or not all(isinstance(v, str) and v for v in value)):
+                raise RulesetError(f"{where}: rule {rid!r} {key!r} must be a list of strings")
+        unless_in = tuple(raw.get("unless_in") or ())
+        bad_fields = set(unless_in) - set(AD_FIELDS)
+        if bad_fields:
+            raise RulesetError(f"{where}: rule {rid!r} unless_in: unknown fields {sorted(bad_fields)} (one of {', '.join(AD_FIELDS)})")
         examples = raw.get("examples")
         if not isinstance(examples, dict) or not examples.get("match"):
             raise RulesetError(f"{where}: rule {rid!r} needs examples: {{match: [...], no_match: [...]}}")
@@ -242,6 +253,8 @@ def _load_file(path: Path) -> list[Rule]:
                 source=where,
                 fields=fields,
                 raw_patterns=list(pats),
+                not_languages=tuple(raw.get("not_languages") or ()),
+                unless_in=unless_in,
             )
         )
     return out
@@ -402,17 +415,31 @@ class Engine:
             pos += len(texts[fname]) + len(FIELD_SEP)
         doc = FIELD_SEP.join(texts[f] for f in names)
         norm = normalise(doc)
-        first: dict[int, tuple[int, int]] = {}  # rule -> earliest (start, end) in the original document
+        language = detect_language(" \n".join(texts.get(k, "") for k in ("title", "description", "location")))
+        hits: list[tuple[int, int, int, str]] = []  # (rule, start, end, field) in the original document
         for owner, m in self.matcher.finditer(norm.text):
             start, end = norm.span(m.start(), m.end())
-            if owner not in first or start < first[owner][0]:
-                fi = bisect.bisect_right(starts, start) - 1
-                if end > starts[fi] + len(texts[names[fi]]):
-                    continue  # crosses into the next field
-                rule = self.rules[owner]
-                if rule.fields and names[fi] not in rule.fields:
-                    continue
-                first[owner] = (start, end)
+            fi = bisect.bisect_right(starts, start) - 1
+            if end > starts[fi] + len(texts[names[fi]]):
+                continue  # crosses into the next field
+            rule = self.rules[owner]
+            if rule.fields and names[fi] not in rule.fields:
+                continue
+            if rule.not_languages and language in rule.not_languages:
+                continue
+            hits.append((owner, start, end, names[fi]))
+        # a mitigating phrase overrides the lure wording inside it ("we never recruit through Telegram",
+        # "recruitment is free of charge"); a rule with `unless_in` is off when it matches in those fields
+        shields = [(s, e) for o, s, e, _ in hits if self.rules[o].category == MITIGATING]
+        off = {o for o, _, _, f in hits if f in self.rules[o].unless_in}
+        first: dict[int, tuple[int, int]] = {}  # rule -> earliest (start, end) in the original document
+        for owner, start, end, _ in hits:
+            if owner in off or (owner in first and first[owner][0] <= start):
+                continue
+            if shields and self.rules[owner].category != MITIGATING and any(
+                    s <= start and end <= e for s, e in shields):
+                continue
+            first[owner] = (start, end)
         for owner in sorted(first, key=first.get):
             start, end = first[owner]
             fi = bisect.bisect_right(starts, start) - 1
@@ -421,7 +448,11 @@ class Engine:
             evidence.append(Evidence(rule.id, rule.category, rule.weight, quote, names[fi], start - starts[fi],
                                      end - starts[fi], f'{rule.description}: "{quote}".'))
             strength[rule.category] = strength.get(rule.category, 0.0) + abs(rule.weight)
-        language = detect_language(" \n".join(texts.get(k, "") for k in ("title", "description", "location")))
+        if "vague_destination" in strength and any(e.category == "destination" and e.field == "location"
+                                                    for e in evidence):
+            # the location names the place: a vague phrase elsewhere ("Southeast Asia") hides nothing
+            evidence = [e for e in evidence if e.category != "vague_destination"]
+            del strength["vague_destination"]
 
         # pay: the salary field first, else pay mentions in the description
         salary = None

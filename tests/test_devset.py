@@ -41,7 +41,7 @@ def test_every_row_has_the_schema(rows):
     for r in rows:
         assert set(FIELDS) <= set(r), r["id"]
         assert all(isinstance(r[f], str) for f in TEXT_FIELDS), r["id"]
-        assert r["title"] and r["description"], r["id"]
+        assert r["description"], r["id"]  # chat-group posts have no title, as in real feeds
         assert r["label"] in (0, 1) and r["fraud"] in (0, 1) and r["subtle"] in (0, 1), r["id"]
         assert r["split"] in ("train", "test"), r["id"]
         assert r["id"].startswith(r["template"] + "-"), r["id"]

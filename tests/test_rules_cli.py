@@ -62,8 +62,14 @@ def test_rules_test_via_installed_command():
     ("rules:\n  - id: destination.a\n    description: d\n    category: destination\n    weight: 0.5\n"
      "    patterns: ['a']\n    examples: {match: [a], no_match: [cat]}\n", ["bad.yaml:2", "destination.a", "no_match"]),
     ("rules: {}\n", ["bad.yaml:1", "'rules' list"]),
+    ("rules:\n  - id: destination.a\n    description: d\n    category: destination\n    weight: 0.5\n"
+     "    unless_in: [salaryy]\n    patterns: ['a']\n    examples: {match: [a]}\n",
+     ["bad.yaml:2", "destination.a", "unless_in", "salaryy"]),
+    ("rules:\n  - id: destination.a\n    description: d\n    category: destination\n    weight: 0.5\n"
+     "    not_languages: km\n    patterns: ['a']\n    examples: {match: [a]}\n",
+     ["bad.yaml:2", "destination.a", "not_languages", "list of strings"]),
 ], ids=["yaml", "missing-key", "regex", "category", "weight", "named-group", "no-examples", "example-miss",
-        "no-match-hit", "not-a-list"])
+        "no-match-hit", "not-a-list", "unless-in-field", "not-languages-type"])
 def test_lint_reports_file_line_and_rule(tmp_path, body, expected):
     (tmp_path / "good.yaml").write_text(GOOD, encoding="utf-8")
     (tmp_path / "bad.yaml").write_text(body, encoding="utf-8")

@@ -222,3 +222,41 @@ def test_region_only_location_is_read_in_the_location_field_only(engine):
     rule_ids = lambda ad: {e.rule_id for e in engine.assess(ad).evidence}  # noqa: E731
     assert "vague.region_only" in rule_ids({"title": "Chat support", "company": "", "location": "Overseas (Asia)"})
     assert "vague.region_only" not in rule_ids({"title": "Asia", "location": "Makati, Philippines"})
+
+
+def _rule_ids(engine, ad):
+    return {e.rule_id for e in engine.assess(ad).evidence}
+
+
+@pytest.mark.parametrize("ad, present, absent", [
+    # a home-country place in the home language is a domestic job (not_languages)
+    ({"title": "បុគ្គលិកផ្នែកសេវាអតិថិជន", "location": "ភ្នំពេញ",
+      "description": "ក្រុមហ៊ុនទូរគមនាគមន៍នៅភ្នំពេញ ត្រូវការបុគ្គលិកផ្នែកសេវាអតិថិជន"},
+     set(), {"destination.cambodia_capital", "destination.compound_country"}),
+    ({"title": "Customer service staff", "location": "Phnom Penh, Cambodia",
+      "description": "A telecom company in Phnom Penh needs customer service staff."},
+     {"destination.cambodia_capital", "destination.compound_country"}, set()),
+    # Mae Sot as the job's own location is a border-town job, not a transit point (unless_in)
+    ({"title": "Clinic nurse", "location": "Mae Sot, Tak, Thailand", "description": "Our clinic in Mae Sot."},
+     {"destination.thai_border_town"}, {"transit.mae_sot"}),
+    ({"title": "Chat support", "location": "", "description": "Fly to Bangkok, then our van drives you to Mae Sot."},
+     {"transit.mae_sot"}, {"destination.thai_border_town"}),
+    # a mitigating phrase overrides the lure wording inside it
+    ({"title": "Guest relations", "description": "We do not recruit through Telegram groups or agents."},
+     {"mitigating.scam_warning"}, {"contact.messenger_named"}),
+    ({"title": "Call centre agent", "description": "Seluruh proses rekrutmen TIDAK DIPUNGUT BIAYA."},
+     {"mitigating.no_fees_charged"}, {"perks.no_cost"}),
+    # a named location makes a vague phrase elsewhere moot
+    ({"title": "Production manager", "location": "Phnom Penh, Cambodia",
+      "description": "Experience in Southeast Asia preferred."}, set(), {"vague.neighbouring_country"}),
+    ({"title": "Chat support", "location": "", "description": "Work in Southeast Asia, free flight."},
+     {"vague.neighbouring_country"}, set()),
+    # Vietnamese "lao động" is labour, not Laos
+    ({"title": "Nhân viên tổng đài", "description": "Ký hợp đồng lao động chính thức."},
+     set(), {"destination.compound_country"}),
+], ids=["km-domestic", "en-capital", "maesot-location", "maesot-transit", "warning-shields", "no-fee-shields",
+        "vague-moot", "vague-kept", "vi-lao-dong"])
+def test_context_rules(engine, ad, present, absent):
+    ids = _rule_ids(engine, ad)
+    assert present <= ids, ids
+    assert not absent & ids, ids
