@@ -53,6 +53,9 @@ STAY_ONLY_RULES = ("perks.food_housing",)
 HARD_LURE_CATEGORIES = ("transit", "vague_destination", "visa", "passport", "similarity")
 HARD_LURE_RULES = ("destination.cambodia_hub", "destination.myanmar_hub", "destination.laos_zone",
                    "perks.no_cost", "pay.crypto")
+# Three or more distinct mitigating signs outweigh a compound town or a pick-up, but never these
+IRREGULAR_CATEGORIES = ("vague_destination", "visa", "passport", "similarity")
+IRREGULAR_RULES = ("perks.no_cost", "pay.crypto")
 MITIGATING = "mitigating"
 FRAUD = "fraud"
 CATEGORIES = (*LURE_CATEGORIES, MITIGATING, FRAUD)
@@ -515,7 +518,8 @@ class Engine:
                                     for e in evidence))
         hard = any(e.category in HARD_LURE_CATEGORIES or e.rule_id in HARD_LURE_RULES for e in evidence)
         n_mitigating = len({e.rule_id for e in evidence if e.category == MITIGATING})
-        values["mitigated"] = float(n_mitigating >= 2 and not hard)
+        irregular = any(e.category in IRREGULAR_CATEGORIES or e.rule_id in IRREGULAR_RULES for e in evidence)
+        values["mitigated"] = float((n_mitigating >= 2 and not hard) or (n_mitigating >= 3 and not irregular))
         values["pay_ratio_log"] = min(3.0, max(0.0, math.log2(pay_ratio))) / 3 if pay_ratio else 0.0
         return Features(values, evidence, partial.salary, pay_ratio, partial.language, partial.contacts, nearest)
 

@@ -212,7 +212,12 @@ def test_strong_combinations_flag(engine, ad):
     {"title": "Backend Engineer - WhatsApp Business API", "location": "Bangkok, Thailand",
      "salary": "THB 120,000 - 160,000 per month", "description": "Build integrations with the WhatsApp Business "
      "Platform and Telegram Bot API. Free lunch and housing allowance.", "contact": "careers page"},
-], ids=["laos-work-visa", "sg-employment-pass", "vi-domestic-housing", "messaging-product"])
+    # three formal-employer signs outweigh a compound town and an airport pick-up
+    {"title": "Guest relations / customer service officer", "location": "Sihanoukville, Cambodia",
+     "salary": "USD 900", "description": "Resort licence No. HT-2291. 2 years of front office experience. Return air "
+     "ticket paid by the company, airport pick-up on arrival, staff dormitory and meals. Work permit processed by "
+     "the employer; you keep your own passport.", "contact": "Telegram @resort_hr"},
+], ids=["laos-work-visa", "sg-employment-pass", "vi-domestic-housing", "messaging-product", "resort-3-mitigating"])
 def test_mitigated_and_domestic_jobs_stay_below_the_flag(engine, ad):
     a = engine.assess(ad)
     assert not a.flagged, (a.score, [(e.rule_id, e.matched_text) for e in a.evidence])
