@@ -259,8 +259,15 @@ def _rule_ids(engine, ad):
     # Vietnamese "lao động" is labour, not Laos
     ({"title": "Nhân viên tổng đài", "description": "Ký hợp đồng lao động chính thức."},
      set(), {"destination.compound_country"}),
+    # a chat app as the product, Southeast Asia as the market
+    ({"title": "Backend Engineer – Messaging Integrations (WhatsApp, LINE, Telegram)", "location": "Singapore",
+      "description": "We help retailers in Southeast Asia talk to their customers."},
+     {"mitigating.product_or_market_context"}, {"contact.messenger_named", "vague.neighbouring_country"}),
+    # a relative's referral: secrecy and the company paying everything
+    ({"title": "", "description": "The company shoulders everything. Don't post it muna, referrals only."},
+     {"perks.no_cost", "visa.cover_story"}, set()),
 ], ids=["km-domestic", "en-capital", "maesot-location", "maesot-transit", "warning-shields", "no-fee-shields",
-        "vague-moot", "vague-kept", "vi-lao-dong"])
+        "vague-moot", "vague-kept", "vi-lao-dong", "product-market", "referral-secrecy"])
 def test_context_rules(engine, ad, present, absent):
     ids = _rule_ids(engine, ad)
     assert present <= ids, ids
