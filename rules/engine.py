@@ -57,6 +57,7 @@ HARD_LURE_RULES = ("destination.cambodia_hub", "destination.myanmar_hub", "desti
 IRREGULAR_CATEGORIES = ("vague_destination", "visa", "passport", "similarity")
 IRREGULAR_RULES = ("perks.no_cost", "pay.crypto")
 MITIGATING = "mitigating"
+PLACE_RULES = ("mitigating.distant_workplace",)  # besides `destination` rules, these name the work place
 FRAUD = "fraud"
 CATEGORIES = (*LURE_CATEGORIES, MITIGATING, FRAUD)
 RULE_KEYS = {"id", "description", "category", "weight", "patterns", "languages", "fields", "examples",
@@ -451,8 +452,9 @@ class Engine:
             evidence.append(Evidence(rule.id, rule.category, rule.weight, quote, names[fi], start - starts[fi],
                                      end - starts[fi], f'{rule.description}: "{quote}".'))
             strength[rule.category] = strength.get(rule.category, 0.0) + abs(rule.weight)
-        if "vague_destination" in strength and any(e.category == "destination" and e.field == "location"
-                                                    for e in evidence):
+        if "vague_destination" in strength and any(
+                f == "location" and o in first and (self.rules[o].category == "destination" or self.rules[o].id in PLACE_RULES)
+                for o, _, _, f in hits):
             # the location names the place: a vague phrase elsewhere ("Southeast Asia") hides nothing
             evidence = [e for e in evidence if e.category != "vague_destination"]
             del strength["vague_destination"]
