@@ -363,11 +363,34 @@ class Engine:
         self.similarity = similarity
         self.extract_contacts = extract_contacts
         self.matcher = TriggerMatcher([[p.pattern for p in rule.patterns] for rule in rules])
+        self._mitigating_rules = {i for i, r in enumerate(rules) if r.category == MITIGATING}
+        self._place_rules = {i for i, r in enumerate(rules) if r.category == "destination" or r.id in PLACE_RULES}
+        self._context_rules = self._mitigating_rules | self._place_rules | {i for i, r in enumerate(rules) if r.unless_in}
+        self._allowed_cache: dict[tuple, list[frozenset[int] | None]] = {}
         digest = hashlib.sha1()
         for rule in rules:
             digest.update(f"{rule.id}:{rule.weight}:{rule.raw_patterns}".encode())
         digest.update(self.calibration.digest().encode())
         self.version = digest.hexdigest()[:12]
+
+    def _allowed_fields(self, language: str | None, names: list[str]) -> list[frozenset[int] | None]:
+        """Per rule, the indexes in `names` of the fields it may match in (None: every field); a rule whose
+        `not_languages` holds `language` may match nowhere. Memoised per (language, field names)."""
+        key = (language, tuple(names))
+        out = self._allowed_cache.get(key)
+        if out is None:
+            out = []
+            for rule in self.rules:
+                if rule.not_languages and language in rule.not_languages:
+                    out.append(frozenset())
+                elif rule.fields:
+                    out.append(frozenset(i for i, n in enumerate(names) if n in rule.fields))
+                else:
+                    out.append(None)
+            if len(self._allowed_cache) > 4096:
+                self._allowed_cache.clear()
+            self._allowed_cache[key] = out
+        return out
 
     @property
     def threshold(self) -> int:
@@ -420,30 +443,53 @@ class Engine:
         doc = FIELD_SEP.join(texts[f] for f in names)
         norm = normalise(doc)
         language = detect_language(" \n".join(texts.get(k, "") for k in ("title", "description", "location")))
-        hits: list[tuple[int, int, int, str]] = []  # (rule, start, end, field) in the original document
-        for owner, m in self.matcher.finditer(norm.text):
-            start, end = norm.span(m.start(), m.end())
-            fi = bisect.bisect_right(starts, start) - 1
-            if end > starts[fi] + len(texts[names[fi]]):
-                continue  # crosses into the next field
-            rule = self.rules[owner]
-            if rule.fields and names[fi] not in rule.fields:
-                continue
-            if rule.not_languages and language in rule.not_languages:
-                continue
-            hits.append((owner, start, end, names[fi]))
-        # a mitigating phrase overrides the lure wording inside it ("we never recruit through Telegram",
-        # "recruitment is free of charge"); a rule with `unless_in` is off when it matches in those fields
-        shields = [(s, e) for o, s, e, _ in hits if self.rules[o].category == MITIGATING]
-        off = {o for o, _, _, f in hits if f in self.rules[o].unless_in}
+        matches = list(self.matcher.finditer(norm.text))  # (rule, match in the normalised text)
+        lens = [len(texts[f]) for f in names]
+        allowed = self._allowed_fields(language, names)  # per rule: field indexes it may match in (None: all)
+        span = norm.span
+        located: dict[int, tuple[int, int, int] | None] = {}
+
+        def locate(m: re.Match, owner: int) -> tuple[int, int, int] | None:
+            """(start, end, field index) in the original document, or None: crosses fields or not allowed."""
+            a, b = span(m.start(), m.end())
+            fi = bisect.bisect_right(starts, a) - 1
+            if b > starts[fi] + lens[fi]:
+                return None
+            ok = allowed[owner]
+            return (a, b, fi) if ok is None or fi in ok else None
+
+        # context first (few rules): a mitigating phrase overrides the lure wording inside it ("we never recruit
+        # through Telegram", "recruitment is free of charge"); a rule with `unless_in` is off when it matches in
+        # those fields; a destination named in the location makes vague-destination wording moot
+        shields: list[tuple[int, int]] = []
+        off: set[int] = set()
+        placed: list[int] = []
+        context = self._context_rules
+        for i, (owner, m) in enumerate(matches):
+            if owner in context:
+                loc = located[i] = locate(m, owner)
+                if loc is None:
+                    continue
+                if owner in self._mitigating_rules:
+                    shields.append((loc[0], loc[1]))
+                if names[loc[2]] in self.rules[owner].unless_in:
+                    off.add(owner)
+                if owner in self._place_rules and names[loc[2]] == "location":
+                    placed.append(owner)
+        place_named = any(o not in off for o in placed)
         first: dict[int, tuple[int, int]] = {}  # rule -> earliest (start, end) in the original document
-        for owner, start, end, _ in hits:
-            if owner in off or (owner in first and first[owner][0] <= start):
+        first_norm: dict[int, int] = {}
+        for i, (owner, m) in enumerate(matches):
+            if owner in off or first_norm.get(owner, 1 << 60) <= m.start():
                 continue
-            if shields and self.rules[owner].category != MITIGATING and any(
-                    s <= start and end <= e for s, e in shields):
+            loc = located[i] if i in located else locate(m, owner)
+            if loc is None:
                 continue
-            first[owner] = (start, end)
+            a, b = loc[0], loc[1]
+            if shields and owner not in self._mitigating_rules and any(x <= a and b <= y for x, y in shields):
+                continue
+            first_norm[owner] = m.start()
+            first[owner] = (a, b)
         for owner in sorted(first, key=first.get):
             start, end = first[owner]
             fi = bisect.bisect_right(starts, start) - 1
@@ -452,9 +498,7 @@ class Engine:
             evidence.append(Evidence(rule.id, rule.category, rule.weight, quote, names[fi], start - starts[fi],
                                      end - starts[fi], f'{rule.description}: "{quote}".'))
             strength[rule.category] = strength.get(rule.category, 0.0) + abs(rule.weight)
-        if "vague_destination" in strength and any(
-                f == "location" and o in first and (self.rules[o].category == "destination" or self.rules[o].id in PLACE_RULES)
-                for o, _, _, f in hits):
+        if "vague_destination" in strength and place_named:
             # the location names the place: a vague phrase elsewhere ("Southeast Asia") hides nothing
             evidence = [e for e in evidence if e.category != "vague_destination"]
             del strength["vague_destination"]
