@@ -365,7 +365,9 @@ class Engine:
         self.matcher = TriggerMatcher([[p.pattern for p in rule.patterns] for rule in rules])
         self._mitigating_rules = {i for i, r in enumerate(rules) if r.category == MITIGATING}
         self._place_rules = {i for i, r in enumerate(rules) if r.category == "destination" or r.id in PLACE_RULES}
-        self._context_rules = self._mitigating_rules | self._place_rules | {i for i, r in enumerate(rules) if r.unless_in}
+        self._irregular_rules = {i for i, r in enumerate(rules) if r.category == "visa"}
+        self._context_rules = (self._mitigating_rules | self._place_rules | self._irregular_rules
+                               | {i for i, r in enumerate(rules) if r.unless_in})
         self._allowed_cache: dict[tuple, list[frozenset[int] | None]] = {}
         digest = hashlib.sha1()
         for rule in rules:
@@ -459,9 +461,11 @@ class Engine:
             return (a, b, fi) if ok is None or fi in ok else None
 
         # context first (few rules): a mitigating phrase overrides the lure wording inside it ("we never recruit
-        # through Telegram", "recruitment is free of charge"); a rule with `unless_in` is off when it matches in
-        # those fields; a destination named in the location makes vague-destination wording moot
+        # through Telegram", "recruitment is free of charge") and an irregular-travel phrase the safeguard inside it
+        # ("no need to go through DMW"); a rule with `unless_in` is off when it matches in those fields; a
+        # destination named in the location makes vague-destination wording moot
         shields: list[tuple[int, int]] = []
+        negations: list[tuple[int, int]] = []  # irregular-travel phrases: "no need to go through DMW"
         off: set[int] = set()
         placed: list[int] = []
         context = self._context_rules
@@ -472,6 +476,8 @@ class Engine:
                     continue
                 if owner in self._mitigating_rules:
                     shields.append((loc[0], loc[1]))
+                elif owner in self._irregular_rules:
+                    negations.append((loc[0], loc[1]))
                 if names[loc[2]] in self.rules[owner].unless_in:
                     off.add(owner)
                 if owner in self._place_rules and names[loc[2]] == "location":
@@ -486,7 +492,10 @@ class Engine:
             if loc is None:
                 continue
             a, b = loc[0], loc[1]
-            if shields and owner not in self._mitigating_rules and any(x <= a and b <= y for x, y in shields):
+            if owner in self._mitigating_rules:
+                if negations and any(x <= a and b <= y for x, y in negations):
+                    continue  # the safeguard is named only to be skipped
+            elif shields and any(x <= a and b <= y for x, y in shields):
                 continue
             first_norm[owner] = m.start()
             first[owner] = (a, b)

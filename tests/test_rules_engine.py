@@ -266,8 +266,13 @@ def _rule_ids(engine, ad):
     # a relative's referral: secrecy and the company paying everything
     ({"title": "", "description": "The company shoulders everything. Don't post it muna, referrals only."},
      {"perks.no_cost", "visa.cover_story"}, set()),
+    # a safeguard named only to be skipped does not mitigate
+    ({"title": "Office job", "description": "No need to go through the DMW, it is slow."},
+     {"visa.cover_story"}, {"mitigating.licensed_agency"}),
+    ({"title": "Caregiver", "description": "Processed through the DMW before departure."},
+     {"mitigating.licensed_agency"}, {"visa.cover_story"}),
 ], ids=["km-domestic", "en-capital", "maesot-location", "maesot-transit", "warning-shields", "no-fee-shields",
-        "vague-moot", "vague-kept", "vi-lao-dong", "product-market", "referral-secrecy"])
+        "vague-moot", "vague-kept", "vi-lao-dong", "product-market", "referral-secrecy", "bypass-dmw", "via-dmw"])
 def test_context_rules(engine, ad, present, absent):
     ids = _rule_ids(engine, ad)
     assert present <= ids, ids
