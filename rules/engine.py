@@ -56,6 +56,8 @@ HARD_LURE_RULES = ("destination.cambodia_hub", "destination.myanmar_hub", "desti
 # Three or more distinct mitigating signs outweigh a compound town or a pick-up, but never these
 IRREGULAR_CATEGORIES = ("vague_destination", "visa", "passport", "similarity")
 IRREGULAR_RULES = ("perks.no_cost", "pay.crypto")
+# A safeguard named inside a phrase of these categories is being skipped ("no need to go through DMW")
+NEGATING_CATEGORIES = ("visa",)
 MITIGATING = "mitigating"
 PLACE_RULES = ("mitigating.distant_workplace",)  # besides `destination` rules, these name the work place
 FRAUD = "fraud"
@@ -225,18 +227,17 @@ def _load_file(path: Path) -> list[Rule]:
             if problem:
                 raise RulesetError(f"{where}: rule {rid!r} pattern {pat!r}: {problem}")
             compiled.append(LazyPattern(folded))
-        fields = tuple(raw.get("fields") or ())
-        bad_fields = set(fields) - set(AD_FIELDS)
-        if bad_fields:
-            raise RulesetError(f"{where}: rule {rid!r} unknown fields {sorted(bad_fields)} (one of {', '.join(AD_FIELDS)})")
-        for key in ("not_languages", "unless_in"):
+        lists = {}
+        for key in ("fields", "not_languages", "unless_in"):
             value = raw.get(key)
             if value is not None and (not isinstance(value, list) or not all(isinstance(v, str) and v for v in value)):
                 raise RulesetError(f"{where}: rule {rid!r} {key!r} must be a list of strings")
-        unless_in = tuple(raw.get("unless_in") or ())
-        bad_fields = set(unless_in) - set(AD_FIELDS)
-        if bad_fields:
-            raise RulesetError(f"{where}: rule {rid!r} unless_in: unknown fields {sorted(bad_fields)} (one of {', '.join(AD_FIELDS)})")
+            lists[key] = tuple(value or ())
+        for key in ("fields", "unless_in"):
+            bad_fields = set(lists[key]) - set(AD_FIELDS)
+            if bad_fields:
+                raise RulesetError(f"{where}: rule {rid!r} {key}: unknown fields {sorted(bad_fields)} "
+                                   f"(one of {', '.join(AD_FIELDS)})")
         examples = raw.get("examples")
         if not isinstance(examples, dict) or not examples.get("match"):
             raise RulesetError(f"{where}: rule {rid!r} needs examples: {{match: [...], no_match: [...]}}")
@@ -255,10 +256,10 @@ def _load_file(path: Path) -> list[Rule]:
                 examples_match=list(examples.get("match") or []),
                 examples_no_match=list(examples.get("no_match") or []),
                 source=where,
-                fields=fields,
+                fields=lists["fields"],
                 raw_patterns=list(pats),
-                not_languages=tuple(raw.get("not_languages") or ()),
-                unless_in=unless_in,
+                not_languages=lists["not_languages"],
+                unless_in=lists["unless_in"],
             )
         )
     return out
@@ -365,8 +366,8 @@ class Engine:
         self.matcher = TriggerMatcher([[p.pattern for p in rule.patterns] for rule in rules])
         self._mitigating_rules = {i for i, r in enumerate(rules) if r.category == MITIGATING}
         self._place_rules = {i for i, r in enumerate(rules) if r.category == "destination" or r.id in PLACE_RULES}
-        self._irregular_rules = {i for i, r in enumerate(rules) if r.category == "visa"}
-        self._context_rules = (self._mitigating_rules | self._place_rules | self._irregular_rules
+        self._negating_rules = {i for i, r in enumerate(rules) if r.category in NEGATING_CATEGORIES}
+        self._context_rules = (self._mitigating_rules | self._place_rules | self._negating_rules
                                | {i for i, r in enumerate(rules) if r.unless_in})
         self._allowed_cache: dict[tuple, list[frozenset[int] | None]] = {}
         digest = hashlib.sha1()
@@ -476,7 +477,7 @@ class Engine:
                     continue
                 if owner in self._mitigating_rules:
                     shields.append((loc[0], loc[1]))
-                elif owner in self._irregular_rules:
+                elif owner in self._negating_rules:
                     negations.append((loc[0], loc[1]))
                 if names[loc[2]] in self.rules[owner].unless_in:
                     off.add(owner)
