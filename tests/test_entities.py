@@ -40,6 +40,8 @@ def found(text):
         ("VX：hr888k", ("wechat", "hr888k")),
         ("WeChat ID: Asia_Jobs01", ("wechat", "asia_jobs01")),
         ("威信: kefu_2025", ("wechat", "kefu_2025")),
+        ("微信 jmm_hr2026 / QQ 2345678901", ("wechat", "jmm_hr2026")),  # a CJK label needs no colon
+        ("电报 goldhr_888", ("telegram", "goldhr_888")),
         # Zalo
         ("Liên hệ Zalo: 0912 345 678", ("zalo", "+84912345678")),
         ("zalo.me/0987654321", ("zalo", "+84987654321")),
@@ -96,6 +98,9 @@ def test_finds_contact(text, expected):
         "We sell WA-compliant products",
         "one two three go",
         "Contact our HR team through the careers page",
+        "坐飞机 ABC company",  # "plane", not Telegram
+        "Mercy Staffing Inc. (DMW licence DMW-123-LB-0420-2026)",  # licence codes are not phones
+        "POEA-091-LB-03142024-R",
     ],
 )
 def test_no_contact(text):
