@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
-from urllib.parse import urljoin
+from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 import html_text
 import jstyleson
@@ -343,24 +343,83 @@ def description_text(node: dict[str, Any]) -> str:
     return "\n\n".join(sections)
 
 
+# What a ContactPoint / Organization / Person says about how to reach it.
+CONTACT_KEYS = ("name", "telephone", "email", "url", "description")
+# Link schemes and messenger hosts whose hrefs are contacts even when the link text hides them ("Chat with us").
+_CONTACT_SCHEMES = ("tel:", "sms:", "mailto:", "tg:", "whatsapp:", "viber:", "line:", "weixin:", "skype:")
+_MESSENGER_HOST = re.compile(
+    r"^https?://(?:www\.)?(?:t\.me|telegram\.(?:me|dog)|wa\.me|(?:api|web|chat)\.whatsapp\.com|line\.me|lin\.ee|"
+    r"zalo\.me|m\.me|viber\.click|signal\.me|u\.wechat\.com|weixin\.qq\.com|qm\.qq\.com)/", re.I)
+_ANCHORS = lxml.etree.XPath("descendant-or-self::a[@href]")
+
+
 def contact_text(node: dict[str, Any]) -> str:
-    """Names, phones, emails and URLs of applicationContact and the hiring organisation's contact points."""
+    """Every contact a JobPosting gives: applicationContact (one or a list; name, telephone, email, url,
+    description, nested contactPoint), the hiring organisation's telephone, email and contactPoint, and
+    messenger/tel/mailto links hidden behind link text in the description and its sections."""
     found: list[str] = []
 
     def add_from(obj: Any) -> None:
         for o in obj if isinstance(obj, list) else [obj]:
             if isinstance(o, dict):
-                found.extend(t for t in (text_of(o.get(k)) for k in ("name", "telephone", "email", "url")) if t)
+                found.extend(_contact_value(o.get(k)) for k in CONTACT_KEYS)
                 add_from(o.get("contactPoint"))
-            elif isinstance(o, str) and o.strip():
-                found.append(o.strip())
+            else:
+                found.append(_contact_value(o))
 
     add_from(node.get("applicationContact"))
-    org = first(node.get("hiringOrganization"))
-    if isinstance(org, dict):
-        found.extend(t for t in (text_of(org.get(k)) for k in ("telephone", "email")) if t)
-        add_from(org.get("contactPoint"))
-    return "; ".join(dict.fromkeys(found))
+    orgs = node.get("hiringOrganization")
+    for org in orgs if isinstance(orgs, list) else [orgs]:
+        if isinstance(org, dict):
+            found.extend(_contact_value(org.get(k)) for k in ("telephone", "email"))
+            add_from(org.get("contactPoint"))
+    for key in ("description",) + tuple(k for k, _ in EXTRA_SECTIONS):
+        for value in node.get(key) if isinstance(node.get(key), list) else [node.get(key)]:
+            if isinstance(value, str) and "href" in value:
+                found.extend(link_contacts(value))
+    return "; ".join(dict.fromkeys(f for f in found if f))
+
+
+def _contact_value(value: Any) -> str:
+    text = text_of(value)
+    return _unscheme(text) if text.lower().startswith(_CONTACT_SCHEMES) else text
+
+
+def _unscheme(href: str) -> str:
+    """A readable contact from a tel:/mailto:/app link: '+66 81 234 5678', 'hr@x.example', 'https://t.me/x'."""
+    parts = urlsplit(href.strip())
+    scheme, query = parts.scheme.lower(), parse_qs(parts.query)
+    if scheme in ("tel", "sms", "mailto"):
+        return unquote(parts.path.split(";", 1)[0]).strip()
+    if scheme == "tg" and query.get("domain"):
+        return f"https://t.me/{query['domain'][0]}"
+    if scheme == "whatsapp" and query.get("phone"):
+        return f"https://wa.me/{query['phone'][0].strip().lstrip('+')}"
+    if scheme == "viber" and query.get("number"):
+        return f"Viber +{query['number'][0].strip().lstrip('+')}"
+    return unquote(href.strip())
+
+
+def link_contacts(fragment: str | Any, every_link: bool = False) -> list[str]:
+    """Contacts in the hrefs of an HTML fragment (or lxml element) that its text does not show:
+    tel:/mailto:/messenger links, and with `every_link` any http(s) link too (a contact block's links)."""
+    root = parse_html(fragment) if isinstance(fragment, str) else fragment
+    if root is None:
+        return []
+    out: list[str] = []
+    for a in _ANCHORS(root):
+        href = (a.get("href") or "").strip()
+        low = href.lower()
+        if low.startswith(_CONTACT_SCHEMES):
+            value = _unscheme(href)
+        elif _MESSENGER_HOST.match(href) or (every_link and low.startswith(("http://", "https://"))):
+            value = href
+        else:
+            continue
+        shown = " ".join(a.text_content().split())
+        if value and value not in shown and value.split("://", 1)[-1] not in shown:
+            out.append(value)
+    return out
 
 
 def identifier(value: Any) -> str:
