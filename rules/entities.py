@@ -210,8 +210,10 @@ def _app_links(f: _Field) -> None:
         f.add("telegram", h if h.startswith("+") else h.lower(), m.start(), m.end())
     for m in _WA_LINK.finditer(f.text):
         if f.free(m.start(), m.end()):
-            value = _parse_phone("+" + m.group("num"), f.regions) or _parse_phone(m.group("num"), f.regions)
-            f.add("whatsapp", value or m.group("num"), m.start(), m.end())
+            num = m.group("num")
+            # wa.me takes the number in international form: a national reading only for a leading 0
+            value = _parse_phone("+" + num, f.regions) or (_parse_phone(num, f.regions) if num.startswith("0") else None)
+            f.add("whatsapp", value or "+" + num, m.start(), m.end())
     for m in _LINE_LINK.finditer(f.text):
         if f.free(m.start(), m.end()):
             f.add("line", m.group("handle").lstrip("@~").lower(), m.start(), m.end())

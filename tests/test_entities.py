@@ -29,6 +29,7 @@ def found(text):
         ("WhatsApp 0917-123-4567", ("whatsapp", "+639171234567")),
         ("https://wa.me/639171234567", ("whatsapp", "+639171234567")),
         ("api.whatsapp.com/send?phone=85512345678", ("whatsapp", "+85512345678")),
+        ("WhatsApp wa.me/95912345678", ("whatsapp", "+95912345678")),  # international even if not in the metadata
         ("Hubungi via WhatsApp: 0812-3456-7890", ("whatsapp", "+6281234567890")),
         # LINE
         ("Line ID: thaijob99", ("line", "thaijob99")),
