@@ -422,6 +422,11 @@ def link_contacts(fragment: str | Any, every_link: bool = False) -> list[str]:
     return out
 
 
+def join_contacts(*parts: str | None) -> str:
+    """One contact line from several sources (page text, hidden links, JobPosting markup), each part once."""
+    return "; ".join(dict.fromkeys(p.strip() for p in parts if p and p.strip()))
+
+
 def identifier(value: Any) -> str:
     """The site's own id: PropertyValue {name, value}, a string or a number."""
     value = first(value)

@@ -315,3 +315,40 @@ def test_trusted_hosts_are_the_start_url_hosts():
 
     spider = JobPostingSpider(urls="http://127.0.0.1:8001/jobs, https://Board.test/")
     assert spider.trusted_hosts == {"127.0.0.1:8001", "board.test"}
+
+
+# -- contacts kept from every place an ad carries them ----------------------------------------
+
+CONTACT_PROFILE = """\
+name: contact_board
+start_urls: [http://127.0.0.1:1/]
+listing:
+  link: {css: 'a.ad::attr(href)'}
+detail:
+  title: {css: 'h1'}
+  description: {css: 'div.body'}
+  contact: {css: 'p.contact'}
+"""
+CONTACT_DETAIL = """<html><head><script type="application/ld+json">
+{"@type": "JobPosting", "title": "Chat support", "description": "x",
+ "applicationContact": {"@type": "ContactPoint", "description": "WeChat ID: kk_hr2026", "email": "hr@kkpark.example"}}
+</script></head><body><h1>Chat support (Myawaddy)</h1>
+<div class="body"><p>Free visa. Questions? <a href="https://wa.me/959791234567">Ask us here</a>.</p></div>
+<p class="contact">Message our recruiter: <a href="https://t.me/kk_recruit_01">click here</a></p></body></html>"""
+
+
+def test_profile_crawl_stores_contacts_from_text_links_and_markup(tmp_path):
+    profile = tmp_path / "contact_board.yaml"
+    profile.write_text(CONTACT_PROFILE, encoding="utf-8")
+    pages = {"/": Page('<html><body><a class="ad" href="/ad/1.html">Chat support</a></body></html>'),
+             "/ad/1.html": Page(CONTACT_DETAIL)}
+    db = str(tmp_path / "ads.db")
+    with LocalSite(pages) as site:
+        proc = run_cli("crawl", "--profile", str(profile), site.url("/"), "--db", db, "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    [ad] = rows(db, "SELECT * FROM ads")
+    assert ad["contact"] == ("Message our recruiter: click here; https://t.me/kk_recruit_01; https://wa.me/959791234567; "
+                             "hr@kkpark.example; WeChat ID: kk_hr2026")
+    stored = {(r["kind"], r["value"]) for r in rows(db, "SELECT kind, value FROM contacts")}
+    assert {("telegram", "kk_recruit_01"), ("whatsapp", "+959791234567"), ("wechat", "kk_hr2026"),
+            ("email", "hr@kkpark.example")} <= stored
