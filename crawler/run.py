@@ -177,7 +177,8 @@ def run_crawl(spider, *, db: str | Path, spider_kwargs: Mapping[str, Any] | None
         check_db_writable(db)
     except StoreError as exc:
         return _finish(CrawlResult(False, EXIT_DB, str(exc)))
-    process = CrawlerProcess(build_settings(db, settings))
+    # the CLI prints the summary line after judging the crawl: no second copy from CrawlSummary
+    process = CrawlerProcess(build_settings(db, {**(settings or {}), "LUREWATCH_SUMMARY": False}))
     try:
         crawler = process.create_crawler(spider)
     except KeyError as exc:

@@ -352,3 +352,29 @@ def test_profile_crawl_stores_contacts_from_text_links_and_markup(tmp_path):
     stored = {(r["kind"], r["value"]) for r in rows(db, "SELECT kind, value FROM contacts")}
     assert {("telegram", "kk_recruit_01"), ("whatsapp", "+959791234567"), ("wechat", "kk_hr2026"),
             ("email", "hr@kkpark.example")} <= stored
+
+
+# -- the summary line: once from `scrapy crawl`, once from `lurewatch crawl` -----------------
+
+SUMMARY = re.compile(r"^crawl \d+: \d+ pages, \d+ ads \(.*errors: .*$", re.M)
+
+
+@pytest.mark.parametrize("runner", ["scrapy", "lurewatch"])
+def test_summary_line_printed_exactly_once(tmp_path, runner):
+    site = serve_site("unseen_board")
+    db = str(tmp_path / "ads.db")
+    try:
+        if runner == "scrapy":
+            proc = subprocess.run(
+                [sys.executable, "-m", "scrapy", "crawl", "jobposting", "-a", f"urls={site.url('/jobs/page/2.html')}",
+                 "-a", "max_pages=5", "-s", f"LUREWATCH_DB={db}", "-s", "LOG_LEVEL=WARNING"],
+                cwd=REPO, capture_output=True, text=True, timeout=240)
+        else:
+            proc = run_cli("crawl", site.url("/jobs/page/2.html"), "--max-pages", "5", "--db", db)
+    finally:
+        site.stop()
+    assert proc.returncode == 0, proc.stderr
+    lines = SUMMARY.findall(proc.stderr)
+    assert len(lines) == 1, proc.stderr
+    [crawl] = rows(db, "SELECT * FROM crawls")
+    assert lines[0].startswith(f"crawl {crawl['id']}: 5 pages, {crawl['new_ads']} ads ({crawl['new_ads']} new, "), lines[0]
