@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
 import socket
 import subprocess
@@ -10,7 +11,7 @@ import sys
 
 import pytest
 
-from conftest import REPO, SITES, run_cli, serve_site, db_rows
+from conftest import LUREWATCH, REPO, SITES, run_cli, serve_site, db_rows
 from crawler.localsite import LocalSite, Page
 
 BOARD = SITES / "unseen_board"
@@ -378,3 +379,19 @@ def test_summary_line_printed_exactly_once(tmp_path, runner):
     assert len(lines) == 1, proc.stderr
     [crawl] = rows(db, "SELECT * FROM crawls")
     assert lines[0].startswith(f"crawl {crawl['id']}: 5 pages, {crawl['new_ads']} ads ({crawl['new_ads']} new, "), lines[0]
+
+
+def test_crawl_help_lists_every_exit_code_and_one_example_a_line():
+    import crawler.run as run
+
+    env = dict(os.environ, COLUMNS="80")  # a narrow terminal: click must not rewrap the examples
+    proc = subprocess.run([str(LUREWATCH), "crawl", "--help"], capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    codes = sorted(v for k, v in vars(run).items() if k.startswith("EXIT_"))
+    listed = {int(m.group(1)) for line in lines if (m := re.match(r"^\s+(\d)  \S", line))}
+    assert listed == set(codes), proc.stdout
+    examples = [line.strip() for line in lines if line.strip().startswith("lurewatch crawl")]
+    assert examples == ["lurewatch crawl https://jobs.example.org/ --db ads.db --max-pages 200",
+                        "lurewatch crawl --profile jobsdb_hk --db ads.db",
+                        "lurewatch crawl https://jobs.example.org/ --db ads.db --job-dir jobs/example"], proc.stdout
