@@ -395,3 +395,54 @@ def test_crawl_help_lists_every_exit_code_and_one_example_a_line():
     assert examples == ["lurewatch crawl https://jobs.example.org/ --db ads.db --max-pages 200",
                         "lurewatch crawl --profile jobsdb_hk --db ads.db",
                         "lurewatch crawl https://jobs.example.org/ --db ads.db --job-dir jobs/example"], proc.stdout
+
+
+# -- live progress on a terminal -------------------------------------------------------------
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]")
+
+
+def run_in_terminal(*args: str, timeout: int = 240) -> tuple[int, str]:
+    """`lurewatch ARGS` with stdin/stdout/stderr on a pseudo-terminal (200 columns); (exit code, what it printed)."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+    import time
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))
+    env = dict(os.environ, COLUMNS="200", LINES="50", TERM="xterm-256color", PYTHONUNBUFFERED="1")
+    env.pop("NO_COLOR", None)
+    proc = subprocess.Popen([str(LUREWATCH), *args], cwd=REPO, stdin=slave, stdout=slave, stderr=slave, env=env)
+    os.close(slave)
+    out, deadline = b"", time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    return proc.wait(timeout=30), ANSI.sub("", out.decode("utf-8", "replace")).replace("\r", "\n")
+
+
+def test_progress_on_a_terminal_shows_total_eta_and_not_modified(tmp_path):
+    from crawler.demo import DemoBoard
+
+    db = str(tmp_path / "ads.db")
+    with DemoBoard(port=0) as board:
+        first = run_cli("crawl", board.url, "--db", db)
+        assert first.returncode == 0, first.stderr
+        code, printed = run_in_terminal("crawl", board.url, "--db", db)
+    assert code == 0, printed
+    frames = re.findall(r"pages (\d+)/(\d+) \(max 500\)  ads \d+ \(new \d+\)  not modified (\d+)  flagged \d+  errors \d+"
+                        r"[^\n]*ETA", printed)
+    assert frames, printed
+    done, known, not_modified = map(int, frames[-1])
+    assert done == known > 50  # the last frame: every known page fetched
+    summary = re.search(r"crawl 2: .* (\d+) not modified \(304\)", printed)
+    assert summary and not_modified == int(summary.group(1)) == 50, printed
+    assert all(int(d) <= int(k) for d, k, _ in frames)
