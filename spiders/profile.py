@@ -15,7 +15,8 @@ from scrapy.http import Response
 
 from crawler.browser import BrowserConfig, guarded_abort_request
 from crawler.netguard import NetGuard
-from crawler.extract import extract_jobpostings, join_contacts, link_contacts
+from crawler.contacts import join_contacts, link_contacts
+from crawler.extract import extract_jobpostings
 from crawler.urls import canonicalize, host_of
 from spiders.base import LurewatchSpider
 from spiders.profiles_schema import Profile, ProfileError, load_profile
