@@ -68,7 +68,7 @@ _LABELS = {
     "qq": [r"qq(?:号)?"],
 }
 _LABEL_VALUE = (
-    r"(?:\s*(?:id|ID|号|ไอดี))?\s*(?:[:：=]|-\s|–|\s)\s*(?:id\s*[:：]?\s*)?"
+    r"(?:\s*(?:id|ID|号|ไอดี))?\s*(?:[:：=]|-\s|–|\s)\s*(?:id\s*[:：]?\s*|(?:only|username|handle)\s*[:：]\s*)?"
     r"(?P<value>\+?\d[\d\s\-.()]{5,20}\d|@?[A-Za-z][\w.\-]{2,31}|\d{5,12})"
 )
 _LABELLED = re.compile(

@@ -224,6 +224,7 @@ def stored_contacts(db: Path) -> set[tuple[str, str, str]]:
     ("cs-rep-cambodia-1500", "telegram", "goldenbay_hr_ph"),
     ("zh-overseas-kefu-xigang", "telegram", "dingsheng_hr888"),
     ("casino-hotel-receptionist-bavet", "telegram", "royalcrown_hr"),
+    ("chat-support-neighbouring-usdt", "telegram", "vertex_talent"),  # written T.e.l.e.g.r.a.m only: vertex_talent
     ("sales-care-bangkok-kenya", "whatsapp", "+66912340001"),
     ("pt-atendente-chat-asia", "whatsapp", "+85512345678"),
     ("crypto-cs-myawaddy", "whatsapp", "+95912345678"),

@@ -43,6 +43,8 @@ def found(text):
         ("威信: kefu_2025", ("wechat", "kefu_2025")),
         ("微信 jmm_hr2026 / QQ 2345678901", ("wechat", "jmm_hr2026")),  # a CJK label needs no colon
         ("电报 goldhr_888", ("telegram", "goldhr_888")),
+        ("Contact on T.e.l.e.g.r.a.m only: vertex_talent (no calls)", ("telegram", "vertex_talent")),
+        ("Telegram username: kk_hr_01", ("telegram", "kk_hr_01")),
         # Zalo
         ("Liên hệ Zalo: 0912 345 678", ("zalo", "+84912345678")),
         ("zalo.me/0987654321", ("zalo", "+84987654321")),
@@ -100,6 +102,7 @@ def test_finds_contact(text, expected):
         "one two three go",
         "Contact our HR team through the careers page",
         "坐飞机 ABC company",  # "plane", not Telegram
+        "Telegram only please",
         "Mercy Staffing Inc. (DMW licence DMW-123-LB-0420-2026)",  # licence codes are not phones
         "POEA-091-LB-03142024-R",
     ],
