@@ -334,7 +334,7 @@ CONTACT_DETAIL = """<html><head><script type="application/ld+json">
 {"@type": "JobPosting", "title": "Chat support", "description": "x",
  "applicationContact": {"@type": "ContactPoint", "description": "WeChat ID: kk_hr2026", "email": "hr@kkpark.example"}}
 </script></head><body><h1>Chat support (Myawaddy)</h1>
-<div class="body"><p>Free visa. Questions? <a href="https://wa.me/959791234567">Ask us here</a>.</p></div>
+<div class="body"><p>Free visa. Questions? <a href="https://wa.me/959791234567">Ask us here</a> or Zalo: 0912 345 678.</p></div>
 <p class="contact">Message our recruiter: <a href="https://t.me/kk_recruit_01">click here</a></p></body></html>"""
 
 
@@ -350,9 +350,10 @@ def test_profile_crawl_stores_contacts_from_text_links_and_markup(tmp_path):
     [ad] = rows(db, "SELECT * FROM ads")
     assert ad["contact"] == ("Message our recruiter: click here; https://t.me/kk_recruit_01; https://wa.me/959791234567; "
                              "hr@kkpark.example; WeChat ID: kk_hr2026")
-    stored = {(r["kind"], r["value"]) for r in rows(db, "SELECT kind, value FROM contacts")}
-    assert {("telegram", "kk_recruit_01"), ("whatsapp", "+959791234567"), ("wechat", "kk_hr2026"),
-            ("email", "hr@kkpark.example")} <= stored
+    stored = {(r["kind"], r["value"], r["field"]) for r in rows(db, "SELECT kind, value, field FROM contacts")}
+    assert {("telegram", "kk_recruit_01", "contact"), ("whatsapp", "+959791234567", "contact"),
+            ("wechat", "kk_hr2026", "contact"), ("email", "hr@kkpark.example", "contact"),
+            ("zalo", "+84912345678", "description")} <= stored
 
 
 # -- the summary line: once from `scrapy crawl`, once from `lurewatch crawl` -----------------
