@@ -19,6 +19,8 @@ import lxml.etree
 import lxml.html
 from extruct.w3cmicrodata import MicrodataExtractor
 
+from .contacts import CONTACT_SCHEMES, link_contacts, unscheme
+
 JOBPOSTING = "jobposting"
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 _JSONLD_XPATH = lxml.etree.XPath('//script[translate(@type, "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")="application/ld+json"]')
@@ -343,24 +345,40 @@ def description_text(node: dict[str, Any]) -> str:
     return "\n\n".join(sections)
 
 
+# What a ContactPoint / Organization / Person says about how to reach it.
+CONTACT_KEYS = ("name", "telephone", "email", "url", "description")
+
+
 def contact_text(node: dict[str, Any]) -> str:
-    """Names, phones, emails and URLs of applicationContact and the hiring organisation's contact points."""
+    """Every contact a JobPosting gives: applicationContact (one or a list; name, telephone, email, url,
+    description, nested contactPoint), the hiring organisation's telephone, email and contactPoint, and
+    messenger/tel/mailto links hidden behind link text in the description and its sections."""
     found: list[str] = []
 
     def add_from(obj: Any) -> None:
         for o in obj if isinstance(obj, list) else [obj]:
             if isinstance(o, dict):
-                found.extend(t for t in (text_of(o.get(k)) for k in ("name", "telephone", "email", "url")) if t)
+                found.extend(_contact_value(o.get(k)) for k in CONTACT_KEYS)
                 add_from(o.get("contactPoint"))
-            elif isinstance(o, str) and o.strip():
-                found.append(o.strip())
+            else:
+                found.append(_contact_value(o))
 
     add_from(node.get("applicationContact"))
-    org = first(node.get("hiringOrganization"))
-    if isinstance(org, dict):
-        found.extend(t for t in (text_of(org.get(k)) for k in ("telephone", "email")) if t)
-        add_from(org.get("contactPoint"))
-    return "; ".join(dict.fromkeys(found))
+    orgs = node.get("hiringOrganization")
+    for org in orgs if isinstance(orgs, list) else [orgs]:
+        if isinstance(org, dict):
+            found.extend(_contact_value(org.get(k)) for k in ("telephone", "email"))
+            add_from(org.get("contactPoint"))
+    for key in ("description",) + tuple(k for k, _ in EXTRA_SECTIONS):
+        for value in node.get(key) if isinstance(node.get(key), list) else [node.get(key)]:
+            if isinstance(value, str) and "href" in value:
+                found.extend(link_contacts(value))
+    return "; ".join(dict.fromkeys(f for f in found if f))
+
+
+def _contact_value(value: Any) -> str:
+    text = text_of(value)
+    return unscheme(text) if text.lower().startswith(CONTACT_SCHEMES) else text
 
 
 def identifier(value: Any) -> str:

@@ -134,17 +134,20 @@ def judge(stats: Mapping[str, Any], spider=None, crash: str | None = None) -> tu
 
 
 class _Progress:
-    """Live pages/ads counters on stderr (rich), fed by crawler signals."""
+    """Live counters on stderr (rich, on a TTY), fed by crawler signals: pages done / known to fetch
+    (requests scheduled so far; max_pages bounds the pages), ETA, ads, not modified (304), flagged, errors."""
 
     def __init__(self, crawler):
         from rich.console import Console
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
         self.crawler = crawler
-        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(bar_width=16),
+                                 TextColumn("ETA"), TimeRemainingColumn(), TimeElapsedColumn(),
                                  console=Console(stderr=True), transient=True)
         self.task = self.progress.add_task("starting", total=None)
-        for signal in (signals.response_received, signals.item_scraped, signals.item_dropped, signals.spider_error):
+        for signal in (signals.request_scheduled, signals.request_left_downloader, signals.response_received,
+                       signals.item_scraped, signals.item_dropped, signals.spider_error):
             crawler.signals.connect(self.update, signal=signal)
         crawler.signals.connect(self.start, signal=signals.spider_opened)
         crawler.signals.connect(self.stop, signal=signals.spider_closed)
@@ -153,15 +156,28 @@ class _Progress:
         self.progress.start()
 
     def stop(self, *args, **kwargs):
+        if self.progress.live.is_started:
+            self.update()  # the last frame shows the final counts
         self.progress.stop()
+
+    def pages(self) -> tuple[int, int]:
+        """(requests done, requests known): scheduled so far, minus the ones still queued or downloading."""
+        stats = self.crawler.stats
+        dequeued = stats.get_value("scheduler/dequeued", 0)
+        downloader = getattr(self.crawler.engine, "downloader", None)
+        downloading = len(getattr(downloader, "active", ()) or ())
+        return max(0, dequeued - downloading), max(stats.get_value("scheduler/enqueued", 0), dequeued)
 
     def update(self, *args, **kwargs):
         stats = self.crawler.stats
         get = lambda k: stats.get_value(f"lurewatch/{k}", 0)  # noqa: E731
         errors = sum(v for k, v in stats.get_stats().items() if k.startswith("lurewatch/errors/"))
+        done, known = self.pages()
+        max_pages = getattr(self.crawler.spider, "max_pages", None)
         self.progress.update(
-            self.task,
-            description=f"pages {get('pages/parsed')}  ads {get('stored')} (new {get('ads/new')})  "
+            self.task, completed=done, total=known or None,
+            description=f"pages {done}/{known}" + (f" (max {max_pages})" if max_pages else "") +
+                        f"  ads {get('stored')} (new {get('ads/new')})  not modified {get('ads/not_modified')}  "
                         f"flagged {get('flagged')}  errors {errors}",
         )
 
@@ -177,7 +193,8 @@ def run_crawl(spider, *, db: str | Path, spider_kwargs: Mapping[str, Any] | None
         check_db_writable(db)
     except StoreError as exc:
         return _finish(CrawlResult(False, EXIT_DB, str(exc)))
-    process = CrawlerProcess(build_settings(db, settings))
+    # the CLI prints the summary line after judging the crawl: no second copy from CrawlSummary
+    process = CrawlerProcess(build_settings(db, {**(settings or {}), "LUREWATCH_SUMMARY": False}))
     try:
         crawler = process.create_crawler(spider)
     except KeyError as exc:

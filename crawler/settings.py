@@ -50,7 +50,9 @@ DOWNLOADER_MIDDLEWARES = {
 EXTENSIONS = {
     "crawler.incremental.IncrementalExtension": 500,
     "crawler.resume.JobDirGuard": 0,
+    "crawler.summary.CrawlSummary": 900,  # after IncrementalExtension: the line counts removals
 }
+LUREWATCH_SUMMARY = True  # summary line at spider close (run_crawl turns it off: the CLI prints its own)
 # Pause/resume with JOBDIR that survives SIGKILL (crawler/resume.py)
 DUPEFILTER_CLASS = "crawler.resume.ResumableDupeFilter"
 SPIDER_MIDDLEWARES = {

@@ -68,7 +68,7 @@ _LABELS = {
     "qq": [r"qq(?:号)?"],
 }
 _LABEL_VALUE = (
-    r"(?:\s*(?:id|ID|号|ไอดี))?\s*(?:[:：=]|-\s|–|\s)\s*(?:id\s*[:：]?\s*)?"
+    r"(?:\s*(?:id|ID|号|ไอดี))?\s*(?:[:：=]|-\s|–|\s)\s*(?:id\s*[:：]?\s*|(?:only|username|handle)\s*[:：]\s*)?"
     r"(?P<value>\+?\d[\d\s\-.()]{5,20}\d|@?[A-Za-z][\w.\-]{2,31}|\d{5,12})"
 )
 _LABELLED = re.compile(
@@ -97,6 +97,8 @@ _AFTER_NOT_PHONE = re.compile(
     r"|per\b|a month|k\b|tr\b|triệu)",
     re.I,
 )
+# an upper-case code with a number segment glued to the digits that follow (DMW-123-LB-, POEA-091-)
+_CODE_BEFORE = re.compile(r"\b[A-Z]{2,}-\d+-(?:[A-Z]{1,4}-)?$")
 _WORD_DIGITS = {"zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
                 "six": "6", "seven": "7", "eight": "8", "nine": "9"}
 _WORD_RUN = re.compile(
@@ -208,8 +210,10 @@ def _app_links(f: _Field) -> None:
         f.add("telegram", h if h.startswith("+") else h.lower(), m.start(), m.end())
     for m in _WA_LINK.finditer(f.text):
         if f.free(m.start(), m.end()):
-            value = _parse_phone("+" + m.group("num"), f.regions) or _parse_phone(m.group("num"), f.regions)
-            f.add("whatsapp", value or m.group("num"), m.start(), m.end())
+            num = m.group("num")
+            # wa.me takes the number in international form: a national reading only for a leading 0
+            value = _parse_phone("+" + num, f.regions) or (_parse_phone(num, f.regions) if num.startswith("0") else None)
+            f.add("whatsapp", value or "+" + num, m.start(), m.end())
     for m in _LINE_LINK.finditer(f.text):
         if f.free(m.start(), m.end()):
             f.add("line", m.group("handle").lstrip("@~").lower(), m.start(), m.end())
@@ -256,8 +260,10 @@ def _labelled(f: _Field) -> None:
             continue  # these are phone numbers; a word after "WA" is not a contact
         if kind == "telegram" and not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{4,31}", handle):
             continue
-        if len(m.group(0)) <= 2 and not re.search(r"[:：=@]", f.text[m.end(): v.start("value") + 1]):
-            continue  # "tg", "wa", "vx" alone need a colon or @ before the value
+        label = m.group(0)
+        if len(label) <= 2 and (label.isascii() or label == "飞机") and not re.search(
+                r"[:：=@]", f.text[m.end(): v.start("value") + 1]):
+            continue  # "tg", "wa", "vx", "飞机" (also "plane") alone need a colon or @ before the value
         f.add(kind, handle.lower(), m.start(), end)
 
 
@@ -279,6 +285,8 @@ def _plausible_phone_span(text: str, start: int, end: int) -> bool:
         return False
     if _AFTER_NOT_PHONE.match(text[end: end + 12]):
         return False
+    if _CODE_BEFORE.search(text[max(0, start - 24): start]):
+        return False  # the tail of a licence or reference code: DMW-123-LB-0420-2026
     if re.fullmatch(r"\(?(?:19|20)\d\d\)?\s*[-–/]\s*\(?(?:19|20)\d\d\)?", raw.strip()):
         return False  # 2019-2024
     return True

@@ -10,10 +10,12 @@ rendered in headless Chromium through scrapy-playwright; otherwise Playwright is
 """
 from __future__ import annotations
 
+import lxml.etree
 from scrapy.http import Response
 
 from crawler.browser import BrowserConfig, guarded_abort_request
 from crawler.netguard import NetGuard
+from crawler.contacts import join_contacts, link_contacts
 from crawler.extract import extract_jobpostings
 from crawler.urls import canonicalize, host_of
 from spiders.base import LurewatchSpider
@@ -136,6 +138,11 @@ class ProfileSpider(LurewatchSpider):
             return
         fields = self.profile.detail_fields(response.selector, response.url)
         postings = extract_jobpostings(response.text, response.url)
+        # contacts add up: the mapped text, links it hides ("Chat with us"), the JobPosting's contacts
+        contact = join_contacts(fields.get("contact"), *self._hidden_contacts(response),
+                                postings[0].get("contact") if postings else None)
+        if contact:
+            fields["contact"] = contact
         if postings:
             for key, value in postings[0].items():
                 if key != "url" and value and not fields.get(key):
@@ -147,6 +154,16 @@ class ProfileSpider(LurewatchSpider):
             return
         self.stat("profile/detail_ads")
         yield self.make_ad(response, {**fields, "source": self.profile.source_name})
+
+    def _hidden_contacts(self, response: Response) -> list[str]:
+        """Link targets in the mapped contact element (any link) and description (messenger, tel:, mailto:)."""
+        found: list[str] = []
+        for name, every_link in (("contact", True), ("description", False)):
+            rule = self.profile.detail.get(name)
+            for node in rule.select(response.selector) if rule else []:
+                if isinstance(node.root, lxml.etree._Element):
+                    found.extend(link_contacts(node.root, every_link=every_link))
+        return found
 
 
 __all__ = ["ProfileSpider", "ProfileError", "apply_politeness", "browser_meta"]

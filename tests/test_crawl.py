@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
 import socket
 import subprocess
@@ -10,7 +11,7 @@ import sys
 
 import pytest
 
-from conftest import REPO, SITES, run_cli, serve_site, db_rows
+from conftest import LUREWATCH, REPO, SITES, run_cli, serve_site, db_rows
 from crawler.localsite import LocalSite, Page
 
 BOARD = SITES / "unseen_board"
@@ -315,3 +316,134 @@ def test_trusted_hosts_are_the_start_url_hosts():
 
     spider = JobPostingSpider(urls="http://127.0.0.1:8001/jobs, https://Board.test/")
     assert spider.trusted_hosts == {"127.0.0.1:8001", "board.test"}
+
+
+# -- contacts kept from every place an ad carries them ----------------------------------------
+
+CONTACT_PROFILE = """\
+name: contact_board
+start_urls: [http://127.0.0.1:1/]
+listing:
+  link: {css: 'a.ad::attr(href)'}
+detail:
+  title: {css: 'h1'}
+  description: {css: 'div.body'}
+  contact: {css: 'p.contact'}
+"""
+CONTACT_DETAIL = """<html><head><script type="application/ld+json">
+{"@type": "JobPosting", "title": "Chat support", "description": "x",
+ "applicationContact": {"@type": "ContactPoint", "description": "WeChat ID: kk_hr2026", "email": "hr@kkpark.example"}}
+</script></head><body><h1>Chat support (Myawaddy)</h1>
+<div class="body"><p>Free visa. Questions? <a href="https://wa.me/959791234567">Ask us here</a> or Zalo: 0912 345 678.</p></div>
+<p class="contact">Message our recruiter: <a href="https://t.me/kk_recruit_01">click here</a></p></body></html>"""
+
+
+def test_profile_crawl_stores_contacts_from_text_links_and_markup(tmp_path):
+    profile = tmp_path / "contact_board.yaml"
+    profile.write_text(CONTACT_PROFILE, encoding="utf-8")
+    pages = {"/": Page('<html><body><a class="ad" href="/ad/1.html">Chat support</a></body></html>'),
+             "/ad/1.html": Page(CONTACT_DETAIL)}
+    db = str(tmp_path / "ads.db")
+    with LocalSite(pages) as site:
+        proc = run_cli("crawl", "--profile", str(profile), site.url("/"), "--db", db, "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    [ad] = rows(db, "SELECT * FROM ads")
+    assert ad["contact"] == ("Message our recruiter: click here; https://t.me/kk_recruit_01; https://wa.me/959791234567; "
+                             "hr@kkpark.example; WeChat ID: kk_hr2026")
+    stored = {(r["kind"], r["value"], r["field"]) for r in rows(db, "SELECT kind, value, field FROM contacts")}
+    assert {("telegram", "kk_recruit_01", "contact"), ("whatsapp", "+959791234567", "contact"),
+            ("wechat", "kk_hr2026", "contact"), ("email", "hr@kkpark.example", "contact"),
+            ("zalo", "+84912345678", "description")} <= stored
+
+
+# -- the summary line: once from `scrapy crawl`, once from `lurewatch crawl` -----------------
+
+SUMMARY = re.compile(r"^crawl \d+: \d+ pages, \d+ ads \(.*errors: .*$", re.M)
+
+
+@pytest.mark.parametrize("runner", ["scrapy", "lurewatch"])
+def test_summary_line_printed_exactly_once(tmp_path, runner):
+    site = serve_site("unseen_board")
+    db = str(tmp_path / "ads.db")
+    try:
+        if runner == "scrapy":
+            proc = subprocess.run(
+                [sys.executable, "-m", "scrapy", "crawl", "jobposting", "-a", f"urls={site.url('/jobs/page/2.html')}",
+                 "-a", "max_pages=5", "-s", f"LUREWATCH_DB={db}", "-s", "LOG_LEVEL=WARNING"],
+                cwd=REPO, capture_output=True, text=True, timeout=240)
+        else:
+            proc = run_cli("crawl", site.url("/jobs/page/2.html"), "--max-pages", "5", "--db", db)
+    finally:
+        site.stop()
+    assert proc.returncode == 0, proc.stderr
+    lines = SUMMARY.findall(proc.stderr)
+    assert len(lines) == 1, proc.stderr
+    [crawl] = rows(db, "SELECT * FROM crawls")
+    assert lines[0].startswith(f"crawl {crawl['id']}: 5 pages, {crawl['new_ads']} ads ({crawl['new_ads']} new, "), lines[0]
+
+
+def test_crawl_help_lists_every_exit_code_and_one_example_a_line():
+    import crawler.run as run
+
+    env = dict(os.environ, COLUMNS="80")  # a narrow terminal: click must not rewrap the examples
+    proc = subprocess.run([str(LUREWATCH), "crawl", "--help"], capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    codes = sorted(v for k, v in vars(run).items() if k.startswith("EXIT_"))
+    listed = {int(m.group(1)) for line in lines if (m := re.match(r"^\s+(\d)  \S", line))}
+    assert listed == set(codes), proc.stdout
+    examples = [line.strip() for line in lines if line.strip().startswith("lurewatch crawl")]
+    assert examples == ["lurewatch crawl https://jobs.example.org/ --db ads.db --max-pages 200",
+                        "lurewatch crawl --profile jobsdb_hk --db ads.db",
+                        "lurewatch crawl https://jobs.example.org/ --db ads.db --job-dir jobs/example"], proc.stdout
+
+
+# -- live progress on a terminal -------------------------------------------------------------
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]")
+
+
+def run_in_terminal(*args: str, timeout: int = 240) -> tuple[int, str]:
+    """`lurewatch ARGS` with stdin/stdout/stderr on a pseudo-terminal (200 columns); (exit code, what it printed)."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+    import time
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))
+    env = dict(os.environ, COLUMNS="200", LINES="50", TERM="xterm-256color", PYTHONUNBUFFERED="1")
+    env.pop("NO_COLOR", None)
+    proc = subprocess.Popen([str(LUREWATCH), *args], cwd=REPO, stdin=slave, stdout=slave, stderr=slave, env=env)
+    os.close(slave)
+    out, deadline = b"", time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    return proc.wait(timeout=30), ANSI.sub("", out.decode("utf-8", "replace")).replace("\r", "\n")
+
+
+def test_progress_on_a_terminal_shows_total_eta_and_not_modified(tmp_path):
+    from crawler.demo import DemoBoard
+
+    db = str(tmp_path / "ads.db")
+    with DemoBoard(port=0) as board:
+        first = run_cli("crawl", board.url, "--db", db)
+        assert first.returncode == 0, first.stderr
+        code, printed = run_in_terminal("crawl", board.url, "--db", db)
+    assert code == 0, printed
+    frames = re.findall(r"pages (\d+)/(\d+) \(max 500\)  ads \d+ \(new \d+\)  not modified (\d+)  flagged \d+  errors \d+"
+                        r"[^\n]*ETA", printed)
+    assert frames, printed
+    done, known, not_modified = map(int, frames[-1])
+    assert done == known > 50  # the last frame: every known page fetched
+    summary = re.search(r"crawl 2: .* (\d+) not modified \(304\)", printed)
+    assert summary and not_modified == int(summary.group(1)) == 50, printed
+    assert all(int(d) <= int(k) for d, k, _ in frames)

@@ -13,7 +13,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import yaml
 
+from conftest import db_rows
 from crawler.demo import BoardDataError, DemoBoard, load_ads
 
 REPO = Path(__file__).resolve().parent.parent
@@ -207,3 +209,58 @@ def test_demo_verdict_matches_label(demo_db, ad):
     expected = ad.label == "lure"
     assert bool(row["flagged"]) == expected, (
         f"{ad.id} ({ad.label}) flagged={row['flagged']} score={row['risk_score']} summary={row['summary']}")
+
+
+# -- contacts stored from the demo crawl ------------------------------------------------
+
+def stored_contacts(db: Path) -> set[tuple[str, str, str]]:
+    """(demo ad id, kind, value) of every stored contact."""
+    return {(re.search(r"/jobs/([^/]+)/$", r["url"]).group(1), r["kind"], r["value"])
+            for r in db_rows(db, "select ads.url, contacts.kind, contacts.value from contacts join ads on ads.id = contacts.ad_id")}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("ad_id, kind, value", [
+    ("cs-rep-cambodia-1500", "telegram", "goldenbay_hr_ph"),
+    ("zh-overseas-kefu-xigang", "telegram", "dingsheng_hr888"),
+    ("casino-hotel-receptionist-bavet", "telegram", "royalcrown_hr"),
+    ("chat-support-neighbouring-usdt", "telegram", "vertex_talent"),  # written T.e.l.e.g.r.a.m only: vertex_talent
+    ("sales-care-bangkok-kenya", "whatsapp", "+66912340001"),
+    ("pt-atendente-chat-asia", "whatsapp", "+85512345678"),
+    ("crypto-cs-myawaddy", "whatsapp", "+95912345678"),
+    ("th-admin-online-neighbour", "line", "spadmin99"),
+    ("graphic-designer-typing-test", "line", "spadmin99"),
+    ("zh-bocai-tuiguang-jinsanjiao", "wechat", "jmm_hr2026"),
+    ("vi-cskh-campuchia", "zalo", "+84912345678"),
+    ("customer-happiness-sea", "email", "talent@orchidlane-ventures.example"),
+])
+def test_demo_stores_the_contacts_of_lures(demo_db, ad_id, kind, value):
+    """The board writes contacts as applicationContact descriptions; the crawl must store them."""
+    assert (ad_id, kind, value) in stored_contacts(demo_db["db"])
+
+
+@pytest.mark.slow
+def test_demo_legit_ads_have_no_messenger_contacts(demo_db):
+    legit = {ad.id for ad in ADS if ad.label == "legit"}
+    messengers = {c for c in stored_contacts(demo_db["db"]) if c[0] in legit and c[1] not in ("email", "url", "domain")}
+    assert messengers == set()
+
+
+@pytest.mark.slow
+def test_shared_contacts_query_links_the_lures(demo_db):
+    """The review app's canned query "Contacts shared by several ads", run on the stored demo database."""
+    meta = yaml.safe_load((REPO / "output" / "review" / "metadata.yaml").read_text(encoding="utf-8"))
+    [query] = [q for db in meta["databases"].values() for name, q in db.get("queries", {}).items()
+               if name == "shared_contacts"]
+    demo_ids = {r["id"]: re.search(r"/jobs/([^/]+)/$", r["url"]).group(1) for r in db_rows(demo_db["db"], "select id, url from ads")}
+    shared = {(r["kind"], r["value"], frozenset(demo_ids[int(i)] for i in str(r["ad_ids"]).split(",")))
+              for r in db_rows(demo_db["db"], query["sql"])}
+    assert shared == {
+        ("telegram", "goldenbay_hr_ph", frozenset({"cs-rep-cambodia-1500", "tl-csr-abroad-placement-fee"})),
+        ("telegram", "dingsheng_hr888", frozenset({"zh-overseas-kefu-xigang", "zh-hant-online-kefu"})),
+        ("whatsapp", "+85512345678", frozenset({"pt-atendente-chat-asia", "id-cs-operator-kamboja"})),
+        ("whatsapp", "+971501234567", frozenset({"digital-marketing-exec-thailand-in", "data-encoder-dubai-transit"})),
+        ("line", "spadmin99", frozenset({"th-admin-online-neighbour", "graphic-designer-typing-test"})),
+        ("wechat", "jmm_hr2026", frozenset({"zh-bocai-tuiguang-jinsanjiao", "zh-hant-online-kefu"})),
+    }
+    assert all(ad.label == "lure" for ad in ADS if any(ad.id in ids for _, _, ids in shared))

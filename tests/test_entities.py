@@ -29,6 +29,7 @@ def found(text):
         ("WhatsApp 0917-123-4567", ("whatsapp", "+639171234567")),
         ("https://wa.me/639171234567", ("whatsapp", "+639171234567")),
         ("api.whatsapp.com/send?phone=85512345678", ("whatsapp", "+85512345678")),
+        ("WhatsApp wa.me/95912345678", ("whatsapp", "+95912345678")),  # international even if not in the metadata
         ("Hubungi via WhatsApp: 0812-3456-7890", ("whatsapp", "+6281234567890")),
         # LINE
         ("Line ID: thaijob99", ("line", "thaijob99")),
@@ -40,6 +41,10 @@ def found(text):
         ("VX：hr888k", ("wechat", "hr888k")),
         ("WeChat ID: Asia_Jobs01", ("wechat", "asia_jobs01")),
         ("威信: kefu_2025", ("wechat", "kefu_2025")),
+        ("微信 jmm_hr2026 / QQ 2345678901", ("wechat", "jmm_hr2026")),  # a CJK label needs no colon
+        ("电报 goldhr_888", ("telegram", "goldhr_888")),
+        ("Contact on T.e.l.e.g.r.a.m only: vertex_talent (no calls)", ("telegram", "vertex_talent")),
+        ("Telegram username: kk_hr_01", ("telegram", "kk_hr_01")),
         # Zalo
         ("Liên hệ Zalo: 0912 345 678", ("zalo", "+84912345678")),
         ("zalo.me/0987654321", ("zalo", "+84987654321")),
@@ -96,6 +101,10 @@ def test_finds_contact(text, expected):
         "We sell WA-compliant products",
         "one two three go",
         "Contact our HR team through the careers page",
+        "坐飞机 ABC company",  # "plane", not Telegram
+        "Telegram only please",
+        "Mercy Staffing Inc. (DMW licence DMW-123-LB-0420-2026)",  # licence codes are not phones
+        "POEA-091-LB-03142024-R",
     ],
 )
 def test_no_contact(text):

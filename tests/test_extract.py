@@ -166,3 +166,39 @@ def test_same_site(a, b, expected):
 def test_site_key_keeps_non_default_port():
     assert site_key("http://127.0.0.1:8001/x") == "127.0.0.1:8001"
     assert site_key("https://www.Board.test/") == "board.test"
+
+
+# -- contacts: every place a JobPosting can carry them ------------------------------------------
+
+@pytest.mark.parametrize("extra, contact", [
+    pytest.param({"applicationContact": {"@type": "ContactPoint", "description": "Message HR on Telegram @gb_hr_ph"}},
+                 "Message HR on Telegram @gb_hr_ph", id="contactpoint-description"),
+    pytest.param({"applicationContact": [{"@type": "ContactPoint", "name": "Ms Lily", "telephone": "tel:+855-12-345-678"},
+                                         {"@type": "ContactPoint", "email": "mailto:hr@gb.example?subject=CV"}]},
+                 "Ms Lily; +855-12-345-678; hr@gb.example", id="list-of-contactpoints"),
+    pytest.param({"applicationContact": "WhatsApp +66 81 234 5678"}, "WhatsApp +66 81 234 5678", id="plain-string"),
+    pytest.param({"hiringOrganization": {"@type": "Organization", "name": "GB",
+                                         "contactPoint": [{"@type": "ContactPoint", "description": "LINE @spadmin99"},
+                                                          {"@type": "ContactPoint", "url": "https://wa.me/66912340001"}]}},
+                 "LINE @spadmin99; https://wa.me/66912340001", id="organization-contactpoints"),
+    pytest.param({"hiringOrganization": [{"@type": "Organization", "name": "GB", "email": "jobs@gb.example"}]},
+                 "jobs@gb.example", id="organization-list"),
+    pytest.param({"description": '<p>Chat with <a href="https://t.me/kk_hr">our HR</a>, <a href="tel:+66812345678">call us</a>'
+                                 ' or see <a href="https://gb.example/about">about us</a>.</p>'},
+                 "https://t.me/kk_hr; +66812345678", id="links-hidden-in-description"),
+    pytest.param({"jobBenefits": '<a href="whatsapp://send?phone=+639171234567">Ask on WhatsApp</a>'},
+                 "https://wa.me/639171234567", id="app-link-in-a-section"),
+    pytest.param({"description": 'Telegram: <a href="https://t.me/kk_hr">t.me/kk_hr</a>'}, None, id="link-already-shown"),
+])
+def test_contacts_from_every_place(extra, contact):
+    posting = {"@type": "JobPosting", "title": "Chat support", "description": "Typing job", **extra}
+    [ad] = extract_jobpostings(jsonld_page(posting), "http://board.test/jobs/1")
+    assert ad.get("contact") == contact
+
+
+def test_microdata_application_contact():
+    body = ('<div itemscope itemtype="https://schema.org/JobPosting"><h1 itemprop="title">Typist</h1>'
+            '<div itemprop="applicationContact" itemscope itemtype="https://schema.org/ContactPoint">'
+            '<span itemprop="description">微信 jmm_hr2026</span><span itemprop="telephone">+855 12 345 678</span></div></div>')
+    [ad] = extract_jobpostings(f"<html><body>{body}</body></html>", "http://board.test/")
+    assert ad["contact"] == "+855 12 345 678; 微信 jmm_hr2026"

@@ -38,11 +38,20 @@ def crawl(urls, db, max_pages, ignore_robots, overrides, verbose, no_progress, p
     """Crawl the sites at URL... (following same-site links, robots.txt and sitemaps within
     --max-pages) and store every schema.org JobPosting found, assessed, in --db.
 
-    Exits non-zero when nothing could be fetched (3), the hosts are unreachable (4) or the
-    database is not writable (5). Finding no ads is reported but is not a failure.
+    Exit codes:
+
+    \b
+      0  finished (finding no ads is reported, not a failure)
+      1  the crawl crashed or was interrupted
+      2  bad arguments
+      3  nothing fetched: every start URL failed (HTTP errors, robots.txt)
+      4  unreachable: DNS, connection or timeout errors on every start URL
+      5  the database is not writable (checked before crawling)
+      6  stale site profile: its selectors matched nothing on the start pages
 
     Example:
 
+    \b
         lurewatch crawl https://jobs.example.org/ --db ads.db --max-pages 200
         lurewatch crawl --profile jobsdb_hk --db ads.db
         lurewatch crawl https://jobs.example.org/ --db ads.db --job-dir jobs/example
