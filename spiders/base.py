@@ -99,8 +99,8 @@ class LurewatchSpider(scrapy.Spider):
         self._max_pages_arg = _positive_int(max_pages, "max_pages") if max_pages not in (None, "") else None
         self.config = CrawlConfig()
         self.max_pages = self._max_pages_arg or self.config.max_pages
-        # host:port of each start URL: the SSRF guard trusts exactly the sites given, not other ports
-        self.trusted_hosts: set[str] = {urlsplit(u).netloc.lower() for u in self.start_urls}
+        # scheme://host:port of each start URL: the SSRF guard trusts exactly the sites given, not other ports
+        self.trusted_hosts: set[str] = {f"{urlsplit(u).scheme}://{urlsplit(u).netloc.lower()}" for u in self.start_urls}
         self.pages_scheduled = 0
         self.start_failures: dict[str, str] = {}  # start URL -> error kind
         self._seen: set[str] = set()
