@@ -8,12 +8,16 @@ network access we do not have).
 from __future__ import annotations
 
 import glob
+import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+logger = logging.getLogger(__name__)
 
 SYSTEM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 
@@ -99,6 +103,57 @@ def guarded_abort_request(guard, crawler):
         return False
 
     return abort
+
+
+# Browser contexts: no service workers (they fetch outside any page's control), no downloads to disk.
+LOCKED_DOWN_CONTEXT = {"service_workers": "block", "accept_downloads": False}
+
+
+def page_meta() -> dict:
+    """Request meta for a browser page: a locked-down context, no WebSockets, popups closed."""
+    return {"playwright": True, "playwright_context_kwargs": dict(LOCKED_DOWN_CONTEXT),
+            "playwright_page_init_callback": "crawler.browser.lock_down_page"}
+
+
+async def lock_down_page(page, request) -> None:
+    """`playwright_page_init_callback`: before navigation, refuse WebSockets and close popups at once."""
+    await page.route_web_socket(re.compile(r".*"), _refuse_websocket)
+    page.on("popup", _close_popup)
+
+
+async def _refuse_websocket(ws) -> None:
+    await ws.close(code=1008, reason="WebSockets are blocked in Lurewatch crawls")
+
+
+async def _close_popup(popup) -> None:
+    await popup.close()
+
+
+def start_egress_proxy(crawler, trusted) -> "EgressProxy":
+    """Start this crawl's egress proxy (crawler/egress_proxy.py) and route Chromium through it.
+
+    Every connection Chromium makes, after every redirect, is checked at connect time; refusals are
+    counted as lurewatch/ssrf_blocked and lurewatch/ssrf_blocked/browser. (Requests lock their context down
+    with `page_meta()`.) The proxy stops when the engine stops; keep the returned object referenced.
+    """
+    from scrapy import signals
+    from twisted.internet import reactor
+
+    from .egress_proxy import EgressProxy
+    from .netguard import NetGuard
+
+    def count_block(target: str, reason: str) -> None:
+        for key in ("lurewatch/ssrf_blocked", "lurewatch/ssrf_blocked/browser"):
+            reactor.callFromThread(crawler.stats.inc_value, key)
+        logger.warning("SSRF guard (browser proxy) blocked %s (%s)", target, reason)
+
+    proxy = EgressProxy(NetGuard(trusted), on_block=count_block).start()
+    settings = crawler.settings
+    launch = dict(settings.getdict("PLAYWRIGHT_LAUNCH_OPTIONS"))
+    launch["args"] = [*launch.get("args", []), *proxy.chromium_args()]
+    settings.set("PLAYWRIGHT_LAUNCH_OPTIONS", launch, priority="spider")
+    crawler.signals.connect(proxy.stop, signal=signals.engine_stopped)
+    return proxy
 
 
 @dataclass(frozen=True)

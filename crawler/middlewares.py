@@ -389,12 +389,18 @@ class ErrorAccountingMiddleware:
     a missing robots.txt is not an error). Ignored requests (robots, SSRF, 304) are not errors.
     """
 
-    def __init__(self, stats):
+    def __init__(self, stats, crawler=None):
         self.stats = stats
+        self.crawler = crawler
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.stats)
+        return cls(crawler.stats, crawler)
+
+    def _shutting_down(self) -> bool:
+        engine = getattr(self.crawler, "engine", None)
+        slot = getattr(engine, "_slot", None)
+        return engine is None or not engine.running or bool(getattr(slot, "closing", False))
 
     def process_response(self, request, response):
         if response.status >= 400 and not request.meta.get("lurewatch_gone") \
@@ -404,7 +410,11 @@ class ErrorAccountingMiddleware:
 
     def process_exception(self, request, exception):
         if not isinstance(exception, IgnoreRequest) and not request.meta.get("dont_obey_robotstxt"):
-            count_error(self.stats, error_kind(exception), request)
+            kind = error_kind(exception)
+            if kind == "cancelled" and not self._shutting_down():
+                # Scrapy cancels a body that grows past DOWNLOAD_MAXSIZE without a message saying so
+                kind = "too_large"
+            count_error(self.stats, kind, request)
         return None
 
 
@@ -424,6 +434,10 @@ class CountingRedirectMiddleware(RedirectMiddleware):
     """Stock redirects that count loops / too many hops as errors/redirect_loop."""
 
     def _redirect(self, redirected, request, reason):
+        chain = {*(request.meta.get("redirect_urls") or []), request.url}
+        if redirected.url in chain:  # a -> b -> a: the dupe filter would drop it without a word
+            count_error(self.crawler.stats, "redirect_loop", request)
+            raise IgnoreRequest(f"redirect loop: {request.url} -> {redirected.url}")
         try:
             return super()._redirect(redirected, request, reason)
         except IgnoreRequest:

@@ -7,8 +7,9 @@ Pure Python (no Scrapy) so the Scrapy downloader middleware and the Playwright r
     await guard.check("http://10.0.0.5/")   # -> "blocked: 10.0.0.5 is private" or None
     await page.route("**/*", guard.playwright_route)
 
-A trusted entry "host:port" trusts that port only; "host" trusts every port of that host.
-Hostnames are resolved and every address is checked (an attacker's DNS may answer with 127.0.0.1).
+A trusted entry "host:port" (or a URL) trusts exactly that host and port; a bare "host" trusts its default
+ports 80 and 443 only, never the host's other ports. Hostnames are resolved and every address is checked
+(an attacker's DNS may answer with 127.0.0.1).
 """
 from __future__ import annotations
 
@@ -52,17 +53,20 @@ def blocked_reason(ip: str) -> str | None:
 
 
 def netloc_key(url: str) -> tuple[str, int | None]:
-    """(lower-case host, port) of a URL; port None when the URL uses the scheme's default."""
+    """(lower-case host, port) of a URL; the port is the scheme's default when the URL gives none
+    (None for a scheme without one)."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower().rstrip(".")
-    port = parts.port
-    if port is not None and DEFAULT_PORTS.get(parts.scheme) == port:
+    try:
+        port = parts.port
+    except ValueError:
         port = None
-    return host, port
+    return host, port if port is not None else DEFAULT_PORTS.get(parts.scheme)
 
 
 def parse_trusted(entries: Iterable[str] | str | None) -> set[tuple[str, int | None]]:
-    """Trusted entries ("host", "host:port", "[::1]:8080" or a URL) -> {(host, port or None)}."""
+    """Trusted entries ("host", "host:port", "[::1]:8080" or a URL) -> {(host, port)}; a bare host
+    stands for its default ports 80 and 443."""
     if not entries:
         return set()
     if isinstance(entries, str):
@@ -72,11 +76,23 @@ def parse_trusted(entries: Iterable[str] | str | None) -> set[tuple[str, int | N
         entry = entry.strip()
         if not entry:
             continue
-        url = entry if "://" in entry else f"trusted://{entry}"
-        host, port = netloc_key(url)
+        if "://" in entry:
+            host, port = netloc_key(entry)
+            ports = [port]
+        else:
+            host, port = netloc_key(f"trusted://{entry}")
+            ports = [port] if port is not None else [80, 443]
         if host:
-            out.add((host, port))
+            out.update((host, p) for p in ports)
     return out
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
 
 
 class NetGuard:
@@ -88,8 +104,7 @@ class NetGuard:
         self.trusted |= parse_trusted(entries)
 
     def is_trusted(self, url: str) -> bool:
-        host, port = netloc_key(url)
-        return (host, port) in self.trusted or (host, None) in self.trusted
+        return netloc_key(url) in self.trusted
 
     async def resolve(self, host: str) -> list[str]:
         if host in self._resolved:
@@ -115,11 +130,12 @@ class NetGuard:
             return None
         if parts.scheme not in ("http", "https", "ws", "wss"):
             return f"scheme {parts.scheme!r} is not allowed"
-        if self.is_trusted(url):
-            return None
         host = (parts.hostname or "").lower().rstrip(".")
         if not host:
             return "URL has no host"
+        if self.is_trusted(url) and (_is_ip_literal(host) or host == "localhost"):
+            return None  # the user named this exact address and port
+        # a trusted *name* is still resolved and checked: its DNS may point it at an internal address
         if host in METADATA_HOSTS or host == "localhost" or host.endswith(".localhost"):
             return f"host {host!r} is local or a metadata service"
         for ip in await self.resolve(host):

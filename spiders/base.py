@@ -50,11 +50,16 @@ class CrawlConfig:
 
     max_pages: int = 500
     trusted_hosts: frozenset[str] = frozenset()
+    max_ads_per_page: int = 200
+    max_sitemap_entries: int = 50_000
 
     @classmethod
     def from_settings(cls, settings) -> "CrawlConfig":
         return cls(
             max_pages=_positive_int(settings.get("LUREWATCH_MAX_PAGES", 500), "LUREWATCH_MAX_PAGES"),
+            max_ads_per_page=_positive_int(settings.get("LUREWATCH_MAX_ADS_PER_PAGE", 200), "LUREWATCH_MAX_ADS_PER_PAGE"),
+            max_sitemap_entries=_positive_int(settings.get("LUREWATCH_SITEMAP_MAX_ENTRIES", 50_000),
+                                              "LUREWATCH_SITEMAP_MAX_ENTRIES"),
             trusted_hosts=frozenset(h.lower() for h in _split(settings.get("LUREWATCH_TRUSTED_HOSTS"))),
         )
 
@@ -99,8 +104,8 @@ class LurewatchSpider(scrapy.Spider):
         self._max_pages_arg = _positive_int(max_pages, "max_pages") if max_pages not in (None, "") else None
         self.config = CrawlConfig()
         self.max_pages = self._max_pages_arg or self.config.max_pages
-        # host:port of each start URL: the SSRF guard trusts exactly the sites given, not other ports
-        self.trusted_hosts: set[str] = {urlsplit(u).netloc.lower() for u in self.start_urls}
+        # scheme://host:port of each start URL: the SSRF guard trusts exactly the sites given, not other ports
+        self.trusted_hosts: set[str] = {f"{urlsplit(u).scheme}://{urlsplit(u).netloc.lower()}" for u in self.start_urls}
         self.pages_scheduled = 0
         self.start_failures: dict[str, str] = {}  # start URL -> error kind
         self._seen: set[str] = set()

@@ -108,7 +108,7 @@ class JobPostingSpider(LurewatchSpider):
             self.logger.warning("%s: not a sitemap", response.url)
             return
         self.stat("sitemaps/parsed")
-        for entry in sitemap:
+        for entry in self.sitemap_entries(sitemap, response):
             loc = (entry.get("loc") or "").strip()
             if not loc:
                 continue
@@ -121,6 +121,20 @@ class JobPostingSpider(LurewatchSpider):
                 request = None
             if request is not None:
                 yield request
+
+    def sitemap_entries(self, sitemap: Sitemap, response: Response):
+        """A sitemap's entries, at most LUREWATCH_SITEMAP_MAX_ENTRIES, and none once the page budget is spent."""
+        cap = self.config.max_sitemap_entries
+        for n, entry in enumerate(sitemap):
+            if n >= cap:
+                self.stat("sitemaps/entries_over_cap")
+                self.logger.warning("%s: more than %d entries, the rest is ignored (LUREWATCH_SITEMAP_MAX_ENTRIES)",
+                                    response.url, cap)
+                return
+            if sitemap.type != "sitemapindex" and self.pages_scheduled >= self.max_pages:
+                self.stat("sitemaps/stopped_at_max_pages")
+                return
+            yield entry
 
     @staticmethod
     def sitemap_body(response: Response) -> bytes | None:
@@ -157,7 +171,14 @@ class JobPostingSpider(LurewatchSpider):
         self.stat("pages/with_jobposting")
         page_url = self.page_url(response)
         several = len(found.postings) > 1
-        for n, fields in enumerate(found.postings, 1):
+        postings = found.postings
+        cap = self.config.max_ads_per_page
+        if len(postings) > cap:  # a hostile page can mark up thousands of postings
+            self.stat("ads/over_page_cap", len(postings) - cap)
+            self.logger.warning("%s: %d postings on one page, keeping the first %d (LUREWATCH_MAX_ADS_PER_PAGE)",
+                                response.url, len(postings), cap)
+            postings = postings[:cap]
+        for n, fields in enumerate(postings, 1):
             posting_url = fields.pop("url", None)
             if several:
                 own = canonicalize(posting_url) if posting_url and same_site(posting_url, response.url) else None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import lxml.etree
 from scrapy.http import Response
 
-from crawler.browser import BrowserConfig, guarded_abort_request
+from crawler.browser import BrowserConfig, guarded_abort_request, page_meta, start_egress_proxy
 from crawler.netguard import NetGuard
 from crawler.contacts import join_contacts, link_contacts
 from crawler.extract import extract_jobpostings
@@ -40,7 +40,7 @@ def browser_meta(profile: Profile, config: BrowserConfig | None) -> dict:
         return {}
     from scrapy_playwright.page import PageMethod
 
-    meta: dict = {"playwright": True}
+    meta: dict = page_meta()
     if profile.wait_for is not None:
         timeout = config.navigation_timeout_ms if config else 30_000
         meta["playwright_page_methods"] = [
@@ -75,9 +75,11 @@ class ProfileSpider(LurewatchSpider):
             spider.browser_config = BrowserConfig.from_settings(crawler.settings)
             spider.browser_config.apply(crawler.settings)
             if crawler.settings.getbool("LUREWATCH_SSRF_GUARD", True):
-                guard = NetGuard(spider.trusted_hosts)
+                trusted = spider.trusted_hosts | set(crawler.settings.getlist("LUREWATCH_TRUSTED_HOSTS"))
+                guard = NetGuard(trusted)
                 crawler.settings.set("PLAYWRIGHT_ABORT_REQUEST", guarded_abort_request(guard, crawler),
                                      priority="spider")
+                spider.egress_proxy = start_egress_proxy(crawler, trusted)  # sees every connection Chromium makes
         return spider
 
     # -- requests -------------------------------------------------------------

@@ -71,7 +71,7 @@ class SitemapSpider(JobPostingSpider):
             self.logger.warning("%s: not a sitemap", response.url)
             return
         self.stat("sitemaps/parsed")
-        for entry in sitemap:
+        for entry in self.sitemap_entries(sitemap, response):
             loc = urljoin(response.url, (entry.get("loc") or "").strip())
             if not loc or loc == response.url:
                 continue

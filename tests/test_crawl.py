@@ -315,7 +315,7 @@ def test_trusted_hosts_are_the_start_url_hosts():
     from spiders.jobposting import JobPostingSpider
 
     spider = JobPostingSpider(urls="http://127.0.0.1:8001/jobs, https://Board.test/")
-    assert spider.trusted_hosts == {"127.0.0.1:8001", "board.test"}
+    assert spider.trusted_hosts == {"http://127.0.0.1:8001", "https://board.test"}
 
 
 # -- contacts kept from every place an ad carries them ----------------------------------------

@@ -1,6 +1,7 @@
 """SSRF guard: a trusted local board cannot lead the crawler (or the browser) to other local addresses."""
 import asyncio
 import json
+import socket
 import subprocess
 import sys
 
@@ -34,6 +35,23 @@ def test_address_classes(ip, blocked):
 def test_guard_trusts_exactly_the_hosts_given(url, allowed):
     guard = NetGuard(["127.0.0.1:8000"])
     assert (asyncio.run(guard.check(url)) is None) == allowed
+
+
+@pytest.mark.parametrize("trusted, url, allowed", [
+    ("http://127.0.0.1", "http://127.0.0.1/", True),  # a port-less start URL trusts its default port...
+    ("http://127.0.0.1", "http://127.0.0.1:8001/", False),  # ...and no other port of that host
+    ("http://127.0.0.1", "https://127.0.0.1/", False),  # nor another scheme's port
+    ("127.0.0.1", "http://127.0.0.1:6379/", False),  # a bare host: ports 80 and 443 only
+    ("127.0.0.1", "https://127.0.0.1/", True),
+    ("http://localhost:8000", "http://localhost:8000/", True),  # a local name the user gave on purpose
+    ("http://{name}", "http://{name}/", False),  # a trusted *name* is still resolved and checked
+])
+def test_guard_trusts_exact_scheme_host_and_port(trusted, url, allowed):
+    name = socket.gethostname().lower()  # a real name whose DNS answer is a loopback address, as a rebinding attacker's is
+    if "{name}" in url and (name == "localhost" or not any(blocked_reason(a[4][0]) for a in socket.getaddrinfo(name, None))):
+        pytest.skip("this machine's host name does not resolve to a local address")
+    guard = NetGuard([trusted.format(name=name)])
+    assert (asyncio.run(guard.check(url.format(name=name))) is None) == allowed
 
 
 @pytest.fixture

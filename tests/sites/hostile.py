@@ -125,6 +125,19 @@ def hostile_site() -> tuple[LocalSite, dict[str, tuple[str, str]]]:
         handler.close_connection = True
         raise _RawDone
 
+    def endless(handler):  # no Content-Length, streams until the client hangs up (bounded at 8x the cap)
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html; charset=utf-8")
+        handler.end_headers()
+        handler.close_connection = True
+        try:
+            for _ in range(8 * MAXSIZE // 65536):
+                handler.wfile.write(b"B" * 65536)
+                handler.wfile.flush()
+        except OSError:
+            pass
+        raise _RawDone
+
     huge_body = b"<html><body>" + b"A" * (MAXSIZE * 3) + b"</body></html>"
     bomb_body = _gzip_zeros(BOMB_BYTES)
 
@@ -159,13 +172,14 @@ def hostile_site() -> tuple[LocalSite, dict[str, tuple[str, str]]]:
         **{f"/spiral/{n}": Page("", status=302, content_type="text/plain", headers={"Location": f"/spiral/{n + 1}"})
            for n in range(50)},
         "/huge": Page(huge_body),
+        "/endless": endless,
         "/bomb": Page(bomb_body, headers={"Content-Encoding": "gzip"}),
         "/private/secret": Page(page("/ad/plain")),
     }
     links = [
         "/ad/plain", "/ad/mislabelled", "/ad/tis620", "/ad/gbk", "/ad/big5", "/ad/vn", "/ad/nocharset", "/ad/malformed",
         "/ad/retry-after", "/ad/dup", "/ad/dup?utm_source=tg&utm_campaign=x", "/ad/dup-copy", "/go/dup",
-        "/storm/1", "/storm/2", "/storm/3", "/slow", "/drip", "/loop/a", "/spiral/0", "/truncated", "/huge", "/bomb", "/private/secret",
+        "/storm/1", "/storm/2", "/storm/3", "/slow", "/drip", "/loop/a", "/spiral/0", "/truncated", "/huge", "/endless", "/bomb", "/private/secret",
     ]
     pages["/"] = Page("<html><body><h1>Jobs abroad</h1>" + "".join(f'<a href="{u}">{u}</a><br>' for u in links)
                       + "</body></html>")
