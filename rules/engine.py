@@ -185,7 +185,13 @@ def _load_file(path: Path) -> list[Rule]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
-        raise RulesetError(f"{path}{line}: invalid YAML: {exc}") from exc
+        parts = []
+        for text, at in (("problem", "problem_mark"), ("context", "context_mark")):
+            text, at = getattr(exc, text, None), getattr(exc, at, None)
+            if text:
+                parts.append(f"{text} at line {at.line + 1}, column {at.column + 1}" if at else text)
+        what = "; ".join(parts)  # one line: yaml's own message spans several
+        raise RulesetError(f"{path}{line}: invalid YAML: {what or exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise RulesetError(f"{path}: cannot read: {exc}") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("rules"), list):

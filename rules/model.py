@@ -35,6 +35,19 @@ class Ad:
             **{k: text(k) for k in AD_FIELDS if k != "salary"},
         )
 
+    @staticmethod
+    def type_problem(data: dict[str, Any]) -> str | None:
+        """Why `data` cannot be read as an ad (a field of the wrong type), or None."""
+        for key in (*AD_FIELDS, "salary_text", "id", "url"):
+            value = data.get(key)
+            if value is None or isinstance(value, str):
+                continue
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and key not in ("url",):
+                continue
+            kind = "a string" if key == "url" else "a string or a number"
+            return f"field {key!r} must be {kind}, got {type(value).__name__}"
+        return None
+
     def texts(self) -> dict[str, str]:
         """The text fields to match, by name."""
         return {k: getattr(self, k) for k in AD_FIELDS if getattr(self, k)}
