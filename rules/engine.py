@@ -10,6 +10,7 @@ A separate fraud model scores ordinary job fraud (reshipping, money mules, task 
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import math
 import re
@@ -25,6 +26,7 @@ from .language import detect_language
 from .model import AD_FIELDS, Ad, Assessment, Contact, Evidence
 from .salary import LANGUAGE_MARKET, Salary, find_salaries, pay_norm_usd
 from ._prefilter import TriggerMatcher, parse_cached, split_branches
+from ._redos import backtracking_risk
 from .textnorm import T2S, NormText, fold_pattern, normalise
 
 RULESET_DIR = Path(__file__).parent / "ruleset"
@@ -142,6 +144,9 @@ class LazyPattern:
         return f"LazyPattern({self.pattern!r})"
 
 
+_branches = functools.lru_cache(maxsize=4096)(split_branches)  # each pattern is split by two checks
+
+
 def _check_pattern(pat: str) -> tuple[str | None, str]:
     """(why `pat` cannot be combined into a category alternation or None, the folded pattern). Parses
     (no compile) unless a check needs the compiled regex; the folded branches' parses are memoised for
@@ -150,7 +155,7 @@ def _check_pattern(pat: str) -> tuple[str | None, str]:
         # no groups with names, flags, look-arounds or back-references: the pattern is valid when each
         # top-level branch is, and those parses are shared with the TriggerMatcher (one parse, not two)
         try:
-            widths = [parse_cached(b).getwidth()[0] for b in split_branches(pat)]
+            widths = [parse_cached(b).getwidth()[0] for b in _branches(pat)]
         except re.error:
             widths = None  # the full parse below names the problem
         if widths is not None:
@@ -176,6 +181,15 @@ def _check_pattern(pat: str) -> tuple[str | None, str]:
     if min(parse_cached(b).getwidth()[0] for b in split_branches(folded)) == 0 and re.compile(folded).fullmatch(""):
         return "pattern matches the empty string", folded
     return None, folded
+
+
+def _backtracking_problem(pat: str) -> str | None:
+    """Why `pat` can backtrack catastrophically (rules/_redos.py), checked on the memoised branch parses."""
+    try:
+        parses = [parse_cached(b) for b in _branches(pat)]
+    except re.error:
+        parses = [_parser.parse(pat)]
+    return next((why for why in map(backtracking_risk, parses) if why), None)
 
 
 def _load_file(path: Path) -> list[Rule]:
@@ -230,6 +244,7 @@ def _load_file(path: Path) -> list[Rule]:
         compiled = []
         for pat in pats:
             problem, folded = _check_pattern(pat)
+            problem = problem or _backtracking_problem(pat)
             if problem:
                 raise RulesetError(f"{where}: rule {rid!r} pattern {pat!r}: {problem}")
             compiled.append(LazyPattern(folded))
