@@ -8,6 +8,7 @@ NEWSPIDER_MODULE = "spiders"
 LUREWATCH_DB = "lurewatch.db"
 LUREWATCH_CONTACT_URL = "https://github.com/lurewatch/lurewatch"
 LUREWATCH_MAX_PAGES = 500
+LUREWATCH_MAX_FIELD_CHARS = 50_000  # ad text fields are cut to this before assessment (stat lurewatch/assess/truncated_fields)
 
 # Politeness
 USER_AGENT = f"Lurewatch/0.1 (+{LUREWATCH_CONTACT_URL}; job-ad safety research)"

@@ -100,6 +100,8 @@ class Assessment:
     salary_usd_month: float | None = None
     nearest_lure: dict[str, Any] | None = None  # {"id":..., "similarity":...}
     ruleset_version: str = ""
+    truncated_fields: list[str] = field(default_factory=list)  # fields cut to the engine's max_field_chars
+    max_field_chars: int = 0
 
     @property
     def categories(self) -> list[str]:
@@ -107,11 +109,13 @@ class Assessment:
 
     def summary(self) -> str:
         """One sentence an analyst can check against the ad."""
+        cut = (f" Only the first {self.max_field_chars:,} characters of {', '.join(self.truncated_fields)} "
+               "were assessed." if self.truncated_fields else "")
         if not self.evidence:
-            return "No indicators matched."
+            return "No indicators matched." + cut
         parts = [f'{e.category} ({e.rule_id}: "{e.matched_text}")' for e in self.evidence[:6]]
         more = f" and {len(self.evidence) - 6} more" if len(self.evidence) > 6 else ""
-        return "Matched " + "; ".join(parts) + more + "."
+        return "Matched " + "; ".join(parts) + more + "." + cut
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -125,6 +129,7 @@ class Assessment:
             "salary_usd_month": self.salary_usd_month,
             "nearest_lure": self.nearest_lure,
             "ruleset_version": self.ruleset_version,
+            "truncated_fields": self.truncated_fields,
             "summary": self.summary(),
             "evidence": [e.to_dict() for e in self.evidence],
             "contacts": [c.to_dict() for c in self.contacts],

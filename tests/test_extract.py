@@ -200,3 +200,26 @@ def test_crawl_keeps_the_good_posting_next_to_a_deeply_nested_block(tmp_path):
     assert rows == [{"title": good["title"], "company": "Deep Nest Co", "description": good["description"],
                      "url": site.url("/ad/1")}]
     assert "extract=2" in proc.stderr
+
+
+def test_crawl_counts_fields_cut_before_assessment(tmp_path):
+    """LUREWATCH_MAX_FIELD_CHARS caps the text the engine reads; the crawl stats count the cut fields."""
+    from conftest import db_rows, run_cli
+    from crawler.localsite import LocalSite, Page
+
+    posting = {"@type": "JobPosting", "title": "Chat support, Bavet",
+               "description": "Free flight and housing, no experience needed. " + "Teamwork matters. " * 50}
+    site = LocalSite()
+    site.pages["/"] = Page(jsonld_page(posting))
+    site.start()
+    try:
+        db = tmp_path / "ads.db"
+        proc = run_cli("crawl", site.url("/"), "--db", str(db), "--no-progress", "-s", "AUTOTHROTTLE_ENABLED=False",
+                       "-s", "LUREWATCH_MAX_FIELD_CHARS=200", "-s", "LOG_LEVEL=INFO")
+    finally:
+        site.stop()
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "'lurewatch/assess/truncated_fields': 1" in proc.stderr
+    [ad] = db_rows(db, "select description, summary from ads")
+    assert ad["description"] == posting["description"].strip()  # the stored ad keeps its whole text
+    assert "Only the first 200 characters of description were assessed." in ad["summary"]
