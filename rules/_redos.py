@@ -72,8 +72,11 @@ def _union(a, b):
 
 
 def _overlap(a, b) -> bool:
-    if a is ANY or b is ANY:
-        return bool(a if b is ANY else b) or (a is ANY and b is ANY)
+    """Whether two character sets share a character (ANY shares one with any non-empty set)."""
+    if a is ANY:
+        return b is ANY or bool(b)
+    if b is ANY:
+        return bool(a)
     return bool(a & b)
 
 
