@@ -100,20 +100,44 @@ def parse_html(html: str | bytes):
         return None
 
 
+MAX_JSONLD_DEPTH = 100  # real postings nest a dozen levels; deeper blocks are hostile (recursion in parsers)
+
+
 def load_jsonld(text: str) -> Any:
-    """JSON from a <script type=application/ld+json>, tolerating comments and stray control characters."""
+    """JSON from a <script type=application/ld+json>, tolerating comments and stray control characters.
+    ValueError for invalid JSON or nesting deeper than MAX_JSONLD_DEPTH."""
     text = text.strip()
     if text.startswith("<!--") and text.endswith("-->"):
         text = text[4:-3]
     if not text.strip():
         raise ValueError("empty block")
     try:
-        return json.loads(text, strict=False)
+        data = json.loads(text, strict=False)
+    except RecursionError:
+        raise ValueError(f"nested deeper than {MAX_JSONLD_DEPTH} levels") from None
     except ValueError as first:
         try:
-            return jstyleson.loads(_COMMENT_LINE.sub("", text), strict=False)
+            data = jstyleson.loads(_COMMENT_LINE.sub("", text), strict=False)
+        except RecursionError:
+            raise ValueError(f"nested deeper than {MAX_JSONLD_DEPTH} levels") from None
         except Exception:
             raise ValueError(f"invalid JSON: {first}") from None
+    if _depth(data) > MAX_JSONLD_DEPTH:
+        raise ValueError(f"nested deeper than {MAX_JSONLD_DEPTH} levels")
+    return data
+
+
+def _depth(data: Any) -> int:
+    """How deep lists and objects nest in `data` (iterative: no recursion limit)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, level = stack.pop()
+        if isinstance(value, (list, dict)):
+            deepest = max(deepest, level)
+            if level > MAX_JSONLD_DEPTH:
+                break
+            stack.extend((v, level + 1) for v in (value.values() if isinstance(value, dict) else value))
+    return deepest
 
 
 def _walk_jsonld(data: Any) -> Iterator[dict[str, Any]]:

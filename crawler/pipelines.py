@@ -9,6 +9,7 @@ import unicodedata
 from scrapy.exceptions import DropItem, NotConfigured
 
 from rules import Engine
+from rules.engine import MAX_FIELD_CHARS
 
 from .store import Store, StoreError
 
@@ -77,7 +78,8 @@ class AssessPipeline:
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.stats, Engine.load(), crawler.settings.get("LUREWATCH_DB"))
+        cap = crawler.settings.getint("LUREWATCH_MAX_FIELD_CHARS", MAX_FIELD_CHARS)
+        return cls(crawler.stats, Engine.load(max_field_chars=cap), crawler.settings.get("LUREWATCH_DB"))
 
     def open_spider(self, spider=None):
         if self.db_path:
@@ -105,6 +107,8 @@ class AssessPipeline:
         item["assessment"] = assessment
         item["language"] = assessment.get("language")
         self.stats.inc_value("lurewatch/assessed")
+        if assessment["truncated_fields"]:  # text past LUREWATCH_MAX_FIELD_CHARS was not assessed
+            self.stats.inc_value("lurewatch/assess/truncated_fields", len(assessment["truncated_fields"]))
         if assessment["flagged"]:
             self.stats.inc_value("lurewatch/flagged")
         return item

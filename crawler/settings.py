@@ -10,6 +10,7 @@ LUREWATCH_CONTACT_URL = "https://github.com/lurewatch/lurewatch"
 LUREWATCH_MAX_PAGES = 500
 LUREWATCH_MAX_ADS_PER_PAGE = 200  # postings kept from one page; more are counted in lurewatch/ads/over_page_cap
 LUREWATCH_SITEMAP_MAX_ENTRIES = 50_000  # entries read from one sitemap (the protocol's own limit)
+LUREWATCH_MAX_FIELD_CHARS = 50_000  # ad text fields are cut to this before assessment (stat lurewatch/assess/truncated_fields)
 
 # Politeness
 USER_AGENT = f"Lurewatch/0.1 (+{LUREWATCH_CONTACT_URL}; job-ad safety research)"

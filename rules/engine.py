@@ -10,6 +10,8 @@ A separate fraud model scores ordinary job fraud (reshipping, money mules, task 
 from __future__ import annotations
 
 import bisect
+import dataclasses
+import functools
 import hashlib
 import math
 import re
@@ -25,6 +27,7 @@ from .language import detect_language
 from .model import AD_FIELDS, Ad, Assessment, Contact, Evidence
 from .salary import LANGUAGE_MARKET, Salary, find_salaries, pay_norm_usd
 from ._prefilter import TriggerMatcher, parse_cached, split_branches
+from ._redos import backtracking_risk
 from .textnorm import T2S, NormText, fold_pattern, normalise
 
 RULESET_DIR = Path(__file__).parent / "ruleset"
@@ -65,6 +68,9 @@ CATEGORIES = (*LURE_CATEGORIES, MITIGATING, FRAUD)
 RULE_KEYS = {"id", "description", "category", "weight", "patterns", "languages", "fields", "examples",
              "not_languages", "unless_in"}
 FIELD_SEP = "\n\n"
+# Matching costs CPU in proportion to text length (seconds per MB): longer fields are cut to this many
+# characters before any stage runs, and the assessment says so (Assessment.truncated_fields).
+MAX_FIELD_CHARS = 50_000
 MESSENGER_KINDS = {"telegram", "whatsapp", "line", "wechat", "zalo", "qq", "signal", "viber", "skype"}
 
 
@@ -142,6 +148,9 @@ class LazyPattern:
         return f"LazyPattern({self.pattern!r})"
 
 
+_branches = functools.lru_cache(maxsize=4096)(split_branches)  # each pattern is split by two checks
+
+
 def _check_pattern(pat: str) -> tuple[str | None, str]:
     """(why `pat` cannot be combined into a category alternation or None, the folded pattern). Parses
     (no compile) unless a check needs the compiled regex; the folded branches' parses are memoised for
@@ -150,7 +159,7 @@ def _check_pattern(pat: str) -> tuple[str | None, str]:
         # no groups with names, flags, look-arounds or back-references: the pattern is valid when each
         # top-level branch is, and those parses are shared with the TriggerMatcher (one parse, not two)
         try:
-            widths = [parse_cached(b).getwidth()[0] for b in split_branches(pat)]
+            widths = [parse_cached(b).getwidth()[0] for b in _branches(pat)]
         except re.error:
             widths = None  # the full parse below names the problem
         if widths is not None:
@@ -178,6 +187,15 @@ def _check_pattern(pat: str) -> tuple[str | None, str]:
     return None, folded
 
 
+def _backtracking_problem(pat: str) -> str | None:
+    """Why `pat` can backtrack catastrophically (rules/_redos.py), checked on the memoised branch parses."""
+    try:
+        parses = [parse_cached(b) for b in _branches(pat)]
+    except re.error:
+        parses = [_parser.parse(pat)]
+    return next((why for why in map(backtracking_risk, parses) if why), None)
+
+
 def _load_file(path: Path) -> list[Rule]:
     """Rules of one YAML file; RulesetError names file, line and rule id on any problem."""
     try:
@@ -185,7 +203,13 @@ def _load_file(path: Path) -> list[Rule]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
-        raise RulesetError(f"{path}{line}: invalid YAML: {exc}") from exc
+        parts = []
+        for text, at in (("problem", "problem_mark"), ("context", "context_mark")):
+            text, at = getattr(exc, text, None), getattr(exc, at, None)
+            if text:
+                parts.append(f"{text} at line {at.line + 1}, column {at.column + 1}" if at else text)
+        what = "; ".join(parts)  # one line: yaml's own message spans several
+        raise RulesetError(f"{path}{line}: invalid YAML: {what or exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise RulesetError(f"{path}: cannot read: {exc}") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("rules"), list):
@@ -224,6 +248,7 @@ def _load_file(path: Path) -> list[Rule]:
         compiled = []
         for pat in pats:
             problem, folded = _check_pattern(pat)
+            problem = problem or _backtracking_problem(pat)
             if problem:
                 raise RulesetError(f"{where}: rule {rid!r} pattern {pat!r}: {problem}")
             compiled.append(LazyPattern(folded))
@@ -358,7 +383,10 @@ class Engine:
     """Scores ads. Build once (`Engine.load()`), then call `assess` per ad."""
 
     def __init__(self, rules: list[Rule], calibration: Calibration | None = None, *, similarity: Any = None,
-                 extract_contacts: Any = None):
+                 extract_contacts: Any = None, max_field_chars: int = MAX_FIELD_CHARS):
+        if max_field_chars < 1:
+            raise ValueError(f"max_field_chars must be at least 1, got {max_field_chars}")
+        self.max_field_chars = max_field_chars
         self.rules = rules
         self.calibration = calibration or Calibration.load()
         self.similarity = similarity
@@ -374,6 +402,8 @@ class Engine:
         for rule in rules:
             digest.update(f"{rule.id}:{rule.weight}:{rule.raw_patterns}".encode())
         digest.update(self.calibration.digest().encode())
+        if max_field_chars != MAX_FIELD_CHARS:  # another cap can change verdicts on long ads
+            digest.update(f"max_field_chars:{max_field_chars}".encode())
         self.version = digest.hexdigest()[:12]
 
     def _allowed_fields(self, language: str | None, names: list[str]) -> list[frozenset[int] | None]:
@@ -401,9 +431,10 @@ class Engine:
 
     @classmethod
     def load(cls, ruleset_dir: Path | str | None = None, *, with_similarity: bool = True, known_lures: Any = None,
-             calibration: Path | str | None = None) -> "Engine":
+             calibration: Path | str | None = None, max_field_chars: int = MAX_FIELD_CHARS) -> "Engine":
         """The shipped ruleset, calibration and known-lure index. `known_lures`: an index to use instead
-        (anything with `.nearest(text)`); `with_similarity=False`: no similarity stage."""
+        (anything with `.nearest(text)`); `with_similarity=False`: no similarity stage; `max_field_chars`:
+        longer text fields are cut before assessment."""
         rules = load_ruleset(Path(ruleset_dir) if ruleset_dir else RULESET_DIR)
         similarity = known_lures
         extract = None
@@ -419,12 +450,21 @@ class Engine:
         except ImportError:
             extract = None
         cal = Calibration.load(calibration) if calibration else Calibration.load()
-        return cls(rules, cal, similarity=similarity, extract_contacts=extract)
+        return cls(rules, cal, similarity=similarity, extract_contacts=extract, max_field_chars=max_field_chars)
 
     # -- features --------------------------------------------------------------------------------------------
-    def features(self, ad: Ad | dict[str, Any]) -> Features:
+    def capped(self, ad: Ad | dict[str, Any]) -> tuple[Ad, list[str]]:
+        """The ad with each text field cut to `max_field_chars`, and the names of the fields that were cut."""
         if isinstance(ad, dict):
             ad = Ad.from_dict(ad)
+        cap = self.max_field_chars
+        cut = [name for name, text in ad.texts().items() if len(text) > cap]
+        if cut:
+            ad = dataclasses.replace(ad, **{name: getattr(ad, name)[:cap] for name in cut})
+        return ad, cut
+
+    def features(self, ad: Ad | dict[str, Any]) -> Features:
+        ad, _ = self.capped(ad)
         partial = self._text_features(ad)
         doc = partial.similarity_doc
         nearest = self.similarity.nearest(doc) if self.similarity is not None and doc.strip() else None
@@ -581,14 +621,16 @@ class Engine:
 
     # -- scoring ---------------------------------------------------------------------------------------------
     def assess(self, ad: Ad | dict[str, Any]) -> Assessment:
-        if isinstance(ad, dict):
-            ad = Ad.from_dict(ad)
-        return self._assessment(self.features(ad))
+        """The verdict on one ad. Text fields longer than `max_field_chars` are cut first (evidence offsets
+        stay inside the kept text) and the assessment lists them in `truncated_fields`."""
+        ad, cut = self.capped(ad)
+        return self._assessment(self.features(ad), cut)
 
     def assess_many(self, ads: Iterable[Ad | dict[str, Any]]) -> list[Assessment]:
         """The same as ``[assess(ad) for ad in ads]``; the similarity stage runs once for the whole batch
         (signatures and band lookups vectorised) when the index has ``nearest_many``."""
-        partials = [self._text_features(Ad.from_dict(a) if isinstance(a, dict) else a) for a in ads]
+        capped = [self.capped(a) for a in ads]
+        partials = [self._text_features(ad) for ad, _ in capped]
         nearests: list[Any] = [None] * len(partials)
         if self.similarity is not None:
             todo = [i for i, p in enumerate(partials) if p.similarity_doc.strip()]
@@ -597,9 +639,9 @@ class Engine:
             found = many(docs) if many is not None else [self.similarity.nearest(d) for d in docs]
             for i, match in zip(todo, found):
                 nearests[i] = match
-        return [self._assessment(self._combine(p, n)) for p, n in zip(partials, nearests)]
+        return [self._assessment(self._combine(p, n), cut) for p, n, (_, cut) in zip(partials, nearests, capped)]
 
-    def _assessment(self, f: Features) -> Assessment:
+    def _assessment(self, f: Features, truncated: list[str] = ()) -> Assessment:
         cal = self.calibration
         lure_z = cal.lure.z(f.values)
         score = int(round(100 * _sigmoid(lure_z - _logit(cal.lure.threshold) + _logit(FLAG_SCORE / 100))))
@@ -626,6 +668,8 @@ class Engine:
             nearest_lure=({"id": f.nearest.id, "similarity": round(float(f.nearest.similarity), 3)}
                           if f.nearest is not None else None),
             ruleset_version=self.version,
+            truncated_fields=list(truncated),
+            max_field_chars=self.max_field_chars if truncated else 0,
         )
 
     def _weigh(self, f: Features) -> list[Evidence]:

@@ -35,6 +35,19 @@ class Ad:
             **{k: text(k) for k in AD_FIELDS if k != "salary"},
         )
 
+    @staticmethod
+    def type_problem(data: dict[str, Any]) -> str | None:
+        """Why `data` cannot be read as an ad (a field of the wrong type), or None."""
+        for key in (*AD_FIELDS, "salary_text", "id", "url"):
+            value = data.get(key)
+            if value is None or isinstance(value, str):
+                continue
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and key not in ("url",):
+                continue
+            kind = "a string" if key == "url" else "a string or a number"
+            return f"field {key!r} must be {kind}, got {type(value).__name__}"
+        return None
+
     def texts(self) -> dict[str, str]:
         """The text fields to match, by name."""
         return {k: getattr(self, k) for k in AD_FIELDS if getattr(self, k)}
@@ -87,6 +100,8 @@ class Assessment:
     salary_usd_month: float | None = None
     nearest_lure: dict[str, Any] | None = None  # {"id":..., "similarity":...}
     ruleset_version: str = ""
+    truncated_fields: list[str] = field(default_factory=list)  # fields cut to the engine's max_field_chars
+    max_field_chars: int = 0
 
     @property
     def categories(self) -> list[str]:
@@ -94,11 +109,13 @@ class Assessment:
 
     def summary(self) -> str:
         """One sentence an analyst can check against the ad."""
+        cut = (f" Only the first {self.max_field_chars:,} characters of {', '.join(self.truncated_fields)} "
+               "were assessed." if self.truncated_fields else "")
         if not self.evidence:
-            return "No indicators matched."
+            return "No indicators matched." + cut
         parts = [f'{e.category} ({e.rule_id}: "{e.matched_text}")' for e in self.evidence[:6]]
         more = f" and {len(self.evidence) - 6} more" if len(self.evidence) > 6 else ""
-        return "Matched " + "; ".join(parts) + more + "."
+        return "Matched " + "; ".join(parts) + more + "." + cut
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -112,6 +129,7 @@ class Assessment:
             "salary_usd_month": self.salary_usd_month,
             "nearest_lure": self.nearest_lure,
             "ruleset_version": self.ruleset_version,
+            "truncated_fields": self.truncated_fields,
             "summary": self.summary(),
             "evidence": [e.to_dict() for e in self.evidence],
             "contacts": [c.to_dict() for c in self.contacts],

@@ -11,16 +11,18 @@
 2. Scoring: rapidfuzz on those few candidates only (``score_pair``).
 
 The corpus is JSONL (schema in ``rules/known_lures/README.md``). A built index is
-cached as a pickle next to the corpus, keyed by the corpus bytes and the index
-parameters, so a second start-up only unpickles.
+cached next to the corpus as a numpy ``.npz`` of plain arrays plus JSON (read with
+``allow_pickle=False``: whoever can write the cache cannot make us run code), keyed
+by the corpus bytes and the index parameters, so a second start-up only reads arrays.
 
 No Scrapy here.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import os
-import pickle
 import re
 import tempfile
 import unicodedata
@@ -34,8 +36,9 @@ from rapidfuzz import fuzz
 from .jsonl import read_jsonl
 
 KNOWN_LURES_DIR = Path(__file__).parent / "known_lures"
-CACHE_SUFFIX = ".index.pkl"
-INDEX_FORMAT = 2  # bump when the pickled layout or the signature changes
+CACHE_SUFFIX = ".index.npz"
+INDEX_FORMAT = 3  # bump when the saved layout or the signature changes
+_ARRAYS = ("_sigs", "_band_keys", "_band_starts", "_band_rows")
 
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _UNSPACED = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
@@ -438,37 +441,83 @@ class KnownLureIndex:
         return self._match(best_i, best / 100.0)
 
     # -- persistence ----------------------------------------------------------
-    def save(self, path: str | Path) -> None:
-        """Pickle the built index (atomic write)."""
+    def save(self, path: str | Path, key: str = "") -> None:
+        """Write the built index as ``.npz`` (arrays and JSON, no pickle), atomically."""
         self.build()
         path = Path(path)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as fh:
-                pickle.dump((INDEX_FORMAT, self), fh, protocol=pickle.HIGHEST_PROTOCOL)
+                self._write(fh, key)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
 
+    def _write(self, fh, key: str) -> None:
+        meta = {"format": INDEX_FORMAT, "key": key, "params": dataclasses.asdict(self.params),
+                "min_similarity": self.min_similarity, "ids": self.ids, "texts": self.texts, "norms": self.norms,
+                "notes": self.notes, "metas": self.metas}
+        arrays = {} if self._lsh is not None else {name.lstrip("_"): getattr(self, name) for name in _ARRAYS}
+        meta_bytes = np.frombuffer(json.dumps(meta, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
+        np.savez(fh, meta=meta_bytes, **arrays)
+
     @classmethod
-    def load_saved(cls, path: str | Path) -> "KnownLureIndex":
-        with open(path, "rb") as fh:
-            fmt, index = pickle.load(fh)
-        if fmt != INDEX_FORMAT or not isinstance(index, cls):
+    def load_saved(cls, path: str | Path, key: str | None = None) -> "KnownLureIndex":
+        """An index written by ``save``. ValueError when the file is not one (of this format, or this ``key``);
+        nothing in it is ever unpickled."""
+        if Path(path).suffix == ".pkl":
+            raise ValueError(f"{path}: pickled indexes are not read (loading a pickle runs code); "
+                             "rebuild from the corpus and save as .npz")
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                meta = json.loads(bytes(data["meta"]).decode("utf-8"))
+                arrays = {name: data[name.lstrip("_")] for name in _ARRAYS if name.lstrip("_") in data.files}
+        except (OSError, ValueError, KeyError, EOFError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{path}: not a known-lure index: {exc}") from None
+        if not isinstance(meta, dict) or meta.get("format") != INDEX_FORMAT:
             raise ValueError(f"{path}: not a known-lure index of format {INDEX_FORMAT}")
-        return index
+        if key is not None and meta.get("key") != key:
+            raise ValueError(f"{path}: built from another corpus")
+        try:
+            index = cls(IndexParams(**meta["params"]), min_similarity=float(meta["min_similarity"]))
+            for attr in ("ids", "texts", "norms", "notes", "metas"):
+                setattr(index, attr, list(meta[attr]))
+            index._id_set = set(index.ids)
+            if index._lsh is None and arrays:
+                for name, array in arrays.items():
+                    setattr(index, name, array)
+                index._indexed = len(index.ids)
+            index._check()
+        except (TypeError, KeyError, ValueError) as exc:
+            raise ValueError(f"{path}: damaged known-lure index: {exc}") from None
+        return index.build()  # the datasketch backend re-inserts its signatures
+
+    def _check(self) -> None:
+        """Shapes and types of a loaded index agree (a damaged file is rebuilt, not used)."""
+        n, p = len(self.ids), self.params
+        if not all(len(getattr(self, a)) == n for a in ("texts", "norms", "notes", "metas")):
+            raise ValueError("entry lists of different lengths")
+        if not all(isinstance(v, str) for a in ("ids", "texts", "norms", "notes") for v in getattr(self, a)):
+            raise ValueError("entries must be strings")
+        if self._indexed:
+            if self._sigs.shape != (n, p.num_perm) or self._sigs.dtype != np.uint32:
+                raise ValueError("signature array has the wrong shape")
+            if self._band_rows.size != n * p.bands or self._band_starts.size != self._band_keys.size + 1:
+                raise ValueError("band arrays have the wrong shape")
+            if n and (self._band_rows.min() < 0 or self._band_rows.max() >= n):
+                raise ValueError("band rows out of range")
 
     @classmethod
     def load(cls, path: str | Path, params: IndexParams | None = None, cache: bool = True,
              min_similarity: float = 0.5) -> "KnownLureIndex":
-        """Build from a JSONL file, or every ``*.jsonl`` in a directory; or open a saved ``.pkl``.
+        """Build from a JSONL file, or every ``*.jsonl`` in a directory; or open a saved ``.npz``.
 
-        With ``cache``, the built index is kept in ``<corpus>.index.pkl`` (directory:
-        ``<dir>/.index.pkl``) and reused while the corpus bytes and params are unchanged.
+        With ``cache``, the built index is kept in ``<corpus>.index.npz`` (directory:
+        ``<dir>/.index.npz``) and reused while the corpus bytes and params are unchanged.
         """
         path = Path(path)
-        if path.suffix == ".pkl":
+        if path.suffix in (".npz", ".pkl"):
             return cls.load_saved(path)
         files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
         if not files:
@@ -482,12 +531,10 @@ class KnownLureIndex:
         cache_path = (path / CACHE_SUFFIX) if path.is_dir() else path.with_name(path.name + CACHE_SUFFIX)
         if cache and cache_path.exists():
             try:
-                with open(cache_path, "rb") as fh:
-                    cached_key, index = pickle.load(fh)
-                if cached_key == key and isinstance(index, cls):
-                    index.min_similarity = min_similarity
-                    return index
-            except Exception:  # a stale or torn cache is rebuilt, never fatal
+                index = cls.load_saved(cache_path, key=key)
+                index.min_similarity = min_similarity
+                return index
+            except ValueError:  # a stale, torn or foreign cache is rebuilt, never fatal
                 pass
         index = cls(params, min_similarity=min_similarity)
         for f in files:
@@ -495,10 +542,7 @@ class KnownLureIndex:
         index.build()
         if cache:
             try:
-                fd, tmp = tempfile.mkstemp(dir=cache_path.parent, prefix=".lure-index", suffix=".tmp")
-                with os.fdopen(fd, "wb") as fh:
-                    pickle.dump((key, index), fh, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(tmp, cache_path)
+                index.save(cache_path, key=key)
             except OSError:
                 pass  # read-only install: just no cache
         return index

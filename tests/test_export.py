@@ -142,3 +142,41 @@ def test_stdout_output(db):
     assert result.exit_code == 0
     lines = [ln for ln in result.stdout.splitlines() if ln.startswith("{")]
     assert [json.loads(ln)["title"] for ln in lines] == ["CSR Cambodia"]
+
+
+TRICKY = ("Chat job\u2028abroad\u2029now", "Telegram @hr\u202egnp.exe", "http://x/\u2066evil\u2069")
+
+
+def tricky_db(tmp_path):
+    path = tmp_path / "tricky.db"
+    store = Store(path)
+    title, contact, url = TRICKY
+    store.save_ad({"url": url, "source": "x", "title": title, "description": "d", "contact": contact},
+                  assessment(90, [ev("contact.tg", "contact", "@hr\u202egnp")]))
+    store.close()
+    return path
+
+
+def test_jsonl_escapes_line_separators_and_bidi_controls_but_keeps_the_values(tmp_path):
+    out = tmp_path / "feed.jsonl"
+    assert run("--db", tricky_db(tmp_path), "--format", "jsonl", "--out", out).exit_code == 0
+    raw = out.read_text(encoding="utf-8")
+    for ch in "\u2028\u2029\u202e\u2066\u2069":
+        assert ch not in raw
+    assert "\\u2028" in raw and "\\u202e" in raw
+    lines = raw.splitlines()  # str.splitlines() also splits on U+2028: one record must stay one line
+    assert len(lines) == 1
+    record = json.loads(lines[0])
+    assert (record["title"], record["contact"], record["url"]) == TRICKY
+    assert record["evidence"][0]["matched_text"] == "@hr\u202egnp"
+
+
+def test_csv_shows_bidi_controls(tmp_path):
+    out = tmp_path / "feed.csv"
+    assert run("--db", tricky_db(tmp_path), "--format", "csv", "--out", out).exit_code == 0
+    raw = out.read_text(encoding="utf-8")
+    assert "\u202e" not in raw and "\u2066" not in raw
+    row = next(csv.DictReader(out.open(newline="", encoding="utf-8")))
+    assert row["contact"] == "Telegram @hr<U+202E>gnp.exe"
+    assert row["url"] == "http://x/<U+2066>evil<U+2069>"
+    assert '"@hr<U+202E>gnp"' in row["evidence"]

@@ -202,3 +202,58 @@ def test_microdata_application_contact():
             '<span itemprop="description">微信 jmm_hr2026</span><span itemprop="telephone">+855 12 345 678</span></div></div>')
     [ad] = extract_jobpostings(f"<html><body>{body}</body></html>", "http://board.test/")
     assert ad["contact"] == "+855 12 345 678; 微信 jmm_hr2026"
+def test_block_nested_too_deep_is_an_error_and_the_good_posting_is_kept():
+    deep = "[" * 100_000 + "]" * 100_000
+    found = extract(jsonld_page(deep, {"@type": "JobPosting", "title": "Good", "description": "kept"}))
+    assert found.postings == [{"title": "Good", "description": "kept"}]
+    assert found.errors == ["JSON-LD block 1: nested deeper than 100 levels"]
+
+
+def test_crawl_keeps_the_good_posting_next_to_a_deeply_nested_block(tmp_path):
+    """A page served on 127.0.0.1 with a 100,000-deep JSON-LD block and a good one, crawled by the CLI."""
+    from conftest import db_rows, run_cli
+    from crawler.localsite import LocalSite, Page
+
+    good = {"@context": "https://schema.org", "@type": "JobPosting", "title": "Chat support, Bavet",
+            "description": "Free flight and housing, no experience needed.",
+            "hiringOrganization": {"@type": "Organization", "name": "Deep Nest Co"}}
+    deep_list = "[" * 100_000 + "]" * 100_000
+    deep_object = '{"@type": "JobPosting", "title": ' + '{"a": ' * 5_000 + '"x"' + "}" * 5_000 + "}"
+    site = LocalSite()
+    site.pages["/"] = Page('<html><body><a href="/ad/1">ad</a></body></html>')
+    site.pages["/ad/1"] = Page(jsonld_page(deep_list, good, deep_object))
+    site.start()
+    try:
+        db = tmp_path / "ads.db"
+        proc = run_cli("crawl", site.url("/"), "--db", str(db), "--no-progress", "-s", "AUTOTHROTTLE_ENABLED=False")
+    finally:
+        site.stop()
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "RecursionError" not in proc.stderr
+    rows = db_rows(db, "select title, company, description, url from ads")
+    assert rows == [{"title": good["title"], "company": "Deep Nest Co", "description": good["description"],
+                     "url": site.url("/ad/1")}]
+    assert "extract=2" in proc.stderr
+
+
+def test_crawl_counts_fields_cut_before_assessment(tmp_path):
+    """LUREWATCH_MAX_FIELD_CHARS caps the text the engine reads; the crawl stats count the cut fields."""
+    from conftest import db_rows, run_cli
+    from crawler.localsite import LocalSite, Page
+
+    posting = {"@type": "JobPosting", "title": "Chat support, Bavet",
+               "description": "Free flight and housing, no experience needed. " + "Teamwork matters. " * 50}
+    site = LocalSite()
+    site.pages["/"] = Page(jsonld_page(posting))
+    site.start()
+    try:
+        db = tmp_path / "ads.db"
+        proc = run_cli("crawl", site.url("/"), "--db", str(db), "--no-progress", "-s", "AUTOTHROTTLE_ENABLED=False",
+                       "-s", "LUREWATCH_MAX_FIELD_CHARS=200", "-s", "LOG_LEVEL=INFO")
+    finally:
+        site.stop()
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "'lurewatch/assess/truncated_fields': 1" in proc.stderr
+    [ad] = db_rows(db, "select description, summary from ads")
+    assert ad["description"] == posting["description"].strip()  # the stored ad keeps its whole text
+    assert "Only the first 200 characters of description were assessed." in ad["summary"]

@@ -1,8 +1,12 @@
 """`lurewatch review`: real Datasette in a subprocess, queried over HTTP."""
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shutil
 import socket
+import tempfile
 import subprocess
 import sys
 import time
@@ -65,9 +69,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def get(url: str) -> tuple[int, str]:
+def get(url: str, headers: dict | None = None) -> tuple[int, str]:
     try:
-        with urllib.request.urlopen(url, timeout=10) as resp:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=10) as resp:
             return resp.status, resp.read().decode("utf-8")
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode("utf-8", "replace")
@@ -79,27 +83,34 @@ def get_json(url: str):
     return json.loads(body)
 
 
-@pytest.fixture(scope="module")
-def server(review_db):
+@contextlib.contextmanager
+def review_app(db, *args, log=subprocess.PIPE, prefix=()):
+    """`lurewatch review --db DB ARGS` in a subprocess; yields (base URL, process) once it answers."""
     port = free_port()
-    proc = subprocess.Popen([str(LUREWATCH), "review", "--db", str(review_db), "--port", str(port)], cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([*prefix, str(LUREWATCH), "review", "--db", str(db), "--port", str(port), *args],
+                            cwd=REPO, stdout=log, stderr=log, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):  # wait until it answers (up to ~30 s), or it died
             if proc.poll() is not None:
-                pytest.fail(f"lurewatch review exited {proc.returncode}: {proc.stderr.read()}")
+                pytest.fail(f"lurewatch review exited {proc.returncode}: {proc.stderr.read() if proc.stderr else ''}")
             try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=1).read()
+                urllib.request.urlopen(base + "/", timeout=1).read()
                 break
             except OSError:
                 time.sleep(0.1)
         else:
             pytest.fail("lurewatch review did not start listening")
-        yield f"{base}/reviewdb"
+        yield base, proc
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def server(review_db):
+    with review_app(review_db) as (base, _):
+        yield f"{base}/reviewdb"
 
 
 def facet(data, name):
@@ -194,3 +205,133 @@ def test_highlight_survives_stale_offsets():
     assert plugin._locate(text, 0, 3, "Telegram") is None
     html = str(plugin._highlight(text, [(24, 29, "destination: x")]))
     assert '<mark title="destination: x">Bavet</mark> &lt;b&gt;now&lt;/b&gt;' in html
+
+
+# -- hardening (issue 11) ---------------------------------------------------------------------------------------
+def head(url: str, headers: dict | None = None):
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=10) as resp:
+            return resp.status, resp.headers
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers
+
+
+@pytest.mark.parametrize("host, status", [
+    ("evil.example", 400), ("evil.example:8001", 400), ("127.0.0.1.nip.io", 400), ("", 400),
+    ("localhost", 200), ("LOCALHOST:1234", 200), ("127.0.0.1", 200),
+])
+def test_only_local_host_names_are_answered(server, host, status):
+    """DNS rebinding: a page on evil.example that resolves to 127.0.0.1 must not read the database."""
+    got, body = get(server + "/ads.json", headers={"Host": host})
+    assert got == status, body[:200]
+    if status == 400:
+        assert "CSR Sihanoukville" not in body and "Host not allowed" in body
+
+
+def test_allow_host_adds_a_name(review_db):
+    with review_app(review_db, "--allow-host", "review.lan") as (base, _):
+        assert get(base + "/reviewdb/ads.json", headers={"Host": "review.lan:8001"})[0] == 200
+        assert get(base + "/reviewdb/ads.json", headers={"Host": "other.lan"})[0] == 400
+
+
+@pytest.mark.parametrize("path", ["/ads/1", "/ads.json", "/unreviewed_high_risk"])
+def test_security_headers(server, path):
+    status, headers = head(server + path)
+    assert status == 200
+    csp = headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "connect-src 'self'" in csp
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers.get_all("Referrer-Policy") == ["no-referrer"]
+
+
+@pytest.mark.parametrize("path", ["/-/databases.json", "/-/databases", "/-/threads.json", "/-/versions.json",
+                                  "/-/plugins.json", "/-/settings.json", "/-/metadata.json"])
+def test_introspection_pages_are_closed(server, path):
+    status, body = get(server.rsplit("/", 1)[0] + path)
+    assert status == 404
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", ""])
+def test_database_path_is_not_disclosed_by_sql(server, review_db, fmt):
+    sql = urllib.parse.quote("select file from pragma_database_list")
+    status, body = get(f"{server}{'.' + fmt if fmt else ''}?sql={sql}")
+    assert status == 200
+    assert "reviewdb.db" in body  # the row is there, without its directory
+    assert str(review_db.resolve().parent) not in body
+
+
+def test_static_assets_still_served(server):
+    status, body = get(server.rsplit("/", 1)[0] + "/-/static/app.css")
+    assert status == 200 and body
+
+
+RLO_CONTACT = "Telegram @hr_\u202egnp.exe"
+RLO_URL = "http://a.example/\u2066job\u2069"
+
+
+@pytest.fixture(scope="module")
+def read_only_app(tmp_path_factory):
+    """A database that cannot be written (a read-only file in a read-only directory), served by a process
+    that cannot write it (as root: without the capability to override file permissions); its log in a file."""
+    folder = Path(tempfile.mkdtemp(prefix="lurewatch-ro-"))
+    db = folder / "readonly.db"
+    store = Store(db)
+    store.save_ad({"url": RLO_URL, "source": "a.example", "title": "Chat job \u202eabroad", "contact": RLO_CONTACT,
+                   "description": "Chat job"},
+                  {**assessment(60, "medium", [ev("contact.tg", "contact", "@hr_\u202egnp")]),
+                   "contacts": [{"kind": "telegram", "value": "@hr_\u202egnp", "raw": "@hr_\u202egnp", "field": "contact"}]})
+    store.close()
+    os.chmod(db, 0o444)
+    os.chmod(folder, 0o555)
+    prefix = []
+    if os.geteuid() == 0:
+        if not shutil.which("setpriv"):
+            pytest.skip("running as root without setpriv: cannot make a file unwritable")
+        prefix = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner", "--"]
+    log_path = tmp_path_factory.mktemp("ro-log") / "review.log"
+    try:
+        with open(log_path, "w") as log, review_app(db, log=log, prefix=prefix) as (base, proc):
+            yield f"{base}/readonly", log_path
+    finally:
+        os.chmod(folder, 0o755)
+        shutil.rmtree(folder)
+
+
+def test_read_only_database_is_served(read_only_app):
+    url, _ = read_only_app
+    rows = get_json(url + "/ads.json?_shape=array")
+    assert [r["contact"] for r in rows] == [RLO_CONTACT]
+
+
+@pytest.mark.parametrize("path, shown", [
+    ("/ads/1", "Telegram @hr_&lt;U+202E&gt;gnp.exe"),
+    ("/ads/1", "http://a.example/&lt;U+2066&gt;job&lt;U+2069&gt;"),
+    ("/ads", "Chat job &lt;U+202E&gt;abroad"),
+    ("/contacts", "&lt;U+202E&gt;"),
+    ("/evidence", "@hr_&lt;U+202E&gt;gnp"),
+])
+def test_bidi_controls_are_visible_in_pages(read_only_app, path, shown):
+    url, _ = read_only_app
+    status, html = get(url + path)
+    assert status == 200
+    assert shown in html
+    assert not any(ch in html for ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+@pytest.mark.parametrize("path, line", [
+    ("/nosuch", "404 GET /readonly/nosuch: Table not found"),
+    ("/ads/999", "404 GET /readonly/ads/999: Record not found"),
+])
+def test_an_error_is_one_log_line(read_only_app, path, line):
+    url, log_path = read_only_app
+    before = log_path.read_text()
+    assert get(url + path)[0] == 404
+    for _ in range(50):
+        new = log_path.read_text()[len(before):]
+        if new:
+            break
+        time.sleep(0.1)
+    time.sleep(0.3)  # anything else it would print for this error
+    new = log_path.read_text()[len(before):]
+    assert new.splitlines() == [f"review: {line}"], new[:2000]

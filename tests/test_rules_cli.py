@@ -107,3 +107,25 @@ def test_commands_document_an_example():
     for args in (["rules", "--help"], ["rules", "test", "--help"], ["rules", "lint", "--help"]):
         res = run(*args)
         assert res.exit_code == 0 and "Example:" in res.output
+
+
+@pytest.mark.parametrize("pattern", [r"(a+)+b", r"(\w+\s?)+!", r"(a|a)*b", r"(?:\d+,?)*x", r"(?:[a-z]+\.?)+@",
+                                     r"\bjob(?:s|\s*\w+)+ abroad"])
+def test_lint_rejects_catastrophic_backtracking(tmp_path, pattern):
+    body = ("rules:\n  - id: destination.a\n    description: d\n    category: destination\n    weight: 0.5\n"
+            f"    patterns: ['{pattern}']\n    examples: {{match: [aab]}}\n")
+    (tmp_path / "good.yaml").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "bad.yaml").write_text(body, encoding="utf-8")
+    res = run("rules", "lint", "--dir", str(tmp_path))
+    assert res.exit_code == 1, res.output
+    line = next(line for line in res.output.splitlines() if "bad.yaml:2" in line)
+    assert "destination.a" in line and "backtrack catastrophically" in line, res.output
+
+
+@pytest.mark.parametrize("pattern", [r"(?:\w+ ){0,2}jobs?", r"(?:one|two)(?:[\s,]+(?:one|two)){5,}", r"(?:foo|far)+",
+                                     r"\d+(?:[.,]\d+)*"])
+def test_lint_accepts_unambiguous_repeats(tmp_path, pattern):
+    from rules._redos import backtracking_risk
+    import re._parser
+
+    assert backtracking_risk(re._parser.parse(pattern)) is None

@@ -144,7 +144,8 @@ def test_evidence_quotes_the_original_text(engine):
 def test_assessment_dict_is_stable(engine):
     d = engine.assess({"title": "Data entry, Poipet", "description": "Free food and housing. Telegram @x_jobs1"}).to_dict()
     assert set(d) == {"score", "level", "flagged", "fraud_score", "fraud_flagged", "language", "categories",
-                      "salary_usd_month", "nearest_lure", "ruleset_version", "summary", "evidence", "contacts"}
+                      "salary_usd_month", "nearest_lure", "ruleset_version", "truncated_fields", "summary", "evidence",
+                      "contacts"}
     json.dumps(d)
     assert d == engine.assess({"title": "Data entry, Poipet",
                                "description": "Free food and housing. Telegram @x_jobs1"}).to_dict()
@@ -276,3 +277,34 @@ def test_context_rules(engine, ad, present, absent):
     ids = _rule_ids(engine, ad)
     assert present <= ids, ids
     assert not absent & ids, ids
+
+
+LURE_HEAD = "Chat support in Sihanoukville, free flight, visa and housing, no experience needed, message us on Telegram. "
+
+
+@pytest.mark.parametrize("many", [False, True])
+def test_long_fields_are_cut_before_matching(engine, many):
+    from rules.engine import MAX_FIELD_CHARS
+
+    filler = "We value teamwork and punctuality in our office. " * 2_000  # ~100,000 characters
+    late = " Passport will be kept by the company."  # only past the cap
+    ad = {"id": "long", "title": "Customer service", "description": LURE_HEAD + filler + late}
+    a = engine.assess_many([ad])[0] if many else engine.assess(ad)
+    assert a.truncated_fields == ["description"]
+    assert a.to_dict()["truncated_fields"] == ["description"]
+    assert f"Only the first {MAX_FIELD_CHARS:,} characters of description were assessed." in a.summary()
+    spans = [e for e in a.evidence if e.field == "description" and e.start >= 0]
+    assert spans and all(e.end <= MAX_FIELD_CHARS for e in spans)
+    assert not any("passport" in e.matched_text.lower() for e in a.evidence)
+    assert {e.rule_id for e in a.evidence} == {e.rule_id for e in engine.assess(
+        {"id": "long", "title": "Customer service", "description": (LURE_HEAD + filler)[:MAX_FIELD_CHARS]}).evidence}
+
+
+def test_field_cap_is_a_setting():
+    small = Engine.load(with_similarity=False, max_field_chars=40)
+    a = small.assess({"title": "Customer service", "description": LURE_HEAD})
+    assert a.truncated_fields == ["description"]
+    assert all(e.end <= 40 for e in a.evidence if e.field == "description")
+    assert small.version != Engine.load(with_similarity=False).version
+    short = small.assess({"title": "Data entry"})
+    assert short.truncated_fields == [] and "Only the first" not in short.summary()

@@ -1,6 +1,7 @@
 """Known-lure similarity: paraphrases found, legitimate ads not, few candidates, persistence."""
 import json
 
+import numpy as np
 import pytest
 
 from output.bench import synthetic_lures
@@ -90,7 +91,7 @@ def test_index_agrees_with_brute_force_on_shipped_corpus(shipped):
 def test_save_and_load_round_trip(tmp_path):
     index = KnownLureIndex()
     index.add_many(synthetic_lures(300, seed=5))
-    path = tmp_path / "lures.pkl"
+    path = tmp_path / "lures.npz"
     index.save(path)
     again = KnownLureIndex.load(path)
     assert again.ids == index.ids
@@ -116,7 +117,7 @@ def test_corpus_cache_is_reused_and_invalidated(tmp_path):
     corpus = tmp_path / "lures.jsonl"
     write_corpus(corpus, [entry(i) for i in range(20)])
     first = KnownLureIndex.load(corpus)
-    cache = tmp_path / "lures.jsonl.index.pkl"
+    cache = tmp_path / "lures.jsonl.index.npz"
     assert cache.exists()
     assert KnownLureIndex.load(corpus).ids == first.ids
     write_corpus(corpus, [entry(i) for i in range(21)])
@@ -183,3 +184,46 @@ def test_nearest_many_on_the_shipped_corpus(shipped):
               "Accountant, Phnom Penh bank, CPA required.", ""]
     assert [_key(m) for m in shipped.nearest_many(probes, min_similarity=0.0)] == \
         [_key(shipped.nearest(p, min_similarity=0.0)) for p in probes]
+
+
+class _RunsCode:
+    """Unpickling this creates the marker file: proof that a cache was unpickled."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+@pytest.mark.parametrize("cache_name", ["lures.jsonl.index.npz", "lures.jsonl.index.pkl"])
+def test_planted_pickle_in_the_cache_is_never_run(tmp_path, cache_name):
+    import pickle
+
+    corpus = tmp_path / "lures.jsonl"
+    write_corpus(corpus, [entry(i) for i in range(5)])
+    marker = tmp_path / "pwned"
+    planted = tmp_path / cache_name
+    planted.write_bytes(pickle.dumps(("key", _RunsCode(marker))))
+    index = KnownLureIndex.load(corpus)
+    assert not marker.exists()
+    assert index.ids == [f"t-{i}" for i in range(5)]
+    assert index.nearest(entry(3)["text"]).id == "t-3"
+    rebuilt = KnownLureIndex.load_saved(tmp_path / "lures.jsonl.index.npz")  # the cache was rebuilt, data only
+    assert rebuilt.ids == index.ids
+    with pytest.raises(ValueError, match="pickled indexes are not read"):
+        KnownLureIndex.load(tmp_path / "lures.jsonl.index.pkl")
+    assert not marker.exists()
+
+
+def test_damaged_cache_is_rebuilt(tmp_path):
+    corpus = tmp_path / "lures.jsonl"
+    write_corpus(corpus, [entry(i) for i in range(5)])
+    index = KnownLureIndex.load(corpus)
+    cache = tmp_path / "lures.jsonl.index.npz"
+    data = dict(np.load(cache, allow_pickle=False))
+    data["band_rows"] = data["band_rows"] + 1000  # rows that do not exist
+    with cache.open("wb") as fh:
+        np.savez(fh, **data)
+    again = KnownLureIndex.load(corpus)
+    assert again.nearest(entry(2)["text"]).id == "t-2" == index.nearest(entry(2)["text"]).id

@@ -6,6 +6,7 @@ import click
 
 from rules import Engine
 from rules.jsonl import read_jsonl
+from rules.model import Ad
 
 from . import cli
 
@@ -38,7 +39,10 @@ def assess(file, as_json, batch):
         pending.clear()
 
     try:
-        for _where, ad in read_jsonl(file, click.ClickException):  # a bad line stops there
+        for where, ad in read_jsonl(file, click.ClickException):  # a bad line stops there
+            problem = Ad.type_problem(ad)
+            if problem:
+                raise click.ClickException(f"{where}: {problem}")
             pending.append(ad)
             if len(pending) >= batch:
                 flush()

@@ -11,10 +11,14 @@ from . import cli
 @click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on (0: any free port).")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; use 0.0.0.0 only on a trusted network (there is no login).")
-def review(db_path, port, host):
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
+              help="Another host name the app answers to (repeatable). Requests naming any other host are "
+                   "refused (DNS rebinding); 127.0.0.1, localhost and the --host address are always allowed.")
+def review(db_path, port, host, allow_hosts):
     """Serve a database for analysts in Datasette: facets on risk level,
     country, source, language and evidence category, full-text search,
     and a canned query of unreviewed high-risk ads. Stops on Ctrl-C.
+    A database that cannot be written is served read-only (immutable).
 
     Example:
 
@@ -25,7 +29,7 @@ def review(db_path, port, host):
         click.echo(f"Review app on {url}  (Ctrl-C to stop)")
 
     try:
-        serve(db_path, host=host, port=port, on_ready=ready)
+        serve(db_path, host=host, port=port, allow_hosts=allow_hosts, on_ready=ready)
     except ReviewError as exc:
         raise click.ClickException(str(exc))
     except KeyboardInterrupt:

@@ -59,9 +59,9 @@ def rules_test(directory, verbose):
 @rules_group.command("lint")
 @_DIR
 def rules_lint(directory):
-    """Report malformed rule files (YAML errors, missing keys, bad regexes, unknown categories,
-    duplicate ids, examples that disagree with their rule), each with file, line and rule id.
-    Exits 1 when anything is wrong.
+    """Report malformed rule files (YAML errors, missing keys, bad regexes, patterns that can
+    backtrack catastrophically, unknown categories, duplicate ids, examples that disagree with
+    their rule), each with file, line and rule id. Exits 1 when anything is wrong.
 
     Example:
 

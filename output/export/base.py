@@ -159,9 +159,16 @@ class FileWriter(Writer):
             self.begin()
             return
         target = Path(self.out)
+        if target.is_dir():
+            raise ExportError(f"{target}: is a directory (give a file name)")
+        if target.exists() and not target.is_file():
+            raise ExportError(f"{target}: not a regular file (a device or pipe would be replaced)")
         if not target.parent.is_dir():
             raise ExportError(f"output directory does not exist: {target.parent}")
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        except OSError as exc:
+            raise ExportError(f"{target}: cannot write: {exc.strerror or exc}") from None
         self._tmp = Path(tmp)
         self.stream = os.fdopen(fd, "w", encoding="utf-8", newline=self.newline)
         self.begin()
@@ -177,12 +184,19 @@ class FileWriter(Writer):
         if self._tmp is None:
             self.stream.flush()
             return
-        self.stream.close()
-        os.replace(self._tmp, self.out)
+        try:
+            self.stream.close()
+            os.replace(self._tmp, self.out)
+        except OSError as exc:
+            self._tmp.unlink(missing_ok=True)
+            raise ExportError(f"{self.out}: cannot write: {exc.strerror or exc}") from None
 
     def abort(self) -> None:
         if self._tmp is not None:
-            self.stream.close()
+            try:
+                self.stream.close()
+            except OSError:
+                pass  # the write already failed; the temporary file goes either way
             self._tmp.unlink(missing_ok=True)
 
 
@@ -208,10 +222,13 @@ def export(db_path: Path | str, fmt: str, out: Path | str, selection: Selection 
            **options: Any) -> int:
     """Write the selected ads to `out` in format `fmt`. Returns the number of ads written."""
     writer_cls = get_writer(fmt)
-    with writer_cls(out, **options) as writer:
-        for record in iter_records(db_path, selection):
-            writer.write(record)
-            writer.count += 1
-            if progress:
-                progress()
+    try:
+        with writer_cls(out, **options) as writer:
+            for record in iter_records(db_path, selection):
+                writer.write(record)
+                writer.count += 1
+                if progress:
+                    progress()
+    except OSError as exc:  # disk full, I/O error while writing
+        raise ExportError(f"{out}: cannot write: {exc.strerror or exc}") from None
     return writer.count

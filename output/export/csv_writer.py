@@ -2,6 +2,7 @@
 
 Cells that a spreadsheet would run as a formula (starting with = @ tab CR, or + - not followed by
 a number) get a leading apostrophe, so opening a partner export in Excel cannot execute anything.
+Bidi control characters are written as visible `<U+202E>` marks (output/textsafety.py).
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import json
 import re
 from typing import Any
 
+from ..textsafety import visible_bidi
 from .base import EXPORT_COLUMNS, FileWriter, register
 
 CSV_COLUMNS = (*EXPORT_COLUMNS, "evidence_count", "evidence", "contacts")
@@ -26,7 +28,8 @@ def contacts_summary(contacts: list[dict[str, Any]]) -> str:
 
 
 def defuse(value: str) -> str:
-    """Neutralise spreadsheet formula injection."""
+    """Neutralise spreadsheet formula injection and show bidi controls."""
+    value = visible_bidi(value)
     if value and (value[0] in "=@\t\r" or (value[0] in "+-" and not _NUMBERISH.match(value))):
         return "'" + value
     return value

@@ -50,15 +50,24 @@ def build_metadata(db_path: Path | str, metadata_path: Path = METADATA_PATH) -> 
     return meta
 
 
+def is_read_only(path: Path) -> bool:
+    """The database file or its directory cannot be written (SQLite then cannot make its -wal/-shm files)."""
+    import os
+
+    return not (os.access(path, os.W_OK) and os.access(path.parent if str(path.parent) else Path("."), os.W_OK))
+
+
 def check_database(db_path: Path | str) -> Path:
     """The database path, after checking it is a Lurewatch database; ReviewError otherwise."""
     import sqlite3
+    from urllib.parse import quote
 
     path = Path(db_path)
     if not path.is_file():
         raise ReviewError(f"database not found: {path} (create one with `lurewatch demo` or `lurewatch crawl`)")
+    mode = "immutable=1" if is_read_only(path) else "mode=ro"
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?{mode}", uri=True)
         try:
             tables = {r[0] for r in conn.execute("select name from sqlite_master where type='table'")}
         finally:
@@ -71,14 +80,30 @@ def check_database(db_path: Path | str) -> Path:
     return path
 
 
-def make_datasette(db_path: Path | str):
-    """A configured Datasette instance for one Lurewatch database."""
+def _quiet_tracebacks() -> None:
+    """Datasette's default error handler prints a rich traceback, with every local variable, for each error
+    (a 404 is 180 lines) whenever `rich` is importable; our plugin logs one line per error instead."""
+    import datasette.handle_exception
+
+    datasette.handle_exception.rich = None
+
+
+def make_datasette(db_path: Path | str, allowed_hosts: list[str] | None = None):
+    """A configured Datasette instance for one Lurewatch database. A database that cannot be written is
+    served immutable. `allowed_hosts`: the Host names it answers to (default: 127.0.0.1, localhost, ::1)."""
     from datasette.app import Datasette
 
+    from .guard import allowed_hosts as default_hosts
+
     path = check_database(db_path)
+    _quiet_tracebacks()
+    metadata = build_metadata(path)
+    metadata.setdefault("plugins", {})["lurewatch-review"] = {"allowed_hosts": allowed_hosts or default_hosts()}
+    read_only = is_read_only(path)
     return Datasette(
-        [str(path)],
-        metadata=build_metadata(path),
+        [] if read_only else [str(path)],
+        immutables=[str(path)] if read_only else [],
+        metadata=metadata,
         plugins_dir=str(PLUGINS_DIR),
         template_dir=str(TEMPLATES_DIR) if any(TEMPLATES_DIR.glob("*.html")) else None,
         settings=SETTINGS,
@@ -86,13 +111,24 @@ def make_datasette(db_path: Path | str):
     )
 
 
-def serve(db_path: Path | str, host: str = "127.0.0.1", port: int = 8001, *, on_ready=None) -> None:
-    """Serve the review app until interrupted (Ctrl-C). `on_ready(url)` is called once it is listening."""
+def serve(db_path: Path | str, host: str = "127.0.0.1", port: int = 8001, *, allow_hosts: tuple[str, ...] = (),
+          on_ready=None) -> None:
+    """Serve the review app until interrupted (Ctrl-C). `on_ready(url)` is called once it is listening.
+    Requests must name 127.0.0.1, localhost, ::1, `host` or one of `allow_hosts` in their Host header."""
     import asyncio
+    import logging
 
     import uvicorn
 
-    ds = make_datasette(db_path)
+    from .guard import allowed_hosts
+
+    ds = make_datasette(db_path, allowed_hosts(host, allow_hosts))
+    log = logging.getLogger("lurewatch.review")
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("review: %(message)s"))
+        log.addHandler(handler)
+        log.propagate = False
     config = uvicorn.Config(ds.app(), host=host, port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
 

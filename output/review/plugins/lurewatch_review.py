@@ -3,16 +3,53 @@
 - evidence.matched_text (and any `matched_text` column in a query) is shown highlighted;
 - evidence.ad_id (and `ad_id` in queries) links to the ad, labelled with its title;
 - ads.description highlights the spans the rules matched, each <mark> titled with its rule;
-- ads.categories shows one link per category to that ad's evidence rows.
+- ads.categories shows one link per category to that ad's evidence rows;
+- every request passes output/review/guard.py (allowed Host names, security headers, no /-/ introspection,
+  database path redacted, bidi controls shown);
+- an error is logged as one line (Datasette's default handler prints a rich traceback with local variables).
 """
 from __future__ import annotations
 
 import json
+import logging
 
 from datasette import hookimpl
 from urllib.parse import quote
 
 from markupsafe import Markup, escape
+
+from output.review.guard import Guard, allowed_hosts, path_redactions
+
+PLUGIN = "lurewatch-review"
+log = logging.getLogger("lurewatch.review")
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    config = datasette.plugin_config(PLUGIN) or {}
+    hosts = config.get("allowed_hosts") or allowed_hosts()
+    paths = [db.path for db in datasette.databases.values() if getattr(db, "path", None)]
+
+    def wrap(app):
+        return Guard(app, hosts, path_redactions(paths))
+
+    return wrap
+
+
+@hookimpl
+def handle_exception(datasette, request, exception):
+    status = getattr(exception, "status", 500)
+    what = exception.args[0] if exception.args else type(exception).__name__
+    if status >= 500:
+        what = f"{type(exception).__name__}: {what}"
+    log.warning("%s %s %s: %s", status, request.method, _printable(request.path), _printable(str(what)))
+    return None  # Datasette's own handler renders the error page
+
+
+def _printable(text: str, limit: int = 300) -> str:
+    """One log line: control characters (newlines, bidi) escaped, long values cut."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _ad_link(datasette, database: str, ad_id) -> str:
