@@ -12,6 +12,8 @@ Subclasses implement `parse(response)`; start requests go through `start_request
 """
 from __future__ import annotations
 
+import difflib
+import inspect
 import re
 from dataclasses import dataclass
 from typing import Any, Iterable
@@ -86,9 +88,39 @@ def error_kind(failure) -> str:
 
 
 class LurewatchSpider(scrapy.Spider):
-    """Base of all Lurewatch spiders (see module docstring)."""
+    """Base of all Lurewatch spiders (see module docstring). It has no `name`: Scrapy does not list or crawl it."""
 
-    name = "lurewatch-base"
+    @classmethod
+    def accepted_arguments(cls) -> list[str]:
+        """Names of the `-a NAME=VALUE` arguments this spider takes (from the __init__ signatures)."""
+        names: list[str] = []
+        for klass in cls.__mro__:
+            init = klass.__dict__.get("__init__")
+            if init is not None:
+                names.extend(p.name for p in inspect.signature(init).parameters.values()
+                             if p.name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+            if klass is LurewatchSpider:
+                break
+        return list(dict.fromkeys(names))
+
+    def __new__(cls, *args, **kwargs):
+        # before any __init__ runs, so a misspelt argument is named as such (not as a missing one)
+        cls.check_arguments(kwargs)
+        return super().__new__(cls, *args, **kwargs)
+
+    @classmethod
+    def check_arguments(cls, kwargs: dict) -> None:
+        """Scrapy sets unknown `-a` arguments as attributes without a word: refuse them, naming the accepted ones
+        (names starting with "_", such as scrapyd's _job, are let through)."""
+        accepted = cls.accepted_arguments()
+        unknown = [k for k in kwargs if k not in accepted and not k.startswith("_")]
+        if not unknown:
+            return
+        hints = [f" (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(k, accepted, n=1)) else ""
+                 for k in unknown]
+        listed = ", ".join(f"-a {k}=...{h}" for k, h in zip(unknown, hints))
+        raise ValueError(f"spider {cls.name!r}: unknown argument {listed}; it accepts: "
+                         + ", ".join(f"-a {a}=" for a in accepted))
 
     def __init__(self, urls: str | Iterable[str] | None = None, max_pages: int | str | None = None, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -50,9 +50,10 @@ def browser_meta(profile: Profile, config: BrowserConfig | None) -> dict:
 class ProfileSpider(LurewatchSpider):
     name = "profile"
 
-    def __init__(self, *args, profile: str | None = None, urls=None, max_pages=None, **kwargs):
+    def __init__(self, *args, name: str | None = None, profile: str | None = None, urls=None, max_pages=None,
+                 **kwargs):
         # `-a name=NAME` names the profile; the spider itself stays "profile".
-        profile_name = kwargs.pop("name", None) or profile
+        profile_name = name or profile
         if not profile_name:
             raise ValueError("which profile? use -a name=NAME (see `lurewatch profiles list`) or -a name=path/to/profile.yaml")
         self.profile = load_profile(profile_name)  # ProfileError names file, line and key
