@@ -164,7 +164,8 @@ class LurewatchSpider(scrapy.Spider):
         meta = {**kwargs.pop("meta", {}), "lurewatch_start": True}
         return self.request_page(url, callback=self._start_response, meta=meta, **kwargs)
 
-    def request_page(self, url: str, callback=None, *, meta: dict | None = None, **kwargs) -> Request | None:
+    def request_page(self, url: str, callback=None, *, meta: dict | None = None, errback=None,
+                     **kwargs) -> Request | None:
         """A request for a page, or None when it was already scheduled or the page budget is spent."""
         key = canonicalize(url)
         if key in self._seen:
@@ -178,7 +179,11 @@ class LurewatchSpider(scrapy.Spider):
         self._seen.add(key)
         self.pages_scheduled += 1
         self.stat("pages/scheduled")
-        return Request(url, callback=callback or self.parse, errback=self.on_error, meta=meta or {}, **kwargs)
+        return Request(url, callback=callback or self.parse, errback=errback or self.on_error, meta=meta or {},
+                       **kwargs)
+
+    def already_requested(self, url: str) -> bool:
+        return canonicalize(url) in self._seen
 
     def _start_response(self, response: Response):
         self.stat("start/ok")
@@ -229,11 +234,12 @@ class LurewatchSpider(scrapy.Spider):
                 out.extend((u, canonicalize(u)))
         return list(dict.fromkeys(out))
 
-    def make_ad(self, response: Response, fields: dict[str, Any]) -> JobAd:
+    def make_ad(self, response: Response | None, fields: dict[str, Any]) -> JobAd:
         """A JobAd from extracted fields plus what the response tells (URL identity, headers, snapshot).
 
         If `fields` has a "url", that is the ad's URL (e.g. one of several postings on a listing page)
-        and the page's own URLs are not aliases of it; otherwise the ad is the page.
+        and the page's own URLs are not aliases of it; otherwise the ad is the page. Without a response
+        (its page could not be fetched) the ad needs its "url" and has no snapshot.
         """
         fields = dict(fields)
         explicit_url = fields.pop("url", None)
@@ -252,6 +258,8 @@ class LurewatchSpider(scrapy.Spider):
         ad["aliases"] = [a for a in dict.fromkeys(aliases) if a and a != url]
         ad["source"] = fields.get("source") or site_key(url)
         ad["spider"] = self.name
+        if response is None:
+            return ad
         for header, key in ((b"ETag", "etag"), (b"Last-Modified", "last_modified")):
             value = response.headers.get(header)
             if value:
