@@ -2,9 +2,11 @@
 recrawls of unchanged boards (no churn), and the pure parts of `api:` (paging, identity)."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from conftest import db_rows, run_cli, serve_site
+from conftest import SITES, db_rows, run_cli, serve_site
 from crawler.localsite import LocalSite, Page
 from spiders.profile_api import Paging, compile_path, synthetic_url
 from test_profiles import ads
@@ -151,3 +153,71 @@ def test_api_paging_next_url(paging, url, data, count, expected):
 def test_synthetic_url_is_stable(fields, expected):
     url = synthetic_url("http://b.test/jobs#top", fields)
     assert url.startswith(expected) and url == synthetic_url("http://b.test/jobs", dict(fields))
+
+
+# -- schema of the new keys -----------------------------------------------------------------------
+
+API = """\
+name: board
+start_urls: [http://127.0.0.1:1/api]
+api:
+  items: data.jobs
+  fields:
+    title: title
+"""
+BROWSER = """\
+name: board
+start_urls: [http://127.0.0.1:1/]
+browser: true
+listing:
+  item: {css: 'div.ad'}
+listing_fields:
+  title: {css: h2}
+"""
+
+
+@pytest.mark.parametrize("text, line, expected", [
+    (API.replace("  items: data.jobs\n", ""), 3, "api: api.items is required"),
+    (API.replace("title: title", "title: 'title[?'"), 6, "api.fields.title: invalid JMESPath"),
+    (API.replace("title: title", "titel: title"), 6, "api.fields.titel: unknown key (did you mean 'title'?)"),
+    (API.replace("title: title", "title: {path: t, format: '/job/'}"), 6, "api.fields.title.format: expected a string with {}"),
+    (API + "  capture: '/api'\n", 7, "api.capture: needs browser: true"),
+    (API + "  paging: {page: p, offset: o}\n", 7, "api.paging: give exactly one of page: PARAM, offset: PARAM or cursor"),
+    (API + "  paging: {cursor: after}\n", 7, "api.paging: cursor paging needs next:"),
+    (API + "  paging: {page: p, next: x}\n", 7, "api.paging.next: only for cursor: paging"),
+    (API + "listing:\n  item: {css: li}\nlisting_fields:\n  title: {css: h2}\n", 3, "api: give either listing_fields"),
+    (API.replace("name: board", "name: board\nbrowser: true"), 4, "api: with browser: true give api.capture"),
+    (BROWSER.replace("browser: true\n", "") + "wait_for: {listing: {css: '#x'}}\n", 7,
+     "wait_for: only meaningful with browser: true"),
+    (BROWSER.replace("browser: true\n", "").replace("  item: {css: 'div.ad'}\n",
+                                                    "  item: {css: 'div.ad'}\n  actions: [{scroll: true}]\n"),
+     5, "listing.actions: only meaningful with browser: true"),
+    (BROWSER.replace("  item: {css: 'div.ad'}\n", "  item: {css: 'div.ad'}\n  actions: [{click: {css: b}, scroll: true}]\n"),
+     6, "listing.actions.0: give exactly one of click: (a selector) or scroll: true"),
+    (BROWSER.replace("  item: {css: 'div.ad'}\n", "  item: {css: 'div.ad'}\n  actions: [{scroll: true, max: 0}]\n"),
+     6, "listing.actions.0.max: expected an integer from 1 to 500"),
+    (BROWSER.replace("  item: {css: 'div.ad'}\n", "  item: {css: 'div.ad'}\n  actions: [{click: {css: 'b::text'}}]\n"),
+     6, "listing.actions.0.click: give one css: or xpath: selector of an element"),
+    (BROWSER + "wait_for: {listing: {css: '#x'}, detali: {css: '#y'}}\n", 8, "wait_for.detali: unknown key (did you mean 'detail'?)"),
+    (BROWSER + "  external_id: {url: 'a(b'}\n", 8, "listing_fields.external_id.url: invalid regular expression"),
+    (BROWSER + "  external_id: {url: 'a', re: b}\n", 8, "listing_fields.external_id.re: url: is already a regular expression"),
+    (BROWSER + "  external_id: {url: '/(a)(b)'}\n", 8, "listing_fields.external_id.url: use at most one capture group"),
+    (BROWSER + "  url: {url: '.*'}\n", 8, "listing_fields.url: give exactly one of css: or xpath:"),
+])
+def test_new_profile_keys_errors_name_file_line_and_key(text, line, expected):
+    from spiders.profiles_schema import ProfileError, parse_profile
+
+    with pytest.raises(ProfileError) as err:
+        parse_profile(text, "profiles/board.yaml")
+    message = str(err.value)
+    assert message.startswith(f"profiles/board.yaml:{line}: "), message
+    assert expected in message
+
+
+def test_profiles_check_runs_api_field_paths_on_a_saved_json_response():
+    page = SITES / "profiles/jsonapi/api/page3.json"
+    result = run_cli("profiles", "check", "demo_jsonapi", "--against", str(page), "--json")
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)["listing_ads"]
+    assert [a["external_id"] for a in found] == ["7021", "7022", "7023", "7024", "7025"]
+    assert found[4]["location"] == "Sihanoukville, Cambodia"
