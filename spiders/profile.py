@@ -119,15 +119,20 @@ class ProfileSpider(LurewatchSpider):
                                 (self.browser_config.wait_timeout_ms if self.browser_config else 15_000) // 1000)
         for action in report.get("actions") or ():
             self.stat(f"browser/{action['kind']}s", action["done"])
-            if action["stopped"] == "max":
+            stopped = action["stopped"]
+            if stopped in ("gone", "end"):
+                continue
+            # the page may hold ads this crawl did not see: it must not mark them removed
+            self.complete_walk = False
+            if stopped == "max":
                 self.stat("browser/actions_cut_short")
                 self.logger.warning("%s: listing.actions %s %s stopped at max=%d with more to load; raise max to "
                                     "get every ad", response.url, action["kind"], action.get("selector") or "",
                                     action["max"])
-            elif action["stopped"].startswith("not clickable"):
+            else:
                 self.stat("errors/action_failed")
-                self.logger.warning("%s: listing.actions click %s: %s", response.url, action["selector"],
-                                    action["stopped"])
+                self.logger.warning("%s: listing.actions %s %s stopped: %s", response.url, action["kind"],
+                                    action.get("selector") or "", stopped)
         return report
 
     # -- parsing --------------------------------------------------------------
@@ -244,7 +249,7 @@ class ProfileSpider(LurewatchSpider):
             if card:
                 yield from self._card_alone(response.url, card, "detail page unusable")
             return
-        self._check_render(response)
+        report = self._check_render(response)
         fields = self.profile.detail_fields(response.selector, response.url)
         postings = extract_jobpostings(response.text, response.url)
         if postings:
@@ -254,6 +259,8 @@ class ProfileSpider(LurewatchSpider):
         merged = {**card, **{k: v for k, v in fields.items() if v}}
         if not (merged.get("title") or merged.get("description")):
             self.stat("profile/empty_detail")
+            if report and report.get("wait_for") == "timeout":
+                self.stat("errors/profile_no_match")  # the page never got what wait_for.detail names
             self.logger.warning("%s: profile %s found no title or description on this detail page", response.url,
                                 self.profile.name)
             return

@@ -46,15 +46,21 @@ def test_load_more_board_gives_all_45_ads_with_stable_synthetic_urls(site, tmp_p
 
 
 @pytest.mark.parametrize("site", ["loadmore"], indirect=True)
-def test_load_more_cut_short_by_max_is_reported(site, tmp_path):
+def test_load_more_cut_short_by_max_is_reported_and_marks_nothing_removed(site, tmp_path):
+    db = tmp_path / "ads.db"
+    assert crawl("demo_loadmore", site.url("/"), db).returncode == 0
     profile = tmp_path / "two_clicks.yaml"
     text = (REPO / "spiders/profiles/demo_loadmore.yaml").read_text(encoding="utf-8")
-    profile.write_text(text.replace("max: 10}", "max: 2}").replace("name: demo_loadmore", "name: two_clicks"),
+    profile.write_text(text.replace("max: 10}", "max: 2}").replace("name: demo_loadmore",
+                                                                   "name: two_clicks\nsource: demo_loadmore"),
                        encoding="utf-8")
-    result = crawl(profile, site.url("/"), tmp_path / "ads.db")
+    result = crawl(profile, site.url("/"), db)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert len(ads(tmp_path / "ads.db")) == 30
     assert "stopped at max=2 with more to load" in result.stderr
+    assert "30 unchanged" in result.stderr
+    # the 15 ads behind the third click were not seen, but they are not gone
+    assert db_rows(db, "SELECT count(*) AS n FROM ads WHERE removed_at IS NOT NULL")[0]["n"] == 0
+    assert db_rows(db, "SELECT status FROM crawls ORDER BY id DESC LIMIT 1")[0]["status"] == "partial"
 
 
 @pytest.mark.parametrize("site", ["scroll"], indirect=True)
