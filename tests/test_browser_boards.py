@@ -164,3 +164,18 @@ def test_wait_for_per_page_type_with_detail_pages(site, tmp_path, wait_for, time
         assert "wait_for '#job-detail-v2' (detail pages) did not appear" in result.stderr
     else:
         assert "wait_for_timeout" not in result.stderr
+
+
+@pytest.mark.parametrize("site", ["jsboard"], indirect=True)
+def test_redesigned_detail_pages_are_a_stale_profile(site, tmp_path):
+    """Detail pages whose wait_for and fields all went stale: nothing stored, exit 6 (not "no ads found", exit 0)."""
+    profile = tmp_path / "details.yaml"
+    profile.write_text(
+        f"name: details\nstart_urls: [{site.url('/')}]\nbrowser: true\n"
+        "wait_for: {listing: {css: '#jobs-ready'}, detail: {css: '#job-detail-v2'}}\n"
+        "listing:\n  link: {css: 'h2.job-title a::attr(href)'}\n"
+        "detail:\n  title: {css: 'h1.detail-title-v2'}\n  description: {css: '.detail-body-v2'}\n", encoding="utf-8")
+    result = crawl(profile, site.url("/"), tmp_path / "ads.db")
+    assert result.returncode == 6, result.stderr[-3000:]
+    assert "wait_for '#job-detail-v2' (detail pages) did not appear" in result.stderr
+    assert ads(tmp_path / "ads.db") == []

@@ -58,7 +58,8 @@ def list_profiles():
             bad += 1
             table.add_row(path.stem, "[red]INVALID[/red]", "", "", "", str(profile))
             continue
-        mode = "listing" if profile.listing_only else "listing+detail" if profile.listing_fields else "detail"
+        cards = "api" if profile.api else "listing"
+        mode = cards if profile.listing_only else f"{cards}+detail" if profile.has_cards else "detail"
         table.add_row(profile.name, mode, "yes" if profile.browser else "no", str(profile.max_pages or "-"),
                       "\n".join(profile.start_urls), profile.description)
     Console().print(table)
