@@ -218,7 +218,8 @@ async def _click_until_gone(page, action: dict, item: str | None, timeout_ms: in
         clicks += 1
         if not await _grew(page, item, before, timeout_ms):
             return clicks, "nothing new appeared"
-    return clicks, "max" if await page.locator(action["selector"]).count() else "gone"
+    button = page.locator(action["selector"]).first
+    return clicks, "max" if await button.count() and await button.is_visible() else "gone"
 
 
 async def _scroll_until_still(page, action: dict, item: str | None, timeout_ms: int) -> tuple[int, str]:

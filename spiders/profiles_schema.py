@@ -6,7 +6,9 @@ file, the line and the profile key, e.g.
     spiders/profiles/board.yaml:12: profile 'board': listing.next: give exactly one of css: or xpath:
 
 This module extracts with parsel only (no Scrapy), so `lurewatch profiles check`
-and tests can run a profile's selectors against a saved page.
+and tests can run a profile's selectors against a saved page. Its parts: profile_checker
+(YAML with lines, the checks), profile_selectors (css/xpath/url selectors), profile_api
+(JSON ads, paging, synthetic URLs), profile_browser (waits and actions of rendered pages).
 """
 from __future__ import annotations
 

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, db_rows, run_cli, serve_site
-from crawler.localsite import Page
 from test_browser import needs_chromium
 from test_profiles import ads
 
