@@ -7,10 +7,12 @@ network access we do not have).
 """
 from __future__ import annotations
 
+import asyncio
 import glob
 import logging
 import os
 import re
+import weakref
 import shutil
 import subprocess
 import sys
@@ -166,6 +168,7 @@ class BrowserConfig:
     navigation_timeout_ms: int = 30_000
     max_content_bytes: int = 10 * 1024 * 1024
     max_pages_per_context: int = 4
+    wait_timeout_ms: int = 15_000  # per wait of a rendered page (wait_for, network idle, content after an action)
 
     @classmethod
     def from_settings(cls, settings) -> "BrowserConfig":
@@ -176,6 +179,7 @@ class BrowserConfig:
             navigation_timeout_ms=timeout_ms,
             max_content_bytes=settings.getint("LUREWATCH_BROWSER_MAXSIZE", 0) or settings.getint("DOWNLOAD_MAXSIZE", 10 * 1024 * 1024),
             max_pages_per_context=settings.getint("PLAYWRIGHT_MAX_PAGES_PER_CONTEXT", 4) or 4,
+            wait_timeout_ms=int(settings.getfloat("LUREWATCH_BROWSER_WAIT_TIMEOUT", 15) * 1000) or 15_000,
         )
 
     def scrapy_settings(self) -> dict:
@@ -199,6 +203,129 @@ class BrowserConfig:
         """Install the browser settings on (unfrozen) crawler settings, e.g. in a spider's from_crawler."""
         for key, value in self.scrapy_settings().items():
             settings.set(key, value, priority=priority)
+
+
+# -- what a rendered page does before it is read (site profiles: spiders/profile_browser.py) ----------------
+# run_page_plan is the one PageMethod of a profile's browser request. It never raises on a wait that times
+# out: it reports it, so the spider can say "stale profile" instead of the download failing as a timeout.
+
+_CAPTURES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+POLL_SECONDS = 0.1
+
+
+class _Capture:
+    def __init__(self, pattern: str):
+        self.pattern = re.compile(pattern)
+        self.bodies: list[dict] = []
+        self.pending: list[asyncio.Future] = []
+
+    async def read(self, response) -> None:
+        try:
+            self.bodies.append({"url": response.url, "status": response.status, "body": await response.text()})
+        except Exception as exc:  # the page navigated away or the body is gone
+            self.bodies.append({"url": response.url, "status": response.status, "error": str(exc)})
+
+
+async def capture_json_responses(page, request) -> None:
+    """PLAYWRIGHT page init callback: keep the bodies of the page's own fetch/XHR responses whose URL matches
+    request.meta["lurewatch_capture"] (a regex); run_page_plan hands them back."""
+    await lock_down_page(page, request)
+    capture = _Capture(request.meta["lurewatch_capture"])
+    _CAPTURES[page] = capture
+
+    def on_response(response) -> None:
+        if response.request.resource_type in ("xhr", "fetch") and capture.pattern.search(response.url):
+            capture.pending.append(asyncio.ensure_future(capture.read(response)))
+
+    page.on("response", on_response)
+
+
+async def _count(page, item: str | None) -> int:
+    """How much the page holds: listing items when they can be counted, else DOM elements."""
+    if item:
+        return await page.locator(item).count()
+    return await page.evaluate("document.getElementsByTagName('*').length")
+
+
+async def _grew(page, item: str | None, before: int, timeout_ms: int) -> bool:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_ms / 1000
+    while loop.time() < deadline:
+        await asyncio.sleep(POLL_SECONDS)
+        if await _count(page, item) > before:
+            return True
+    return False
+
+
+async def _click_until_gone(page, action: dict, item: str | None, timeout_ms: int) -> tuple[int, str]:
+    from playwright.async_api import Error as PlaywrightError
+
+    clicks = 0
+    while clicks < action["max"]:
+        button = page.locator(action["selector"]).first
+        if not await button.count() or not await button.is_visible():
+            return clicks, "gone"
+        before = await _count(page, item)
+        try:
+            await button.click(timeout=timeout_ms)
+        except PlaywrightError as exc:
+            return clicks, f"not clickable: {str(exc).splitlines()[0]}"
+        clicks += 1
+        if not await _grew(page, item, before, timeout_ms):
+            return clicks, "nothing new appeared"
+    button = page.locator(action["selector"]).first
+    return clicks, "max" if await button.count() and await button.is_visible() else "gone"
+
+
+async def _scroll_until_still(page, action: dict, item: str | None, timeout_ms: int) -> tuple[int, str]:
+    scrolls = 0
+    while scrolls < action["max"]:
+        before = await _count(page, item)
+        await page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+        scrolls += 1
+        if not await _grew(page, item, before, timeout_ms):
+            return scrolls, "end"
+    return scrolls, "max"
+
+
+async def run_page_plan(page, plan: dict) -> dict:
+    """PageMethod callable: wait for network idle, then `wait_for`, run the actions, collect captured JSON.
+
+    Returns a report: {"page_type", "network_idle", "wait_for": None|"ok"|"timeout", "actions": [{kind,
+    done, stopped}], "json": [{url, status, body}]}.
+    """
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+    timeout = int(plan.get("timeout_ms") or 15_000)
+    report: dict = {"page_type": plan.get("page_type"), "network_idle": True, "wait_for": None,
+                    "wait_is_explicit": plan.get("wait_is_explicit", False), "wait_selector": plan.get("wait_for"),
+                    "actions": [], "json": []}
+    try:
+        await page.wait_for_load_state("networkidle", timeout=timeout)
+    except PlaywrightTimeout:
+        report["network_idle"] = False
+    if plan.get("wait_for"):
+        try:
+            await page.wait_for_selector(plan["wait_for"], state="attached", timeout=timeout)
+            report["wait_for"] = "ok"
+        except PlaywrightTimeout:
+            report["wait_for"] = "timeout"
+    for action in plan.get("actions") or ():
+        run = _click_until_gone if action["kind"] == "click" else _scroll_until_still
+        done, stopped = await run(page, action, plan.get("item"), timeout)
+        report["actions"].append({"kind": action["kind"], "selector": action.get("selector"), "max": action["max"],
+                                  "done": done, "stopped": stopped})
+    if report["actions"]:
+        try:
+            await page.wait_for_load_state("networkidle", timeout=timeout)
+        except PlaywrightTimeout:
+            report["network_idle"] = False
+    capture = _CAPTURES.pop(page, None)
+    if capture is not None:
+        if capture.pending:
+            await asyncio.wait(capture.pending, timeout=timeout / 1000)
+        report["json"] = list(capture.bodies)
+    return report
 
 
 if __name__ == "__main__":

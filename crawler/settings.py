@@ -76,6 +76,7 @@ PLAYWRIGHT_ABORT_REQUEST = "crawler.browser.abort_heavy_request"  # no images, f
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
 LUREWATCH_BROWSER_HEADLESS = True
 LUREWATCH_BROWSER_MAXSIZE = 5 * 1024 * 1024  # rendered HTML larger than this is dropped
+LUREWATCH_BROWSER_WAIT_TIMEOUT = 15  # s: each wait of a rendered page (wait_for, network idle, "Load more")
 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

@@ -12,6 +12,8 @@ Subclasses implement `parse(response)`; start requests go through `start_request
 """
 from __future__ import annotations
 
+import difflib
+import inspect
 import re
 from dataclasses import dataclass
 from typing import Any, Iterable
@@ -91,9 +93,39 @@ def error_kind(failure) -> str:
 
 
 class LurewatchSpider(scrapy.Spider):
-    """Base of all Lurewatch spiders (see module docstring)."""
+    """Base of all Lurewatch spiders (see module docstring). It has no `name`: Scrapy does not list or crawl it."""
 
-    name = "lurewatch-base"
+    @classmethod
+    def accepted_arguments(cls) -> list[str]:
+        """Names of the `-a NAME=VALUE` arguments this spider takes (from the __init__ signatures)."""
+        names: list[str] = []
+        for klass in cls.__mro__:
+            init = klass.__dict__.get("__init__")
+            if init is not None:
+                names.extend(p.name for p in inspect.signature(init).parameters.values()
+                             if p.name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+            if klass is LurewatchSpider:
+                break
+        return list(dict.fromkeys(names))
+
+    def __new__(cls, *args, **kwargs):
+        # before any __init__ runs, so a misspelt argument is named as such (not as a missing one)
+        cls.check_arguments(kwargs)
+        return super().__new__(cls, *args, **kwargs)
+
+    @classmethod
+    def check_arguments(cls, kwargs: dict) -> None:
+        """Scrapy sets unknown `-a` arguments as attributes without a word: refuse them, naming the accepted ones
+        (names starting with "_", such as scrapyd's _job, are let through)."""
+        accepted = cls.accepted_arguments()
+        unknown = [k for k in kwargs if k not in accepted and not k.startswith("_")]
+        if not unknown:
+            return
+        hints = [f" (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(k, accepted, n=1)) else ""
+                 for k in unknown]
+        listed = ", ".join(f"-a {k}=...{h}" for k, h in zip(unknown, hints))
+        raise ValueError(f"spider {cls.name!r}: unknown argument {listed}; it accepts: "
+                         + ", ".join(f"-a {a}=" for a in accepted))
 
     def __init__(self, urls: str | Iterable[str] | None = None, max_pages: int | str | None = None, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -137,7 +169,8 @@ class LurewatchSpider(scrapy.Spider):
         meta = {**kwargs.pop("meta", {}), "lurewatch_start": True}
         return self.request_page(url, callback=self._start_response, meta=meta, **kwargs)
 
-    def request_page(self, url: str, callback=None, *, meta: dict | None = None, **kwargs) -> Request | None:
+    def request_page(self, url: str, callback=None, *, meta: dict | None = None, errback=None,
+                     **kwargs) -> Request | None:
         """A request for a page, or None when it was already scheduled or the page budget is spent."""
         key = canonicalize(url)
         if key in self._seen:
@@ -151,7 +184,11 @@ class LurewatchSpider(scrapy.Spider):
         self._seen.add(key)
         self.pages_scheduled += 1
         self.stat("pages/scheduled")
-        return Request(url, callback=callback or self.parse, errback=self.on_error, meta=meta or {}, **kwargs)
+        return Request(url, callback=callback or self.parse, errback=errback or self.on_error, meta=meta or {},
+                       **kwargs)
+
+    def already_requested(self, url: str) -> bool:
+        return canonicalize(url) in self._seen
 
     def _start_response(self, response: Response):
         self.stat("start/ok")
@@ -202,11 +239,12 @@ class LurewatchSpider(scrapy.Spider):
                 out.extend((u, canonicalize(u)))
         return list(dict.fromkeys(out))
 
-    def make_ad(self, response: Response, fields: dict[str, Any]) -> JobAd:
+    def make_ad(self, response: Response | None, fields: dict[str, Any]) -> JobAd:
         """A JobAd from extracted fields plus what the response tells (URL identity, headers, snapshot).
 
         If `fields` has a "url", that is the ad's URL (e.g. one of several postings on a listing page)
-        and the page's own URLs are not aliases of it; otherwise the ad is the page.
+        and the page's own URLs are not aliases of it; otherwise the ad is the page. Without a response
+        (its page could not be fetched) the ad needs its "url" and has no snapshot.
         """
         fields = dict(fields)
         explicit_url = fields.pop("url", None)
@@ -225,6 +263,8 @@ class LurewatchSpider(scrapy.Spider):
         ad["aliases"] = [a for a in dict.fromkeys(aliases) if a and a != url]
         ad["source"] = fields.get("source") or site_key(url)
         ad["spider"] = self.name
+        if response is None:
+            return ad
         for header, key in ((b"ETag", "etag"), (b"Last-Modified", "last_modified")):
             value = response.headers.get(header)
             if value:

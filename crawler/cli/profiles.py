@@ -58,7 +58,8 @@ def list_profiles():
             bad += 1
             table.add_row(path.stem, "[red]INVALID[/red]", "", "", "", str(profile))
             continue
-        mode = "listing" if profile.listing_only else "listing+detail" if profile.listing_fields else "detail"
+        cards = "api" if profile.api else "listing"
+        mode = cards if profile.listing_only else f"{cards}+detail" if profile.has_cards else "detail"
         table.add_row(profile.name, mode, "yes" if profile.browser else "no", str(profile.max_pages or "-"),
                       "\n".join(profile.start_urls), profile.description)
     Console().print(table)
@@ -69,13 +70,14 @@ def list_profiles():
 @profiles.command("check")
 @click.argument("profile", required=False, metavar="[NAME|PATH]")
 @click.option("--against", "page", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A saved HTML page: show what the profile's selectors extract from it.")
+              help="A saved HTML page (or JSON response, for an api: profile): show what the profile extracts.")
 @click.option("--url", "page_url", default=None, help="URL the saved page came from (resolves relative links; "
               "default: the profile's first start URL).")
 @click.option("--json", "as_json", is_flag=True, help="Print the extraction as JSON.")
 def check(profile, page, page_url, as_json):
     """Validate a profile (or, without NAME|PATH, every shipped profile); errors name file, line
-    and key. With --against, run its listing and detail selectors on a saved page.
+    and key. With --against, run its listing and detail selectors on a saved page (for an api:
+    profile, its JSON field paths on a saved JSON response).
 
     Example:
 
@@ -111,7 +113,7 @@ def check(profile, page, page_url, as_json):
     result = {
         "profile": loaded.name,
         "page": str(page),
-        "listing_ads": loaded.listing_items(html, url),
+        "listing_ads": _api_ads(loaded, html, url) if loaded.api else loaded.listing_items(html, url),
         "detail_links": loaded.detail_links(html, url),
         "next_page": loaded.next_page_url(html, url),
         "detail_fields": loaded.detail_fields(html, url) if loaded.detail else {},
@@ -120,6 +122,16 @@ def check(profile, page, page_url, as_json):
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
     _print_extraction(result)
+
+
+def _api_ads(profile, text: str, url: str) -> list[dict]:
+    """Ads of an `api:` profile in a saved JSON response."""
+    from spiders.profile_api import ApiDataError, parse_json
+
+    try:
+        return profile.api.ads(parse_json(text, url), url)
+    except ApiDataError as exc:
+        raise click.ClickException(f"{exc} (an api: profile is checked against a saved JSON response)") from None
 
 
 def _print_extraction(result: dict) -> None:
