@@ -139,12 +139,13 @@ def start_egress_proxy(crawler, trusted) -> "EgressProxy":
     with `page_meta()`.) The proxy stops when the engine stops; keep the returned object referenced.
     """
     from scrapy import signals
-    from twisted.internet import reactor
 
     from .egress_proxy import EgressProxy
     from .netguard import NetGuard
 
     def count_block(target: str, reason: str) -> None:
+        from twisted.internet import reactor  # imported late: from_crawler may run before Scrapy installs its reactor
+
         for key in ("lurewatch/ssrf_blocked", "lurewatch/ssrf_blocked/browser"):
             reactor.callFromThread(crawler.stats.inc_value, key)
         logger.warning("SSRF guard (browser proxy) blocked %s (%s)", target, reason)
