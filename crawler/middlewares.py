@@ -66,10 +66,35 @@ class LurewatchUserAgentMiddleware(UserAgentMiddleware):
 
 
 # -- robots.txt ----------------------------------------------------------------------------------
-class LurewatchRobotsTxtMiddleware(RobotsTxtMiddleware):
-    """RobotsTxtMiddleware with the concurrent-waiter bug fixed.
+class RobotsUnavailable(Exception):
+    """robots.txt could not be read, so the request is not sent (counted as an error of its kind)."""
 
-    Stock Scrapy (2.14+) parks every request that arrives while robots.txt is downloading on one
+    def __init__(self, message: str, kind: str):
+        super().__init__(message)
+        self.lurewatch_kind = kind
+
+
+# robots.txt failures that mean the host itself is unreachable: the page fails with the same kind
+NETWORK_KINDS = frozenset({"dns", "timeout", "connection_refused", "connection_lost", "connect", "tls", "truncated"})
+
+
+class _RobotsFailure:
+    """Cached per host when robots.txt could not be fetched or read: every request of the host is refused."""
+
+    def __init__(self, reason: str, kind: str):
+        self.reason, self.kind = reason, kind
+
+
+class LurewatchRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """RobotsTxtMiddleware that fails closed, with the concurrent-waiter bug fixed.
+
+    Fail closed (RFC 9309 2.3.1.4): when robots.txt cannot be fetched (network error, 5xx after
+    retries) or reading it fails for any other reason (e.g. the database was locked while the request
+    went through the middlewares), the host's requests are not sent: each fails with RobotsUnavailable
+    (kind: the network error's kind, else robots_unavailable) and is counted as an error. 4xx means
+    "no robots.txt" (allowed), as before; an SSRF-blocked robots.txt blocks its host the same way.
+
+    Stock Scrapy (2.14+) also parks every request that arrives while robots.txt is downloading on one
     shared Deferred. Each waiter converts it with Deferred.asFuture(), whose callback returns None,
     so only the first waiter gets the parser and the others get None = "no robots.txt" = allowed.
     Here every waiter gets its own Deferred, fed by a relay that passes the parser on.
@@ -92,6 +117,40 @@ class LurewatchRobotsTxtMiddleware(RobotsTxtMiddleware):
             parser.addCallback(relay)
             return await maybe_deferred_to_future(waiter)
         return await super().robot_parser(request)
+
+    async def _parse_robots(self, response, netloc, request):
+        if response.status >= 500:
+            self._stats.inc_value("robotstxt/response_count")
+            self._fail(netloc, _RobotsFailure(f"robots.txt answered HTTP {response.status}", "robots_unavailable"))
+            return
+        await super()._parse_robots(response, netloc, request)
+
+    def _robots_error(self, exc, netloc):
+        if isinstance(exc, IgnoreRequest):
+            failure = _RobotsFailure(f"robots.txt not fetched: {exc}", "ignored")
+            failure.ignore = exc
+        else:
+            self._stats.inc_value(f"robotstxt/exception_count/{type(exc)}")
+            kind = error_kind(exc)
+            failure = _RobotsFailure(f"robots.txt unavailable: {type(exc).__name__}: {exc}",
+                                     kind if kind in NETWORK_KINDS else "robots_unavailable")
+        self._fail(netloc, failure)
+
+    def _fail(self, netloc, failure: _RobotsFailure) -> None:
+        logger.warning("%s: %s; its pages are not fetched", netloc, failure.reason)
+        waiting = self._parsers.get(netloc)
+        self._parsers[netloc] = failure
+        if isinstance(waiting, defer.Deferred):
+            waiting.callback(failure)
+
+    def process_request_2(self, rp, request):
+        if isinstance(rp, _RobotsFailure):
+            self._stats.inc_value("lurewatch/robots/unavailable")
+            ignore = getattr(rp, "ignore", None)
+            if ignore is not None:
+                raise ignore
+            raise RobotsUnavailable(f"{request.url}: {rp.reason}", rp.kind)
+        return super().process_request_2(rp, request)
 
 
 _MISSING = object()
@@ -227,9 +286,9 @@ class ConditionalRequestMiddleware:
 
     @property
     def store(self):
-        from .incremental import shared_store
+        from .crawlrecord import crawl_store
 
-        return shared_store(self.crawler)
+        return crawl_store(self.crawler)
 
     def process_request(self, request):
         if request.method != "GET" or request.meta.get("lurewatch_unconditional"):
@@ -366,6 +425,8 @@ _EXCEPTION_KINDS = {
 
 
 def error_kind(exc: BaseException) -> str:
+    if getattr(exc, "lurewatch_kind", None):
+        return exc.lurewatch_kind
     name = type(exc).__name__
     if name in ("DownloadCancelledError", "CancelledError") and "size" not in str(exc).lower():
         return "cancelled"
@@ -375,9 +436,13 @@ def error_kind(exc: BaseException) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def count_error(stats, kind: str, request) -> None:
-    """Count one failed request; the errback sees meta["lurewatch_error_kind"] and must not count it again."""
-    stats.inc_value(f"lurewatch/errors/{kind}")
+def count_error(crawler, kind: str, request) -> None:
+    """Count one failed request, and charge it to its board (crawler.incremental.SourceLedger).
+    The errback sees meta["lurewatch_error_kind"] and must not count it again."""
+    from .incremental import request_source, source_ledger
+
+    crawler.stats.inc_value(f"lurewatch/errors/{kind}")
+    source_ledger(crawler).incomplete(request_source(crawler, request), kind, error=True)
     request.meta["lurewatch_error_kind"] = kind
     logger.warning("%s: %s", request.url, kind)
 
@@ -389,34 +454,39 @@ class ErrorAccountingMiddleware:
     a missing robots.txt is not an error). Ignored requests (robots, SSRF, 304) are not errors.
     """
 
-    def __init__(self, stats):
-        self.stats = stats
+    def __init__(self, crawler):
+        self.crawler = crawler
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.stats)
+        return cls(crawler)
 
     def process_response(self, request, response):
         if response.status >= 400 and not request.meta.get("lurewatch_gone") \
                 and not request.meta.get("dont_obey_robotstxt") and response.status not in request.meta.get("handle_httpstatus_list", ()):
-            count_error(self.stats, f"http_{response.status}", request)
+            count_error(self.crawler, f"http_{response.status}", request)
         return response
 
     def process_exception(self, request, exception):
         if not isinstance(exception, IgnoreRequest) and not request.meta.get("dont_obey_robotstxt"):
-            count_error(self.stats, error_kind(exception), request)
+            count_error(self.crawler, error_kind(exception), request)
         return None
 
 
 class CountingHttpCompressionMiddleware(HttpCompressionMiddleware):
     """Stock decompression (capped at DOWNLOAD_MAXSIZE) that also counts bombs as errors/too_large."""
 
+    @classmethod
+    def from_crawler(cls, crawler):
+        mw = super().from_crawler(crawler)
+        mw.crawler = crawler
+        return mw
+
     def process_response(self, request, response):
         try:
             return super().process_response(request, response)
         except IgnoreRequest:
-            if self.stats:
-                count_error(self.stats, "too_large", request)
+            count_error(self.crawler, "too_large", request)
             raise
 
 
@@ -427,5 +497,5 @@ class CountingRedirectMiddleware(RedirectMiddleware):
         try:
             return super()._redirect(redirected, request, reason)
         except IgnoreRequest:
-            count_error(self.crawler.stats, "redirect_loop", request)
+            count_error(self.crawler, "redirect_loop", request)
             raise

@@ -43,6 +43,10 @@ class CrawlResult:
         return self.stats.get(f"lurewatch/{key}", default)
 
 
+class _WriteProbeDone(Exception):
+    pass
+
+
 def check_db_writable(db: str | Path) -> None:
     """Raise StoreError naming the path unless `db` can be created/opened and written."""
     path = Path(db)
@@ -53,10 +57,14 @@ def check_db_writable(db: str | Path) -> None:
     except StoreError as exc:
         raise StoreError(f"database is not writable: {exc}") from exc
     try:
-        store.db.execute("BEGIN IMMEDIATE")
-        store.db.execute("CREATE TABLE IF NOT EXISTS _lurewatch_write_check (x)")
-        store.db.execute("ROLLBACK")
-    except sqlite3.Error as exc:
+        def probe():
+            store.db.execute("CREATE TABLE IF NOT EXISTS _lurewatch_write_check (x)")
+            raise _WriteProbeDone  # roll back: nothing is left behind
+
+        store.write(probe)
+    except _WriteProbeDone:
+        pass
+    except (StoreError, sqlite3.Error) as exc:
         raise StoreError(f"database is not writable: {path}: {exc}") from exc
     finally:
         store.close()
@@ -107,6 +115,8 @@ def judge(stats: Mapping[str, Any], spider=None, crash: str | None = None) -> tu
     """(exit code, message) for a finished crawl, from its stats."""
     if crash:
         return EXIT_CRASHED, crash
+    if stats.get("lurewatch/db_error"):
+        return EXIT_DB, stats["lurewatch/db_error"]
     reason = stats.get("finish_reason")
     if reason not in ("finished", "closespider_pagecount", "closespider_itemcount", "closespider_timeout"):
         return EXIT_CRASHED, f"crawl did not finish (reason: {reason})"
@@ -203,14 +213,10 @@ def run_crawl(spider, *, db: str | Path, spider_kwargs: Mapping[str, Any] | None
     code, message = judge(stats, crawler.spider, crash[0] if crash else None)
     crawl_id = stats.get("lurewatch/crawl_id")
     result = CrawlResult(code == EXIT_OK, code, message, stats, crawl_id)
-    if crawl_id is not None:
-        try:
-            store = Store(db)
-            store.finish_crawl(crawl_id, status=stats.get("lurewatch/outcome", "finished") if result.ok else "failed",
-                               message=summary_line(stats, crawl_id) + ("" if message == "ok" else f" ({message})"))
-            store.close()
-        except StoreError:
-            pass
+    if crash:  # the crawls row was written when the spider closed; CrawlRecorder marks it failed
+        from .crawlrecord import record_crash
+
+        record_crash(crawler, summary_line(stats, crawl_id) + f" ({message})")
     return _finish(result)
 
 

@@ -8,6 +8,8 @@ NEWSPIDER_MODULE = "spiders"
 LUREWATCH_DB = "lurewatch.db"
 LUREWATCH_CONTACT_URL = "https://github.com/lurewatch/lurewatch"
 LUREWATCH_MAX_PAGES = 500
+LUREWATCH_DB_BUSY_TIMEOUT = 30  # seconds SQLite waits for another process's lock
+LUREWATCH_DB_RETRY_FOR = 120  # seconds a locked write transaction is retried after that
 
 # Politeness
 USER_AGENT = f"Lurewatch/0.1 (+{LUREWATCH_CONTACT_URL}; job-ad safety research)"
@@ -48,6 +50,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.CountingRedirectMiddleware": 600,
 }
 EXTENSIONS = {
+    "crawler.crawlrecord.CrawlRecorder": 400,  # the one owner of the crawls row
     "crawler.incremental.IncrementalExtension": 500,
     "crawler.resume.JobDirGuard": 0,
 }

@@ -73,6 +73,8 @@ EXCEPTION_KINDS = {
 def error_kind(failure) -> str:
     """Short name of why a request failed: dns, connection_refused, timeout, http_404, robots, ..."""
     exc = failure.value
+    if getattr(exc, "lurewatch_kind", None):  # e.g. crawler.middlewares.RobotsUnavailable
+        return exc.lurewatch_kind
     if isinstance(exc, HttpError):
         return f"http_{exc.response.status}"
     name = type(exc).__name__
@@ -139,6 +141,7 @@ class LurewatchSpider(scrapy.Spider):
             return None
         if self.pages_scheduled >= self.max_pages:
             self.stat("pages/over_budget")
+            self.note_incomplete(url, "max_pages")
             if self.crawler.stats.get_value("lurewatch/max_pages_reached") is None:
                 self.crawler.stats.set_value("lurewatch/max_pages_reached", self.max_pages)
                 self.logger.info("max_pages=%d reached: not following more links", self.max_pages)
@@ -147,6 +150,19 @@ class LurewatchSpider(scrapy.Spider):
         self.pages_scheduled += 1
         self.stat("pages/scheduled")
         return Request(url, callback=callback or self.parse, errback=self.on_error, meta=meta or {}, **kwargs)
+
+    def source_of(self, url: str) -> str:
+        """The board (the `source` of its ads) a URL of this crawl belongs to: its site, unless the
+        spider names its ads' source otherwise (profiles, Telegram channels)."""
+        return site_key(url)
+
+    def note_incomplete(self, url: str, why: str) -> None:
+        """This URL's board was not walked completely (no take-downs on it in this crawl)."""
+        crawler = getattr(self, "crawler", None)
+        if crawler is not None:
+            from crawler.incremental import source_ledger
+
+            source_ledger(crawler).incomplete(self.source_of(url), why)
 
     def _start_response(self, response: Response):
         self.stat("start/ok")

@@ -79,6 +79,9 @@ class ProfileSpider(LurewatchSpider):
         return spider
 
     # -- requests -------------------------------------------------------------
+    def source_of(self, url: str) -> str:
+        return self.profile.source_name
+
     def start_request(self, url: str, **kwargs):
         return super().start_request(url, meta=browser_meta(self.profile, self.browser_config), **kwargs)
 

@@ -88,6 +88,9 @@ class SitemapSpider(JobPostingSpider):
             if request is not None:
                 yield request
 
+    def source_of(self, url: str) -> str:
+        return self.profile.source_name if self.profile is not None and self.profile.detail else super().source_of(url)
+
     def parse(self, response: Response):
         """A page listed in a sitemap: its JobPosting(s), or the profile's detail fields."""
         if not isinstance(response, TextResponse) or not hasattr(response, "xpath"):
