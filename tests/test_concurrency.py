@@ -5,6 +5,7 @@ review` (queried over HTTP) run together on one SQLite file, against three board
 """
 import json
 import socket
+import sqlite3
 import subprocess
 import time
 import urllib.request
@@ -13,6 +14,7 @@ import pytest
 
 from conftest import LUREWATCH, REPO, db_rows, run_cli
 from crawler.localsite import LocalSite, Page
+from crawler.store import Store
 from sites.hostile import ad_page
 
 pytestmark = pytest.mark.slow
@@ -98,3 +100,34 @@ def test_three_crawls_rescan_export_and_review_at_once_lose_nothing(boards, tmp_
         assert json.loads(row["errors"]) == {}
         assert row["flagged_ads"] == row["items"] and row["not_modified_ads"] == 0
     assert len((tmp_path / "ads.jsonl").read_text().splitlines()) >= BOARDS * ADS_PER_BOARD
+
+
+@pytest.mark.parametrize("when", ["before_the_crawl", "while_crawling"])
+def test_crawl_that_cannot_write_its_ads_exits_5_and_says_so(tmp_path, when):
+    """Another process holds the write lock longer than the crawl retries: no silent loss, exit 5."""
+    db = tmp_path / "locked.db"
+    Store(db).close()
+    holder = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+
+    def take_lock():
+        holder.execute("BEGIN IMMEDIATE")
+        holder.execute("INSERT INTO meta VALUES ('held', 'x')")
+
+    def listing(handler):
+        if when == "while_crawling":
+            take_lock()  # the crawls row exists by now; the ads cannot be stored
+        return Page("<html><body>" + "".join(f'<a href="/ad/{n}">ad</a>' for n in range(3)) + "</body></html>")
+
+    pages = {"/": listing, **{f"/ad/{n}": Page(ad_page(f"Agent {n}", f"Free visa {n}.")) for n in range(3)}}
+    if when == "before_the_crawl":
+        take_lock()
+    try:
+        with LocalSite(pages) as site:
+            proc = run_cli("crawl", site.url("/"), "--db", str(db), *FAST,
+                           "-s", "LUREWATCH_DB_BUSY_TIMEOUT=0.2", "-s", "LUREWATCH_DB_RETRY_FOR=1")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert proc.returncode == 5, proc.stderr
+    assert "database is locked" in proc.stderr
+    assert db_rows(db, "SELECT count(*) n FROM ads")[0]["n"] == 0
