@@ -164,6 +164,15 @@ class LurewatchSpider(scrapy.Spider):
 
             source_ledger(crawler).incomplete(self.source_of(url), why)
 
+    def page_error(self, url: str, kind: str) -> None:
+        """A page of this crawl failed in the spider: counted in lurewatch/errors/<kind>, charged to its board."""
+        self.stat(f"errors/{kind}")
+        crawler = getattr(self, "crawler", None)
+        if crawler is not None:
+            from crawler.incremental import source_ledger
+
+            source_ledger(crawler).incomplete(self.source_of(url), kind, error=True)
+
     def _start_response(self, response: Response):
         self.stat("start/ok")
         return self.parse(response)

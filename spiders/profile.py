@@ -94,7 +94,7 @@ class ProfileSpider(LurewatchSpider):
     def _too_large(self, response: Response) -> bool:
         cap = self.browser_config.max_content_bytes if self.browser_config else None
         if response.meta.get("playwright") and cap and len(response.body) > cap:
-            self.stat("errors/too_large")
+            self.page_error(response.url, "too_large")
             self.logger.warning("%s: rendered page is %d bytes, over the %d byte cap: skipped", response.url,
                                 len(response.body), cap)
             return True
@@ -112,7 +112,7 @@ class ProfileSpider(LurewatchSpider):
         if not ads and not links:
             self.stat("profile/empty_listing")
             if response.meta.get("lurewatch_start"):
-                self.stat("errors/profile_no_match")
+                self.page_error(response.url, "profile_no_match")
             self.logger.warning("%s: profile %s (%s) found no ads or links on this listing page; are its selectors stale?",
                                 response.url, profile.name, profile.path)
         for fields in ads:

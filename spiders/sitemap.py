@@ -67,7 +67,7 @@ class SitemapSpider(JobPostingSpider):
         except Exception:  # lxml raises on documents that are not XML at all
             sitemap = None
         if sitemap is None:
-            self.stat("errors/not_a_sitemap")
+            self.page_error(response.url, "not_a_sitemap")
             self.logger.warning("%s: not a sitemap", response.url)
             return
         self.stat("sitemaps/parsed")
