@@ -38,7 +38,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ErrorAccountingMiddleware": 50,
     "crawler.middlewares.SSRFGuardMiddleware": 60,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "crawler.middlewares.LurewatchRobotsTxtMiddleware": 100,
+    "crawler.robots.LurewatchRobotsTxtMiddleware": 100,
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
     "crawler.middlewares.LurewatchUserAgentMiddleware": 500,
     "crawler.middlewares.RetryAfterMiddleware": 560,

@@ -73,7 +73,7 @@ EXCEPTION_KINDS = {
 def error_kind(failure) -> str:
     """Short name of why a request failed: dns, connection_refused, timeout, http_404, robots, ..."""
     exc = failure.value
-    if getattr(exc, "lurewatch_kind", None):  # e.g. crawler.middlewares.RobotsUnavailable
+    if getattr(exc, "lurewatch_kind", None):  # e.g. crawler.robots.RobotsUnavailable
         return exc.lurewatch_kind
     if isinstance(exc, HttpError):
         return f"http_{exc.response.status}"

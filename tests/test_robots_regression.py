@@ -13,7 +13,7 @@ import pytest
 from conftest import REPO
 from crawler.localsite import LocalSite, Page
 
-STOCK = ('{"crawler.middlewares.LurewatchRobotsTxtMiddleware": null, '
+STOCK = ('{"crawler.robots.LurewatchRobotsTxtMiddleware": null, '
          '"scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": 100}')
 
 
