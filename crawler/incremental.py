@@ -1,108 +1,151 @@
-"""Incremental crawling: which ads a crawl saw, which disappeared, and how the run ended.
+"""Incremental crawling: which boards a crawl walked completely, and which of their ads disappeared.
 
-`IncrementalExtension` (EXTENSIONS in settings) at the end of each crawl:
-- decides the outcome: finished (normal end, nothing failed), partial (ended normally but some
-  requests failed or the max_pages budget cut the walk short), failed (any other close reason);
-- only after a *finished* crawl, marks every live ad of the crawled sources that this crawl did not
-  see (stored or 304) as removed: removed_at + a 'removed' history event; rows and snapshots stay.
-  A 404/410 on a known ad URL marks it removed at once (ConditionalRequestMiddleware);
-- writes status, removed_ads and the message to the crawls row (the StorePipeline wrote the counts).
-
-A spider can veto removals by setting `spider.complete_walk = False` (e.g. search-only crawls).
+Completeness is kept per board (the ads' `source`: a site's host[:port], a profile's source name,
+t.me/<channel>) in a `SourceLedger`, one per crawler:
+- a board counts as crawled once a request of it is scheduled;
+- it is incomplete when any of its requests finally failed (ErrorAccountingMiddleware), the page
+  budget skipped one of its pages, a spider callback raised on one of its pages, an ad page's
+  markup could not be read, or one of its ads could not be stored.
+At the end (`settle`, called by the crawls-row owner crawler.crawlrecord.CrawlRecorder) every live ad
+of each *complete* board that nobody saw since this crawl started is marked removed (removed_at + a
+'removed' history event; rows and snapshots stay), whatever happened on other boards. A 404/410 on a
+known ad URL marks it removed at once (ConditionalRequestMiddleware). Nothing is removed when the
+crawl did not end normally, when the spider says `complete_walk = False` (e.g. search-only crawls),
+or when errors were counted that no board can be blamed for.
 """
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from .store import Store
+from .crawlrecord import crawl_store as shared_store  # noqa: F401  (old name of the one accessor)
+from .urls import site_key
 
 logger = logging.getLogger(__name__)
 
 
-def shared_store(crawler) -> Store:
-    """One Store per crawler for the middlewares and extensions (the pipeline keeps its own)."""
-    store = getattr(crawler, "_lurewatch_store", None)
-    if store is None:
-        store = Store(crawler.settings["LUREWATCH_DB"])
-        crawler._lurewatch_store = store
-    return store
+class SourceLedger:
+    """Boards (sources) a crawl requested, and why some of them were not walked completely."""
+
+    def __init__(self):
+        self.requested: set[str] = set()
+        self.problems: dict[str, Counter] = defaultdict(Counter)
+        self.attributed_errors = 0  # lurewatch/errors/* counts that were charged to a board
+
+    def crawled(self, source: str) -> None:
+        if source:
+            self.requested.add(source)
+
+    def incomplete(self, source: str, why: str, *, error: bool = False) -> None:
+        self.problems[source or "?"][why] += 1
+        if error:
+            self.attributed_errors += 1
+
+    def complete_sources(self) -> list[str]:
+        return sorted(s for s in self.requested if s not in self.problems)
+
+
+def source_ledger(crawler) -> SourceLedger:
+    ledger = getattr(crawler, "_lurewatch_ledger", None)
+    if ledger is None:
+        ledger = crawler._lurewatch_ledger = SourceLedger()
+    return ledger
+
+
+def request_source(crawler, request) -> str:
+    """The board a request belongs to: meta lurewatch_source, else the spider's source_of(url), else the site."""
+    source = request.meta.get("lurewatch_source")
+    if source:
+        return source
+    spider = getattr(crawler, "spider", None)
+    if spider is not None and hasattr(spider, "source_of"):
+        return spider.source_of(request.url)
+    return site_key(request.url)
 
 
 @dataclass(frozen=True)
 class Outcome:
     status: str  # finished | partial | failed
     reason: str  # why, in words
-    removals_allowed: bool
+    complete_sources: tuple[str, ...] = field(default=())
+
+    @property
+    def removals_allowed(self) -> bool:
+        return bool(self.complete_sources)
 
 
-def crawl_outcome(finish_reason: str, stats: dict, complete_walk: bool = True) -> Outcome:
-    """How a crawl ended, from Scrapy's finish reason and the crawl stats."""
+def crawl_outcome(finish_reason: str, stats: dict, complete_walk: bool = True,
+                  ledger: SourceLedger | None = None) -> Outcome:
+    """How a crawl ended, from Scrapy's finish reason, the crawl stats and the per-board ledger."""
+    ledger = ledger or SourceLedger()
     errors = {k.split("/", 2)[2]: v for k, v in stats.items() if k.startswith("lurewatch/errors/") and v}
-    spider_exc = sum(v for k, v in stats.items() if k.startswith("spider_exceptions/"))
     if finish_reason != "finished":
-        return Outcome("failed", f"crawl ended early: {finish_reason}", False)
+        return Outcome("failed", f"crawl ended early: {finish_reason} (no removals marked)")
     problems = []
     if errors:
         problems.append("errors: " + ", ".join(f"{k}={v}" for k, v in sorted(errors.items())))
-    if spider_exc:
-        problems.append(f"spider exceptions: {spider_exc}")
     if stats.get("lurewatch/max_pages_reached"):
         problems.append(f"max_pages={stats['lurewatch/max_pages_reached']} reached")
+    for source in sorted(ledger.problems):
+        why = ", ".join(f"{k}={v}" for k, v in sorted(ledger.problems[source].items()))
+        problems.append(f"board {source} incomplete ({why})")
+    blanket = []
     if not complete_walk:
-        problems.append("spider walked part of the site only")
-    if problems:
-        return Outcome("partial", "; ".join(problems) + " (no removals marked)", False)
-    return Outcome("finished", "complete walk", True)
+        blanket.append("spider walked part of the site only")
+    unattributed = sum(errors.values()) - ledger.attributed_errors
+    if unattributed > 0:
+        blanket.append(f"{unattributed} errors not tied to a board")
+    complete = () if blanket else tuple(ledger.complete_sources())
+    if not problems and not blanket:
+        return Outcome("finished", "complete walk", complete)
+    removals = (f"removals marked on complete boards: {', '.join(complete)}" if complete
+                else "no removals marked")
+    return Outcome("partial", "; ".join(problems + blanket) + f" ({removals})", complete)
+
+
+def settle(crawler, store, crawl_id: int, started_at: str, reason: str, spider) -> Outcome:
+    """Judge the crawl and mark the take-downs of its complete boards; stats lurewatch/ads/removed."""
+    stats = crawler.stats
+    outcome = crawl_outcome(reason, stats.get_stats(), getattr(spider, "complete_walk", True), source_ledger(crawler))
+    removed = stats.get_value("lurewatch/ads/removed", 0)
+    if crawler.settings.getbool("LUREWATCH_INCREMENTAL", True):
+        for source in outcome.complete_sources:
+            removed += store.remove_unseen(source, started_at, crawl_id, "absent from a complete crawl of its board")
+    stats.set_value("lurewatch/ads/removed", removed)
+    stats.set_value("lurewatch/outcome", outcome.status)
+    logger.info("crawl %s %s: %s; %d ads marked removed", crawl_id, outcome.status, outcome.reason, removed)
+    return outcome
 
 
 class IncrementalExtension:
+    """Feeds the SourceLedger from crawler signals: boards requested, spider exceptions, failed items."""
+
     def __init__(self, crawler):
-        if not crawler.settings.get("LUREWATCH_DB") or not crawler.settings.getbool("LUREWATCH_INCREMENTAL", True):
+        if not crawler.settings.get("LUREWATCH_DB"):
             raise NotConfigured
         self.crawler = crawler
         self.stats = crawler.stats
-        self.sources: set[str] = set()
-        crawler.signals.connect(self.item_scraped, signal=signals.item_scraped)
+        self.ledger = source_ledger(crawler)
+        crawler.signals.connect(self.request_scheduled, signal=signals.request_scheduled)
         crawler.signals.connect(self.spider_error, signal=signals.spider_error)
-        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.item_error, signal=signals.item_error)
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    def item_scraped(self, item, response=None, spider=None):
-        if item.get("source"):
-            self.sources.add(item["source"])
+    def request_scheduled(self, request, spider=None):
+        self.ledger.crawled(request_source(self.crawler, request))
 
     def spider_error(self, failure, response=None, spider=None):
-        self.stats.inc_value(f"lurewatch/errors/spider_{type(failure.value).__name__.lower()}")
+        kind = f"spider_{type(failure.value).__name__.lower()}"
+        self.stats.inc_value(f"lurewatch/errors/{kind}")
+        if response is not None and response.request is not None:
+            self.ledger.incomplete(request_source(self.crawler, response.request), kind, error=True)
 
-    def crawled_sources(self, crawl_id: int) -> set[str]:
-        """Sources this crawl touched: ads stored, or ads confirmed by 304."""
-        store = shared_store(self.crawler)
-        rows = store.db.execute("SELECT DISTINCT source FROM ads WHERE last_crawl_id = ?", [crawl_id]).fetchall()
-        return self.sources | {r[0] for r in rows if r[0]}
-
-    def spider_closed(self, spider, reason):
-        crawl_id = self.stats.get_value("lurewatch/crawl_id")
-        if crawl_id is None:
-            return
-        store = shared_store(self.crawler)
-        outcome = crawl_outcome(reason, self.stats.get_stats(), getattr(spider, "complete_walk", True))
-        removed = self.stats.get_value("lurewatch/ads/removed", 0)
-        if outcome.removals_allowed:
-            for ad_id in store.unseen_ads(self.crawled_sources(crawl_id), crawl_id):
-                if store.mark_removed(ad_id, crawl_id, reason="absent from a complete crawl"):
-                    removed += 1
-            self.stats.set_value("lurewatch/ads/removed", removed)
-        self.stats.set_value("lurewatch/outcome", outcome.status)
-        errors = {k.split("/", 2)[2]: v for k, v in self.stats.get_stats().items() if k.startswith("lurewatch/errors/")}
-        store.finish_crawl(crawl_id, status=outcome.status, removed_ads=removed, errors=errors,
-                           pages=self.stats.get_value("response_received_count", 0), message=outcome.reason)
-        logger.info("crawl %s %s: %s; %d ads marked removed", crawl_id, outcome.status, outcome.reason, removed)
-        store.close()
-        self.crawler._lurewatch_store = None
+    def item_error(self, item, response=None, spider=None, failure=None):
+        self.ledger.incomplete(item.get("source") or "", "item_error")

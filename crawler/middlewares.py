@@ -5,7 +5,7 @@ increasing priority, process_response/process_exception in decreasing priority:
 
      50 ErrorAccountingMiddleware      sees only final failures (after retries) -> lurewatch/errors/<kind>
      60 SSRFGuardMiddleware            every request, including robots.txt and redirect targets
-    100 RobotsTxtMiddleware (ours)     stock one, fixed for concurrent waiters on one robots.txt
+    100 LurewatchRobotsTxtMiddleware   crawler/robots.py: fails closed, fixed for concurrent waiters
     500 UserAgentMiddleware (ours)     identifying UA built from LUREWATCH_CONTACT_URL
     560 RetryAfterMiddleware           429/503 + Retry-After: wait (capped), then retry
     570 ConditionalRequestMiddleware   If-None-Match / If-Modified-Since; 304 -> ad seen, not re-assessed
@@ -24,14 +24,13 @@ from scrapy import signals
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.downloadermiddlewares.retry import get_retry_request
-from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.downloadermiddlewares.useragent import UserAgentMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import TextResponse
 from scrapy.resolver import dnscache
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
-from twisted.internet import defer, task
+from twisted.internet import task
 
 from .netguard import NetGuard
 
@@ -63,38 +62,6 @@ class LurewatchUserAgentMiddleware(UserAgentMiddleware):
         mw = cls(build_user_agent(crawler.settings))
         crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
         return mw
-
-
-# -- robots.txt ----------------------------------------------------------------------------------
-class LurewatchRobotsTxtMiddleware(RobotsTxtMiddleware):
-    """RobotsTxtMiddleware with the concurrent-waiter bug fixed.
-
-    Stock Scrapy (2.14+) parks every request that arrives while robots.txt is downloading on one
-    shared Deferred. Each waiter converts it with Deferred.asFuture(), whose callback returns None,
-    so only the first waiter gets the parser and the others get None = "no robots.txt" = allowed.
-    Here every waiter gets its own Deferred, fed by a relay that passes the parser on.
-    """
-
-    def __init__(self, crawler):
-        super().__init__(crawler)
-        self._default_useragent = build_user_agent(crawler.settings)
-
-    async def robot_parser(self, request):
-        netloc = urlparse_cached(request).netloc
-        parser = self._parsers.get(netloc, _MISSING)
-        if isinstance(parser, defer.Deferred):
-            waiter: defer.Deferred = defer.Deferred()
-
-            def relay(result):
-                waiter.callback(result)
-                return result  # keep the result for the next waiter in the chain
-
-            parser.addCallback(relay)
-            return await maybe_deferred_to_future(waiter)
-        return await super().robot_parser(request)
-
-
-_MISSING = object()
 
 
 # -- SSRF ----------------------------------------------------------------------------------------
@@ -227,9 +194,9 @@ class ConditionalRequestMiddleware:
 
     @property
     def store(self):
-        from .incremental import shared_store
+        from .crawlrecord import crawl_store
 
-        return shared_store(self.crawler)
+        return crawl_store(self.crawler)
 
     def process_request(self, request):
         if request.method != "GET" or request.meta.get("lurewatch_unconditional"):
@@ -366,6 +333,8 @@ _EXCEPTION_KINDS = {
 
 
 def error_kind(exc: BaseException) -> str:
+    if getattr(exc, "lurewatch_kind", None):
+        return exc.lurewatch_kind
     name = type(exc).__name__
     if name in ("DownloadCancelledError", "CancelledError") and "size" not in str(exc).lower():
         return "cancelled"
@@ -375,9 +344,13 @@ def error_kind(exc: BaseException) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def count_error(stats, kind: str, request) -> None:
-    """Count one failed request; the errback sees meta["lurewatch_error_kind"] and must not count it again."""
-    stats.inc_value(f"lurewatch/errors/{kind}")
+def count_error(crawler, kind: str, request) -> None:
+    """Count one failed request, and charge it to its board (crawler.incremental.SourceLedger).
+    The errback sees meta["lurewatch_error_kind"] and must not count it again."""
+    from .incremental import request_source, source_ledger
+
+    crawler.stats.inc_value(f"lurewatch/errors/{kind}")
+    source_ledger(crawler).incomplete(request_source(crawler, request), kind, error=True)
     request.meta["lurewatch_error_kind"] = kind
     logger.warning("%s: %s", request.url, kind)
 
@@ -389,13 +362,13 @@ class ErrorAccountingMiddleware:
     a missing robots.txt is not an error). Ignored requests (robots, SSRF, 304) are not errors.
     """
 
-    def __init__(self, stats, crawler=None):
-        self.stats = stats
+    def __init__(self, crawler):
+        self.stats = crawler.stats
         self.crawler = crawler
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.stats, crawler)
+        return cls(crawler)
 
     def _shutting_down(self) -> bool:
         engine = getattr(self.crawler, "engine", None)
@@ -405,7 +378,7 @@ class ErrorAccountingMiddleware:
     def process_response(self, request, response):
         if response.status >= 400 and not request.meta.get("lurewatch_gone") \
                 and not request.meta.get("dont_obey_robotstxt") and response.status not in request.meta.get("handle_httpstatus_list", ()):
-            count_error(self.stats, f"http_{response.status}", request)
+            count_error(self.crawler, f"http_{response.status}", request)
         return response
 
     def process_exception(self, request, exception):
@@ -414,19 +387,24 @@ class ErrorAccountingMiddleware:
             if kind == "cancelled" and not self._shutting_down():
                 # Scrapy cancels a body that grows past DOWNLOAD_MAXSIZE without a message saying so
                 kind = "too_large"
-            count_error(self.stats, kind, request)
+            count_error(self.crawler, kind, request)
         return None
 
 
 class CountingHttpCompressionMiddleware(HttpCompressionMiddleware):
     """Stock decompression (capped at DOWNLOAD_MAXSIZE) that also counts bombs as errors/too_large."""
 
+    @classmethod
+    def from_crawler(cls, crawler):
+        mw = super().from_crawler(crawler)
+        mw.crawler = crawler
+        return mw
+
     def process_response(self, request, response):
         try:
             return super().process_response(request, response)
         except IgnoreRequest:
-            if self.stats:
-                count_error(self.stats, "too_large", request)
+            count_error(self.crawler, "too_large", request)
             raise
 
 
@@ -436,10 +414,10 @@ class CountingRedirectMiddleware(RedirectMiddleware):
     def _redirect(self, redirected, request, reason):
         chain = {*(request.meta.get("redirect_urls") or []), request.url}
         if redirected.url in chain:  # a -> b -> a: the dupe filter would drop it without a word
-            count_error(self.crawler.stats, "redirect_loop", request)
+            count_error(self.crawler, "redirect_loop", request)
             raise IgnoreRequest(f"redirect loop: {request.url} -> {redirected.url}")
         try:
             return super()._redirect(redirected, request, reason)
         except IgnoreRequest:
-            count_error(self.crawler.stats, "redirect_loop", request)
+            count_error(self.crawler, "redirect_loop", request)
             raise

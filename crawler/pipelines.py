@@ -11,7 +11,9 @@ from scrapy.exceptions import DropItem, NotConfigured
 from rules import Engine
 from rules.engine import MAX_FIELD_CHARS
 
-from .store import Store, StoreError
+from .crawlrecord import crawl_store
+from .incremental import source_ledger
+from .sqlitetx import StoreError
 
 _WS = re.compile(r"[ \t\r\f\v\u00a0]+")
 _NL = re.compile(r"\n{3,}")
@@ -70,30 +72,26 @@ class AssessPipeline:
     """Scores each ad. An ad already stored with the same text keeps its stored assessment: the engine
     does not run again (this covers pages re-fetched in full from servers without ETag/Last-Modified)."""
 
-    def __init__(self, stats, engine: Engine, db_path: str | None = None):
-        self.stats = stats
+    def __init__(self, crawler, engine: Engine):
+        self.crawler = crawler
+        self.stats = crawler.stats
         self.engine = engine
-        self.db_path = db_path
-        self.store: Store | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
         cap = crawler.settings.getint("LUREWATCH_MAX_FIELD_CHARS", MAX_FIELD_CHARS)
-        return cls(crawler.stats, Engine.load(max_field_chars=cap), crawler.settings.get("LUREWATCH_DB"))
+        return cls(crawler, Engine.load(max_field_chars=cap))
 
-    def open_spider(self, spider=None):
-        if self.db_path:
-            try:
-                self.store = Store(self.db_path)
-            except StoreError:
-                self.store = None  # StorePipeline reports an unusable database
-
-    def close_spider(self, spider=None):
-        if self.store:
-            self.store.close()
+    def stored_unchanged(self, item):
+        if not self.crawler.settings.get("LUREWATCH_DB"):
+            return None
+        try:
+            return crawl_store(self.crawler).unchanged_ad(stored_row(item), item.get("aliases") or [])
+        except (StoreError, sqlite3.Error):
+            return None  # assessed afresh; StorePipeline reports an unusable database
 
     def process_item(self, item):
-        stored = self.store.unchanged_ad(stored_row(item), item.get("aliases") or []) if self.store else None
+        stored = self.stored_unchanged(item)
         if stored is not None:
             item["assessment"] = None  # the store keeps the ad's assessment and evidence as they are
             item["language"] = stored.get("language")
@@ -115,14 +113,14 @@ class AssessPipeline:
 
 
 class StorePipeline:
-    """Writes ads to SQLite and records the run in the crawls table."""
+    """Writes ads to SQLite through the crawl's Store (crawler.crawlrecord.crawl_store). The crawls
+    row belongs to crawler.crawlrecord.CrawlRecorder; an ad that cannot be stored leaves its board
+    incomplete (no take-downs on it in this crawl)."""
 
     def __init__(self, crawler, db_path: str):
         self.crawler = crawler
         self.stats = crawler.stats
         self.db_path = db_path
-        self.store: Store | None = None
-        self.crawl_id: int | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -131,48 +129,19 @@ class StorePipeline:
             raise NotConfigured("LUREWATCH_DB is not set")
         return cls(crawler, db_path)
 
-    def open_spider(self, spider=None):
-        self.store = Store(self.db_path)
-        spider = spider or self.crawler.spider
-        self.crawl_id = self.store.start_crawl(spider.name, getattr(spider, "crawl_args", {}))
-        self.stats.set_value("lurewatch/crawl_id", self.crawl_id)
-
     def process_item(self, item):
         row = stored_row(item)
+        crawl_id = self.stats.get_value("lurewatch/crawl_id")
         try:
-            ad_id, status = self.store.save_ad(row, item.get("assessment"), aliases=item.get("aliases") or [],
-                                               crawl_id=self.crawl_id, snapshot=item.get("snapshot"))
+            if crawl_id is None:
+                raise StoreError(self.stats.get_value("lurewatch/db_error") or "the crawl has no crawls row")
+            ad_id, status = crawl_store(self.crawler).save_ad(
+                row, item.get("assessment"), aliases=item.get("aliases") or [], crawl_id=crawl_id,
+                snapshot=item.get("snapshot"))
         except (StoreError, sqlite3.Error) as exc:
             self.stats.inc_value("lurewatch/errors/store")
+            source_ledger(self.crawler).incomplete(item.get("source") or "", "store", error=True)
             raise DropItem(f"cannot store {item['url']} in {self.db_path}: {exc}") from exc
         self.stats.inc_value(f"lurewatch/ads/{status}")
         self.stats.inc_value("lurewatch/stored")
         return item
-
-    def _errors_accounted(self) -> bool:
-        """True when crawler.middlewares.ErrorAccountingMiddleware counts failures in lurewatch/errors/."""
-        mws = self.crawler.settings.getwithbase("DOWNLOADER_MIDDLEWARES")
-        return mws.get("crawler.middlewares.ErrorAccountingMiddleware") is not None
-
-    def close_spider(self, spider=None):
-        if not self.store:
-            return
-        stats = self.stats.get_stats()
-        errors = {k.split("/", 2)[-1]: v for k, v in stats.items() if k.startswith("lurewatch/errors/")}
-        if not self._errors_accounted():  # else Scrapy's raw counts would count retries and robots.txt twice
-            for k, v in stats.items():
-                if k.startswith("downloader/exception_type_count/"):
-                    errors[k.rsplit(".", 1)[-1]] = v
-        self.store.finish_crawl(
-            self.crawl_id,
-            status="finished",
-            pages=stats.get("response_received_count", 0),
-            items=stats.get("lurewatch/stored", 0),
-            new_ads=stats.get("lurewatch/ads/new", 0),
-            changed_ads=stats.get("lurewatch/ads/changed", 0),
-            unchanged_ads=stats.get("lurewatch/ads/unchanged", 0),
-            assessed_ads=stats.get("lurewatch/assessed", 0),
-            removed_ads=stats.get("lurewatch/ads/removed", 0),
-            errors=errors,
-        )
-        self.store.close()

@@ -92,9 +92,9 @@ class ResumableDupeFilter(RFPDupeFilter):
     def _mark_ad_seen(self, url: str) -> None:
         if not self.crawler.settings.get("LUREWATCH_DB"):
             return
-        from .incremental import shared_store
+        from .crawlrecord import crawl_store
 
-        store = shared_store(self.crawler)
+        store = crawl_store(self.crawler)
         known = store.known_ad(url)
         if known:
             store.mark_seen(known["id"], self.crawler.stats.get_value("lurewatch/crawl_id"))

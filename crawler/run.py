@@ -9,7 +9,7 @@ nothing could be fetched:
   exit 2  bad arguments (the spider refused them)
   exit 3  nothing fetched (every start URL failed: HTTP errors, robots.txt, ...)
   exit 4  unreachable: DNS/connection/timeout errors on every start URL
-  exit 5  the database is not writable (checked before crawling)
+  exit 5  the database is not writable (checked before crawling), or ads could not be stored
 """
 from __future__ import annotations
 
@@ -43,20 +43,29 @@ class CrawlResult:
         return self.stats.get(f"lurewatch/{key}", default)
 
 
-def check_db_writable(db: str | Path) -> None:
-    """Raise StoreError naming the path unless `db` can be created/opened and written."""
+class _WriteProbeDone(Exception):
+    pass
+
+
+def check_db_writable(db: str | Path, **store_options: float) -> None:
+    """Raise StoreError naming the path unless `db` can be created/opened and written
+    (`store_options`: Store's busy_timeout and retry_for)."""
     path = Path(db)
     if path.is_dir():
         raise StoreError(f"database path is a directory: {path}")
     try:
-        store = Store(path)
+        store = Store(path, **store_options)
     except StoreError as exc:
         raise StoreError(f"database is not writable: {exc}") from exc
     try:
-        store.db.execute("BEGIN IMMEDIATE")
-        store.db.execute("CREATE TABLE IF NOT EXISTS _lurewatch_write_check (x)")
-        store.db.execute("ROLLBACK")
-    except sqlite3.Error as exc:
+        def probe():
+            store.db.execute("CREATE TABLE IF NOT EXISTS _lurewatch_write_check (x)")
+            raise _WriteProbeDone  # roll back: nothing is left behind
+
+        store.write(probe)
+    except _WriteProbeDone:
+        pass
+    except (StoreError, sqlite3.Error) as exc:
         raise StoreError(f"database is not writable: {path}: {exc}") from exc
     finally:
         store.close()
@@ -107,6 +116,11 @@ def judge(stats: Mapping[str, Any], spider=None, crash: str | None = None) -> tu
     """(exit code, message) for a finished crawl, from its stats."""
     if crash:
         return EXIT_CRASHED, crash
+    if stats.get("lurewatch/db_error"):
+        return EXIT_DB, stats["lurewatch/db_error"]
+    if stats.get("lurewatch/errors/store"):
+        return EXIT_DB, (f"{stats['lurewatch/errors/store']} ads could not be stored in the database "
+                         "(see the log); run the crawl again")
     reason = stats.get("finish_reason")
     if reason not in ("finished", "closespider_pagecount", "closespider_itemcount", "closespider_timeout"):
         return EXIT_CRASHED, f"crawl did not finish (reason: {reason})"
@@ -189,12 +203,15 @@ def run_crawl(spider, *, db: str | Path, spider_kwargs: Mapping[str, Any] | None
     Call once per process. `settings` overrides Scrapy/Lurewatch settings; `spider_kwargs` are the
     spider arguments (what `-a key=value` gives on the scrapy command line).
     """
+    crawl_settings = build_settings(db, settings)
     try:
-        check_db_writable(db)
+        check_db_writable(db, busy_timeout=crawl_settings.getfloat("LUREWATCH_DB_BUSY_TIMEOUT"),
+                          retry_for=crawl_settings.getfloat("LUREWATCH_DB_RETRY_FOR"))
     except StoreError as exc:
         return _finish(CrawlResult(False, EXIT_DB, str(exc)))
     # the CLI prints the summary line after judging the crawl: no second copy from CrawlSummary
-    process = CrawlerProcess(build_settings(db, {**(settings or {}), "LUREWATCH_SUMMARY": False}))
+    crawl_settings.set("LUREWATCH_SUMMARY", False, priority="cmdline")
+    process = CrawlerProcess(crawl_settings)
     try:
         crawler = process.create_crawler(spider)
     except KeyError as exc:
@@ -220,14 +237,10 @@ def run_crawl(spider, *, db: str | Path, spider_kwargs: Mapping[str, Any] | None
     code, message = judge(stats, crawler.spider, crash[0] if crash else None)
     crawl_id = stats.get("lurewatch/crawl_id")
     result = CrawlResult(code == EXIT_OK, code, message, stats, crawl_id)
-    if crawl_id is not None:
-        try:
-            store = Store(db)
-            store.finish_crawl(crawl_id, status=stats.get("lurewatch/outcome", "finished") if result.ok else "failed",
-                               message=summary_line(stats, crawl_id) + ("" if message == "ok" else f" ({message})"))
-            store.close()
-        except StoreError:
-            pass
+    if crash:  # the crawls row was written when the spider closed; CrawlRecorder marks it failed
+        from .crawlrecord import record_crash
+
+        record_crash(crawler, summary_line(stats, crawl_id) + f" ({message})")
     return _finish(result)
 
 

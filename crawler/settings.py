@@ -11,6 +11,8 @@ LUREWATCH_MAX_PAGES = 500
 LUREWATCH_MAX_ADS_PER_PAGE = 200  # postings kept from one page; more are counted in lurewatch/ads/over_page_cap
 LUREWATCH_SITEMAP_MAX_ENTRIES = 50_000  # entries read from one sitemap (the protocol's own limit)
 LUREWATCH_MAX_FIELD_CHARS = 50_000  # ad text fields are cut to this before assessment (stat lurewatch/assess/truncated_fields)
+LUREWATCH_DB_BUSY_TIMEOUT = 30  # seconds SQLite waits for another process's lock
+LUREWATCH_DB_RETRY_FOR = 120  # seconds a locked write transaction is retried after that
 
 # Politeness
 USER_AGENT = f"Lurewatch/0.1 (+{LUREWATCH_CONTACT_URL}; job-ad safety research)"
@@ -39,7 +41,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ErrorAccountingMiddleware": 50,
     "crawler.middlewares.SSRFGuardMiddleware": 60,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "crawler.middlewares.LurewatchRobotsTxtMiddleware": 100,
+    "crawler.robots.LurewatchRobotsTxtMiddleware": 100,
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
     "crawler.middlewares.LurewatchUserAgentMiddleware": 500,
     "crawler.middlewares.RetryAfterMiddleware": 560,
@@ -51,6 +53,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.CountingRedirectMiddleware": 600,
 }
 EXTENSIONS = {
+    "crawler.crawlrecord.CrawlRecorder": 400,  # the one owner of the crawls row
     "crawler.incremental.IncrementalExtension": 500,
     "crawler.resume.JobDirGuard": 0,
     "crawler.summary.CrawlSummary": 900,  # after IncrementalExtension: the line counts removals

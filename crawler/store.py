@@ -9,6 +9,11 @@ Tables
   snapshots  the page as fetched, gzip-compressed, kept after take-down
   crawls     one row per run: counts and errors by kind
   reviews    analyst verdicts (feed back into the engine later)
+
+Many processes may use one database at once (crawls, rescans, exports, the review app). Every
+write is one `BEGIN IMMEDIATE` transaction (a writer takes the write lock before reading, so WAL
+readers never have to upgrade), and a transaction that meets "database is locked"/"busy" is rolled
+back and run again with backoff until `retry_for` seconds have passed; then StoreError names the path.
 """
 from __future__ import annotations
 
@@ -21,6 +26,8 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import sqlite_utils
+
+from .sqlitetx import BUSY_TIMEOUT, RETRY_FOR, StoreError, Transactions
 
 SCHEMA_VERSION = 1
 
@@ -93,15 +100,13 @@ SCHEMA = {
         "unchanged_ads": int,
         "assessed_ads": int,  # ads the engine scored in this run (unchanged ones keep their assessment)
         "removed_ads": int,
+        "not_modified_ads": int,  # answered 304: seen, unchanged, not fetched again
+        "flagged_ads": int,  # ads of this run the engine flagged (new, changed or unchanged)
         "errors": str,  # JSON {kind: count}
         "message": str,
     },
     "reviews": {"id": int, "ad_id": int, "at": str, "reviewer": str, "verdict": str, "note": str},
 }
-
-
-class StoreError(RuntimeError):
-    """The database cannot be opened or written; the message names the path."""
 
 
 def now() -> str:
@@ -113,41 +118,51 @@ def content_hash(ad: dict[str, Any]) -> str:
     return hashlib.sha1(payload.encode("utf-8")).hexdigest()
 
 
-class Store:
-    def __init__(self, path: str | Path):
+class Store(Transactions):
+    def __init__(self, path: str | Path, *, busy_timeout: float = BUSY_TIMEOUT, retry_for: float = RETRY_FOR):
         self.path = Path(path)
+        self.busy_timeout = busy_timeout
+        self.retry_for = retry_for
+        self._depth = 0  # > 0 inside write()
         try:
             if self.path.parent and not self.path.parent.exists():
                 raise StoreError(f"database directory does not exist: {self.path.parent}")
-            conn = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False)
+            conn = sqlite3.connect(str(self.path), timeout=busy_timeout, check_same_thread=False)
             self.db = sqlite_utils.Database(conn)
-            self.db.execute("PRAGMA busy_timeout = 30000")
-            self.db.enable_wal()
-            self._create()
+            self.db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            self.retrying(self.db.enable_wal)
+            if not self.retrying(self._schema_current):
+                self.write(self._create)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open database {self.path}: {exc}") from exc
 
     # -- schema -------------------------------------------------------------
+    def _schema_current(self) -> bool:
+        """True when every table and column exists already (opening then writes nothing)."""
+        tables = set(self.db.table_names())
+        if not {"meta", *SCHEMA} <= tables or not self.db["ads"].detect_fts():
+            return False
+        return all(set(columns) <= set(self.db[name].columns_dict) for name, columns in SCHEMA.items())
+
     def _create(self) -> None:
         db = self.db
-        with db.atomic():
-            for name, columns in SCHEMA.items():
-                table = db[name]
-                if not table.exists():
-                    pk = "url" if name == "ad_urls" else "id"
-                    table.create(columns, pk=pk, not_null={"url"} if name == "ads" else None)
-                else:
-                    missing = {c: t for c, t in columns.items() if c not in table.columns_dict}
-                    for col, typ in missing.items():
-                        table.add_column(col, typ)
-            db["ads"].create_index(["url"], unique=True, if_not_exists=True)
-            db["ads"].create_index(["source", "external_id"], if_not_exists=True)
-            db["ads"].create_index(["source", "content_hash"], if_not_exists=True)
-            for t in ("evidence", "contacts", "ad_history", "snapshots", "reviews"):
-                db[t].create_index(["ad_id"], if_not_exists=True)
-            db["contacts"].create_index(["kind", "value"], if_not_exists=True)
-            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+        for name, columns in SCHEMA.items():
+            table = db[name]
+            if not table.exists():
+                pk = "url" if name == "ad_urls" else "id"
+                table.create(columns, pk=pk, not_null={"url"} if name == "ads" else None)
+            else:
+                missing = {c: t for c, t in columns.items() if c not in table.columns_dict}
+                for col, typ in missing.items():
+                    table.add_column(col, typ)
+        db["ads"].create_index(["url"], unique=True, if_not_exists=True)
+        db["ads"].create_index(["source", "external_id"], if_not_exists=True)
+        db["ads"].create_index(["source", "content_hash"], if_not_exists=True)
+        for t in ("evidence", "contacts", "ad_history", "snapshots", "reviews"):
+            db[t].create_index(["ad_id"], if_not_exists=True)
+        db["contacts"].create_index(["kind", "value"], if_not_exists=True)
+        db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
         if not db["ads"].detect_fts():
             db["ads"].enable_fts(["title", "description", "company"], create_triggers=True)
 
@@ -180,11 +195,13 @@ class Store:
         if not ad.get("url"):
             return None
         chash = content_hash(ad)
-        ad_id = self.find_ad_id([ad["url"], *aliases], ad.get("source"), ad.get("external_id"), chash)
-        if ad_id is None:
-            return None
-        row = self.db["ads"].get(ad_id)
-        return row if row["content_hash"] == chash and row.get("assessed_at") else None
+
+        def lookup():
+            ad_id = self.find_ad_id([ad["url"], *aliases], ad.get("source"), ad.get("external_id"), chash)
+            return None if ad_id is None else self.db["ads"].get(ad_id)
+
+        row = self.retrying(lookup)
+        return row if row and row["content_hash"] == chash and row.get("assessed_at") else None
 
     def save_ad(self, ad: dict[str, Any], assessment: dict[str, Any] | None = None, *, aliases: Iterable[str] = (),
                 crawl_id: int | None = None, snapshot: dict[str, Any] | None = None) -> tuple[int, str]:
@@ -195,50 +212,52 @@ class Store:
         """
         if not ad.get("url"):
             raise ValueError("ad has no url")
+        return self.write(lambda: self._save_ad(ad, assessment, [ad["url"], *aliases], crawl_id, snapshot))
+
+    def _save_ad(self, ad, assessment, urls, crawl_id, snapshot) -> tuple[int, str]:
         stamp = now()
         chash = content_hash(ad)
-        urls = [ad["url"], *aliases]
-        with self.db.atomic():
-            ad_id = self.find_ad_id(urls, ad.get("source"), ad.get("external_id"), chash)
-            row = {k: v for k, v in ad.items() if k in SCHEMA["ads"] and k != "id"}
-            row.update(content_hash=chash, last_seen=stamp, removed_at=None, last_crawl_id=crawl_id)
-            if ad_id is None:
-                row.update(first_seen=stamp, review_status="unreviewed")
+        old: dict[str, Any] = {}
+        ad_id = self.find_ad_id(urls, ad.get("source"), ad.get("external_id"), chash)
+        row = {k: v for k, v in ad.items() if k in SCHEMA["ads"] and k != "id"}
+        row.update(content_hash=chash, last_seen=stamp, removed_at=None, last_crawl_id=crawl_id)
+        if ad_id is None:
+            row.update(first_seen=stamp, review_status="unreviewed")
+            if assessment:
+                row.update(self._assessment_columns(assessment))
+            ad_id = self.db["ads"].insert(row).last_pk
+            status = "new"
+        else:
+            old = self.db["ads"].get(ad_id)
+            if old.get("removed_at"):
+                self._history(ad_id, crawl_id, "reappeared", chash)
+            if old["content_hash"] == chash:
+                status = "unchanged"
+                row = {"last_seen": stamp, "removed_at": None, "last_crawl_id": crawl_id}
+                for k in ("etag", "last_modified"):
+                    if ad.get(k):
+                        row[k] = ad[k]
+            else:
+                status = "changed"
+                row.pop("url", None)  # the first canonical URL stays the ad's key
                 if assessment:
                     row.update(self._assessment_columns(assessment))
-                ad_id = self.db["ads"].insert(row).last_pk
-                status = "new"
-            else:
-                old = self.db["ads"].get(ad_id)
-                if old.get("removed_at"):
-                    self._history(ad_id, crawl_id, "reappeared", chash)
-                if old["content_hash"] == chash:
-                    status = "unchanged"
-                    row = {"last_seen": stamp, "removed_at": None, "last_crawl_id": crawl_id}
-                    for k in ("etag", "last_modified"):
-                        if ad.get(k):
-                            row[k] = ad[k]
-                else:
-                    status = "changed"
-                    row.pop("url", None)  # the first canonical URL stays the ad's key
-                    if assessment:
-                        row.update(self._assessment_columns(assessment))
-                self.db["ads"].update(ad_id, row)
-            for u in dict.fromkeys(urls):
-                if u:
-                    self.db.execute(
-                        "INSERT OR IGNORE INTO ad_urls (url, ad_id, kind, first_seen) VALUES (?,?,?,?)",
-                        [u, ad_id, "canonical" if u == ad["url"] else "alias", stamp],
-                    )
-            if status != "unchanged":
-                if assessment:
-                    self._replace_evidence(ad_id, assessment)
-                changed = "" if status == "new" else json.dumps(self._changed_fields(old, ad))
-                self.db["ad_history"].insert(
-                    {"ad_id": ad_id, "crawl_id": crawl_id, "at": stamp, "event": status, "content_hash": chash, "changed_fields": changed}
+            self.db["ads"].update(ad_id, row)
+        for u in dict.fromkeys(urls):
+            if u:
+                self.db.execute(
+                    "INSERT OR IGNORE INTO ad_urls (url, ad_id, kind, first_seen) VALUES (?,?,?,?)",
+                    [u, ad_id, "canonical" if u == ad["url"] else "alias", stamp],
                 )
-            if snapshot and status != "unchanged":
-                self.add_snapshot(ad_id, snapshot, crawl_id)
+        if status != "unchanged":
+            if assessment:
+                self._replace_evidence(ad_id, assessment)
+            changed = "" if status == "new" else json.dumps(self._changed_fields(old, ad))
+            self.db["ad_history"].insert(
+                {"ad_id": ad_id, "crawl_id": crawl_id, "at": stamp, "event": status, "content_hash": chash, "changed_fields": changed}
+            )
+        if snapshot and status != "unchanged":
+            self.add_snapshot(ad_id, snapshot, crawl_id)
         return ad_id, status
 
     @staticmethod
@@ -273,22 +292,24 @@ class Store:
             self.db["contacts"].insert_all(cs)
 
     def update_assessment(self, ad_id: int, assessment: dict[str, Any]) -> None:
-        with self.db.atomic():
+        def work():
             self.db["ads"].update(ad_id, self._assessment_columns(assessment))
             self._replace_evidence(ad_id, assessment)
+
+        self.write(work)
 
     def iter_ads(self, where: str | None = None, params: Iterable[Any] = ()) -> Iterator[dict[str, Any]]:
         yield from self.db["ads"].rows_where(where, list(params), order_by="id")
 
     def count(self, table: str = "ads") -> int:
-        return self.db[table].count
+        return self.retrying(lambda: self.db[table].count)
 
     # -- incremental crawling: conditional requests, seen / removed ----------------
     def known_ad(self, url: str) -> dict[str, Any] | None:
         """{id, etag, last_modified, removed_at} of the ad stored under `url` (any of its URLs), or None."""
-        row = self.db.execute(
+        row = self.retrying(lambda: self.db.execute(
             "SELECT a.id, a.etag, a.last_modified, a.removed_at FROM ad_urls u JOIN ads a ON a.id = u.ad_id WHERE u.url = ?",
-            [url]).fetchone()
+            [url]).fetchone())
         return dict(zip(("id", "etag", "last_modified", "removed_at"), row)) if row else None
 
     def _history(self, ad_id: int, crawl_id: int | None, event: str, chash: str | None, detail: str = "") -> None:
@@ -297,33 +318,45 @@ class Store:
 
     def mark_seen(self, ad_id: int, crawl_id: int | None) -> None:
         """The ad is still online and unchanged (e.g. 304 Not Modified): bump last_seen, nothing else."""
-        with self.db.atomic():
+        def work():
             old = self.db["ads"].get(ad_id)
             if old.get("removed_at"):
                 self._history(ad_id, crawl_id, "reappeared", old["content_hash"])
             self.db["ads"].update(ad_id, {"last_seen": now(), "last_crawl_id": crawl_id, "removed_at": None})
 
+        self.write(work)
+
     def mark_removed(self, ad_id: int, crawl_id: int | None, reason: str = "") -> bool:
         """Set removed_at and add a 'removed' history event; the row and its snapshots stay.
         False when the ad was already marked removed."""
-        with self.db.atomic():
+        def work() -> bool:
             old = self.db["ads"].get(ad_id)
             if old.get("removed_at"):
                 return False
             self.db["ads"].update(ad_id, {"removed_at": now()})
             self._history(ad_id, crawl_id, "removed", old["content_hash"], reason)
-        return True
+            return True
 
-    def unseen_ads(self, sources: Iterable[str], crawl_id: int) -> list[int]:
-        """Ids of live ads of `sources` that crawl `crawl_id` did not see."""
-        sources = [s for s in sources if s]
-        if not sources:
-            return []
-        marks = ",".join("?" * len(sources))
-        rows = self.db.execute(
-            f"SELECT id FROM ads WHERE source IN ({marks}) AND removed_at IS NULL"
-            " AND (last_crawl_id IS NULL OR last_crawl_id != ?) ORDER BY id", [*sources, crawl_id]).fetchall()
-        return [r[0] for r in rows]
+        return self.write(work)
+
+    def remove_unseen(self, source: str, since: str, crawl_id: int | None, reason: str) -> int:
+        """Mark removed every live ad of `source` not seen since `since`; returns how many.
+
+        Seen by *any* crawl counts: a crawl running alongside that stored or confirmed the ad
+        (last_seen moved past `since`) keeps it live. Checked and written in one transaction.
+        """
+        def work() -> int:
+            stamp = now()
+            removed = 0
+            for ad_id, chash in self.db.execute(
+                    "SELECT id, content_hash FROM ads WHERE source = ? AND removed_at IS NULL"
+                    " AND (last_seen IS NULL OR last_seen < ?) ORDER BY id", [source, since]).fetchall():
+                self.db.execute("UPDATE ads SET removed_at = ? WHERE id = ?", [stamp, ad_id])
+                self._history(ad_id, crawl_id, "removed", chash, reason)
+                removed += 1
+            return removed
+
+        return self.write(work)
 
     def history(self, ad_id: int) -> list[dict[str, Any]]:
         return list(self.db["ad_history"].rows_where("ad_id = ?", [ad_id], order_by="id"))
@@ -331,27 +364,31 @@ class Store:
     # -- snapshots, crawls, reviews ------------------------------------------------
     def add_snapshot(self, ad_id: int, snap: dict[str, Any], crawl_id: int | None = None) -> None:
         body: bytes = snap.get("body") or b""
-        self.db["snapshots"].insert({
+        self.write(lambda: self.db["snapshots"].insert({
             "ad_id": ad_id, "crawl_id": crawl_id, "fetched_at": now(), "url": snap.get("url"),
             "status": snap.get("status"), "content_type": snap.get("content_type"),
             "body_gz": gzip.compress(body), "sha1": hashlib.sha1(body).hexdigest(),
-        })
+        }))
 
-    def start_crawl(self, spider: str, args: dict[str, Any] | None = None) -> int:
-        with self.db.atomic():
-            return self.db["crawls"].insert({"spider": spider, "args": json.dumps(args or {}), "started_at": now(), "status": "running"}).last_pk
+    def start_crawl(self, spider: str, args: dict[str, Any] | None = None, **columns: Any) -> int:
+        row = {"spider": spider, "args": json.dumps(args or {}), "started_at": now(), "status": "running", **columns}
+        return self.write(lambda: self.db["crawls"].insert(row).last_pk)
+
+    def crawl(self, crawl_id: int) -> dict[str, Any]:
+        return self.retrying(lambda: self.db["crawls"].get(crawl_id))
 
     def finish_crawl(self, crawl_id: int, **counts: Any) -> None:
         row = {"finished_at": now(), **counts}
         if isinstance(row.get("errors"), dict):
             row["errors"] = json.dumps(row["errors"], sort_keys=True)
-        with self.db.atomic():
-            self.db["crawls"].update(crawl_id, row)
+        self.write(lambda: self.db["crawls"].update(crawl_id, row))
 
     def add_review(self, ad_id: int, verdict: str, reviewer: str = "", note: str = "") -> None:
-        with self.db.atomic():
+        def work():
             self.db["reviews"].insert({"ad_id": ad_id, "at": now(), "reviewer": reviewer, "verdict": verdict, "note": note})
             self.db["ads"].update(ad_id, {"review_status": verdict})
+
+        self.write(work)
 
     def close(self) -> None:
         self.db.conn.close()

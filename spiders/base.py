@@ -80,6 +80,8 @@ EXCEPTION_KINDS = {
 def error_kind(failure) -> str:
     """Short name of why a request failed: dns, connection_refused, timeout, http_404, robots, ..."""
     exc = failure.value
+    if getattr(exc, "lurewatch_kind", None):  # e.g. crawler.robots.RobotsUnavailable
+        return exc.lurewatch_kind
     if isinstance(exc, HttpError):
         return f"http_{exc.response.status}"
     name = type(exc).__name__
@@ -177,6 +179,7 @@ class LurewatchSpider(scrapy.Spider):
             return None
         if self.pages_scheduled >= self.max_pages:
             self.stat("pages/over_budget")
+            self.note_incomplete(url, "max_pages")
             if self.crawler.stats.get_value("lurewatch/max_pages_reached") is None:
                 self.crawler.stats.set_value("lurewatch/max_pages_reached", self.max_pages)
                 self.logger.info("max_pages=%d reached: not following more links", self.max_pages)
@@ -189,6 +192,28 @@ class LurewatchSpider(scrapy.Spider):
 
     def already_requested(self, url: str) -> bool:
         return canonicalize(url) in self._seen
+
+    def source_of(self, url: str) -> str:
+        """The board (the `source` of its ads) a URL of this crawl belongs to: its site, unless the
+        spider names its ads' source otherwise (profiles, Telegram channels)."""
+        return site_key(url)
+
+    def note_incomplete(self, url: str, why: str) -> None:
+        """This URL's board was not walked completely (no take-downs on it in this crawl)."""
+        crawler = getattr(self, "crawler", None)
+        if crawler is not None:
+            from crawler.incremental import source_ledger
+
+            source_ledger(crawler).incomplete(self.source_of(url), why)
+
+    def page_error(self, url: str, kind: str) -> None:
+        """A page of this crawl failed in the spider: counted in lurewatch/errors/<kind>, charged to its board."""
+        self.stat(f"errors/{kind}")
+        crawler = getattr(self, "crawler", None)
+        if crawler is not None:
+            from crawler.incremental import source_ledger
+
+            source_ledger(crawler).incomplete(self.source_of(url), kind, error=True)
 
     def _start_response(self, response: Response):
         self.stat("start/ok")

@@ -94,7 +94,7 @@ class FeedSpider(LurewatchSpider):
         self.note_page(response)
         parsed = parse_feed(response.body, response.url)
         if parsed is None:
-            self.stat("errors/not_a_feed")
+            self.page_error(response.url, "not_a_feed")
             self.logger.warning("%s: not an RSS or Atom feed", response.url)
             return
         kind, entries = parsed

@@ -165,6 +165,7 @@ class JobPostingSpider(LurewatchSpider):
         found = extract(response.text, response.url)
         for problem in found.errors:
             self.stat("extract/errors")
+            self.note_incomplete(response.url, "extract")  # an ad on this page may be missed
             self.logger.warning("%s: %s", response.url, problem)
         if not found.postings:
             return

@@ -84,6 +84,9 @@ class ProfileSpider(LurewatchSpider):
         return self.profile.api is not None and self.profile.api.capture is None
 
     # -- requests -------------------------------------------------------------
+    def source_of(self, url: str) -> str:
+        return self.profile.source_name
+
     def start_request(self, url: str, **kwargs):
         root = self.profile.api.paging.first_url(url) if self.api_endpoints and self.profile.api.paging else url
         meta = {**browser_meta(self.profile, self.browser_config, "listing"), "lurewatch_listing_root": canonicalize(root)}
@@ -103,7 +106,7 @@ class ProfileSpider(LurewatchSpider):
     def _too_large(self, response: Response) -> bool:
         cap = self.browser_config.max_content_bytes if self.browser_config else None
         if response.meta.get("playwright") and cap and len(response.body) > cap:
-            self.stat("errors/too_large")
+            self.page_error(response.url, "too_large")
             self.logger.warning("%s: rendered page is %d bytes, over the %d byte cap: skipped", response.url,
                                 len(response.body), cap)
             return True
@@ -155,7 +158,7 @@ class ProfileSpider(LurewatchSpider):
         if not cards and not links:
             self.stat("profile/empty_listing")
             if response.meta.get("lurewatch_start"):
-                self.stat("errors/profile_no_match")
+                self.page_error(response.url, "profile_no_match")
             self.logger.warning("%s: profile %s (%s) found no ads or links on this listing page; are its selectors stale?",
                                 response.url, profile.name, profile.path)
         yield from self.emit_cards(response, cards)

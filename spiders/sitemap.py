@@ -67,7 +67,7 @@ class SitemapSpider(JobPostingSpider):
         except Exception:  # lxml raises on documents that are not XML at all
             sitemap = None
         if sitemap is None:
-            self.stat("errors/not_a_sitemap")
+            self.page_error(response.url, "not_a_sitemap")
             self.logger.warning("%s: not a sitemap", response.url)
             return
         self.stat("sitemaps/parsed")
@@ -87,6 +87,9 @@ class SitemapSpider(JobPostingSpider):
                 request = self.request_page(loc, callback=self.parse)
             if request is not None:
                 yield request
+
+    def source_of(self, url: str) -> str:
+        return self.profile.source_name if self.profile is not None and self.profile.detail else super().source_of(url)
 
     def parse(self, response: Response):
         """A page listed in a sitemap: its JobPosting(s), or the profile's detail fields."""

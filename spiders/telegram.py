@@ -49,6 +49,10 @@ class TelegramSpider(LurewatchSpider):
         self.pages_per_channel: dict[str, int] = {}
         self.crawl_args.update(channels=self.channels, base_url=self.base_url)
 
+    def source_of(self, url: str) -> str:
+        channel = url.split("/s/", 1)[-1].split("?", 1)[0].split("/", 1)[0] if "/s/" in url else ""
+        return f"t.me/{channel}" if channel else super().source_of(url)
+
     def parse(self, response: Response, channel: str | None = None):
         """One preview page: every post with text becomes an ad; then the "load more" page."""
         self.note_page(response)
@@ -71,6 +75,7 @@ class TelegramSpider(LurewatchSpider):
         if more and more.isdigit() and (not ids or int(more) <= min(ids)):
             if self.pages_per_channel[channel] >= self.max_pages_per_channel:
                 self.stat("telegram/channel_page_limit")
+                self.note_incomplete(response.url, "max_pages_per_channel")
                 return
             request = self.request_page(f"{self.base_url}/s/{channel}?before={more}", callback=self.parse,
                                         cb_kwargs={"channel": channel})

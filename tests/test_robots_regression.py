@@ -13,7 +13,7 @@ import pytest
 from conftest import REPO
 from crawler.localsite import LocalSite, Page
 
-STOCK = ('{"crawler.middlewares.LurewatchRobotsTxtMiddleware": null, '
+STOCK = ('{"crawler.robots.LurewatchRobotsTxtMiddleware": null, '
          '"scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": 100}')
 
 
@@ -67,3 +67,35 @@ def test_user_agent_is_built_from_contact_url(slow_robots_site, tmp_path):
     slow_robots_site.pages["/public/0"] = lambda h: seen.append(h.headers["User-Agent"]) or Page("<p>ok</p>")
     crawl_probe(slow_robots_site, tmp_path, "-s", "LUREWATCH_CONTACT_URL=https://ngo.example/crawler")
     assert seen == ["Lurewatch/0.1 (+https://ngo.example/crawler; job-ad safety research)"]
+
+
+# -- fail closed: when robots.txt cannot be read, the host's pages are not fetched ----------------
+def unreadable_robots(how):
+    def robots(handler):
+        if how == "timeout":
+            time.sleep(3)  # longer than DOWNLOAD_TIMEOUT=1
+        if how == "http_503":
+            return Page("down for maintenance", status=503, content_type="text/plain")
+        if how == "too_large":  # over DOWNLOAD_MAXSIZE: Scrapy cancels the download
+            return Page("User-agent: *\nDisallow: /private/\n" + "# padding\n" * 2000, content_type="text/plain")
+        return Page("User-agent: *\nDisallow: /private/\n", content_type="text/plain")
+    return robots
+
+
+@pytest.mark.parametrize("how, kind", [
+    ("timeout", "timeout"),
+    ("http_503", "robots_unavailable"),
+    ("too_large", "robots_unavailable"),
+])
+def test_robots_txt_that_cannot_be_read_fails_closed(tmp_path, how, kind):
+    pages = {"/robots.txt": unreadable_robots(how)}
+    for i in range(6):
+        pages[f"/public/{i}"] = Page(f"<p>public {i}</p>")
+        pages[f"/private/{i}"] = Page(f"<p>private {i}</p>")
+    with LocalSite(pages) as site:
+        stats = crawl_probe(site, tmp_path, "-s", "DOWNLOAD_TIMEOUT=1", "-s", "RETRY_TIMES=0",
+                            "-s", "DOWNLOAD_MAXSIZE=4000")
+        assert fetched(site, "/private/") == [] and fetched(site, "/public/") == []
+    assert stats[f"lurewatch/errors/{kind}"] == 12  # every page refused, each counted as an error
+    assert stats["lurewatch/robots/unavailable"] == 12
+    assert "probe/parsed" not in stats

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Iterator, TextIO
 
+from crawler.sqlitetx import BUSY_TIMEOUT
+
 EXPORT_COLUMNS = (
     "id", "url", "source", "external_id", "title", "company", "location", "country", "salary_text",
     "salary_usd_month", "language", "posted_at", "description", "contact", "risk_score", "risk_level", "flagged",
@@ -65,7 +67,7 @@ def _open_db(db_path: Path | str) -> sqlite3.Connection:
     if not path.is_file():
         raise ExportError(f"database not found: {path}")
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT)
         conn.row_factory = sqlite3.Row
         conn.execute("select 1 from ads limit 1")
     except sqlite3.Error as exc:

@@ -1,0 +1,133 @@
+"""The crawl's database access: one Store per crawler, and the one owner of the `crawls` row.
+
+`crawl_store(crawler)` is the single accessor every crawl component (pipelines, middlewares, the
+dupefilter, extensions) uses, so a crawl holds one SQLite connection, opened with the busy timeout
+and retry settings (LUREWATCH_DB_BUSY_TIMEOUT, LUREWATCH_DB_RETRY_FOR, seconds).
+
+`CrawlRecorder` (EXTENSIONS) owns the crawls row: it inserts it when the spider opens, and when the
+spider closes it settles the take-downs (crawler.incremental.settle), judges the run
+(crawler.run.judge) and writes status, counts, errors and the summary in one update, then closes the
+store. crawler.run reports a crash after that through `record_crash`, which goes through it too.
+"""
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+
+from .sqlitetx import BUSY_TIMEOUT, RETRY_FOR, StoreError
+from .store import Store
+
+logger = logging.getLogger(__name__)
+
+
+def crawl_store(crawler) -> Store:
+    """The crawler's Store (opened on first use; CrawlRecorder closes it when the spider closes)."""
+    store = getattr(crawler, "_lurewatch_store", None)
+    if store is None:
+        s = crawler.settings
+        store = Store(s["LUREWATCH_DB"], busy_timeout=s.getfloat("LUREWATCH_DB_BUSY_TIMEOUT", BUSY_TIMEOUT),
+                      retry_for=s.getfloat("LUREWATCH_DB_RETRY_FOR", RETRY_FOR))
+        crawler._lurewatch_store = store
+    return store
+
+
+def close_crawl_store(crawler) -> None:
+    store = getattr(crawler, "_lurewatch_store", None)
+    if store is not None:
+        store.close()
+        crawler._lurewatch_store = None
+
+
+def crawl_counts(stats: dict) -> dict:
+    """The crawls-row counts from crawl stats."""
+    get = lambda key: stats.get(f"lurewatch/{key}", 0)  # noqa: E731
+    return {
+        "pages": stats.get("response_received_count", 0), "items": get("stored"), "new_ads": get("ads/new"),
+        "changed_ads": get("ads/changed"), "unchanged_ads": get("ads/unchanged"), "assessed_ads": get("assessed"),
+        "removed_ads": get("ads/removed"), "not_modified_ads": get("ads/not_modified"), "flagged_ads": get("flagged"),
+    }
+
+
+def crawl_errors(crawler, stats: dict) -> dict:
+    errors = {k.split("/", 2)[-1]: v for k, v in stats.items() if k.startswith("lurewatch/errors/")}
+    mws = crawler.settings.getwithbase("DOWNLOADER_MIDDLEWARES")
+    if mws.get("crawler.middlewares.ErrorAccountingMiddleware") is None:  # else retries would count twice
+        for k, v in stats.items():
+            if k.startswith("downloader/exception_type_count/"):
+                errors[k.rsplit(".", 1)[-1]] = v
+    return errors
+
+
+class CrawlRecorder:
+    def __init__(self, crawler):
+        if not crawler.settings.get("LUREWATCH_DB"):
+            raise NotConfigured
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.crawl_id: int | None = None
+        self.started_at: str | None = None
+        crawler._lurewatch_recorder = self
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def spider_opened(self, spider):
+        try:
+            store = crawl_store(self.crawler)
+            self.crawl_id = store.start_crawl(spider.name, getattr(spider, "crawl_args", {}))
+            self.started_at = store.crawl(self.crawl_id)["started_at"]
+        except (StoreError, sqlite3.Error) as exc:
+            self.stats.set_value("lurewatch/db_error", f"cannot record the crawl in {self.crawler.settings['LUREWATCH_DB']}: {exc}")
+            logger.error("%s", self.stats.get_value("lurewatch/db_error"))
+            from twisted.internet import reactor
+            from scrapy.utils.defer import deferred_from_coro
+
+            reactor.callLater(0, lambda: deferred_from_coro(self.crawler.engine.close_spider_async(reason="database_error")))
+            return
+        self.stats.set_value("lurewatch/crawl_id", self.crawl_id)
+
+    def spider_closed(self, spider, reason):
+        if self.crawl_id is None:
+            close_crawl_store(self.crawler)
+            return
+        from .incremental import settle
+        from .run import judge, summary_line
+
+        try:
+            store = crawl_store(self.crawler)
+            outcome = settle(self.crawler, store, self.crawl_id, self.started_at, reason, spider)
+            stats = dict(self.stats.get_stats(), finish_reason=reason)
+            code, verdict = judge(stats, spider)
+            message = summary_line(stats, self.crawl_id) + ("" if verdict == "ok" else f" ({verdict})")
+            if outcome.status != "finished":
+                message += f"; {outcome.reason}"
+            store.finish_crawl(self.crawl_id, status=outcome.status if code == 0 else "failed", message=message,
+                               errors=crawl_errors(self.crawler, stats), **crawl_counts(stats))
+        except (StoreError, sqlite3.Error) as exc:
+            self.stats.set_value("lurewatch/db_error", f"cannot finish crawl {self.crawl_id}: {exc}")
+            logger.error("%s", self.stats.get_value("lurewatch/db_error"))
+        finally:
+            close_crawl_store(self.crawler)
+
+    def record_crash(self, message: str) -> None:
+        """The crawl crashed after its spider closed: mark its row failed."""
+        if self.crawl_id is None:
+            return
+        try:
+            crawl_store(self.crawler).finish_crawl(self.crawl_id, status="failed", message=message)
+        except (StoreError, sqlite3.Error) as exc:
+            logger.error("cannot mark crawl %s failed: %s", self.crawl_id, exc)
+        finally:
+            close_crawl_store(self.crawler)
+
+
+def record_crash(crawler, message: str) -> None:
+    recorder = getattr(crawler, "_lurewatch_recorder", None)
+    if recorder is not None:
+        recorder.record_crash(message)
