@@ -56,7 +56,7 @@ def start_review(db):
     for _ in range(300):
         assert proc.poll() is None, f"lurewatch review exited {proc.returncode}: {proc.stderr.read()}"
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/-/versions.json", timeout=1).read()
+            urllib.request.urlopen(f"{base}.json", timeout=1).read()
             return proc, base
         except OSError:
             time.sleep(0.1)
