@@ -130,7 +130,8 @@ class StorePipeline:
     def open_spider(self, spider=None):
         self.store = Store(self.db_path)
         spider = spider or self.crawler.spider
-        self.crawl_id = self.store.start_crawl(spider.name, getattr(spider, "crawl_args", {}))
+        self.crawl_id = self.store.start_crawl(spider.name, getattr(spider, "crawl_args", {}),
+                                               job=self.crawler.settings.get("LUREWATCH_JOB"))
         self.stats.set_value("lurewatch/crawl_id", self.crawl_id)
 
     def process_item(self, item):
@@ -169,6 +170,7 @@ class StorePipeline:
             unchanged_ads=stats.get("lurewatch/ads/unchanged", 0),
             assessed_ads=stats.get("lurewatch/assessed", 0),
             removed_ads=stats.get("lurewatch/ads/removed", 0),
+            seen_ads=stats.get("lurewatch/stored", 0) + stats.get("lurewatch/ads/not_modified", 0),
             errors=errors,
         )
         self.store.close()

@@ -8,6 +8,7 @@ NEWSPIDER_MODULE = "spiders"
 LUREWATCH_DB = "lurewatch.db"
 LUREWATCH_CONTACT_URL = "https://github.com/lurewatch/lurewatch"
 LUREWATCH_MAX_PAGES = 500
+LUREWATCH_JOB = None  # plan job name written to crawls.job (`lurewatch crawl --job`)
 
 # Politeness
 USER_AGENT = f"Lurewatch/0.1 (+{LUREWATCH_CONTACT_URL}; job-ad safety research)"

@@ -9,6 +9,8 @@ Tables
   snapshots  the page as fetched, gzip-compressed, kept after take-down
   crawls     one row per run: counts and errors by kind
   reviews    analyst verdicts (feed back into the engine later)
+  job_runs   one row per scheduled run of a plan job (crawler/schedule.py)
+  job_locks  the job a scheduler process is running now (crawler/joblocks.py)
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import gzip
 import hashlib
 import json
 import sqlite3
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -95,9 +98,16 @@ SCHEMA = {
         "removed_ads": int,
         "errors": str,  # JSON {kind: count}
         "message": str,
+        "job": str,  # the plan job that ran this crawl (`lurewatch crawl --job`), else NULL
+        "seen_ads": int,  # ads stored or confirmed unchanged (304): 0 means the board yielded nothing
     },
     "reviews": {"id": int, "ad_id": int, "at": str, "reviewer": str, "verdict": str, "note": str},
+    "job_runs": {"id": int, "job": str, "schedule": str, "scheduled_for": str, "started_at": str, "finished_at": str,
+                 "status": str, "exit_code": int, "crawl_id": int, "holder": str, "message": str},
+    "job_locks": {"job": str, "run_id": int, "holder": str, "host": str, "pid": int, "pid_started": str,
+                  "child_pid": int, "child_started": str, "acquired_at": str, "heartbeat_at": str, "expires_at": str},
 }
+PRIMARY_KEYS = {"ad_urls": "url", "job_locks": "job"}  # every other table: id
 
 
 class StoreError(RuntimeError):
@@ -127,14 +137,34 @@ class Store:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open database {self.path}: {exc}") from exc
 
+    @contextmanager
+    def atomic(self) -> Iterator[sqlite_utils.Database]:
+        """One write transaction, taken at once (BEGIN IMMEDIATE; nested: a savepoint). With several
+        processes writing one database (scheduled jobs), a transaction that reads first and writes later
+        fails at once with "database is locked" when another process wrote in between; an immediate one
+        waits its turn (busy_timeout)."""
+        conn = self.db.conn
+        if conn.in_transaction:
+            with self.db.atomic():
+                yield self.db
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            if conn.in_transaction:
+                conn.rollback()
+            raise
+        conn.commit()
+
     # -- schema -------------------------------------------------------------
     def _create(self) -> None:
         db = self.db
-        with db.atomic():
+        with self.atomic():
             for name, columns in SCHEMA.items():
                 table = db[name]
                 if not table.exists():
-                    pk = "url" if name == "ad_urls" else "id"
+                    pk = PRIMARY_KEYS.get(name, "id")
                     table.create(columns, pk=pk, not_null={"url"} if name == "ads" else None)
                 else:
                     missing = {c: t for c, t in columns.items() if c not in table.columns_dict}
@@ -146,6 +176,7 @@ class Store:
             for t in ("evidence", "contacts", "ad_history", "snapshots", "reviews"):
                 db[t].create_index(["ad_id"], if_not_exists=True)
             db["contacts"].create_index(["kind", "value"], if_not_exists=True)
+            db["job_runs"].create_index(["job", "scheduled_for"], if_not_exists=True)
             db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
             db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
         if not db["ads"].detect_fts():
@@ -198,7 +229,7 @@ class Store:
         stamp = now()
         chash = content_hash(ad)
         urls = [ad["url"], *aliases]
-        with self.db.atomic():
+        with self.atomic():
             ad_id = self.find_ad_id(urls, ad.get("source"), ad.get("external_id"), chash)
             row = {k: v for k, v in ad.items() if k in SCHEMA["ads"] and k != "id"}
             row.update(content_hash=chash, last_seen=stamp, removed_at=None, last_crawl_id=crawl_id)
@@ -273,7 +304,7 @@ class Store:
             self.db["contacts"].insert_all(cs)
 
     def update_assessment(self, ad_id: int, assessment: dict[str, Any]) -> None:
-        with self.db.atomic():
+        with self.atomic():
             self.db["ads"].update(ad_id, self._assessment_columns(assessment))
             self._replace_evidence(ad_id, assessment)
 
@@ -297,7 +328,7 @@ class Store:
 
     def mark_seen(self, ad_id: int, crawl_id: int | None) -> None:
         """The ad is still online and unchanged (e.g. 304 Not Modified): bump last_seen, nothing else."""
-        with self.db.atomic():
+        with self.atomic():
             old = self.db["ads"].get(ad_id)
             if old.get("removed_at"):
                 self._history(ad_id, crawl_id, "reappeared", old["content_hash"])
@@ -306,7 +337,7 @@ class Store:
     def mark_removed(self, ad_id: int, crawl_id: int | None, reason: str = "") -> bool:
         """Set removed_at and add a 'removed' history event; the row and its snapshots stay.
         False when the ad was already marked removed."""
-        with self.db.atomic():
+        with self.atomic():
             old = self.db["ads"].get(ad_id)
             if old.get("removed_at"):
                 return False
@@ -337,19 +368,20 @@ class Store:
             "body_gz": gzip.compress(body), "sha1": hashlib.sha1(body).hexdigest(),
         })
 
-    def start_crawl(self, spider: str, args: dict[str, Any] | None = None) -> int:
-        with self.db.atomic():
-            return self.db["crawls"].insert({"spider": spider, "args": json.dumps(args or {}), "started_at": now(), "status": "running"}).last_pk
+    def start_crawl(self, spider: str, args: dict[str, Any] | None = None, job: str | None = None) -> int:
+        with self.atomic():
+            return self.db["crawls"].insert({"spider": spider, "args": json.dumps(args or {}), "started_at": now(),
+                                             "status": "running", "job": job or None}).last_pk
 
     def finish_crawl(self, crawl_id: int, **counts: Any) -> None:
         row = {"finished_at": now(), **counts}
         if isinstance(row.get("errors"), dict):
             row["errors"] = json.dumps(row["errors"], sort_keys=True)
-        with self.db.atomic():
+        with self.atomic():
             self.db["crawls"].update(crawl_id, row)
 
     def add_review(self, ad_id: int, verdict: str, reviewer: str = "", note: str = "") -> None:
-        with self.db.atomic():
+        with self.atomic():
             self.db["reviews"].insert({"ad_id": ad_id, "at": now(), "reviewer": reviewer, "verdict": verdict, "note": note})
             self.db["ads"].update(ad_id, {"review_status": verdict})
 
