@@ -187,7 +187,8 @@ class _Doc:
 
     def fail(self, where: tuple, message: str, job: str | None = None) -> PlanError:
         who = f"job {job!r}: " if job else ""
-        key = ".".join(str(w) for w in where[2:]) if where[:1] == ("jobs",) else ".".join(map(str, where))
+        inside_job = len(where) >= 2 and where[0] == "jobs"
+        key = ".".join(str(w) for w in (where[2:] if inside_job else where))
         return PlanError(f"{self.path}:{self.line(where)}: {who}{key + ': ' if key else ''}{message}")
 
 
