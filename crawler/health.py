@@ -43,7 +43,7 @@ class Line:
     new: int | None = None
     changed: int | None = None
     removed: int | None = None
-    flagged: int | None = None  # new or changed ads of the run that are flagged
+    flagged: int | None = None  # ads of the run the engine flagged (crawls.flagged_ads)
     next_run: datetime | None = None
     running_since: datetime | None = None
     schedule: str = ""
@@ -98,10 +98,8 @@ class HealthCheck:
     def job(self, job: Job) -> Line:
         line = Line(job.name, "job", schedule=job.schedule if (job.every or job.cron) else "")
         runs = _rows(self.conn, """
-            SELECT r.*, c.pages, c.seen_ads, c.items, c.new_ads, c.changed_ads, c.removed_ads, c.errors,
-                   CASE WHEN c.id IS NULL THEN NULL ELSE
-                   (SELECT COUNT(DISTINCT h.ad_id) FROM ad_history h JOIN ads a ON a.id = h.ad_id
-                     WHERE h.crawl_id = r.crawl_id AND h.event IN ('new', 'changed') AND a.flagged = 1) END AS flagged
+            SELECT r.*, c.pages, c.items, c.not_modified_ads, c.new_ads, c.changed_ads, c.removed_ads,
+                   c.flagged_ads, c.errors
             FROM job_runs r LEFT JOIN crawls c ON c.id = r.crawl_id
             WHERE r.job = ? ORDER BY r.scheduled_for DESC, r.id DESC LIMIT ?""", [job.name, HISTORY])
         lock = _rows(self.conn, "SELECT * FROM job_locks WHERE job = ?", [job.name])
@@ -142,9 +140,6 @@ class HealthCheck:
             line = Line(label, "source")
             rows = rows[:HISTORY]
             for r in rows:
-                r["flagged"] = self.conn.execute(
-                    "SELECT COUNT(DISTINCT h.ad_id) FROM ad_history h JOIN ads a ON a.id = h.ad_id"
-                    " WHERE h.crawl_id = ? AND h.event IN ('new', 'changed') AND a.flagged = 1", [r["id"]]).fetchone()[0]
                 r["exit_code"], r["crawl_id"] = None, r["id"]
             done = [r for r in rows if r["finished_at"]]
             if rows and not rows[0]["finished_at"]:
@@ -162,7 +157,7 @@ class HealthCheck:
         line.pages = run.get("pages")
         line.ads = _seen(run)
         line.new, line.changed, line.removed = run.get("new_ads"), run.get("changed_ads"), run.get("removed_ads")
-        line.flagged = run.get("flagged")
+        line.flagged = run.get("flagged_ads")
 
     def _judge(self, line: Line, runs: list[dict], describe) -> None:
         if not runs:
@@ -191,9 +186,10 @@ class HealthCheck:
 
 
 def _seen(run: dict) -> int | None:
-    if run.get("seen_ads") is not None:
-        return run["seen_ads"]
-    return run.get("items")
+    """Ads the run saw: stored, or confirmed unchanged by a 304."""
+    if run.get("items") is None:
+        return None
+    return run["items"] + (run.get("not_modified_ads") or 0)
 
 
 def _errors(run: dict) -> dict:

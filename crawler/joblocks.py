@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import socket
 import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
@@ -104,6 +105,17 @@ class JobLocks:
         self.conn: sqlite3.Connection = store.db.conn
         self.holder = holder or Holder.me()
 
+    @contextmanager
+    def _write(self):
+        """One write transaction, the write lock taken first (waits out other writers: busy_timeout)."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.rollback()
+            raise
+        self.conn.commit()
+
     def _rows(self, sql: str, params=()) -> list[dict]:
         cur = self.conn.execute(sql, params)
         cols = [c[0] for c in cur.description]
@@ -122,16 +134,13 @@ class JobLocks:
         """Take `job`'s lock and record a run for the slot `due(last_slot, now)` returns.
         Returns Started, or why not: 'not due' or 'running elsewhere (host:pid)'."""
         now = utcnow()
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self._write():
             slot = due(self.last_slot(job), now)
             if slot is None:
-                self.conn.rollback()
                 return "not due"
             row = self.lock(job)
             if row is not None:
                 if lock_is_live(row, now, self.holder.host):
-                    self.conn.rollback()
                     return f"running elsewhere ({row['holder']}, since {row['acquired_at']})"
                 self._abandon(row, now)
             cur = self.conn.execute(
@@ -143,10 +152,6 @@ class JobLocks:
                 " heartbeat_at, expires_at) VALUES (?,?,?,?,?,?,?,?,?)",
                 [job, run_id, str(self.holder), self.holder.host, self.holder.pid, process_started(self.holder.pid),
                  stamp(now), stamp(now), stamp(now + LOCK_TTL)])
-            self.conn.commit()
-        except BaseException:
-            self.conn.rollback()
-            raise
         return Started(run_id, slot)
 
     def _abandon(self, row: dict, now: datetime) -> None:
@@ -158,7 +163,7 @@ class JobLocks:
         self.conn.execute("DELETE FROM job_locks WHERE job = ?", [row["job"]])
 
     def set_child(self, job: str, pid: int) -> None:
-        with self.store.atomic():
+        with self._write():
             self.conn.execute("UPDATE job_locks SET child_pid = ?, child_started = ? WHERE job = ? AND holder = ?",
                               [pid, process_started(pid), job, str(self.holder)])
 
@@ -166,7 +171,7 @@ class JobLocks:
         """Extend our locks on `jobs`; returns the jobs whose lock we no longer hold."""
         now = utcnow()
         lost = []
-        with self.store.atomic():
+        with self._write():
             for job in jobs:
                 cur = self.conn.execute(
                     "UPDATE job_locks SET heartbeat_at = ?, expires_at = ? WHERE job = ? AND holder = ?",
@@ -178,7 +183,7 @@ class JobLocks:
     def finish_run(self, job: str, run_id: int, *, status: str, exit_code: int | None, crawl_id: int | None,
                    message: str) -> None:
         """Record how the run ended and release the lock (in one transaction)."""
-        with self.store.atomic():
+        with self._write():
             self.conn.execute(
                 "UPDATE job_runs SET status = ?, exit_code = ?, crawl_id = ?, finished_at = ?, message = ? WHERE id = ?",
                 [status, exit_code, crawl_id, stamp(utcnow()), message, run_id])

@@ -170,7 +170,8 @@ class StorePipeline:
             unchanged_ads=stats.get("lurewatch/ads/unchanged", 0),
             assessed_ads=stats.get("lurewatch/assessed", 0),
             removed_ads=stats.get("lurewatch/ads/removed", 0),
-            seen_ads=stats.get("lurewatch/stored", 0) + stats.get("lurewatch/ads/not_modified", 0),
+            not_modified_ads=stats.get("lurewatch/ads/not_modified", 0),
+            flagged_ads=stats.get("lurewatch/flagged", 0),
             errors=errors,
         )
         self.store.close()

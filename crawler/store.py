@@ -96,10 +96,11 @@ SCHEMA = {
         "unchanged_ads": int,
         "assessed_ads": int,  # ads the engine scored in this run (unchanged ones keep their assessment)
         "removed_ads": int,
+        "not_modified_ads": int,  # answered 304: seen, unchanged, not fetched again
+        "flagged_ads": int,  # ads of this run the engine flagged (new, changed or unchanged)
         "errors": str,  # JSON {kind: count}
         "message": str,
         "job": str,  # the plan job that ran this crawl (`lurewatch crawl --job`), else NULL
-        "seen_ads": int,  # ads stored or confirmed unchanged (304): 0 means the board yielded nothing
     },
     "reviews": {"id": int, "ad_id": int, "at": str, "reviewer": str, "verdict": str, "note": str},
     "job_runs": {"id": int, "job": str, "schedule": str, "scheduled_for": str, "started_at": str, "finished_at": str,
@@ -368,10 +369,10 @@ class Store:
             "body_gz": gzip.compress(body), "sha1": hashlib.sha1(body).hexdigest(),
         })
 
-    def start_crawl(self, spider: str, args: dict[str, Any] | None = None, job: str | None = None) -> int:
+    def start_crawl(self, spider: str, args: dict[str, Any] | None = None, **columns: Any) -> int:
+        row = {"spider": spider, "args": json.dumps(args or {}), "started_at": now(), "status": "running", **columns}
         with self.atomic():
-            return self.db["crawls"].insert({"spider": spider, "args": json.dumps(args or {}), "started_at": now(),
-                                             "status": "running", "job": job or None}).last_pk
+            return self.db["crawls"].insert(row).last_pk
 
     def finish_crawl(self, crawl_id: int, **counts: Any) -> None:
         row = {"finished_at": now(), **counts}

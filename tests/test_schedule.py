@@ -234,9 +234,9 @@ def test_once_runs_only_the_jobs_that_are_due(board, tmp_path):
     second = once(plan, db)
     assert second.returncode == 0, second.stderr
     assert "hourly: not due (next run" in second.stderr
-    crawls = db_rows(db, "SELECT job, status, seen_ads FROM crawls ORDER BY id")
+    crawls = db_rows(db, "SELECT job, status, items, not_modified_ads FROM crawls ORDER BY id")
     assert sorted(c["job"] for c in crawls) == ["hourly", "often", "often"]
-    assert all(c["status"] == "finished" and c["seen_ads"] == 50 for c in crawls), crawls
+    assert all(c["status"] == "finished" and c["items"] + c["not_modified_ads"] == 50 for c in crawls), crawls
     runs = db_rows(db, "SELECT job, status, exit_code, crawl_id FROM job_runs ORDER BY id")
     assert sorted((r["job"], r["status"], r["exit_code"]) for r in runs) == [
         ("hourly", "ok", 0), ("often", "ok", 0), ("often", "ok", 0)]
@@ -309,7 +309,7 @@ def test_the_issue_plan_runs_on_time_for_a_minute_without_overlap_from_two_sched
     crawls = db_rows(db, "SELECT * FROM crawls WHERE job = 'board-a' ORDER BY id")
     ok_crawls = {r["crawl_id"] for r in runs if r["status"] == "ok"}
     assert ok_crawls <= {c["id"] for c in crawls} and len(ok_crawls) >= 3
-    assert all(c["status"] == "finished" and c["seen_ads"] == 50 for c in crawls if c["id"] in ok_crawls), crawls
+    assert all(c["status"] == "finished" and c["items"] + c["not_modified_ads"] == 50 for c in crawls if c["id"] in ok_crawls), crawls
     assert_no_overlap([c for c in crawls if c["finished_at"]])
     assert_no_overlap(runs)
     assert db_rows(db, "SELECT COUNT(*) AS n FROM job_locks")[0]["n"] == 0
