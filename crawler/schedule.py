@@ -92,6 +92,7 @@ class Runner:
         self.locks = JobLocks(self.store)
         self.running: dict[str, RunningJob] = {}
         self.look_at: dict[str, datetime] = {}  # job -> when to check it again
+        self.reported: dict[str, str] = {}  # job -> the 'running elsewhere' already logged
         self.stopping = ""
         self.failures = 0
         self.finished = 0
@@ -151,8 +152,9 @@ class Runner:
         if isinstance(result, str):
             if result != "not due":
                 self.look_at[job.name] = utcnow() + RETRY_LOCKED
-                if self.once:
-                    self.log(f"{_now()} {job.name}: skipped, {result}")
+                if self.once or self.reported.get(job.name) != result:  # once per lock holder
+                    self.log(f"{_now()} {job.name}: {'skipped' if self.once else 'waiting'}, {result}")
+                    self.reported[job.name] = result
             elif self.once:
                 self.log(f"{_now()} {job.name}: not due (next run {_short(self.look_at[job.name])})")
             return

@@ -333,6 +333,10 @@ def test_two_schedulers_never_run_a_slow_job_twice_at_once(board, tmp_path):
     runs = db_rows(db, "SELECT * FROM job_runs ORDER BY id")
     assert len(runs) >= 2, logs
     assert len({r["scheduled_for"] for r in runs}) == len(runs)  # no slot ran twice
+    for run in runs:  # missed slots coalesce: each run is for the latest slot, not a backlog of old ones
+        assert ts(run["started_at"]) - ts(run["scheduled_for"]) < timedelta(seconds=3), run
+    gaps = [ts(b["scheduled_for"]) - ts(a["scheduled_for"]) for a, b in zip(runs, runs[1:])]
+    assert all(gap > timedelta(seconds=2) for gap in gaps), gaps  # slower than every 2s: slots were skipped
     assert_no_overlap([r for r in runs if r["finished_at"]])
     assert_no_overlap(db_rows(db, "SELECT * FROM crawls WHERE finished_at IS NOT NULL"))
     assert {r["status"] for r in runs} <= {"ok", "interrupted"}, runs
