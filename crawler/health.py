@@ -19,7 +19,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from .joblocks import lock_is_live, parse_stamp
+from .joblocks import RERUN_STATUSES, lock_is_live, parse_stamp
 from .plan import Job, parse_duration
 from .run import EXIT_STALE_PROFILE
 
@@ -115,8 +115,9 @@ class HealthCheck:
             self._fill(line, done[0])
         counted = [r for r in done if r["status"] != "interrupted"]
         self._judge(line, counted, describe=_run_failure)
-        if runs and (job.every or job.cron):
-            last_slot = parse_stamp(runs[0]["scheduled_for"])
+        counted_slots = [r for r in runs if r["status"] not in RERUN_STATUSES]
+        if counted_slots and (job.every or job.cron):
+            last_slot = parse_stamp(counted_slots[0]["scheduled_for"])
             line.next_run = job.next_slot(last_slot)
             grace = self.grace if self.grace is not None else max(MIN_GRACE, job.period_at(last_slot))
             if not running and self.now > line.next_run + grace:
@@ -125,8 +126,8 @@ class HealthCheck:
                                     "running?)")
                 if line.health not in ("failed", "broken"):
                     line.health = "overdue"
-        elif not runs and (job.every or job.cron):
-            line.next_run = self.now
+        elif job.every or job.cron:
+            line.next_run = self.now  # never run, or its last run did not complete: due now
         return line
 
     # -- sources crawled without a job ----------------------------------------------------------

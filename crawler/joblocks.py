@@ -7,7 +7,7 @@ two schedulers that see the same slot due cannot both run it.
 
 A lock whose holder is dead is taken over: on this host when neither the scheduler nor its crawl
 process is alive any more, from another host when its heartbeat expired. The dead holder's run is
-then closed as `abandoned`.
+then closed as `abandoned` and, like a run stopped with the scheduler (`interrupted`), its slot is run again.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from .store import Store
 
 LOCK_TTL = timedelta(seconds=60)  # a holder that stops heart-beating for this long is presumed dead
 HEARTBEAT_EVERY = timedelta(seconds=10)
+RERUN_STATUSES = ("abandoned", "interrupted")  # runs that did not complete: their slot is run again
 
 
 def utcnow() -> datetime:
@@ -122,7 +123,10 @@ class JobLocks:
         return [dict(zip(cols, r)) for r in cur.fetchall()]
 
     def last_slot(self, job: str) -> datetime | None:
-        rows = self._rows("SELECT MAX(scheduled_for) AS slot FROM job_runs WHERE job = ?", [job])
+        """The slot of the job's last run that counts (running, or ended other than RERUN_STATUSES)."""
+        marks = ",".join("?" * len(RERUN_STATUSES))
+        rows = self._rows(f"SELECT MAX(scheduled_for) AS slot FROM job_runs WHERE job = ? AND status NOT IN ({marks})",
+                          [job, *RERUN_STATUSES])
         return parse_stamp(rows[0]["slot"]) if rows else None
 
     def lock(self, job: str) -> dict | None:
@@ -135,14 +139,15 @@ class JobLocks:
         Returns Started, or why not: 'not due' or 'running elsewhere (host:pid)'."""
         now = utcnow()
         with self._write():
+            row = self.lock(job)
+            if row is not None and not lock_is_live(row, now, self.holder.host):
+                self._abandon(row, now)  # its slot is run again
+                row = None
             slot = due(self.last_slot(job), now)
             if slot is None:
                 return "not due"
-            row = self.lock(job)
             if row is not None:
-                if lock_is_live(row, now, self.holder.host):
-                    return f"running elsewhere ({row['holder']}, since {row['acquired_at']})"
-                self._abandon(row, now)
+                return f"running elsewhere ({row['holder']}, since {row['acquired_at']})"
             cur = self.conn.execute(
                 "INSERT INTO job_runs (job, schedule, scheduled_for, started_at, status, holder)"
                 " VALUES (?, ?, ?, ?, 'running', ?)", [job, schedule, stamp(slot), stamp(now), str(self.holder)])

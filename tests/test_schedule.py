@@ -5,6 +5,7 @@ from __future__ import annotations
 import configparser
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -404,3 +405,87 @@ def test_install_cron_prints_valid_five_field_lines_with_absolute_paths(tmp_path
 def test_install_needs_a_kind(tmp_path):
     result = run_cli("schedule", "install", "--plan", str(install_plan(tmp_path)))
     assert result.returncode == 2 and "choose --systemd or --cron" in result.stderr
+
+
+# -- stopping, dying, timeouts -------------------------------------------------------------------------
+
+def wait_for_running_run(db: Path, timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if db.exists():
+            try:
+                rows = db_rows(db, "SELECT r.*, l.child_pid FROM job_runs r JOIN job_locks l ON l.run_id = r.id"
+                                   " WHERE r.status = 'running' AND l.child_pid IS NOT NULL")
+            except sqlite3.OperationalError:  # the scheduler is still creating the tables
+                rows = []
+            if rows:
+                return rows[0]
+        time.sleep(0.2)
+    raise AssertionError("no run started")
+
+
+def pid_gone(pid: int, timeout: float = 60) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        if Path(f"/proc/{pid}/stat").exists() and Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.mark.slow
+def test_stopping_the_scheduler_stops_its_crawl_and_records_the_run_interrupted(board, tmp_path):
+    board.delay = 0.5
+    plan = write_plan(tmp_path, f"""\
+        jobs:
+          - {{name: board-a, urls: ["{board.url}"], every: 1h}}
+        """)
+    db = tmp_path / "ads.db"
+    scheduler = start_scheduler(plan, db)
+    run = wait_for_running_run(db)
+    (log,) = stop_schedulers([scheduler])
+    assert pid_gone(run["child_pid"], timeout=5)
+    row = db_rows(db, "SELECT status, exit_code, finished_at, message FROM job_runs WHERE id = ?", [run["id"]])[0]
+    assert row["status"] == "interrupted" and row["finished_at"], (row, log)
+    assert row["message"].startswith("scheduler stopped by SIGTERM")
+    assert db_rows(db, "SELECT COUNT(*) AS n FROM job_locks")[0]["n"] == 0
+    assert "stopped (SIGTERM received)" in log
+
+
+@pytest.mark.slow
+def test_a_killed_schedulers_crawl_stops_and_the_next_scheduler_takes_the_job_over(board, tmp_path):
+    board.delay = 0.5
+    plan = write_plan(tmp_path, f"""\
+        jobs:
+          - {{name: board-a, urls: ["{board.url}"], every: 1h}}
+        """)
+    db = tmp_path / "ads.db"
+    scheduler = start_scheduler(plan, db)
+    run = wait_for_running_run(db)
+    scheduler.kill()  # SIGKILL: no clean-up; the lock row stays behind
+    scheduler.communicate()
+    assert pid_gone(run["child_pid"]), "the crawl outlived its scheduler"
+    board.delay = 0
+    result = run_cli("schedule", "run", "--plan", str(plan), "--db", str(db), "--once")
+    assert result.returncode == 0, result.stderr  # the lock is taken over; the unfinished slot runs again
+    runs = db_rows(db, "SELECT id, status, message, scheduled_for FROM job_runs ORDER BY id")
+    assert [(r["id"], r["status"]) for r in runs] == [(run["id"], "abandoned"), (run["id"] + 1, "ok")], runs
+    assert f":{scheduler.pid} stopped during the run" in runs[0]["message"]
+    assert runs[1]["scheduled_for"] >= runs[0]["scheduled_for"]
+
+
+def test_a_job_timeout_closes_its_crawl(board, tmp_path):
+    board.delay = 1.0
+    plan = write_plan(tmp_path, f"""\
+        jobs:
+          - {{name: slow, urls: ["{board.url}"], every: 1h, timeout: 3s}}
+        """)
+    db = tmp_path / "ads.db"
+    result = run_cli("schedule", "run", "--plan", str(plan), "--db", str(db), "--once")
+    assert result.returncode == 0, result.stderr
+    crawl = db_rows(db, "SELECT c.items FROM job_runs r JOIN crawls c ON c.id = r.crawl_id")[0]
+    assert crawl["items"] < 50  # closed before the board was read
