@@ -1,8 +1,7 @@
-"""Scheduled crawls: plan files, due slots, database job locks, `lurewatch schedule run|install`
-(real schedulers and crawls in subprocesses against the demo board on 127.0.0.1)."""
+"""`lurewatch schedule run`: database job locks, due jobs run on time, never twice at once, failures
+isolated, stop and death handled (real schedulers and crawls in subprocesses against the demo board)."""
 from __future__ import annotations
 
-import configparser
 import os
 import signal
 import sqlite3
@@ -14,22 +13,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from croniter import croniter
 
 from conftest import LUREWATCH, REPO, db_rows, run_cli
 from crawler.joblocks import JobLocks, Started
-from crawler.plan import Job, PlanError, load_plan, parse_duration
 from crawler.store import Store
 from sites.switchboard import SwitchBoard
-
-ISSUE_PLAN = """\
-jobs:
-  - name: board-a
-    urls: [{url}]
-    every: 20s
-    max_pages: 300
-"""
-T0 = datetime(2026, 12, 7, 3, 0, 0, tzinfo=timezone.utc)
+from test_plan import ISSUE_PLAN, write_plan
 
 
 @pytest.fixture
@@ -37,12 +26,6 @@ def board():
     b = SwitchBoard().start()
     yield b
     b.stop()
-
-
-def write_plan(tmp_path: Path, text: str, name: str = "plan.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
 
 
 def closed_port_url() -> str:
@@ -55,93 +38,6 @@ def closed_port_url() -> str:
 
 def ts(text: str) -> datetime:
     return datetime.fromisoformat(text)
-
-
-# -- plan files -------------------------------------------------------------------------------
-
-def test_the_plan_from_the_issue_loads_as_written(tmp_path):
-    plan = load_plan(write_plan(tmp_path, ISSUE_PLAN.format(url="http://127.0.0.1:8730/")))
-    (job,) = plan.jobs
-    assert (job.name, job.urls, job.every, job.max_pages, job.line) == (
-        "board-a", ("http://127.0.0.1:8730/",), timedelta(seconds=20), 300, 2)
-    assert job.schedule == "every 20s"
-
-
-def test_profile_paths_are_relative_to_the_plan_and_names_stay_names(tmp_path):
-    plan = load_plan(write_plan(tmp_path, """\
-        jobs:
-          - {name: a, profile: boards/x.yaml, cron: "*/15 * * * *"}
-          - {name: b, profile: jobsdb_hk, every: 1h30m, timeout: 10m, settings: {DOWNLOAD_DELAY: 2}}
-        """))
-    a, b = plan.jobs
-    assert a.profile == str(tmp_path / "boards" / "x.yaml") and a.cron == "*/15 * * * *"
-    assert b.profile == "jobsdb_hk" and b.every == timedelta(hours=1, minutes=30)
-    assert b.timeout == timedelta(minutes=10) and b.settings == {"DOWNLOAD_DELAY": "2"}
-
-
-@pytest.mark.parametrize("body, line, message", [
-    ("jobs: []\n", 1, "jobs: expected a non-empty list of jobs"),
-    ("job:\n  - name: a\n", 1, "job: unknown key"),
-    ("jobs:\n  - name: a\n    urls: [http://x.org/]\n    every: 20x\n", 4,
-     "job 'a': every: '20x' is not a duration"),
-    ("jobs:\n  - name: a\n    urls: [http://x.org/]\n    every: 20\n", 4, "job 'a': every: 20 is not a duration"),
-    ("jobs:\n  - name: a\n    urls: [http://x.org/]\n    cron: '*/5 * * *'\n", 4,
-     "job 'a': cron: '*/5 * * *' is not a five-field cron expression"),
-    ("jobs:\n  - name: a\n    urls: [http://x.org/]\n    cron: '61 * * * *'\n", 4, "is not a five-field cron"),
-    ("jobs:\n  - name: a\n    urls: [http://x.org/]\n", 2, "job 'a': give exactly one of every:"),
-    ("jobs:\n  - name: a\n    urls: [http://x.org/]\n    profile: p\n    every: 1m\n", 2,
-     "job 'a': give exactly one of urls: or profile:"),
-    ("jobs:\n  - name: a\n    every: 1m\n", 2, "give exactly one of urls: or profile:"),
-    ("jobs:\n  - name: a\n    every: 1m\n    urls:\n      - http://x.org/\n      - ftp://y.org/\n", 6,
-     "job 'a': urls.1: not an http(s) URL: 'ftp://y.org/'"),
-    ("jobs:\n  - name: a\n    urls: [http://x.org/]\n    every: 1m\n    max_pages: 0\n", 5,
-     "job 'a': max_pages: expected a whole number >= 1"),
-    ("jobs:\n  - name: a\n    urls: [http://x.org/]\n    every: 1m\n    evry: 2m\n", 5, "job 'a': evry: unknown key"),
-    ("jobs:\n  - name: Board A\n    urls: [http://x.org/]\n    every: 1m\n", 2, "name: required: lower-case"),
-    ("jobs:\n  - {name: a, urls: [http://x.org/], every: 1m}\n  - {name: a, urls: [http://y.org/], every: 1m}\n",
-     3, "job name 'a' already used at line 2"),
-    ("jobs:\n  - name: a\n    urls: [http://x.org/\n", 4, "invalid YAML"),
-    ("jobs:\n  - name: a\n    name: b\n", 3, "duplicate key 'name'"),
-])
-def test_plan_errors_name_the_file_and_line(tmp_path, body, line, message):
-    path = write_plan(tmp_path, body)
-    with pytest.raises(PlanError) as err:
-        load_plan(path)
-    assert str(err.value).startswith(f"{path}:{line}: "), str(err.value)
-    assert message in str(err.value)
-
-
-def test_a_bad_plan_stops_the_cli_with_exit_2_and_the_line(tmp_path):
-    path = write_plan(tmp_path, "jobs:\n  - name: a\n    urls: [http://x.org/]\n    every: soon\n")
-    result = run_cli("schedule", "run", "--plan", str(path), "--db", str(tmp_path / "x.db"), "--once")
-    assert result.returncode == 2
-    assert f"{path}:4: job 'a': every: 'soon' is not a duration" in result.stderr
-
-
-# -- due slots ----------------------------------------------------------------------------------
-
-EVERY_20S = Job(name="j", every=parse_duration("20s"))
-
-
-@pytest.mark.parametrize("last_slot, now, slot, look_again", [
-    (None, T0 + timedelta(seconds=3.7), T0 + timedelta(seconds=3), None),  # never run: due now
-    (T0, T0 + timedelta(seconds=19), None, T0 + timedelta(seconds=20)),  # not yet
-    (T0, T0 + timedelta(seconds=20.4), T0 + timedelta(seconds=20), None),  # on time
-    (T0, T0 + timedelta(seconds=95), T0 + timedelta(seconds=80), None),  # missed 3 slots: one run, the latest
-])
-def test_every_slots_coalesce_missed_runs(last_slot, now, slot, look_again):
-    got_slot, got_look = EVERY_20S.due_slot(last_slot, now)
-    assert got_slot == slot
-    assert got_look == (look_again or now)
-
-
-def test_cron_slots_follow_the_expression_and_coalesce():
-    job = Job(name="c", cron="*/15 * * * *")
-    last = datetime(2026, 12, 7, 3, 0, tzinfo=timezone.utc)
-    assert job.due_slot(last, last + timedelta(minutes=14)) == (None, last + timedelta(minutes=15))
-    slot, _ = job.due_slot(last, last + timedelta(minutes=50))  # 03:15, 03:30 and 03:45 missed: one run
-    assert slot == last + timedelta(minutes=45)
-    assert job.period_at(last) == timedelta(minutes=15)
 
 
 # -- store and locks ----------------------------------------------------------------------------
@@ -189,7 +85,7 @@ def test_a_live_lock_blocks_and_a_dead_holders_lock_is_taken_over(tmp_path):
         assert "Started(run_id=1" in holder.stdout.readline()
         locks = JobLocks(Store(db))
         blocked = locks.start_run("board-a", "every 20s", _due_now)
-        assert blocked.startswith(f"running elsewhere (") and f":{holder.pid}," in blocked
+        assert blocked.startswith("running elsewhere (") and f":{holder.pid}," in blocked
     finally:
         holder.kill()
         holder.wait()
@@ -342,69 +238,6 @@ def test_two_schedulers_never_run_a_slow_job_twice_at_once(board, tmp_path):
     assert_no_overlap(db_rows(db, "SELECT * FROM crawls WHERE finished_at IS NOT NULL"))
     assert {r["status"] for r in runs} <= {"ok", "interrupted"}, runs
     assert db_rows(db, "SELECT COUNT(*) AS n FROM job_locks")[0]["n"] == 0
-
-
-# -- schedule install ----------------------------------------------------------------------------------
-
-def install_plan(tmp_path: Path) -> Path:
-    return write_plan(tmp_path, """\
-        jobs:
-          - {name: board-a, urls: ["http://127.0.0.1:8730/"], every: 20s, max_pages: 300}
-          - {name: nightly, profile: jobsdb_hk, cron: "30 2 * * *"}
-          - {name: six-hourly, urls: ["http://127.0.0.1:8730/"], every: 6h}
-        """, name="my plan.yaml")
-
-
-def test_install_systemd_writes_a_service_and_a_timer_per_job(tmp_path):
-    plan = install_plan(tmp_path)
-    out = tmp_path / "units"
-    result = run_cli("schedule", "install", "--plan", plan.name, "--db", "ads.db", "--systemd", "--out", "units",
-                     cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    names = sorted(p.name for p in out.iterdir())
-    assert names == sorted(f"lurewatch-my-plan-{job}.{kind}" for job in ("board-a", "nightly", "six-hourly")
-                           for kind in ("service", "timer"))
-    expected_calendar = {"board-a": "*-*-* *:*:00/20", "nightly": "*-*-* *:*:00", "six-hourly": "*-*-* *:*:00"}
-    for job, calendar in expected_calendar.items():
-        service, timer = (configparser.ConfigParser(interpolation=None, strict=True) for _ in range(2))
-        service.optionxform = timer.optionxform = str
-        service.read(out / f"lurewatch-my-plan-{job}.service")
-        timer.read(out / f"lurewatch-my-plan-{job}.timer")
-        assert service["Service"]["Type"] == "oneshot"
-        assert service["Service"]["ExecStart"] == (
-            f'{LUREWATCH} schedule run --once --plan "{tmp_path / "my plan.yaml"}" --db {tmp_path / "ads.db"} '
-            f"--job {job}")
-        assert service["Service"]["WorkingDirectory"] == str(tmp_path)
-        assert timer["Timer"]["OnCalendar"] == calendar
-        assert timer["Timer"]["Unit"] == f"lurewatch-my-plan-{job}.service"
-        assert timer["Timer"]["AccuracySec"] == "1s"
-        assert timer["Install"]["WantedBy"] == "timers.target"
-    assert "systemctl --user enable --now lurewatch-my-plan-board-a.timer" in result.stderr
-
-
-def test_install_cron_prints_valid_five_field_lines_with_absolute_paths(tmp_path):
-    plan = install_plan(tmp_path)
-    result = run_cli("schedule", "install", "--plan", plan.name, "--db", "ads.db", "--cron", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    entries = [ln for ln in result.stdout.splitlines() if ln.strip() and not ln.startswith("#")]
-    assert len(entries) == 3
-    schedules = []
-    for entry in entries:
-        fields = entry.split()
-        when, command = " ".join(fields[:5]), fields[5:]
-        assert croniter.is_valid(when), entry
-        schedules.append(when)
-        assert command[0] == str(LUREWATCH) and Path(command[0]).is_absolute()
-        assert command[1:5] == ["schedule", "run", "--once", "--plan"]
-        assert f"--plan '{tmp_path / 'my plan.yaml'}' --db {tmp_path / 'ads.db'} --job" in entry
-        assert entry.endswith(f">> {tmp_path / 'ads.db'}.schedule.log 2>&1")
-    assert schedules == ["* * * * *", "30 2 * * *", "* * * * *"]
-    assert "# board-a: every 20s; cron wakes it once a minute" in result.stdout
-
-
-def test_install_needs_a_kind(tmp_path):
-    result = run_cli("schedule", "install", "--plan", str(install_plan(tmp_path)))
-    assert result.returncode == 2 and "choose --systemd or --cron" in result.stderr
 
 
 # -- stopping, dying, timeouts -------------------------------------------------------------------------
