@@ -80,7 +80,8 @@ class CrawlRecorder:
     def spider_opened(self, spider):
         try:
             store = crawl_store(self.crawler)
-            self.crawl_id = store.start_crawl(spider.name, getattr(spider, "crawl_args", {}))
+            self.crawl_id = store.start_crawl(spider.name, getattr(spider, "crawl_args", {}),
+                                              job=self.crawler.settings.get("LUREWATCH_JOB"))
             self.started_at = store.crawl(self.crawl_id)["started_at"]
         except (StoreError, sqlite3.Error) as exc:
             self.stats.set_value("lurewatch/db_error", f"cannot record the crawl in {self.crawler.settings['LUREWATCH_DB']}: {exc}")

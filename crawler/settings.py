@@ -13,6 +13,7 @@ LUREWATCH_SITEMAP_MAX_ENTRIES = 50_000  # entries read from one sitemap (the pro
 LUREWATCH_MAX_FIELD_CHARS = 50_000  # ad text fields are cut to this before assessment (stat lurewatch/assess/truncated_fields)
 LUREWATCH_DB_BUSY_TIMEOUT = 30  # seconds SQLite waits for another process's lock
 LUREWATCH_DB_RETRY_FOR = 120  # seconds a locked write transaction is retried after that
+LUREWATCH_JOB = None  # plan job name written to crawls.job (`lurewatch crawl --job`)
 
 # Politeness
 USER_AGENT = f"Lurewatch/0.1 (+{LUREWATCH_CONTACT_URL}; job-ad safety research)"

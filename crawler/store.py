@@ -9,6 +9,8 @@ Tables
   snapshots  the page as fetched, gzip-compressed, kept after take-down
   crawls     one row per run: counts and errors by kind
   reviews    analyst verdicts (feed back into the engine later)
+  job_runs   one row per scheduled run of a plan job (crawler/schedule.py)
+  job_locks  the job a scheduler process is running now (crawler/joblocks.py)
 
 Many processes may use one database at once (crawls, rescans, exports, the review app). Every
 write is one `BEGIN IMMEDIATE` transaction (a writer takes the write lock before reading, so WAL
@@ -104,9 +106,15 @@ SCHEMA = {
         "flagged_ads": int,  # ads of this run the engine flagged (new, changed or unchanged)
         "errors": str,  # JSON {kind: count}
         "message": str,
+        "job": str,  # the plan job that ran this crawl (`lurewatch crawl --job`), else NULL
     },
     "reviews": {"id": int, "ad_id": int, "at": str, "reviewer": str, "verdict": str, "note": str},
+    "job_runs": {"id": int, "job": str, "schedule": str, "scheduled_for": str, "started_at": str, "finished_at": str,
+                 "status": str, "exit_code": int, "crawl_id": int, "holder": str, "message": str},
+    "job_locks": {"job": str, "run_id": int, "holder": str, "host": str, "pid": int, "pid_started": str,
+                  "child_pid": int, "child_started": str, "acquired_at": str, "heartbeat_at": str, "expires_at": str},
 }
+PRIMARY_KEYS = {"ad_urls": "url", "job_locks": "job"}  # every other table: id
 
 
 def now() -> str:
@@ -149,7 +157,7 @@ class Store(Transactions):
         for name, columns in SCHEMA.items():
             table = db[name]
             if not table.exists():
-                pk = "url" if name == "ad_urls" else "id"
+                pk = PRIMARY_KEYS.get(name, "id")
                 table.create(columns, pk=pk, not_null={"url"} if name == "ads" else None)
             else:
                 missing = {c: t for c, t in columns.items() if c not in table.columns_dict}
@@ -161,6 +169,7 @@ class Store(Transactions):
         for t in ("evidence", "contacts", "ad_history", "snapshots", "reviews"):
             db[t].create_index(["ad_id"], if_not_exists=True)
         db["contacts"].create_index(["kind", "value"], if_not_exists=True)
+        db["job_runs"].create_index(["job", "scheduled_for"], if_not_exists=True)
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
         db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
         if not db["ads"].detect_fts():

@@ -34,7 +34,9 @@ def spider_for_urls(urls: tuple[str, ...], max_pages: int) -> tuple[str, dict]:
 @click.option("--job-dir", type=click.Path(file_okay=False), default=None,
               help="Make the crawl resumable: state kept in this directory (Scrapy JOBDIR). Run the same "
                    "command again after Ctrl-C or a kill to continue; finished pages are not fetched again.")
-def crawl(urls, db, max_pages, ignore_robots, overrides, verbose, no_progress, profile, job_dir):
+@click.option("--job", "job_name", metavar="NAME", default=None,
+              help="Record this crawl under a plan job's name (crawls.job; set by `lurewatch schedule run`).")
+def crawl(urls, db, max_pages, ignore_robots, overrides, verbose, no_progress, profile, job_dir, job_name):
     """Crawl the sites at URL... (following same-site links, robots.txt and sitemaps within
     --max-pages) and store every schema.org JobPosting found, assessed, in --db.
 
@@ -74,6 +76,8 @@ def crawl(urls, db, max_pages, ignore_robots, overrides, verbose, no_progress, p
         settings["ROBOTSTXT_OBEY"] = False
     if job_dir:
         settings["JOBDIR"] = job_dir
+    if job_name:
+        settings["LUREWATCH_JOB"] = job_name
     for item in overrides:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
