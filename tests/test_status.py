@@ -63,7 +63,8 @@ def test_status_is_0_when_healthy_and_1_naming_the_job_when_the_board_fails(boar
     assert failing.returncode == 1
     line = job_line(failing, "board-a")
     assert line.startswith("job board-a: FAILED; ")
-    assert "last run failed (exit 3): error: nothing fetched" in line and "http_500" in line
+    # robots.txt answers 500 too: the board is off limits (RFC 9309, fails closed)
+    assert "last run failed (exit 3): error: nothing fetched" in line and "robots_unavailable" in line
     assert "1 unhealthy (board-a)" in failing.stderr
 
     board.stop()  # and then it is gone
