@@ -6,7 +6,8 @@ Tables
   evidence   why an ad scored: rule id, category, weight, matched text
   contacts   phones (E.164), messenger handles, emails, domains per ad
   ad_history new / changed / removed events with the content hash
-  snapshots  the page as fetched, gzip-compressed, kept after take-down
+  snapshots  one fetch of an ad's page (url, status, when), kept after take-down; its body is in
+  snapshot_bodies  page bodies, gzip-compressed, stored once per content (sha1): the ads of one page share it
   crawls     one row per run: counts and errors by kind
   reviews    analyst verdicts (feed back into the engine later)
   job_runs   one row per scheduled run of a plan job (crawler/schedule.py)
@@ -31,7 +32,7 @@ import sqlite_utils
 
 from .sqlitetx import BUSY_TIMEOUT, RETRY_FOR, StoreError, Transactions
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: page bodies moved from snapshots.body_gz to snapshot_bodies
 
 AD_TEXT_FIELDS = ("title", "company", "location", "salary_text", "description", "contact")
 
@@ -87,7 +88,8 @@ SCHEMA = {
     },
     "contacts": {"id": int, "ad_id": int, "kind": str, "value": str, "raw": str, "field": str},
     "ad_history": {"id": int, "ad_id": int, "crawl_id": int, "at": str, "event": str, "content_hash": str, "changed_fields": str},
-    "snapshots": {"id": int, "ad_id": int, "crawl_id": int, "fetched_at": str, "url": str, "status": int, "content_type": str, "body_gz": bytes, "sha1": str},
+    "snapshots": {"id": int, "ad_id": int, "crawl_id": int, "fetched_at": str, "url": str, "status": int, "content_type": str, "sha1": str},
+    "snapshot_bodies": {"sha1": str, "body_gz": bytes, "size": int},  # size: bytes before gzip
     "crawls": {
         "id": int,
         "spider": str,
@@ -114,7 +116,7 @@ SCHEMA = {
     "job_locks": {"job": str, "run_id": int, "holder": str, "host": str, "pid": int, "pid_started": str,
                   "child_pid": int, "child_started": str, "acquired_at": str, "heartbeat_at": str, "expires_at": str},
 }
-PRIMARY_KEYS = {"ad_urls": "url", "job_locks": "job"}  # every other table: id
+PRIMARY_KEYS = {"ad_urls": "url", "job_locks": "job", "snapshot_bodies": "sha1"}  # every other table: id
 
 
 def now() -> str:
@@ -150,6 +152,8 @@ class Store(Transactions):
         tables = set(self.db.table_names())
         if not {"meta", *SCHEMA} <= tables or not self.db["ads"].detect_fts():
             return False
+        if "body_gz" in self.db["snapshots"].columns_dict:  # schema 1: bodies still to move
+            return False
         return all(set(columns) <= set(self.db[name].columns_dict) for name, columns in SCHEMA.items())
 
     def _create(self) -> None:
@@ -163,17 +167,37 @@ class Store(Transactions):
                 missing = {c: t for c, t in columns.items() if c not in table.columns_dict}
                 for col, typ in missing.items():
                     table.add_column(col, typ)
+        if "body_gz" in db["snapshots"].columns_dict:
+            self._move_snapshot_bodies()
         db["ads"].create_index(["url"], unique=True, if_not_exists=True)
         db["ads"].create_index(["source", "external_id"], if_not_exists=True)
         db["ads"].create_index(["source", "content_hash"], if_not_exists=True)
         for t in ("evidence", "contacts", "ad_history", "snapshots", "reviews"):
             db[t].create_index(["ad_id"], if_not_exists=True)
+        db["snapshots"].create_index(["sha1"], if_not_exists=True)
         db["contacts"].create_index(["kind", "value"], if_not_exists=True)
         db["job_runs"].create_index(["job", "scheduled_for"], if_not_exists=True)
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
         db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
         if not db["ads"].detect_fts():
             db["ads"].enable_fts(["title", "description", "company"], create_triggers=True)
+
+    def _move_snapshot_bodies(self, batch: int = 200) -> None:
+        """Schema 1 -> 2: each distinct body of snapshots.body_gz goes once into snapshot_bodies, then the
+        column is dropped (the file keeps its size until VACUUM; freed pages are reused)."""
+        db = self.db
+        last = 0
+        while rows := db.execute("SELECT id, sha1, body_gz FROM snapshots WHERE id > ? ORDER BY id LIMIT ?",
+                                 [last, batch]).fetchall():
+            for snap_id, sha1, body_gz in rows:
+                body = gzip.decompress(body_gz) if body_gz is not None else b""
+                digest = hashlib.sha1(body).hexdigest()
+                if digest != sha1:  # written by old code without one (or a wrong one): the body decides
+                    db.execute("UPDATE snapshots SET sha1 = ? WHERE id = ?", [digest, snap_id])
+                db.execute("INSERT OR IGNORE INTO snapshot_bodies (sha1, body_gz, size) VALUES (?, ?, ?)",
+                           [digest, body_gz if body_gz is not None else gzip.compress(body), len(body)])
+            last = rows[-1][0]
+        db.execute("ALTER TABLE snapshots DROP COLUMN body_gz")
 
     # -- ads ----------------------------------------------------------------
     def find_ad_id(self, urls: Iterable[str], source: str | None = None, external_id: str | None = None,
@@ -372,12 +396,29 @@ class Store(Transactions):
 
     # -- snapshots, crawls, reviews ------------------------------------------------
     def add_snapshot(self, ad_id: int, snap: dict[str, Any], crawl_id: int | None = None) -> None:
+        """A snapshots row for the ad; the body is stored once per content (the ads of one page share it)."""
         body: bytes = snap.get("body") or b""
-        self.write(lambda: self.db["snapshots"].insert({
-            "ad_id": ad_id, "crawl_id": crawl_id, "fetched_at": now(), "url": snap.get("url"),
-            "status": snap.get("status"), "content_type": snap.get("content_type"),
-            "body_gz": gzip.compress(body), "sha1": hashlib.sha1(body).hexdigest(),
-        }))
+        sha1 = hashlib.sha1(body).hexdigest()
+
+        def work():
+            if not self.db.execute("SELECT 1 FROM snapshot_bodies WHERE sha1 = ?", [sha1]).fetchone():
+                self.db.execute("INSERT INTO snapshot_bodies (sha1, body_gz, size) VALUES (?, ?, ?)",
+                                [sha1, gzip.compress(body), len(body)])
+            self.db["snapshots"].insert({
+                "ad_id": ad_id, "crawl_id": crawl_id, "fetched_at": now(), "url": snap.get("url"),
+                "status": snap.get("status"), "content_type": snap.get("content_type"), "sha1": sha1,
+            })
+
+        self.write(work)
+
+    def snapshots(self, ad_id: int) -> list[dict[str, Any]]:
+        """The ad's snapshots, oldest first, each with its page `body` (bytes, decompressed)."""
+        rows = self.retrying(lambda: self.db.execute(
+            "SELECT s.id, s.ad_id, s.crawl_id, s.fetched_at, s.url, s.status, s.content_type, s.sha1, b.body_gz"
+            " FROM snapshots s LEFT JOIN snapshot_bodies b ON b.sha1 = s.sha1 WHERE s.ad_id = ? ORDER BY s.id",
+            [ad_id]).fetchall())
+        keys = ("id", "ad_id", "crawl_id", "fetched_at", "url", "status", "content_type", "sha1")
+        return [{**dict(zip(keys, r)), "body": gzip.decompress(r[-1]) if r[-1] is not None else None} for r in rows]
 
     def start_crawl(self, spider: str, args: dict[str, Any] | None = None, **columns: Any) -> int:
         row = {"spider": spider, "args": json.dumps(args or {}), "started_at": now(), "status": "running", **columns}
