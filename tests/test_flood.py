@@ -84,3 +84,21 @@ def test_one_page_of_postings_stores_its_body_once(tmp_path):
     [stored] = db_rows(db, "SELECT sha1, size, body_gz FROM snapshot_bodies")
     assert (stored["sha1"], stored["size"]) == (hashlib.sha1(body).hexdigest(), len(body))
     assert gzip.decompress(stored["body_gz"]) == body
+
+
+def test_a_2_mb_description_is_stored_cut_with_a_marker(tmp_path):
+    """Issue 11: text fields are stored cut at LUREWATCH_MAX_FIELD_CHARS (default 50,000), saying so."""
+    head = "Chat support in Bavet, free visa and flight. Telegram @flood_hr. "
+    description = head + "".join(f"Shift {n} pays a bonus. " for n in range(100_000))  # ~2.3 MB
+    job = {"@context": "https://schema.org", "@type": "JobPosting", "identifier": "big-1", "title": "Chat support",
+           "description": description}
+    db = tmp_path / "ads.db"
+    with LocalSite({"/": Page(f'<html><body><script type="application/ld+json">{json.dumps(job)}</script></body></html>')}) as site:
+        result = scrapy_crawl("jobposting", "-a", f"urls={site.url('/')}", db=db)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert len(description) > 2_000_000
+    [ad] = db_rows(db, "SELECT description, title, summary FROM ads")
+    assert ad["description"] == description[:50_000] + "\n\n[... cut at 50,000 characters]"
+    assert ad["title"] == "Chat support"
+    assert "Only the first 50,000 characters of description were assessed." in ad["summary"]
+    assert stat(result.stderr, "ads/text_truncated") == 1
