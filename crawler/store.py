@@ -20,7 +20,6 @@ back and run again with backoff until `retry_for` seconds have passed; then Stor
 """
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import sqlite3
@@ -30,6 +29,7 @@ from typing import Any, Iterable, Iterator
 
 import sqlite_utils
 
+from .snapshots import insert_snapshot, move_snapshot_bodies, read_snapshots
 from .sqlitetx import BUSY_TIMEOUT, RETRY_FOR, StoreError, Transactions
 
 SCHEMA_VERSION = 2  # 2: page bodies moved from snapshots.body_gz to snapshot_bodies
@@ -168,7 +168,7 @@ class Store(Transactions):
                 for col, typ in missing.items():
                     table.add_column(col, typ)
         if "body_gz" in db["snapshots"].columns_dict:
-            self._move_snapshot_bodies()
+            move_snapshot_bodies(db)
         db["ads"].create_index(["url"], unique=True, if_not_exists=True)
         db["ads"].create_index(["source", "external_id"], if_not_exists=True)
         db["ads"].create_index(["source", "content_hash"], if_not_exists=True)
@@ -181,23 +181,6 @@ class Store(Transactions):
         db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
         if not db["ads"].detect_fts():
             db["ads"].enable_fts(["title", "description", "company"], create_triggers=True)
-
-    def _move_snapshot_bodies(self, batch: int = 200) -> None:
-        """Schema 1 -> 2: each distinct body of snapshots.body_gz goes once into snapshot_bodies, then the
-        column is dropped (the file keeps its size until VACUUM; freed pages are reused)."""
-        db = self.db
-        last = 0
-        while rows := db.execute("SELECT id, sha1, body_gz FROM snapshots WHERE id > ? ORDER BY id LIMIT ?",
-                                 [last, batch]).fetchall():
-            for snap_id, sha1, body_gz in rows:
-                body = gzip.decompress(body_gz) if body_gz is not None else b""
-                digest = hashlib.sha1(body).hexdigest()
-                if digest != sha1:  # written by old code without one (or a wrong one): the body decides
-                    db.execute("UPDATE snapshots SET sha1 = ? WHERE id = ?", [digest, snap_id])
-                db.execute("INSERT OR IGNORE INTO snapshot_bodies (sha1, body_gz, size) VALUES (?, ?, ?)",
-                           [digest, body_gz if body_gz is not None else gzip.compress(body), len(body)])
-            last = rows[-1][0]
-        db.execute("ALTER TABLE snapshots DROP COLUMN body_gz")
 
     # -- ads ----------------------------------------------------------------
     def find_ad_id(self, urls: Iterable[str], source: str | None = None, external_id: str | None = None,
@@ -397,28 +380,11 @@ class Store(Transactions):
     # -- snapshots, crawls, reviews ------------------------------------------------
     def add_snapshot(self, ad_id: int, snap: dict[str, Any], crawl_id: int | None = None) -> None:
         """A snapshots row for the ad; the body is stored once per content (the ads of one page share it)."""
-        body: bytes = snap.get("body") or b""
-        sha1 = hashlib.sha1(body).hexdigest()
-
-        def work():
-            if not self.db.execute("SELECT 1 FROM snapshot_bodies WHERE sha1 = ?", [sha1]).fetchone():
-                self.db.execute("INSERT INTO snapshot_bodies (sha1, body_gz, size) VALUES (?, ?, ?)",
-                                [sha1, gzip.compress(body), len(body)])
-            self.db["snapshots"].insert({
-                "ad_id": ad_id, "crawl_id": crawl_id, "fetched_at": now(), "url": snap.get("url"),
-                "status": snap.get("status"), "content_type": snap.get("content_type"), "sha1": sha1,
-            })
-
-        self.write(work)
+        self.write(lambda: insert_snapshot(self.db, ad_id, snap, crawl_id, now()))
 
     def snapshots(self, ad_id: int) -> list[dict[str, Any]]:
         """The ad's snapshots, oldest first, each with its page `body` (bytes, decompressed)."""
-        rows = self.retrying(lambda: self.db.execute(
-            "SELECT s.id, s.ad_id, s.crawl_id, s.fetched_at, s.url, s.status, s.content_type, s.sha1, b.body_gz"
-            " FROM snapshots s LEFT JOIN snapshot_bodies b ON b.sha1 = s.sha1 WHERE s.ad_id = ? ORDER BY s.id",
-            [ad_id]).fetchall())
-        keys = ("id", "ad_id", "crawl_id", "fetched_at", "url", "status", "content_type", "sha1")
-        return [{**dict(zip(keys, r)), "body": gzip.decompress(r[-1]) if r[-1] is not None else None} for r in rows]
+        return self.retrying(lambda: read_snapshots(self.db, ad_id))
 
     def start_crawl(self, spider: str, args: dict[str, Any] | None = None, **columns: Any) -> int:
         row = {"spider": spider, "args": json.dumps(args or {}), "started_at": now(), "status": "running", **columns}
