@@ -35,19 +35,37 @@ def clean_text(value) -> str:
     return _NL.sub("\n\n", text).strip()
 
 
+def cut_text(text: str, max_chars: int) -> str:
+    """`text` itself, or its first `max_chars` characters followed by a visible marker saying so."""
+    if len(text) <= max_chars:
+        return text
+    return f"{text[:max_chars]}\n\n[... cut at {max_chars:,} characters]"
+
+
 class NormalisePipeline:
+    """Cleans the text fields; a field longer than LUREWATCH_MAX_FIELD_CHARS is stored cut, with a marker
+    (stat lurewatch/ads/text_truncated counts the ads cut)."""
     TEXT_FIELDS = ("title", "company", "location", "country", "salary_text", "description", "contact")
 
-    def __init__(self, stats):
+    def __init__(self, stats, max_field_chars: int = MAX_FIELD_CHARS):
         self.stats = stats
+        self.max_field_chars = max_field_chars
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.stats)
+        cap = crawler.settings.getint("LUREWATCH_MAX_FIELD_CHARS", MAX_FIELD_CHARS)
+        if cap < 1:
+            raise ValueError(f"LUREWATCH_MAX_FIELD_CHARS must be at least 1, got {cap}")
+        return cls(crawler.stats, cap)
 
     def process_item(self, item):
+        cut = False
         for field in self.TEXT_FIELDS:
-            item[field] = clean_text(item.get(field))
+            text = clean_text(item.get(field))
+            cut = cut or len(text) > self.max_field_chars
+            item[field] = cut_text(text, self.max_field_chars)
+        if cut:
+            self.stats.inc_value("lurewatch/ads/text_truncated")
         if not item.get("url"):
             self.stats.inc_value("lurewatch/dropped/no_url")
             raise DropItem("ad without url")

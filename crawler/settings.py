@@ -10,7 +10,8 @@ LUREWATCH_CONTACT_URL = "https://github.com/lurewatch/lurewatch"
 LUREWATCH_MAX_PAGES = 500
 LUREWATCH_MAX_ADS_PER_PAGE = 200  # postings kept from one page; more are counted in lurewatch/ads/over_page_cap
 LUREWATCH_SITEMAP_MAX_ENTRIES = 50_000  # entries read from one sitemap (the protocol's own limit)
-LUREWATCH_MAX_FIELD_CHARS = 50_000  # ad text fields are cut to this before assessment (stat lurewatch/assess/truncated_fields)
+LUREWATCH_MAX_FIELD_CHARS = 50_000  # ad text fields are stored and assessed cut to this, with a visible marker
+# (stats lurewatch/ads/text_truncated, lurewatch/assess/truncated_fields)
 LUREWATCH_DB_BUSY_TIMEOUT = 30  # seconds SQLite waits for another process's lock
 LUREWATCH_DB_RETRY_FOR = 120  # seconds a locked write transaction is retried after that
 LUREWATCH_JOB = None  # plan job name written to crawls.job (`lurewatch crawl --job`)

@@ -6,7 +6,8 @@ Tables
   evidence   why an ad scored: rule id, category, weight, matched text
   contacts   phones (E.164), messenger handles, emails, domains per ad
   ad_history new / changed / removed events with the content hash
-  snapshots  the page as fetched, gzip-compressed, kept after take-down
+  snapshots  one fetch of an ad's page (url, status, when), kept after take-down; its body is in
+  snapshot_bodies  page bodies, gzip-compressed, stored once per content (sha1): the ads of one page share it
   crawls     one row per run: counts and errors by kind
   reviews    analyst verdicts (feed back into the engine later)
   job_runs   one row per scheduled run of a plan job (crawler/schedule.py)
@@ -19,7 +20,6 @@ back and run again with backoff until `retry_for` seconds have passed; then Stor
 """
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import sqlite3
@@ -29,9 +29,10 @@ from typing import Any, Iterable, Iterator
 
 import sqlite_utils
 
+from .snapshots import insert_snapshot, move_snapshot_bodies, read_snapshots
 from .sqlitetx import BUSY_TIMEOUT, RETRY_FOR, StoreError, Transactions
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: page bodies moved from snapshots.body_gz to snapshot_bodies
 
 AD_TEXT_FIELDS = ("title", "company", "location", "salary_text", "description", "contact")
 
@@ -87,7 +88,8 @@ SCHEMA = {
     },
     "contacts": {"id": int, "ad_id": int, "kind": str, "value": str, "raw": str, "field": str},
     "ad_history": {"id": int, "ad_id": int, "crawl_id": int, "at": str, "event": str, "content_hash": str, "changed_fields": str},
-    "snapshots": {"id": int, "ad_id": int, "crawl_id": int, "fetched_at": str, "url": str, "status": int, "content_type": str, "body_gz": bytes, "sha1": str},
+    "snapshots": {"id": int, "ad_id": int, "crawl_id": int, "fetched_at": str, "url": str, "status": int, "content_type": str, "sha1": str},
+    "snapshot_bodies": {"sha1": str, "body_gz": bytes, "size": int},  # size: bytes before gzip
     "crawls": {
         "id": int,
         "spider": str,
@@ -114,7 +116,7 @@ SCHEMA = {
     "job_locks": {"job": str, "run_id": int, "holder": str, "host": str, "pid": int, "pid_started": str,
                   "child_pid": int, "child_started": str, "acquired_at": str, "heartbeat_at": str, "expires_at": str},
 }
-PRIMARY_KEYS = {"ad_urls": "url", "job_locks": "job"}  # every other table: id
+PRIMARY_KEYS = {"ad_urls": "url", "job_locks": "job", "snapshot_bodies": "sha1"}  # every other table: id
 
 
 def now() -> str:
@@ -150,6 +152,8 @@ class Store(Transactions):
         tables = set(self.db.table_names())
         if not {"meta", *SCHEMA} <= tables or not self.db["ads"].detect_fts():
             return False
+        if "body_gz" in self.db["snapshots"].columns_dict:  # schema 1: bodies still to move
+            return False
         return all(set(columns) <= set(self.db[name].columns_dict) for name, columns in SCHEMA.items())
 
     def _create(self) -> None:
@@ -163,11 +167,14 @@ class Store(Transactions):
                 missing = {c: t for c, t in columns.items() if c not in table.columns_dict}
                 for col, typ in missing.items():
                     table.add_column(col, typ)
+        if "body_gz" in db["snapshots"].columns_dict:
+            move_snapshot_bodies(db)
         db["ads"].create_index(["url"], unique=True, if_not_exists=True)
         db["ads"].create_index(["source", "external_id"], if_not_exists=True)
         db["ads"].create_index(["source", "content_hash"], if_not_exists=True)
         for t in ("evidence", "contacts", "ad_history", "snapshots", "reviews"):
             db[t].create_index(["ad_id"], if_not_exists=True)
+        db["snapshots"].create_index(["sha1"], if_not_exists=True)
         db["contacts"].create_index(["kind", "value"], if_not_exists=True)
         db["job_runs"].create_index(["job", "scheduled_for"], if_not_exists=True)
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
@@ -372,12 +379,12 @@ class Store(Transactions):
 
     # -- snapshots, crawls, reviews ------------------------------------------------
     def add_snapshot(self, ad_id: int, snap: dict[str, Any], crawl_id: int | None = None) -> None:
-        body: bytes = snap.get("body") or b""
-        self.write(lambda: self.db["snapshots"].insert({
-            "ad_id": ad_id, "crawl_id": crawl_id, "fetched_at": now(), "url": snap.get("url"),
-            "status": snap.get("status"), "content_type": snap.get("content_type"),
-            "body_gz": gzip.compress(body), "sha1": hashlib.sha1(body).hexdigest(),
-        }))
+        """A snapshots row for the ad; the body is stored once per content (the ads of one page share it)."""
+        self.write(lambda: insert_snapshot(self.db, ad_id, snap, crawl_id, now()))
+
+    def snapshots(self, ad_id: int) -> list[dict[str, Any]]:
+        """The ad's snapshots, oldest first, each with its page `body` (bytes, decompressed)."""
+        return self.retrying(lambda: read_snapshots(self.db, ad_id))
 
     def start_crawl(self, spider: str, args: dict[str, Any] | None = None, **columns: Any) -> int:
         row = {"spider": spider, "args": json.dumps(args or {}), "started_at": now(), "status": "running", **columns}

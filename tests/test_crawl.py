@@ -130,7 +130,8 @@ def test_fields_text_and_fetch_metadata_intact(crawled):
     assert ad["source"] == f"127.0.0.1:{site.port}" and ad["spider"] == "jobposting"
     assert ad["etag"] == '"ad101-v1"' and ad["last_modified"] == "Mon, 02 Nov 2026 10:00:00 GMT"
     assert ad["risk_level"] is not None  # assessed on the way in
-    [snap] = rows(db, "SELECT * FROM snapshots WHERE ad_id = ?", [ad["id"]])
+    [snap] = rows(db, "SELECT s.*, b.body_gz FROM snapshots s JOIN snapshot_bodies b ON b.sha1 = s.sha1 WHERE s.ad_id = ?",
+                  [ad["id"]])
     assert snap["status"] == 200 and snap["url"] in (site.url("/jobs/101.html"), site.url("/featured/101"))
     assert b"MCH-101" in gzip.decompress(snap["body_gz"])
 

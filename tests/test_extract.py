@@ -255,5 +255,7 @@ def test_crawl_counts_fields_cut_before_assessment(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "'lurewatch/assess/truncated_fields': 1" in proc.stderr
     [ad] = db_rows(db, "select description, summary from ads")
-    assert ad["description"] == posting["description"].strip()  # the stored ad keeps its whole text
+    # stored as assessed: the first 200 characters, then a visible marker (issue 11)
+    assert ad["description"] == posting["description"][:200] + "\n\n[... cut at 200 characters]"
+    assert "'lurewatch/ads/text_truncated': 1" in proc.stderr
     assert "Only the first 200 characters of description were assessed." in ad["summary"]

@@ -1,5 +1,6 @@
 """crawler.store: ad identity (URL aliases, external id, content hash), history, snapshots, crawls."""
 import gzip
+import hashlib
 import json
 import sqlite3
 
@@ -13,6 +14,10 @@ def store(tmp_path):
     s = Store(tmp_path / "ads.db")
     yield s
     s.close()
+
+
+def db_all(store, sql):
+    return [tuple(r) for r in store.db.execute(sql).fetchall()]
 
 
 def ad(**fields):
@@ -96,9 +101,63 @@ def test_snapshot_kept_for_new_and_changed_only(store):
     ad_id, _ = store.save_ad(ad(), snapshot=snap)
     store.save_ad(ad(), snapshot=snap)  # unchanged: no new snapshot
     store.save_ad(ad(title="Chat support agent"), snapshot=snap)
-    snaps = list(store.db["snapshots"].rows_where("ad_id = ?", [ad_id]))
+    snaps = store.snapshots(ad_id)
     assert len(snaps) == 2
-    assert gzip.decompress(snaps[0]["body_gz"]).decode() == "<html>客服</html>"
+    assert snaps[0]["body"].decode() == "<html>客服</html>"
+
+
+def test_one_page_body_is_stored_once_for_all_its_ads(store):
+    """Issue 11: the ads of one page share its snapshot body (content-addressed by sha1)."""
+    body = ("<html>" + "".join(f"<p>posting {n}: {n * 7919 % 104729:x}</p>" for n in range(150)) + "</html>").encode()
+    snap = {"url": "http://board.test/list", "status": 200, "content_type": "text/html", "body": body}
+    ids = [store.save_ad(ad(url=f"http://board.test/jobs/{n}", title=f"Job {n}"), snapshot=snap)[0] for n in range(150)]
+    assert store.count("snapshots") == 150
+    assert db_all(store, "SELECT sha1, size FROM snapshot_bodies") == [(hashlib.sha1(body).hexdigest(), len(body))]
+    assert store.snapshots(ids[0])[0]["body"] == body and store.snapshots(ids[-1])[0]["body"] == body
+    assert "body_gz" not in store.db["snapshots"].columns_dict
+
+
+OLD_SNAPSHOTS = """
+CREATE TABLE "ads" ("id" INTEGER PRIMARY KEY, "url" TEXT NOT NULL, "source" TEXT, "title" TEXT, "description" TEXT,
+   "content_hash" TEXT);
+CREATE TABLE "snapshots" ("id" INTEGER PRIMARY KEY, "ad_id" INTEGER, "crawl_id" INTEGER, "fetched_at" TEXT,
+   "url" TEXT, "status" INTEGER, "content_type" TEXT, "body_gz" BLOB, "sha1" TEXT);
+CREATE INDEX "idx_snapshots_ad_id" ON "snapshots" ("ad_id");
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+INSERT INTO meta VALUES ('schema_version', '1');
+"""
+
+
+def test_open_moves_snapshot_bodies_of_a_schema_1_database(tmp_path):
+    """A database written by the previous version (one gzip body per snapshots row) is migrated on open."""
+    path = tmp_path / "old.db"
+    page, other = "<html>two ads, one page 客服</html>".encode(), b"<html>another page</html>"
+    conn = sqlite3.connect(path)
+    conn.executescript(OLD_SNAPSHOTS)
+    for n, body in enumerate([page, page, other], start=1):
+        conn.execute("INSERT INTO ads (id, url, source, title) VALUES (?, ?, 'board.test', ?)",
+                     [n, f"http://board.test/jobs/{n}", f"Job {n}"])
+        conn.execute("INSERT INTO snapshots (ad_id, fetched_at, url, status, content_type, body_gz, sha1)"
+                     " VALUES (?, '2026-01-01T00:00:00+00:00', 'http://board.test/list', 200, 'text/html', ?, ?)",
+                     [n, gzip.compress(body), hashlib.sha1(body).hexdigest()])
+    conn.commit()
+    conn.close()
+    store = Store(path)
+    try:
+        assert "body_gz" not in store.db["snapshots"].columns_dict
+        assert sorted(db_all(store, "SELECT sha1, size FROM snapshot_bodies")) == sorted(
+            [(hashlib.sha1(page).hexdigest(), len(page)), (hashlib.sha1(other).hexdigest(), len(other))])
+        assert [[s["body"] for s in store.snapshots(n)] for n in (1, 2, 3)] == [[page], [page], [other]]
+        assert db_all(store, "SELECT value FROM meta WHERE key = 'schema_version'") == [("2",)]
+        store.save_ad(ad(url="http://board.test/jobs/9"), snapshot={"url": "u", "status": 200, "body": page})
+        assert store.count("snapshot_bodies") == 2 and store.count("snapshots") == 4
+    finally:
+        store.close()
+    again = Store(path)  # migrated once: opening again finds the schema current
+    try:
+        assert again.count("snapshots") == 4 and again.snapshots(1)[0]["body"] == page
+    finally:
+        again.close()
 
 
 def test_crawl_rows(store):
