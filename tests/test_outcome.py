@@ -137,7 +137,9 @@ def test_spider_exception_is_counted_once(make_board, tmp_path):
 
 def test_ssrf_blocks_are_in_the_summary(make_board, tmp_path):
     with LocalSite({"/secret": Page("<p>internal</p>")}) as other:
-        board = make_board(extra_links=f'<a href="{other.url("/secret")}">other port</a>')
+        board = make_board(extra_links='<a href="/jump">more jobs</a>')  # a same-site link redirecting elsewhere
+        board.site.pages["/jump"] = Page("", status=302, content_type="text/plain",
+                                         headers={"Location": other.url("/secret")})
         result = run_cli("crawl", board.site.url("/"), "--db", str(tmp_path / "ads.db"), *FAST)
         assert result.returncode == 0, result.stderr[-3000:]
         assert ", 1 blocked by the SSRF guard" in result.stderr
