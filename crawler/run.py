@@ -106,7 +106,8 @@ def errors_by_kind(stats: Mapping[str, Any]) -> dict[str, int]:
 
 
 def request_errors(stats: Mapping[str, Any]) -> int:
-    """Failed requests and pages (lurewatch/errors/*), stale-profile matches aside."""
+    """Failed requests and pages (lurewatch/errors/*), stale-profile matches aside (start URLs included:
+    lurewatch/start/failed/* counts those)."""
     return sum(v for k, v in stats.items()
                if k.startswith("lurewatch/errors/") and k != "lurewatch/errors/profile_no_match" and v)
 
@@ -163,7 +164,7 @@ def judge(stats: Mapping[str, Any], spider=None, crash: str | None = None) -> tu
                 profile = getattr(getattr(spider, "profile", None), "path", "the profile")
                 return EXIT_STALE_PROFILE, (f"the site profile's selectors matched nothing on the start page(s); "
                                             f"check them with `lurewatch profiles check` ({profile})")
-            if request_errors(stats):
+            if request_errors(stats) > sum(v for k, v in stats.items() if k.startswith("lurewatch/start/failed/")):
                 errors = ", ".join(f"{k}={v}" for k, v in errors_by_kind(stats).items())
                 return EXIT_NOTHING_FETCHED, f"nothing fetched: no ad could be fetched, requests failed ({errors})"
             message = "no ads found (no schema.org JobPosting on the pages fetched)"
