@@ -184,3 +184,20 @@ def _try_rows(db, sql):
         return db_rows(db, sql)
     except Exception:  # the crawl is still creating the database
         return []
+
+
+def test_scheduled_partial_run_is_a_warning_in_status(make_board, tmp_path):
+    ok = Board().ad
+    board = make_board(ad=lambda handler, n: server_error(handler, n) if n == 2 else ok(handler, n))
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(f'jobs:\n  - {{name: board-a, urls: ["{board.site.url("/")}"], every: 1h}}\n', encoding="utf-8")
+    db = tmp_path / "ads.db"
+    run = run_cli("schedule", "run", "--plan", str(plan), "--db", str(db), "--once")
+    assert run.returncode == 0, run.stdout + run.stderr  # a partial run is not a failed one
+    assert "PARTIAL (exit 7)" in run.stdout + run.stderr
+    assert db_rows(db, "SELECT status, exit_code FROM job_runs") == [{"status": "partial", "exit_code": 7}]
+    status = run_cli("status", "--db", str(db), "--plan", str(plan))
+    assert status.returncode == 0, status.stdout + status.stderr
+    line = next(ln for ln in status.stdout.splitlines() if ln.startswith("job board-a: "))
+    assert line.startswith("job board-a: warning; ") and "result=partial exit=7" in line, line
+    assert "last run partial (exit 7): errors: http_500=1" in line
