@@ -4,21 +4,28 @@
 dupefilter, extensions) uses, so a crawl holds one SQLite connection, opened with the busy timeout
 and retry settings (LUREWATCH_DB_BUSY_TIMEOUT, LUREWATCH_DB_RETRY_FOR, seconds).
 
-`CrawlRecorder` (EXTENSIONS) owns the crawls row: it inserts it when the spider opens, and when the
-spider closes it settles the take-downs (crawler.incremental.settle), judges the run
-(crawler.run.judge) and writes status, counts, errors and the summary in one update, then closes the
-store. crawler.run reports a crash after that through `record_crash`, which goes through it too.
+`CrawlRecorder` (EXTENSIONS) owns the crawls row: it inserts it when the spider opens (with this
+host and pid), and when the spider closes it settles the take-downs (crawler.incremental.settle),
+judges the run (crawler.run.judge) and writes status, counts, errors and the summary in one update,
+then closes the store. crawler.run reports a crash after that through `record_crash`, which goes
+through it too. A crawl that never wrote its end (killed, or its last write failed) is marked
+`interrupted` by the next crawl on the same host once its process is gone (`mark_interrupted`).
+
+crawls.status: running | finished | partial (exit 0 or 7) | failed | interrupted.
 """
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import sqlite3
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from .joblocks import process_alive, process_started
 from .sqlitetx import BUSY_TIMEOUT, RETRY_FOR, StoreError
-from .store import Store
+from .store import Store, now
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +68,27 @@ def crawl_errors(crawler, stats: dict) -> dict:
     return errors
 
 
+def mark_interrupted(store: Store, host: str | None = None) -> list[int]:
+    """Mark `interrupted` the crawls still `running` on this host whose process is gone; their ids."""
+    host = host or socket.gethostname()
+
+    def work() -> list[int]:
+        rows = store.db.execute("SELECT id, pid, pid_started FROM crawls WHERE status = 'running' AND host = ?",
+                                [host]).fetchall()
+        dead = [crawl_id for crawl_id, pid, started in rows if not process_alive(pid, started)]
+        for crawl_id in dead:
+            store.db.execute(
+                "UPDATE crawls SET status = 'interrupted', finished_at = ?, message = coalesce(message || '; ', '') || ?"
+                " WHERE id = ?", [now(), "interrupted: its process ended without recording the end of the crawl "
+                                         "(killed, or its last database write failed)", crawl_id])
+        return dead
+
+    dead = store.write(work)
+    for crawl_id in dead:
+        logger.warning("crawl %s was interrupted (its process on %s is gone): marked interrupted", crawl_id, host)
+    return dead
+
+
 class CrawlRecorder:
     def __init__(self, crawler):
         if not crawler.settings.get("LUREWATCH_DB"):
@@ -80,8 +108,10 @@ class CrawlRecorder:
     def spider_opened(self, spider):
         try:
             store = crawl_store(self.crawler)
+            mark_interrupted(store)
             self.crawl_id = store.start_crawl(spider.name, getattr(spider, "crawl_args", {}),
-                                              job=self.crawler.settings.get("LUREWATCH_JOB"))
+                                              job=self.crawler.settings.get("LUREWATCH_JOB"), host=socket.gethostname(),
+                                              pid=os.getpid(), pid_started=process_started(os.getpid()))
             self.started_at = store.crawl(self.crawl_id)["started_at"]
         except (StoreError, sqlite3.Error) as exc:
             self.stats.set_value("lurewatch/db_error", f"cannot record the crawl in {self.crawler.settings['LUREWATCH_DB']}: {exc}")
@@ -98,7 +128,7 @@ class CrawlRecorder:
             close_crawl_store(self.crawler)
             return
         from .incremental import settle
-        from .run import judge, summary_line
+        from .run import FINISHED_CODES, judge, summary_line
 
         try:
             store = crawl_store(self.crawler)
@@ -106,9 +136,9 @@ class CrawlRecorder:
             stats = dict(self.stats.get_stats(), finish_reason=reason)
             code, verdict = judge(stats, spider)
             message = summary_line(stats, self.crawl_id) + ("" if verdict == "ok" else f" ({verdict})")
-            if outcome.status != "finished":
+            if outcome.status != "finished" and outcome.reason not in message:
                 message += f"; {outcome.reason}"
-            store.finish_crawl(self.crawl_id, status=outcome.status if code == 0 else "failed", message=message,
+            store.finish_crawl(self.crawl_id, status=outcome.status if code in FINISHED_CODES else "failed", message=message,
                                errors=crawl_errors(self.crawler, stats), **crawl_counts(stats))
         except (StoreError, sqlite3.Error) as exc:
             self.stats.set_value("lurewatch/db_error", f"cannot finish crawl {self.crawl_id}: {exc}")

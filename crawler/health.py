@@ -5,12 +5,14 @@ job found in the database and per source crawled outside any job. Health:
 
   ok        the last run finished
   pending   never run yet
-  warning   the last run(s) found no ads, fewer than `broken_after` in a row
+  warning   the last run(s) found no ads, fewer than `broken_after` in a row; or the last run was
+            partial (crawl exit 7: some requests failed or boards were not walked completely)
   failed    the last run failed (crawl exit code, timeout, or its scheduler died)      -> unhealthy
   broken    `broken_after` runs in a row found no ads or the selectors matched nothing -> unhealthy
   overdue   not running and the next run is later than `grace` past its slot          -> unhealthy
 
-A run that the user interrupted (scheduler stopped) does not count either way.
+A run that the user interrupted (scheduler stopped), or a crawl marked `interrupted` (its process
+was killed), does not count either way.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from datetime import datetime, timedelta
 
 from .joblocks import RERUN_STATUSES, lock_is_live, parse_stamp
 from .plan import Job, parse_duration
-from .run import EXIT_STALE_PROFILE
+from .run import EXIT_PARTIAL, EXIT_STALE_PROFILE
 
 UNHEALTHY = ("failed", "broken", "overdue")
 DEFAULT_BROKEN_AFTER = 3
@@ -142,7 +144,7 @@ class HealthCheck:
             rows = rows[:HISTORY]
             for r in rows:
                 r["exit_code"], r["crawl_id"] = None, r["id"]
-            done = [r for r in rows if r["finished_at"]]
+            done = [r for r in rows if r["finished_at"] and r["status"] != "interrupted"]
             if rows and not rows[0]["finished_at"]:
                 line.running_since = parse_stamp(rows[0]["started_at"])
             if done:
@@ -172,9 +174,13 @@ class HealthCheck:
             selectors = selectors or _no_match(run)
         what = "the site profile's selectors matched nothing" if selectors else "found no ads"
         failure = None if _empty(runs[0]) else describe(runs[0])
+        partial = None if failure or _empty(runs[0]) else _partial(runs[0])
         if failure:
             line.health = "failed"
             line.reasons.append(failure)
+        elif partial:
+            line.health = "warning"
+            line.reasons.append(partial)
         elif streak >= self.broken_after:
             line.health = "broken"
             line.reasons.append(f"broken: the last {streak} runs {what} (broken after {self.broken_after} in a row)")
@@ -218,8 +224,19 @@ def _last_line(message: str | None) -> str:
     return (errors or lines or [""])[-1]
 
 
+def _partial(run: dict) -> str | None:
+    """Why the run was partial because something failed (a job run that exited 7, a crawl row with
+    status partial and errors), else None."""
+    if run.get("exit_code") == EXIT_PARTIAL or run.get("status") == "partial" and _errors(run):
+        message = run.get("message") or ""
+        at = message.find("partial: ")
+        detail = message[at + len("partial: "):].splitlines()[0] if at >= 0 else _last_line(message)
+        return f"last run partial (exit {EXIT_PARTIAL}): {detail}".rstrip(": ")
+    return None
+
+
 def _run_failure(run: dict) -> str | None:
-    if run["status"] == "ok":
+    if run["status"] in ("ok", "partial"):
         return None
     code = f" (exit {run['exit_code']})" if run.get("exit_code") is not None else ""
     return f"last run {run['status']}{code}: {_last_line(run.get('message'))}".rstrip(": ")

@@ -67,11 +67,16 @@ def request_source(crawler, request) -> str:
     return site_key(request.url)
 
 
+# board problems that are limits the user set, not failures (a crawl cut short only by them exits 0)
+LIMIT_REASONS = frozenset({"max_pages", "max_pages_per_channel"})
+
+
 @dataclass(frozen=True)
 class Outcome:
     status: str  # finished | partial | failed
     reason: str  # why, in words
     complete_sources: tuple[str, ...] = field(default=())
+    failed_requests: bool = False  # partial because something failed (errors), not only because of limits
 
     @property
     def removals_allowed(self) -> bool:
@@ -104,7 +109,8 @@ def crawl_outcome(finish_reason: str, stats: dict, complete_walk: bool = True,
         return Outcome("finished", "complete walk", complete)
     removals = (f"removals marked on complete boards: {', '.join(complete)}" if complete
                 else "no removals marked")
-    return Outcome("partial", "; ".join(problems + blanket) + f" ({removals})", complete)
+    failed = bool(errors) or any(why not in LIMIT_REASONS for counts in ledger.problems.values() for why in counts)
+    return Outcome("partial", "; ".join(problems + blanket) + f" ({removals})", complete, failed)
 
 
 def settle(crawler, store, crawl_id: int, started_at: str, reason: str, spider) -> Outcome:
@@ -117,6 +123,8 @@ def settle(crawler, store, crawl_id: int, started_at: str, reason: str, spider) 
             removed += store.remove_unseen(source, started_at, crawl_id, "absent from a complete crawl of its board")
     stats.set_value("lurewatch/ads/removed", removed)
     stats.set_value("lurewatch/outcome", outcome.status)
+    stats.set_value("lurewatch/outcome_reason", outcome.reason)
+    stats.set_value("lurewatch/outcome_failed", outcome.failed_requests)
     logger.info("crawl %s %s: %s; %d ads marked removed", crawl_id, outcome.status, outcome.reason, removed)
     return outcome
 

@@ -25,3 +25,4 @@ class JobAd(scrapy.Item):
     # set by the pipelines
     language = scrapy.Field()
     assessment = scrapy.Field()  # rules.Assessment.to_dict()
+    stored_flagged = scrapy.Field()  # an unchanged ad keeps its stored assessment: was it flagged

@@ -114,6 +114,7 @@ class AssessPipeline:
             item["assessment"] = None  # the store keeps the ad's assessment and evidence as they are
             item["language"] = stored.get("language")
             self.stats.inc_value("lurewatch/assess_skipped/unchanged")
+            item["stored_flagged"] = bool(stored.get("flagged"))
             if stored.get("flagged"):
                 self.stats.inc_value("lurewatch/flagged")
             return item
@@ -132,13 +133,15 @@ class AssessPipeline:
 
 class StorePipeline:
     """Writes ads to SQLite through the crawl's Store (crawler.crawlrecord.crawl_store). The crawls
-    row belongs to crawler.crawlrecord.CrawlRecorder; an ad that cannot be stored leaves its board
-    incomplete (no take-downs on it in this crawl)."""
+    row belongs to crawler.crawlrecord.CrawlRecorder. An ad that cannot be stored (full disk, ...)
+    stops the crawl ("store_failed": crawler.run exits 5) and leaves its board incomplete; it is
+    counted in lurewatch/errors/store and taken out of lurewatch/flagged (only stored ads count)."""
 
     def __init__(self, crawler, db_path: str):
         self.crawler = crawler
         self.stats = crawler.stats
         self.db_path = db_path
+        self.stopping = False
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -158,8 +161,29 @@ class StorePipeline:
                 snapshot=item.get("snapshot"))
         except (StoreError, sqlite3.Error) as exc:
             self.stats.inc_value("lurewatch/errors/store")
+            if item_flagged(item, self.stats):
+                self.stats.inc_value("lurewatch/flagged", -1)  # counted by AssessPipeline, but not stored
             source_ledger(self.crawler).incomplete(item.get("source") or "", "store", error=True)
+            self.stop(f"{type(exc).__name__}: {exc}")
             raise DropItem(f"cannot store {item['url']} in {self.db_path}: {exc}") from exc
         self.stats.inc_value(f"lurewatch/ads/{status}")
         self.stats.inc_value("lurewatch/stored")
         return item
+
+    def stop(self, error: str) -> None:
+        """Close the spider at the first failed write: the next ads would be lost the same way."""
+        if self.stopping:
+            return
+        self.stopping = True
+        self.stats.set_value("lurewatch/store_error", error)
+        from twisted.internet import reactor
+        from scrapy.utils.defer import deferred_from_coro
+
+        reactor.callLater(0, lambda: deferred_from_coro(self.crawler.engine.close_spider_async(reason="store_failed")))
+
+
+def item_flagged(item, stats) -> bool:
+    """Whether AssessPipeline counted this item in lurewatch/flagged."""
+    if item.get("assessment"):
+        return bool(item["assessment"].get("flagged"))
+    return bool(item.get("stored_flagged"))

@@ -4,12 +4,18 @@ Scrapy's reactor cannot restart, so call this once per process (the CLI does; te
 subprocess). The verdict comes from the crawl stats, because Scrapy itself "finishes" even when
 nothing could be fetched:
 
-  exit 0  crawl finished (no ads found is reported, not a failure)
+  exit 0  crawl finished (no ads found is reported, not a failure; so is a walk cut short by a
+          limit the user set: max_pages, a profile's load-more max, a search-only spider)
   exit 1  the crawl crashed or was interrupted
   exit 2  bad arguments (the spider refused them)
-  exit 3  nothing fetched (every start URL failed: HTTP errors, robots.txt, ...)
+  exit 3  nothing fetched: every start URL failed (HTTP errors, robots.txt, ...), or the start
+          pages answered but no ad was fetched because requests failed (e.g. every ad page 500)
   exit 4  unreachable: DNS/connection/timeout errors on every start URL
-  exit 5  the database is not writable (checked before crawling), or ads could not be stored
+  exit 5  the database is not writable (checked before crawling), or an ad could not be stored
+          (the crawl stops at the first failed write: "store_failed", e.g. a full disk)
+  exit 6  stale site profile: its selectors matched nothing on the start pages
+  exit 7  partial: the crawl finished and stored ads, but some requests failed or some boards were
+          not walked completely (crawls.status `partial`; `lurewatch status` shows a warning)
 """
 from __future__ import annotations
 
@@ -26,6 +32,8 @@ from scrapy.settings import Settings
 from .store import Store, StoreError
 
 EXIT_OK, EXIT_CRASHED, EXIT_BAD_ARGS, EXIT_NOTHING_FETCHED, EXIT_UNREACHABLE, EXIT_DB, EXIT_STALE_PROFILE = 0, 1, 2, 3, 4, 5, 6
+EXIT_PARTIAL = 7
+FINISHED_CODES = (EXIT_OK, EXIT_PARTIAL)  # the crawl ran to its end (crawls.status finished or partial)
 # start-URL failure kinds that mean the host could not be reached at all
 UNREACHABLE_KINDS = frozenset({"dns", "timeout", "connection_refused", "connection_lost", "connect"})
 
@@ -82,15 +90,26 @@ def build_settings(db: str | Path, overrides: Mapping[str, Any] | None = None) -
 
 
 def errors_by_kind(stats: Mapping[str, Any]) -> dict[str, int]:
+    """Errors by kind: lurewatch/errors/<kind> (a spider exception is lurewatch/errors/spider_<name>,
+    counted by crawler.incremental.IncrementalExtension; Scrapy's own spider_exceptions/<Name> only
+    when that extension did not run), and the extractor's errors."""
     errors: dict[str, int] = {}
+    counted_spider_errors = any(k.startswith("lurewatch/errors/spider_") for k in stats)
     for key, value in stats.items():
         if key.startswith("lurewatch/errors/"):
             errors[key.split("/", 2)[2]] = value
-        elif key.startswith("spider_exceptions/"):
-            errors[f"spider_{key.split('/', 1)[1]}"] = value
+        elif key.startswith("spider_exceptions/") and not counted_spider_errors:
+            errors[f"spider_{key.split('/', 1)[1].lower()}"] = value
         elif key == "lurewatch/extract/errors":
             errors["extract"] = value
     return dict(sorted(errors.items()))
+
+
+def request_errors(stats: Mapping[str, Any]) -> int:
+    """Failed requests and pages (lurewatch/errors/*), stale-profile matches aside (start URLs included:
+    lurewatch/start/failed/* counts those)."""
+    return sum(v for k, v in stats.items()
+               if k.startswith("lurewatch/errors/") and k != "lurewatch/errors/profile_no_match" and v)
 
 
 def summary_line(stats: Mapping[str, Any], crawl_id: int | None = None) -> str:
@@ -105,8 +124,12 @@ def summary_line(stats: Mapping[str, Any], crawl_id: int | None = None) -> str:
     )
     errors = errors_by_kind(stats)
     text += ", errors: " + (", ".join(f"{k}={v}" for k, v in errors.items()) if errors else "none")
+    if s("errors/store"):
+        text += f", {s('errors/store')} ads NOT stored (database write failed)"
     if s("skipped/robots"):
         text += f", {s('skipped/robots')} skipped by robots.txt"
+    if s("ssrf_blocked"):
+        text += f", {s('ssrf_blocked')} blocked by the SSRF guard"
     if stats.get("lurewatch/max_pages_reached"):
         text += f", stopped at max_pages={stats['lurewatch/max_pages_reached']}"
     return text
@@ -118,9 +141,10 @@ def judge(stats: Mapping[str, Any], spider=None, crash: str | None = None) -> tu
         return EXIT_CRASHED, crash
     if stats.get("lurewatch/db_error"):
         return EXIT_DB, stats["lurewatch/db_error"]
-    if stats.get("lurewatch/errors/store"):
-        return EXIT_DB, (f"{stats['lurewatch/errors/store']} ads could not be stored in the database "
-                         "(see the log); run the crawl again")
+    if stats.get("lurewatch/errors/store") or stats.get("finish_reason") == "store_failed":
+        return EXIT_DB, (f"crawl stopped: {stats.get('lurewatch/errors/store', 0)} ads could not be stored in the "
+                         f"database ({stats.get('lurewatch/store_error') or 'see the log'}); "
+                         "free space or fix the database, then run the crawl again")
     reason = stats.get("finish_reason")
     if reason not in ("finished", "closespider_pagecount", "closespider_itemcount", "closespider_timeout"):
         return EXIT_CRASHED, f"crawl did not finish (reason: {reason})"
@@ -132,15 +156,21 @@ def judge(stats: Mapping[str, Any], spider=None, crash: str | None = None) -> tu
     else:  # a spider that does not use the base bookkeeping: any response but robots.txt counts
         fetched = stats.get("response_received_count", 0) - stats.get("robotstxt/response_count", 0)
     if fetched or stats.get("item_scraped_count", 0):
+        code, message = EXIT_OK, "ok"
         if stats.get("lurewatch/ads/not_modified", 0) and not stats.get("lurewatch/stored", 0):
-            return EXIT_OK, "ok: no ad changed since the last crawl"
-        if not stats.get("lurewatch/stored", 0) and not stats.get("item_scraped_count", 0):
+            message = "ok: no ad changed since the last crawl"
+        elif not stats.get("lurewatch/stored", 0) and not stats.get("item_scraped_count", 0):
             if stats.get("lurewatch/errors/profile_no_match", 0):
                 profile = getattr(getattr(spider, "profile", None), "path", "the profile")
                 return EXIT_STALE_PROFILE, (f"the site profile's selectors matched nothing on the start page(s); "
                                             f"check them with `lurewatch profiles check` ({profile})")
-            return EXIT_OK, "no ads found (no schema.org JobPosting on the pages fetched)"
-        return EXIT_OK, "ok"
+            if request_errors(stats) > sum(v for k, v in stats.items() if k.startswith("lurewatch/start/failed/")):
+                errors = ", ".join(f"{k}={v}" for k, v in errors_by_kind(stats).items())
+                return EXIT_NOTHING_FETCHED, f"nothing fetched: no ad could be fetched, requests failed ({errors})"
+            message = "no ads found (no schema.org JobPosting on the pages fetched)"
+        if stats.get("lurewatch/outcome") == "partial" and stats.get("lurewatch/outcome_failed"):
+            return EXIT_PARTIAL, f"partial: {stats.get('lurewatch/outcome_reason', 'see the log')}"
+        return code, message
     detail = "; ".join(f"{url}: {kind}" for url, kind in failures.items())
     if start_urls and failures and len(failures) >= len(start_urls) and set(failures.values()) <= UNREACHABLE_KINDS:
         return EXIT_UNREACHABLE, f"unreachable host: {detail}"
@@ -236,7 +266,7 @@ def run_crawl(spider, *, db: str | Path, spider_kwargs: Mapping[str, Any] | None
     stats = crawler.stats.get_stats() if crawler.stats else {}
     code, message = judge(stats, crawler.spider, crash[0] if crash else None)
     crawl_id = stats.get("lurewatch/crawl_id")
-    result = CrawlResult(code == EXIT_OK, code, message, stats, crawl_id)
+    result = CrawlResult(code == EXIT_OK, code, message, stats, crawl_id)  # partial (7): not ok, exits 7
     if crash:  # the crawls row was written when the spider closed; CrawlRecorder marks it failed
         from .crawlrecord import record_crash
 
@@ -251,5 +281,6 @@ def _finish(result: CrawlResult) -> CrawlResult:
     if result.stats:
         console.print(summary_line(result.stats, result.crawl_id), markup=False)
     if result.message != "ok":
-        console.print(("" if result.ok else "error: ") + result.message, markup=False)
+        plain = result.ok or result.exit_code == EXIT_PARTIAL  # "partial: ..." is a warning, not an error
+        console.print(("" if plain else "error: ") + result.message, markup=False)
     return result

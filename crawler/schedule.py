@@ -26,6 +26,7 @@ from typing import Callable, TextIO
 
 from .joblocks import HEARTBEAT_EVERY, JobLocks, Started, utcnow
 from .plan import Job, Plan
+from .run import EXIT_PARTIAL
 from .store import Store
 
 STOP_GRACE = 30.0  # seconds a child gets to end after SIGTERM before SIGKILL
@@ -198,7 +199,7 @@ class Runner:
                 status = "timeout" if rj.why_stopped.startswith("timeout") else "interrupted"
                 tail = f"{rj.why_stopped}\n{tail}".strip()
             else:
-                status = "ok" if code == 0 else "failed"
+                status = "ok" if code == 0 else "partial" if code == EXIT_PARTIAL else "failed"
             self._record(rj.job, rj.started, status=status, exit_code=code, crawl_id=crawl[0] if crawl else None,
                          message=tail, seconds=time.monotonic() - rj.began)
 
@@ -223,7 +224,7 @@ class Runner:
         self.locks.finish_run(job.name, started.run_id, status=status, exit_code=exit_code, crawl_id=crawl_id,
                               message=message)
         self.finished += 1
-        if status != "ok":
+        if status not in ("ok", "partial"):  # partial (exit 7) is a warning
             self.failures += 1
         took = f" in {seconds:.1f}s" if seconds is not None else ""
         head = "ok" if status == "ok" else f"{status.upper()} (exit {exit_code})"

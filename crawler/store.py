@@ -96,7 +96,7 @@ SCHEMA = {
         "args": str,
         "started_at": str,
         "finished_at": str,
-        "status": str,  # running | finished | failed
+        "status": str,  # running | finished | partial | failed | interrupted (crawler/crawlrecord.py)
         "pages": int,
         "items": int,
         "new_ads": int,
@@ -109,6 +109,7 @@ SCHEMA = {
         "errors": str,  # JSON {kind: count}
         "message": str,
         "job": str,  # the plan job that ran this crawl (`lurewatch crawl --job`), else NULL
+        "host": str, "pid": int, "pid_started": str,  # the crawl's process (interrupted when it is gone)
     },
     "reviews": {"id": int, "ad_id": int, "at": str, "reviewer": str, "verdict": str, "note": str},
     "job_runs": {"id": int, "job": str, "schedule": str, "scheduled_for": str, "started_at": str, "finished_at": str,

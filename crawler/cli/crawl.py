@@ -43,13 +43,17 @@ def crawl(urls, db, max_pages, ignore_robots, overrides, verbose, no_progress, p
     Exit codes:
 
     \b
-      0  finished (finding no ads is reported, not a failure)
+      0  finished (no ads found, or a walk cut short by --max-pages, is not a failure)
       1  the crawl crashed or was interrupted
       2  bad arguments
-      3  nothing fetched: every start URL failed (HTTP errors, robots.txt)
+      3  nothing fetched: every start URL failed (HTTP errors, robots.txt), or no ad could be fetched
+         because requests failed (e.g. every ad page answered 500)
       4  unreachable: DNS, connection or timeout errors on every start URL
-      5  the database is not writable (checked before crawling)
+      5  the database is not writable (checked before crawling), or a write failed mid-crawl (e.g. a full
+         disk): the crawl stops at once and the summary counts only the ads stored
       6  stale site profile: its selectors matched nothing on the start pages
+      7  partial: ads stored, but some requests failed or a board was not walked completely (a warning in
+         `lurewatch status`; crawls.status `partial`)
 
     Example:
 
