@@ -21,8 +21,11 @@ browser: $(STAMP)
 demo: install
 	$(VENV)/bin/lurewatch demo
 
+# Most tests wait on subprocesses and local servers, so they run 4 at a time (pytest-xdist); the timing-sensitive
+# scheduler tests run alone afterwards.
 test: install
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider -n 4 -m "not serial"
+	$(PY) -m pytest -q -p no:cacheprovider -m serial
 
 # Engine quality: the dev set's TEST split, then real ads from EMSCAD (skipped with a message when ../shared is absent).
 eval: install

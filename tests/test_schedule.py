@@ -20,6 +20,8 @@ from crawler.store import Store
 from sites.switchboard import SwitchBoard
 from test_plan import ISSUE_PLAN, write_plan
 
+pytestmark = pytest.mark.serial  # timing and process coordination: run alone (`make test` runs these after the rest)
+
 
 @pytest.fixture
 def board():

@@ -119,6 +119,7 @@ def test_a_profile_whose_selectors_match_nothing_is_broken(board, tmp_path):
     assert "the last 2 runs the site profile's selectors matched nothing" in line
 
 
+@pytest.mark.serial
 def test_a_job_whose_next_run_is_late_is_overdue(board, tmp_path):
     plan = write(tmp_path, "plan.yaml", f"""\
         jobs:
