@@ -22,10 +22,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import yaml
 from croniter import croniter
 
 from .urls import is_http_url
+from .yamldoc import LinedYaml
 
 JOB_KEYS = ("name", "urls", "profile", "every", "cron", "max_pages", "timeout", "ignore_robots", "settings")
 TOP_KEYS = ("jobs",)
@@ -147,43 +147,11 @@ class Plan:
 # -- loading ---------------------------------------------------------------------------------
 
 
-class _Doc:
-    """A YAML document with the line of every key and item: lines[(\"jobs\", 0, \"every\")] -> 5."""
+class _Doc(LinedYaml):
+    """A plan file with the line of every key and item: line(("jobs", 0, "every")) -> 5."""
 
     def __init__(self, path: Path, text: str):
-        self.path = path
-        self.lines: dict[tuple, int] = {}
-        try:
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark else 1
-            raise PlanError(f"{path}:{line}: invalid YAML: {getattr(exc, 'problem', None) or exc}") from None
-        self.data = self._convert(node, ()) if node is not None else None
-
-    def _convert(self, node: yaml.Node, where: tuple) -> Any:
-        self.lines.setdefault(where, node.start_mark.line + 1)
-        if isinstance(node, yaml.MappingNode):
-            out: dict = {}
-            for key_node, value_node in node.value:
-                key = key_node.value
-                if key in out:
-                    raise PlanError(f"{self.path}:{key_node.start_mark.line + 1}: duplicate key {key!r}")
-                self.lines[where + (key,)] = key_node.start_mark.line + 1
-                out[key] = self._convert(value_node, where + (key,))
-            return out
-        if isinstance(node, yaml.SequenceNode):
-            return [self._convert(v, where + (i,)) for i, v in enumerate(node.value)]
-        loader = yaml.SafeLoader("")
-        try:
-            return loader.construct_object(node, deep=True)
-        finally:
-            loader.dispose()
-
-    def line(self, where: tuple) -> int:
-        while where and where not in self.lines:
-            where = where[:-1]
-        return self.lines.get(where, 1)
+        super().__init__(path, text, error=PlanError)
 
     def fail(self, where: tuple, message: str, job: str | None = None) -> PlanError:
         who = f"job {job!r}: " if job else ""

@@ -8,9 +8,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
 from lxml import etree
 from parsel.csstranslator import HTMLTranslator
+
+from crawler.yamldoc import LinedYaml
 
 from spiders.profile_api import PAGING_KINDS, ApiSpec, JsonField, Paging, compile_path
 from spiders.profile_browser import ACTION_KINDS, DEFAULT_MAX_ACTIONS, PageAction, playwright_selector
@@ -39,40 +40,13 @@ class ProfileError(ValueError):
     """A profile file is missing, unreadable or invalid. The message names file, line and key."""
 
 
-class _Doc:
-    """A parsed YAML document that remembers the line of every key."""
+class _Doc(LinedYaml):
+    """A profile file that remembers the line of every key."""
 
     def __init__(self, path: Path, text: str):
-        self.path = path
-        self.lines: dict[tuple, int] = {}
-        try:
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark else 0
-            raise ProfileError(f"{path}:{line}: invalid YAML: {getattr(exc, 'problem', None) or exc}") from None
-        if node is None:
+        super().__init__(path, text, error=ProfileError, unknown_line=0)
+        if self.empty:
             raise ProfileError(f"{path}:1: empty profile")
-        self.data = self._convert(node, ())
-
-    def _convert(self, node: yaml.Node, path: tuple) -> Any:
-        self.lines[path] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            out = {}
-            for key_node, value_node in node.value:
-                key = key_node.value
-                if key in out:
-                    raise ProfileError(f"{self.path}:{key_node.start_mark.line + 1}: duplicate key {key!r}")
-                out[key] = self._convert(value_node, path + (key,))
-                self.lines[path + (key,)] = key_node.start_mark.line + 1
-            return out
-        if isinstance(node, yaml.SequenceNode):
-            return [self._convert(v, path + (i,)) for i, v in enumerate(node.value)]
-        loader = yaml.SafeLoader("")
-        try:
-            return loader.construct_object(node, deep=True)
-        finally:
-            loader.dispose()
 
 
 class _Checker:
