@@ -43,7 +43,6 @@ class EgressProxy:
         self.host = host
         self.port: int | None = None
         self.blocked: list[tuple[str, str]] = []  # (target, reason)
-        self.allowed: list[str] = []  # "host:port" targets connected to
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.base_events.Server | None = None
         self._thread: threading.Thread | None = None
@@ -126,9 +125,9 @@ class EgressProxy:
             host, _, port_text = target.rpartition(":")
             url = f"https://{host}:{port_text}/"
         else:
-            url = target
-            host, port_text = (urlsplit(target).hostname or ""), str(urlsplit(target).port or 80)
-            if urlsplit(target).scheme != "http":
+            url, parts = target, urlsplit(target)
+            host, port_text = (parts.hostname or ""), str(parts.port or 80)
+            if parts.scheme != "http":
                 await self._refuse(writer, 400, f"only http:// or CONNECT, got {target[:80]!r}")
                 return
         host = host.strip("[]")
@@ -149,7 +148,6 @@ class EgressProxy:
         except (OSError, asyncio.TimeoutError):
             await self._refuse(writer, 502, f"cannot connect to {host}:{port}")
             return
-        self.allowed.append(f"{host}:{port}")
         if method.upper() == "CONNECT":
             writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
             await writer.drain()
@@ -161,9 +159,7 @@ class EgressProxy:
     async def _checked_address(self, url: str, host: str, port: int) -> str | None:
         """The address to connect to, or None (recorded in `blocked`) when the guard refuses it."""
         reason = await self.guard.check(url)
-        addresses = await self.guard.resolve(host.lower().rstrip("."))
-        if reason is None and not addresses:
-            reason = f"cannot resolve {host}"
+        addresses = await self.guard.resolve(host.lower().rstrip("."))  # cached: resolved once in _handle
         if reason is None and not self.guard.is_trusted(url):
             # connect only to an address that passed the check (never re-resolve between check and connect)
             addresses = [a for a in addresses if blocked_reason(a) is None]

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from .crawlrecord import crawl_store as shared_store  # noqa: F401  (old name of the one accessor)
 from .urls import site_key
 
 logger = logging.getLogger(__name__)
