@@ -1,4 +1,5 @@
-"""The detection engine: ruleset (YAML data) + pay + similarity to known lures -> Assessment.
+"""The detection engine: ruleset (concepts x language packs, rules/ruleset.py) + pay + similarity to known
+lures -> Assessment.
 
 Rules match NORMALISED text (rules/textnorm.py); evidence spans point into the original field text.
 Rules are grouped by category; each category's rules are compiled into one alternation (one regex pass per
@@ -11,37 +12,26 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-import functools
 import hashlib
 import math
 import re
-import re._parser as _parser
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-import yaml
-
 from .calibration import Calibration
 from .language import detect_language
-from .model import AD_FIELDS, Ad, Assessment, Contact, Evidence
+from .model import Ad, Assessment, Contact, Evidence
+from .ruleset import (CATEGORIES, FRAUD, LURE_CATEGORIES, MITIGATING, RULESET_DIR, LazyPattern, Rule,  # noqa: F401
+                      RulesetError, _check_pattern, lint_ruleset, load_ruleset)
 from .salary import LANGUAGE_MARKET, Salary, find_salaries, pay_norm_usd
-from ._prefilter import TriggerMatcher, parse_cached, split_branches
-from ._redos import backtracking_risk
-from .textnorm import T2S, NormText, fold_pattern, normalise
+from ._prefilter import TriggerMatcher
+from .textnorm import T2S, normalise
 
-RULESET_DIR = Path(__file__).parent / "ruleset"
 
 LEVELS = ((70, "high"), (45, "medium"), (20, "low"), (0, "none"))
 FLAG_SCORE = 50  # the calibrated threshold is mapped to this score
 
-# Rule categories. Lure categories combine into the lure score; `mitigating` lowers it; `fraud` feeds the
-# separate ordinary-job-fraud score.
-LURE_CATEGORIES = (
-    "destination", "transit", "vague_destination", "bait_role", "pay", "perks", "low_bar", "age_limit", "urgency",
-    "contact", "visa", "passport", "fees", "employer_vague", "similarity",
-)
-# A compound lure moves the recruit: without one of these it is not flagged (ordinary fraud has fraud_score)
 RELOCATION_CATEGORIES = ("destination", "transit", "vague_destination", "visa", "passport", "perks", "similarity")
 # A strong combination flags on its own (unless a mitigating sign is present): the recruit is moved somewhere
 # unnamed or irregularly, is reached off-platform (or asked for a passport copy), and is offered free
@@ -61,12 +51,7 @@ IRREGULAR_CATEGORIES = ("vague_destination", "visa", "passport", "similarity")
 IRREGULAR_RULES = ("perks.no_cost", "pay.crypto")
 # A safeguard named inside a phrase of these categories is being skipped ("no need to go through DMW")
 NEGATING_CATEGORIES = ("visa",)
-MITIGATING = "mitigating"
 PLACE_RULES = ("mitigating.distant_workplace",)  # besides `destination` rules, these name the work place
-FRAUD = "fraud"
-CATEGORIES = (*LURE_CATEGORIES, MITIGATING, FRAUD)
-RULE_KEYS = {"id", "description", "category", "weight", "patterns", "languages", "fields", "examples",
-             "not_languages", "unless_in"}
 FIELD_SEP = "\n\n"
 # Matching costs CPU in proportion to text length (seconds per MB): longer fields are cut to this many
 # characters before any stage runs, and the assessment says so (Assessment.truncated_fields).
@@ -74,259 +59,8 @@ MAX_FIELD_CHARS = 50_000
 MESSENGER_KINDS = {"telegram", "whatsapp", "line", "wechat", "zalo", "qq", "signal", "viber", "skype"}
 
 
-class RulesetError(ValueError):
-    """A malformed ruleset file: the message names the file, rule id and line."""
-
-
-@dataclass
-class Rule:
-    id: str
-    description: str
-    category: str
-    weight: float
-    patterns: list[LazyPattern]  # folded; compiled on first use
-    languages: list[str] = field(default_factory=list)
-    examples_match: list[str] = field(default_factory=list)
-    examples_no_match: list[str] = field(default_factory=list)
-    source: str = ""  # file:line
-    fields: tuple[str, ...] = ()  # empty = every field
-    raw_patterns: list[str] = field(default_factory=list)
-    not_languages: tuple[str, ...] = ()  # skipped when the ad is in one of these (a home-country place is domestic)
-    unless_in: tuple[str, ...] = ()  # skipped when it also matches in one of these fields (e.g. the job's location)
-
-    def find(self, text: str) -> Iterable[re.Match]:
-        """Matches in already-normalised text."""
-        for pattern in self.patterns:
-            yield from pattern.finditer(text)
-
-    def search(self, text: str) -> str | None:
-        """The original text of the first match in raw `text`, or None (used by examples and `rules test`)."""
-        norm = normalise(text)
-        for pattern in self.patterns:
-            m = pattern.search(norm.text)
-            if m:
-                return norm.original_text(m.start(), m.end())
-        return None
-
-
 def level_for(score: int) -> str:
     return next(name for floor, name in LEVELS if score >= floor)
-
-
-# -- loading ---------------------------------------------------------------------------------------------------
-class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when present: ~10x faster start-up
-    """Records the line of each mapping so errors can name it."""
-
-
-def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict:
-    mapping = loader.construct_mapping(node, deep=True)
-    mapping["__line__"] = node.start_mark.line + 1
-    return mapping
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-class LazyPattern:
-    """A folded rule pattern, compiled on first use: the engine matches through the TriggerMatcher's own
-    branches, so most rule patterns are only compiled by `rules test` / lint / examples."""
-
-    __slots__ = ("pattern", "_compiled")
-
-    def __init__(self, pattern: str):
-        self.pattern = pattern
-        self._compiled: re.Pattern | None = None
-
-    def __getattr__(self, name: str) -> Any:  # search, finditer, fullmatch, flags, ...
-        if name.startswith("__") or name == "_compiled":
-            raise AttributeError(name)
-        if self._compiled is None:
-            self._compiled = re.compile(self.pattern)
-        return getattr(self._compiled, name)
-
-    def __repr__(self) -> str:
-        return f"LazyPattern({self.pattern!r})"
-
-
-_branches = functools.lru_cache(maxsize=4096)(split_branches)  # each pattern is split by two checks
-
-
-def _check_pattern(pat: str) -> tuple[str | None, str]:
-    """(why `pat` cannot be combined into a category alternation or None, the folded pattern). Parses
-    (no compile) unless a check needs the compiled regex; the folded branches' parses are memoised for
-    the TriggerMatcher."""
-    if "(?" not in pat.replace("(?:", "") and not re.search(r"\\[1-9]", pat) and fold_pattern(pat) == pat:
-        # no groups with names, flags, look-arounds or back-references: the pattern is valid when each
-        # top-level branch is, and those parses are shared with the TriggerMatcher (one parse, not two)
-        try:
-            widths = [parse_cached(b).getwidth()[0] for b in _branches(pat)]
-        except re.error:
-            widths = None  # the full parse below names the problem
-        if widths is not None:
-            if min(widths) == 0 and re.compile(pat).fullmatch(""):
-                return "pattern matches the empty string", pat
-            return None, pat
-    try:
-        parsed = _parser.parse(pat)
-        if "(?<" in pat:
-            re.compile(pat)  # look-behind width is checked by the compiler
-    except re.error as exc:
-        return str(exc), ""
-    if parsed.state.groupdict:
-        return "named groups are not allowed (rules are combined into one alternation)", ""
-    if re.search(r"\\[1-9]|\(\?P=", pat):
-        return "back-references are not allowed", ""
-    if re.match(r"\(\?[aiLmsux]+\)", pat):
-        return "inline global flags are not allowed (patterns are matched case-insensitively on folded text)", ""
-    folded = fold_pattern(pat)
-    if "(?<" in pat and folded != pat:
-        re.compile(folded)
-    # a top-level branch that cannot match fewer than one character cannot match ""
-    if min(parse_cached(b).getwidth()[0] for b in split_branches(folded)) == 0 and re.compile(folded).fullmatch(""):
-        return "pattern matches the empty string", folded
-    return None, folded
-
-
-def _backtracking_problem(pat: str) -> str | None:
-    """Why `pat` can backtrack catastrophically (rules/_redos.py), checked on the memoised branch parses."""
-    try:
-        parses = [parse_cached(b) for b in _branches(pat)]
-    except re.error:
-        parses = [_parser.parse(pat)]
-    return next((why for why in map(backtracking_risk, parses) if why), None)
-
-
-def _load_file(path: Path) -> list[Rule]:
-    """Rules of one YAML file; RulesetError names file, line and rule id on any problem."""
-    try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        parts = []
-        for text, at in (("problem", "problem_mark"), ("context", "context_mark")):
-            text, at = getattr(exc, text, None), getattr(exc, at, None)
-            if text:
-                parts.append(f"{text} at line {at.line + 1}, column {at.column + 1}" if at else text)
-        what = "; ".join(parts)  # one line: yaml's own message spans several
-        raise RulesetError(f"{path}{line}: invalid YAML: {what or exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RulesetError(f"{path}: cannot read: {exc}") from exc
-    if not isinstance(doc, dict) or not isinstance(doc.get("rules"), list):
-        raise RulesetError(f"{path}:1: expected a mapping with a 'rules' list")
-    default_category = doc.get("category")
-    out = []
-    for raw in doc["rules"]:
-        line = raw.get("__line__", 0) if isinstance(raw, dict) else 0
-        where = f"{path}:{line}"
-        if not isinstance(raw, dict):
-            raise RulesetError(f"{where}: each rule must be a mapping")
-        rid = raw.get("id")
-        if default_category and "category" not in raw:
-            raw["category"] = default_category
-        for key in ("id", "description", "category", "weight", "patterns"):
-            if key not in raw:
-                raise RulesetError(f"{where}: rule {rid!r} is missing {key!r}")
-        unknown = set(raw) - RULE_KEYS - {"__line__"}
-        if unknown:
-            raise RulesetError(f"{where}: rule {rid!r} has unknown keys {sorted(unknown)}")
-        if not isinstance(rid, str) or not re.fullmatch(r"[a-z0-9_]+(\.[a-z0-9_]+)+", rid):
-            raise RulesetError(f"{where}: rule id {rid!r} must look like 'category.name' (lower case, dots)")
-        category = raw["category"]
-        if category not in CATEGORIES:
-            raise RulesetError(f"{where}: rule {rid!r} has unknown category {category!r} (one of {', '.join(CATEGORIES)})")
-        weight = raw["weight"]
-        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not -1.0 <= weight <= 1.0:
-            raise RulesetError(f"{where}: rule {rid!r} weight must be a number in [-1, 1], got {weight!r}")
-        if (category == MITIGATING) != (weight < 0):
-            raise RulesetError(f"{where}: rule {rid!r}: only '{MITIGATING}' rules have negative weights")
-        if not isinstance(raw["description"], str) or not raw["description"].strip():
-            raise RulesetError(f"{where}: rule {rid!r} needs a description (shown to analysts as the explanation)")
-        pats = raw["patterns"]
-        if not isinstance(pats, list) or not pats or not all(isinstance(p, str) and p for p in pats):
-            raise RulesetError(f"{where}: rule {rid!r} 'patterns' must be a non-empty list of strings")
-        compiled = []
-        for pat in pats:
-            problem, folded = _check_pattern(pat)
-            problem = problem or _backtracking_problem(pat)
-            if problem:
-                raise RulesetError(f"{where}: rule {rid!r} pattern {pat!r}: {problem}")
-            compiled.append(LazyPattern(folded))
-        lists = {}
-        for key in ("fields", "not_languages", "unless_in"):
-            value = raw.get(key)
-            if value is not None and (not isinstance(value, list) or not all(isinstance(v, str) and v for v in value)):
-                raise RulesetError(f"{where}: rule {rid!r} {key!r} must be a list of strings")
-            lists[key] = tuple(value or ())
-        for key in ("fields", "unless_in"):
-            bad_fields = set(lists[key]) - set(AD_FIELDS)
-            if bad_fields:
-                raise RulesetError(f"{where}: rule {rid!r} {key}: unknown fields {sorted(bad_fields)} "
-                                   f"(one of {', '.join(AD_FIELDS)})")
-        examples = raw.get("examples")
-        if not isinstance(examples, dict) or not examples.get("match"):
-            raise RulesetError(f"{where}: rule {rid!r} needs examples: {{match: [...], no_match: [...]}}")
-        for kind in ("match", "no_match"):
-            values = examples.get(kind) or []
-            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-                raise RulesetError(f"{where}: rule {rid!r} examples.{kind} must be a list of strings")
-        out.append(
-            Rule(
-                id=rid,
-                description=raw["description"].strip(),
-                category=category,
-                weight=float(weight),
-                patterns=compiled,
-                languages=list(raw.get("languages") or []),
-                examples_match=list(examples.get("match") or []),
-                examples_no_match=list(examples.get("no_match") or []),
-                source=where,
-                fields=lists["fields"],
-                raw_patterns=list(pats),
-                not_languages=lists["not_languages"],
-                unless_in=lists["unless_in"],
-            )
-        )
-    return out
-
-
-def load_ruleset(directory: Path = RULESET_DIR) -> list[Rule]:
-    rules: list[Rule] = []
-    paths = sorted(Path(directory).glob("*.yaml"))
-    if not paths:
-        raise RulesetError(f"{directory}: no *.yaml rule files")
-    for path in paths:
-        rules.extend(_load_file(path))
-    seen: dict[str, str] = {}
-    for rule in rules:
-        if rule.id in seen:
-            raise RulesetError(f"{rule.source}: rule {rule.id!r} duplicates the id defined at {seen[rule.id]}")
-        seen[rule.id] = rule.source
-    return rules
-
-
-def lint_ruleset(directory: Path = RULESET_DIR) -> list[str]:
-    """Every problem in every file (not just the first): 'file:line: rule id: message'."""
-    problems = []
-    seen: dict[str, str] = {}
-    for path in sorted(Path(directory).glob("*.yaml")):
-        try:
-            rules = _load_file(path)
-        except RulesetError as exc:
-            problems.append(str(exc))
-            continue
-        for rule in rules:
-            if rule.id in seen:
-                problems.append(f"{rule.source}: rule {rule.id!r} duplicates the id defined at {seen[rule.id]}")
-            seen[rule.id] = rule.source
-            for text in rule.examples_match:
-                if rule.search(text) is None:
-                    problems.append(f"{rule.source}: rule {rule.id!r} does not match its example {text!r}")
-            for text in rule.examples_no_match:
-                hit = rule.search(text)
-                if hit is not None:
-                    problems.append(f"{rule.source}: rule {rule.id!r} matches {hit!r} in its no_match example {text!r}")
-    return problems
 
 
 def gate(values: dict[str, float], min_categories: int = 3) -> str | None:
