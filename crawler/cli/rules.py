@@ -30,8 +30,8 @@ _DIR = click.option("--dir", "directory", type=click.Path(file_okay=False, path_
 @_DIR
 @click.option("-v", "--verbose", is_flag=True, help="List every example, not just failures.")
 def rules_test(directory, verbose):
-    """Run every rule's examples: each `match` example must match (on normalised text), each
-    `no_match` example must not. Exits 1 on any failure.
+    """Run every pack's examples: each `match` example must match that pack's words for the concept (on
+    normalised text), each `no_match` example must match no pack's words. Exits 1 on any failure.
 
     Example:
 
@@ -43,16 +43,20 @@ def rules_test(directory, verbose):
         raise click.ClickException(str(exc))
     failures = checked = 0
     for rule in rules:
-        for text, expect in [(t, True) for t in rule.examples_match] + [(t, False) for t in rule.examples_no_match]:
-            checked += 1
-            hit = rule.search(text)
-            ok = (hit is not None) == expect
-            if not ok:
-                failures += 1
-                what = f"matched {hit!r} in" if hit is not None else "did not match"
-                click.echo(f"FAIL {rule.source}: {rule.id} {what} {'match' if expect else 'no_match'} example {text!r}")
-            elif verbose:
-                click.echo(f"ok   {rule.id}: {'match' if expect else 'no_match'} {text!r}" + (f" -> {hit!r}" if hit else ""))
+        for entry in rule.entries:
+            # a pack's `match` examples must match its own words; `no_match` examples no pack's words
+            for text, expect in [(t, True) for t in entry.match] + [(t, False) for t in entry.no_match]:
+                checked += 1
+                hit = entry.search(text) if expect else rule.search(text)
+                ok = (hit is not None) == expect
+                if not ok:
+                    failures += 1
+                    what = f"matched {hit!r} in" if hit is not None else "did not match"
+                    click.echo(f"FAIL {entry.source}: {rule.id} {what} {'match' if expect else 'no_match'} "
+                               f"example {text!r}")
+                elif verbose:
+                    click.echo(f"ok   {rule.id} [{entry.language}]: {'match' if expect else 'no_match'} {text!r}"
+                               + (f" -> {hit!r}" if hit else ""))
     click.echo(f"{len(rules)} rules, {checked} examples, {failures} failed")
     if failures:
         raise SystemExit(1)
