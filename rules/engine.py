@@ -63,11 +63,13 @@ def level_for(score: int) -> str:
     return next(name for floor, name in LEVELS if score >= floor)
 
 
-def gate(values: dict[str, float], min_categories: int = 3) -> str | None:
+def gate(values: dict[str, float], min_strength: float = 1.5) -> str | None:
     """Structural rules applied around the logistic score: "capped" (never flagged), "flag" (always flagged)
-    or None (the score decides)."""
-    if values.get("n_lure_categories", 0) < min_categories:
-        return "capped"  # one or two kinds of indicator never flag
+    or None (the score decides). The evidence must be strong enough: `strength` adds each lure category's
+    value (its matched concepts' weights, at most 1), so two strong signals (a compound town and free travel)
+    can pass where three weak ones (a bait title, "no experience", "urgent") cannot."""
+    if values.get("strength", 0.0) < min_strength:
+        return "capped"  # too little evidence, whatever its kind
     if not values.get("moves"):
         return "capped"  # nobody is moved anywhere: ordinary job fraud at most, not a compound lure
     if values.get("mitigated"):
@@ -340,6 +342,7 @@ class Engine:
         values = {cat: min(1.0, s) for cat, s in strength.items()}
         n_categories = sum(1 for c in LURE_CATEGORIES if values.get(c, 0) > 0)
         values["n_lure_categories"] = float(n_categories)
+        values["strength"] = sum(values.get(c, 0.0) for c in LURE_CATEGORIES)
         values["breadth"] = min(1.0, max(0, n_categories - 2) / 4)  # many kinds of indicator at once
         reached = any(e.rule_id.startswith(COMBO_REACH_RULES) for e in evidence if e.category in ("contact", "passport"))
         values["combo"] = float(reached and any(values.get(c, 0) > 0 for c in COMBO_MOVE)
@@ -379,7 +382,7 @@ class Engine:
         cal = self.calibration
         lure_z = cal.lure.z(f.values)
         score = int(round(100 * _sigmoid(lure_z - _logit(cal.lure.threshold) + _logit(FLAG_SCORE / 100))))
-        verdict = gate(f.values, cal.min_categories)
+        verdict = gate(f.values, cal.min_strength)
         if verdict == "capped":
             score = min(score, 44)
         elif verdict == "flag":

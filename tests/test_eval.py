@@ -252,6 +252,7 @@ def test_cli_emscad_bad_csv(tmp_path):
 
 
 # ---------------------------------------------------------------- quality gate (the targets)
+# A failing gate prints only aggregates: naming the missed test rows would invite tuning on them.
 
 @pytest.fixture(scope="module")
 def test_split_report() -> Report:
@@ -260,17 +261,17 @@ def test_split_report() -> Report:
 
 def test_gate_recall_on_test_split(test_split_report):
     r = test_split_report
-    assert r.overall.recall >= 0.90, f"recall {r.overall.recall:.3f}; missed: {r.missed}"
+    assert r.overall.recall >= 0.90, f"recall {r.overall.recall:.3f} ({r.overall.tp}/{r.overall.positives})"
 
 
 def test_gate_subtle_recall_on_test_split(test_split_report):
     s = test_split_report.subtle_recall
-    assert s.rate >= 0.75, f"subtle recall {s.hits}/{s.n}; missed: {test_split_report.missed}"
+    assert s.rate >= 0.75, f"subtle recall {s.hits}/{s.n}"
 
 
 def test_gate_hard_negative_flag_rate_on_test_split(test_split_report):
     h = test_split_report.hard_negative_flags
-    assert h.rate <= 0.05, f"hard negatives flagged {h.hits}/{h.n}: {test_split_report.false_positives}"
+    assert h.rate <= 0.05, f"hard negatives flagged {h.hits}/{h.n}"
 
 
 @pytest.mark.slow
