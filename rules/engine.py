@@ -22,7 +22,7 @@ from typing import Any, Iterable
 from .calibration import Calibration
 from .language import detect_language
 from .model import Ad, Assessment, Contact, Evidence
-from .ruleset import (CATEGORIES, FRAUD, LURE_CATEGORIES, MITIGATING, RULESET_DIR, LazyPattern, Rule,  # noqa: F401
+from .ruleset import (CATEGORIES, FRAUD, LURE_CATEGORIES, MITIGATING, RULESET_DIR, UNIVERSAL, LazyPattern, Rule,  # noqa: F401,E501
                       RulesetError, _check_pattern, lint_ruleset, load_ruleset)
 from .salary import LANGUAGE_MARKET, Salary, find_salaries, pay_norm_usd
 from ._prefilter import TriggerMatcher
@@ -56,6 +56,7 @@ FIELD_SEP = "\n\n"
 # Matching costs CPU in proportion to text length (seconds per MB): longer fields are cut to this many
 # characters before any stage runs, and the assessment says so (Assessment.truncated_fields).
 MAX_FIELD_CHARS = 50_000
+NOT_COVERED = "language.not_covered"  # evidence (weight 0) on an ad in a language without a pack
 MESSENGER_KINDS = {"telegram", "whatsapp", "line", "wechat", "zalo", "qq", "signal", "viber", "skype"}
 
 
@@ -128,6 +129,7 @@ class Engine:
         self.similarity = similarity
         self.extract_contacts = extract_contacts
         self.matcher = TriggerMatcher([[p.pattern for p in rule.patterns] for rule in rules])
+        self.pack_languages = frozenset(code for rule in rules for code in rule.languages if code != UNIVERSAL)
         self._mitigating_rules = {i for i, r in enumerate(rules) if r.category == MITIGATING}
         self._place_rules = {i for i, r in enumerate(rules) if r.category == "destination" or r.id in PLACE_RULES}
         self._negating_rules = {i for i, r in enumerate(rules) if r.category in NEGATING_CATEGORIES}
@@ -160,6 +162,14 @@ class Engine:
                 self._allowed_cache.clear()
             self._allowed_cache[key] = out
         return out
+
+    def covers(self, language: str | None) -> bool | None:
+        """Whether a language pack reads `language` (a pack for it or for one of its variants, e.g. zh ->
+        zh-hans); None when the language is unknown."""
+        if not language:
+            return None
+        return language in self.pack_languages or any(code.startswith(language + "-") or language.startswith(code + "-")
+                                                      for code in self.pack_languages)
 
     @property
     def threshold(self) -> int:
@@ -223,6 +233,13 @@ class Engine:
         norm = normalise(doc)
         language = detect_language(" \n".join(texts.get(k, "") for k in ("title", "description", "location")))
         matches = list(self.matcher.finditer(norm.text))  # (rule, match in the normalised text)
+        covered = self.covers(language)
+        if covered is False:
+            evidence.append(Evidence(
+                NOT_COVERED, "language", 0.0, language, "description", -1, -1,
+                f"The ad is in a language ({language}) that no language pack covers: it was read only for signals "
+                "that need no words (places in any script, pay, contacts, symbols) and for words shared with "
+                "other languages."))
         lens = [len(texts[f]) for f in names]
         allowed = self._allowed_fields(language, names)  # per rule: field indexes it may match in (None: all)
         span = norm.span
@@ -407,6 +424,7 @@ class Engine:
             ruleset_version=self.version,
             truncated_fields=list(truncated),
             max_field_chars=self.max_field_chars if truncated else 0,
+            language_covered=self.covers(f.language),
         )
 
     def _weigh(self, f: Features) -> list[Evidence]:
