@@ -4,8 +4,8 @@ lures -> Assessment.
 Rules match NORMALISED text (rules/textnorm.py); evidence spans point into the original field text.
 Rules are grouped by category; each category's rules are compiled into one alternation (one regex pass per
 field and category). Per-category features feed a logistic model whose weights come from
-rules/calibration.yaml (refit with `python -m rules.calibration`). A lure is never flagged from one
-category: fewer than `min_categories` lure categories caps the score below the flag threshold.
+rules/calibration.yaml (refit with `python -m rules.calibration`). A lure is flagged only on strong enough
+evidence: the summed category values below `min_strength` cap the score below the flag threshold.
 A separate fraud model scores ordinary job fraud (reshipping, money mules, task scams, pay-to-work).
 """
 from __future__ import annotations
