@@ -23,12 +23,12 @@ from typing import Any, Iterable
 import yaml
 
 from .calibration import Calibration
-from .language import detect_language
+from .language import detect_language, pack_codes
 from .model import AD_FIELDS, Ad, Assessment, Contact, Evidence
 from .salary import LANGUAGE_MARKET, Salary, find_salaries, pay_norm_usd
 from ._prefilter import TriggerMatcher, parse_cached, split_branches
 from ._redos import backtracking_risk
-from .textnorm import T2S, NormText, fold_pattern, normalise
+from .textnorm import NormText, fold_pattern, normalise
 
 RULESET_DIR = Path(__file__).parent / "ruleset"
 
@@ -258,6 +258,10 @@ def _load_file(path: Path) -> list[Rule]:
             if value is not None and (not isinstance(value, list) or not all(isinstance(v, str) and v for v in value)):
                 raise RulesetError(f"{where}: rule {rid!r} {key!r} must be a list of strings")
             lists[key] = tuple(value or ())
+        unknown_codes = [code for code in lists["not_languages"] if code not in pack_codes()]
+        if unknown_codes:
+            raise RulesetError(f"{where}: rule {rid!r} not_languages {unknown_codes} are not language codes of "
+                               "rules/language.yaml")
         for key in ("fields", "unless_in"):
             bad_fields = set(lists[key]) - set(AD_FIELDS)
             if bad_fields:
@@ -555,9 +559,7 @@ class Engine:
 
         # pay: the salary field first, else pay mentions in the description
         salary = None
-        default_currency = LANGUAGE_MARKET.get(language or "")
-        if language == "zh" and any(c in T2S for c in "".join(texts.values())[:3000]):
-            default_currency = "TWD"  # traditional characters: Taiwan (or Hong Kong)
+        default_currency = LANGUAGE_MARKET.get(language or "")  # zh-hant (traditional characters): TWD
         for fname in ("salary", "description", "title"):
             found = find_salaries(texts.get(fname, ""), default_currency, pay_field=fname == "salary")
             if found:
