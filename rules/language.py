@@ -25,13 +25,16 @@ from typing import Protocol
 from .textnorm import T2S, fold_char
 
 DATA_PATH = Path(__file__).with_name("language.yaml")
-HEAD_CHARS = 1000  # letters and words are counted on this prefix
-DETECTOR_CHARS = 300  # the statistical detector reads this prefix (its cost grows with length)
+HEAD_CHARS = 600  # words are counted on this prefix
+SCRIPT_CHARS = 400  # scripts and letters are counted on this prefix
+DETECTOR_CHARS = 200  # the statistical detector reads this prefix (its cost grows with length)
 LATIN = "Latin"
 
 _SIMPLIFIED_ONLY = frozenset(T2S.values()) - frozenset(T2S)
 _TRADITIONAL_ONLY = frozenset(T2S) - frozenset(T2S.values())
-_LATIN_WORD = re.compile(r"[a-z]+")
+_LATIN_WORD = re.compile(r"[a-z\u00c0-\u024f\u1e00-\u1eff\u0300-\u036f]+")  # on lower-cased text
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
 _ANY_WORD = re.compile(r"[^\s\d!-/:-@\[-`{-~\u00a0-\u00bf\u0964\u0965\u060c\u061b\u061f\u1361-\u1368\u2000-\u206f"
                        r"\u3000-\u303f\uff01-\uff0f]+")
 
@@ -66,7 +69,7 @@ class Script:
     name: str
     lang: str | None = None
     default: str | None = None
-    letters: tuple[tuple[str, str, int], ...] = ()
+    letters: tuple[tuple[str, frozenset[str], int], ...] = ()
     words: tuple[str, ...] = ()
     detector: bool = False
     accept: frozenset[str] | None = None
@@ -78,7 +81,7 @@ class LanguageData:
     scripts: list[Script]
     starts: list[int]  # sorted range starts, for bisect
     ranges: list[tuple[int, int, int]]  # (start, end, script index)
-    latin_letters: tuple[tuple[str, str, int], ...]
+    latin_letters: tuple[tuple[str, frozenset[str], int], ...]
     mixed_min_hits: int
     mixed_share: float
     groups: list[frozenset[str]]
@@ -114,13 +117,13 @@ class LanguageData:
                 if code not in words.get(key, ()):
                     words[key] = words.get(key, ()) + (code,)
 
-        def letter_rules(where: tuple, value) -> tuple[tuple[str, str, int], ...]:
+        def letter_rules(where: tuple, value) -> tuple[tuple[str, frozenset[str], int], ...]:
             out = []
             for i, item in enumerate(value or []):
                 if not (isinstance(item, list) and len(item) == 3 and item[0] in codes and isinstance(item[1], str)
                         and isinstance(item[2], int)):
                     fail(where + (i,), "a letter rule is [code, \"letters\", minimum] with a code from codes")
-                out.append((item[0], item[1], item[2]))
+                out.append((item[0], frozenset(item[1]), item[2]))
             return tuple(out)
 
         scripts, ranges = [], []
@@ -168,7 +171,15 @@ class LanguageData:
         return None
 
 
-_LATIN_FOLD: dict[int, str] = {}
+@functools.cache
+def _latin_fold_table() -> dict[int, str]:
+    """str.translate table: accented Latin letter -> its ASCII letters, combining accents -> nothing."""
+    table = dict.fromkeys(range(0x300, 0x370), "")
+    for cp in (*range(0xC0, 0x250), *range(0x1E00, 0x1F00)):
+        folded = fold_char(chr(cp))
+        if folded != chr(cp) and folded.isascii():
+            table[cp] = folded
+    return table
 
 
 def _is_latin(word: str) -> bool:
@@ -176,13 +187,9 @@ def _is_latin(word: str) -> bool:
 
 
 def _fold_latin(text: str) -> str:
-    """Lower case, Latin accents removed ("maaş" -> "maas", "lương" -> "luong"); other scripts untouched."""
-    if not _LATIN_FOLD:
-        for cp in (*range(0xC0, 0x250), *range(0x1E00, 0x1F00)):
-            folded = fold_char(chr(cp))
-            if folded != chr(cp) and folded.isascii():
-                _LATIN_FOLD[cp] = folded
-    return text.lower().translate(_LATIN_FOLD)
+    """Lower case, Latin accents removed ("maaş" -> "maas", "akọ̀wé" -> "akowe"); other scripts untouched."""
+    text = text.lower()
+    return text if text.isascii() else text.translate(_latin_fold_table())
 
 
 class LanguageIdentifier:
@@ -198,7 +205,9 @@ class LanguageIdentifier:
         if not text or not text.strip():
             return None
         head = text[:HEAD_CHARS]
-        chars = Counter(head)
+        if head.isascii():
+            return self._latin(head, None)
+        chars = Counter(_NON_ASCII.findall(head, 0, SCRIPT_CHARS))
         per_script: Counter[int] = Counter()
         cache = self._script_cache
         for ch, n in chars.items():
@@ -208,18 +217,18 @@ class LanguageIdentifier:
                 script = cache[ch] = self.data.script_of(ch)
             if script is not None:
                 per_script[script] += n
-        latin = per_script.pop(-1, 0)
+        latin = per_script.pop(-1, 0)  # accented Latin letters
         if per_script:
             script, count = per_script.most_common(1)[0]
-            if count >= 8 or count * 3 >= latin:
+            if count >= 8 or count * 3 >= latin + len(_ASCII_LETTER.findall(head, 0, SCRIPT_CHARS)):
                 return self._in_script(self.data.scripts[script], head, chars, per_script)
-        if not latin:
-            return None
         return self._latin(head, chars)
 
-    def _letters(self, rules, chars: Counter) -> str | None:
-        for code, letters, minimum in rules:
-            if sum(chars.get(c, 0) for c in letters) >= minimum:
+    @staticmethod
+    def _letters(rules, chars: Counter | None) -> str | None:
+        """The first rule's code whose letters occur at least its minimum times (`chars`: non-ASCII counts)."""
+        for code, letters, minimum in rules if chars else ():
+            if sum(chars[c] for c in letters.intersection(chars)) >= minimum:
                 return code
         return None
 
@@ -237,8 +246,8 @@ class LanguageIdentifier:
             kana = sum(n for i, n in per_script.items() if self.data.scripts[i].lang == "ja")
             if kana > per_script[self.data.scripts.index(script)] // 4:
                 return "ja"
-            traditional = sum(chars.get(c, 0) for c in _TRADITIONAL_ONLY)
-            simplified = sum(chars.get(c, 0) for c in _SIMPLIFIED_ONLY)
+            traditional = sum(chars[c] for c in _TRADITIONAL_ONLY.intersection(chars))
+            simplified = sum(chars[c] for c in _SIMPLIFIED_ONLY.intersection(chars))
             return "zh-hant" if traditional > simplified else "zh-hans"
         if script.lang:
             return script.lang
@@ -267,19 +276,29 @@ class LanguageIdentifier:
             return code
         hits: Counter[str] = Counter()
         shared: Counter[str] = Counter()
-        for word in _LATIN_WORD.findall(_fold_latin(head)):
+        words = _LATIN_WORD.findall(head.lower())
+        if not words:
+            return None
+        fold_table = _latin_fold_table()
+        for word, n in Counter(words).items():
+            if not word.isascii():
+                word = word.translate(fold_table)
             for lang in data.word_langs.get(word, ()):
-                (shared if "+" in lang else hits)[lang] += 1
+                (shared if "+" in lang else hits)[lang] += n
         for group, n in shared.items():  # words two languages share count for the one that leads on its own
             members = group.split("+")
             hits[max(members, key=lambda m: (hits[m], -members.index(m)))] += n
         english = hits.pop("en", 0)
+        ranked = hits.most_common(2) + [("", 0), ("", 0)]
+        best_hits, second_hits = ranked[0][1], ranked[1][1]
+        well_represented = best_hits >= data.mixed_min_hits and best_hits >= data.mixed_share * english
+        if well_represented and 2 * second_hits < best_hits:
+            return ranked[0][0]  # no other language has the words the detector would need to overrule it
         top = self._top(head, latin=True)
         top_code, top_p = top[0] if top else (None, 0.0)
         prob = dict(top)
-        best, best_hits = max(hits.items(), key=lambda kv: (kv[1], prob.get(kv[0], 0.0), kv[0]),
-                              default=(None, 0))
-        if best and best_hits >= data.mixed_min_hits and best_hits >= data.mixed_share * english:
+        best = max(hits, key=lambda k: (hits[k], prob.get(k, 0.0), k), default=None)
+        if well_represented:
             if (top_code and top_code not in (best, "en") and top_p >= 0.8 and 2 * hits[top_code] >= best_hits
                     and not any(best in g and top_code in g for g in data.groups)):
                 return top_code
