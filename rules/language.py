@@ -28,7 +28,6 @@ DATA_PATH = Path(__file__).with_name("language.yaml")
 HEAD_CHARS = 600  # words are counted on this prefix
 SCRIPT_CHARS = 400  # scripts and letters are counted on this prefix
 DETECTOR_CHARS = 200  # the statistical detector reads this prefix (its cost grows with length)
-LATIN = "Latin"
 
 _SIMPLIFIED_ONLY = frozenset(T2S.values()) - frozenset(T2S)
 _TRADITIONAL_ONLY = frozenset(T2S) - frozenset(T2S.values())
@@ -37,6 +36,10 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
 _ANY_WORD = re.compile(r"[^\s\d!-/:-@\[-`{-~\u00a0-\u00bf\u0964\u0965\u060c\u061b\u061f\u1361-\u1368\u2000-\u206f"
                        r"\u3000-\u303f\uff01-\uff0f]+")
+
+
+TOP_KEYS = {"codes", "scripts", "latin", "words", "detector_codes"}
+LATIN_KEYS = {"letters", "mixed", "groups", "detector_codes"}
 
 
 class LanguageDataError(ValueError):
@@ -104,6 +107,11 @@ class LanguageData:
         for key in ("codes", "scripts", "latin", "words", "detector_codes"):
             if key not in raw:
                 fail((), f"missing key {key!r}")
+        for where, allowed in (((), TOP_KEYS), (("latin",), LATIN_KEYS)):
+            node = raw if not where else raw[where[0]] or {}
+            unknown = set(node) - allowed if isinstance(node, dict) else {"(not a mapping)"}
+            if unknown:
+                fail(where + (sorted(unknown)[0],), f"unknown keys {sorted(unknown)}")
         codes = tuple(raw["codes"])
         words: dict[str, tuple[str, ...]] = {}
         for code, text in raw["words"].items():

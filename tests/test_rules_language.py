@@ -126,6 +126,8 @@ def test_model_loads_lazily_and_offline():
      "detector_codes: {}\n", ":3: bad range '0E00:0E7F'"),
     ("codes: [en]\nscripts: []\nlatin:\n  letters: [[en, abc]]\nwords: {}\ndetector_codes: {}\n",
      ":4: a letter rule is [code"),
+    ("codes: [en]\nscripts: []\nlatin:\n  mixed: {}\n  grups: []\nwords: {}\ndetector_codes: {}\n",
+     ":5: unknown keys ['grups']"),
 ])
 def test_bad_data_file_names_file_and_line(tmp_path, yaml_text, message):
     path = tmp_path / "language.yaml"
