@@ -18,6 +18,7 @@ import re._compiler as _compiler
 import re._parser as P
 
 import _sre
+import ahocorasick
 
 MAX_PREFIX = 24
 MAX_TRIGGERS_PER_BRANCH = 200
@@ -208,6 +209,16 @@ class TriggerMatcher:
         self._token_cache: dict[str, list] = {}
         self._barren: set[str] = set()  # tokens known to start no branch
         self._sub_compiled: dict[str, list[tuple[int, re.Pattern]]] = {}
+        # the literals the always-branches need, found in one Aho-Corasick pass over the text
+        literals = sorted({s for needs in self.always_needs if needs for s in needs})
+        ids = {lit: i for i, lit in enumerate(literals)}
+        self.always_need_ids = [frozenset(ids[s] for s in needs) if needs else None for needs in self.always_needs]
+        self._needs_automaton = None
+        if literals:
+            self._needs_automaton = ahocorasick.Automaton()
+            for lit, i in ids.items():
+                self._needs_automaton.add_word(lit, i)
+            self._needs_automaton.make_automaton()
         self.ascii_subs = [(s, b) for s, b in self.sub_branches.items() if s.isascii()]
         self.other_subs: dict[str, list] = {}
         for s, b in self.sub_branches.items():
@@ -280,9 +291,10 @@ class TriggerMatcher:
                         yield owner, m
                 i = text.find(s, i + 1)
         line_starts = number_starts = None
-        for (owner, regex), needs, at_line, at_number in zip(self.always, self.always_needs, self.always_line_start,
+        present = {i for _, i in self._needs_automaton.iter(text)} if self._needs_automaton is not None else set()
+        for (owner, regex), needs, at_line, at_number in zip(self.always, self.always_need_ids, self.always_line_start,
                                                               self.always_digit_start):
-            if needs is not None and not any(s in text for s in needs):
+            if needs is not None and needs.isdisjoint(present):
                 continue  # a literal every match contains is absent
             found = None
             if at_line:
@@ -393,23 +405,8 @@ def _literal_alternatives(op, av) -> list[str] | None:
 
 
 def _sequence_alternatives(items: list) -> list[str] | None:
-    """The strings a sequence always matches exactly one of (literals, or one alternation), or None."""
-    if items and all(op is C.LITERAL for op, _ in items):
-        return ["".join(chr(av) for _, av in items)]
-    if len(items) == 1:
-        return _literal_alternatives(*items[0])
-    return None
-
-
-def required_literals(branch: str, flags: int = 0) -> tuple[str, ...] | None:
-    """Strings one of which every match of `branch` contains (None: none known). Used to skip the
-    branches that have no trigger: absent literal -> no match, so the regex need not scan the text."""
-    if flags & re.IGNORECASE:
-        return None
-    try:
-        items = list(parse_cached(branch, flags))
-    except (re.error, RecursionError):
-        return None
+    """Strings one of which every match of a sequence contains: its longest run of literals, or the
+    alternatives of one of its mandatory elements (whichever has the longest shortest string); None."""
     best: list[str] | None = None
 
     def consider(strings: list[str] | None) -> None:
@@ -426,4 +423,17 @@ def required_literals(branch: str, flags: int = 0) -> tuple[str, ...] | None:
         run = []
         consider(_literal_alternatives(op, av))
     consider(["".join(run)] if run else None)
-    return tuple(best) if best else None
+    return best
+
+
+def required_literals(branch: str, flags: int = 0) -> tuple[str, ...] | None:
+    """Strings one of which every match of `branch` contains (None: none known). Used to skip the
+    branches that have no trigger: absent literal -> no match, so the regex need not scan the text."""
+    if flags & re.IGNORECASE:
+        return None
+    try:
+        items = list(parse_cached(branch, flags))
+    except (re.error, RecursionError):
+        return None
+    best = _sequence_alternatives(items)
+    return tuple(dict.fromkeys(best)) if best else None
