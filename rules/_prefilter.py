@@ -179,32 +179,53 @@ MAX_WORD_PREFIX = 5
 class TriggerMatcher:
     """Tries each branch only where its trigger occurs (anchored `match`). `rules`: per rule, its patterns."""
 
-    def __init__(self, rules: list[list[str]], flags: int = 0):
+    def __init__(self, rules: list[list[str]], flags: int = 0, *, tables: dict | None = None):
+        """`tables`: the analysis of an earlier matcher over the same rules (`tables()`), to skip it."""
         # table values are (rule index, branch source); a branch is compiled the first time its trigger
         # occurs in a text (most branches of a large ruleset never run on a given corpus)
         self.flags = flags
         self._regexes: dict[str, re.Pattern] = {}
-        self.word_branches: dict[str, list[tuple[int, str]]] = {}
-        self.prefix_branches: dict[str, list[tuple[int, str]]] = {}
-        self.sub_branches: dict[str, list[tuple[int, str]]] = {}
-        self.always: list[tuple[int, re.Pattern]] = []
-        self.always_needs: list[tuple[str, ...] | None] = []  # per always-branch: one of these must occur
-        self.always_line_start: list[bool] = []  # per always-branch: matches only where a line starts
-        self.always_digit_start: list[bool] = []  # per always-branch: matches only where r"\b\d" does
         self._number_start = re.compile(r"\b\d", flags)
+        t = tables if tables is not None else self.analyse(rules, flags)
+        self.word_branches: dict[str, list[tuple[int, str]]] = {k: [tuple(x) for x in v] for k, v in t["word"].items()}
+        self.prefix_branches: dict[str, list[tuple[int, str]]] = {k: [tuple(x) for x in v]
+                                                                  for k, v in t["prefix"].items()}
+        self.sub_branches: dict[str, list[tuple[int, str]]] = {k: [tuple(x) for x in v] for k, v in t["sub"].items()}
+        self._always_src: list[tuple[int, str]] = [tuple(x) for x in t["always"]]
+        self.always: list[tuple[int, re.Pattern]] = [(owner, re.compile(branch, flags))
+                                                     for owner, branch in self._always_src]
+        self.always_needs: list[tuple[str, ...] | None] = [tuple(n) if n else None for n in t["needs"]]
+        self.always_line_start: list[bool] = list(t["line_start"])  # matches only where a line starts
+        self.always_digit_start: list[bool] = list(t["digit_start"])  # matches only where r"\b\d" does
+        self._init_indexes()
+
+    @staticmethod
+    def analyse(rules: list[list[str]], flags: int = 0) -> dict:
+        """Each branch's triggers, or what a trigger-less branch needs (plain data: cacheable as JSON)."""
+        t: dict = {"word": {}, "prefix": {}, "sub": {}, "always": [], "needs": [], "line_start": [],
+                   "digit_start": []}
         for owner, patterns in enumerate(rules):
             for pattern in patterns:
                 for branch in split_branches(pattern):
                     trig = branch_triggers(branch)
                     if trig is None:
-                        self.always.append((owner, self._regex(branch)))
-                        self.always_needs.append(required_literals(branch, flags))
-                        self.always_line_start.append(starts_a_line(branch, flags))
-                        self.always_digit_start.append(starts_at_a_number(branch, flags))
+                        t["always"].append((owner, branch))
+                        t["needs"].append(required_literals(branch, flags))
+                        t["line_start"].append(starts_a_line(branch, flags))
+                        t["digit_start"].append(starts_at_a_number(branch, flags))
                         continue
-                    for table, keys in zip((self.word_branches, self.prefix_branches, self.sub_branches), trig):
+                    for name, keys in zip(("word", "prefix", "sub"), trig):
                         for key in keys:
-                            table.setdefault(key, []).append((owner, branch))
+                            t[name].setdefault(key, []).append((owner, branch))
+        return t
+
+    def tables(self) -> dict:
+        """The analysis this matcher was built from (see `analyse`)."""
+        return {"word": self.word_branches, "prefix": self.prefix_branches, "sub": self.sub_branches,
+                "always": self._always_src, "needs": self.always_needs, "line_start": self.always_line_start,
+                "digit_start": self.always_digit_start}
+
+    def _init_indexes(self) -> None:
         self.prefix_lens = sorted({len(k) for k in self.prefix_branches})
         self._token_cache: dict[str, list] = {}
         self._barren: set[str] = set()  # tokens known to start no branch
