@@ -25,7 +25,7 @@ from typing import Any
 from croniter import croniter
 
 from .urls import is_http_url
-from .yamldoc import LinedYaml
+from rules.yamldoc import LinedYaml
 
 JOB_KEYS = ("name", "urls", "profile", "every", "cron", "max_pages", "timeout", "ignore_robots", "settings")
 TOP_KEYS = ("jobs",)

@@ -26,7 +26,7 @@ from .ruleset import (CATEGORIES, FRAUD, LURE_CATEGORIES, MITIGATING, RULESET_DI
                       RulesetError, _check_pattern, lint_ruleset, load_ruleset)
 from .salary import LANGUAGE_MARKET, Salary, find_salaries, pay_norm_usd
 from ._prefilter import TriggerMatcher
-from .textnorm import T2S, normalise
+from .textnorm import normalise
 
 
 LEVELS = ((70, "high"), (45, "medium"), (20, "low"), (0, "none"))
@@ -311,9 +311,7 @@ class Engine:
 
         # pay: the salary field first, else pay mentions in the description
         salary = None
-        default_currency = LANGUAGE_MARKET.get(language or "")
-        if language == "zh" and any(c in T2S for c in "".join(texts.values())[:3000]):
-            default_currency = "TWD"  # traditional characters: Taiwan (or Hong Kong)
+        default_currency = LANGUAGE_MARKET.get(language or "")  # zh-hant (traditional characters): TWD
         for fname in ("salary", "description", "title"):
             found = find_salaries(texts.get(fname, ""), default_currency, pay_field=fname == "salary")
             if found:

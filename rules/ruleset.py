@@ -26,6 +26,7 @@ from typing import Any, Iterable
 
 import yaml
 
+from .language import pack_codes
 from ._prefilter import parse_cached, split_branches
 from ._redos import backtracking_risk
 from .model import AD_FIELDS
@@ -267,6 +268,10 @@ def load_concepts(directory: Path = RULESET_DIR) -> list[Rule]:
             raise RulesetError(f"{where}: concept {cid!r} scope must be one of {', '.join(SCOPES)}, got {scope!r}")
         lists = {key: tuple(_string_list(raw.get(key), where, f"concept {cid!r} {key!r}"))
                  for key in ("fields", "not_languages", "unless_in")}
+        unknown_codes = [code for code in lists["not_languages"] if code not in pack_codes()]
+        if unknown_codes:
+            raise RulesetError(f"{where}: concept {cid!r} not_languages {unknown_codes} are not language codes of "
+                               "rules/language.yaml")
         for key in ("fields", "unless_in"):
             bad_fields = set(lists[key]) - set(AD_FIELDS)
             if bad_fields:

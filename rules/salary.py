@@ -44,8 +44,12 @@ MARKET_HINTS = (
     (r"south ?-?east(?:ern)? asia|\basean\b|indochina|東南亞|东南亚|đông nam á|dong nam a|asia tenggara|sudeste asi|"
      r"\basia\b|\básia\b|亚洲|亞洲|เอเชีย|អាស៊ី|အာရှ", "ASIA"),
 )
-LANGUAGE_MARKET = {"vi": "VND", "id": "IDR", "ms": "MYR", "tl": "PHP", "th": "THB", "zh": "CNY", "my": "MMK",
-                   "km": "KHR", "hi": "INR", "sw": "KES", "pt": "BRL"}
+# Audience language -> home currency (rules/language.py codes), only currencies this module has a rate and norm for
+LANGUAGE_MARKET = {"vi": "VND", "id": "IDR", "ms": "MYR", "tl": "PHP", "ceb": "PHP", "th": "THB", "zh-hans": "CNY",
+                   "zh-hant": "TWD", "my": "MMK", "km": "KHR", "lo": "LAK", "hi": "INR", "hi-latn": "INR", "ta": "INR",
+                   "te": "INR", "ml": "INR", "pa": "INR", "ur": "PKR", "bn": "BDT", "ne": "NPR", "si": "LKR",
+                   "ko": "KRW", "ja": "JPY", "sw": "KES", "lg": "UGX", "yo": "NGN", "ha": "NGN", "ig": "NGN",
+                   "pt": "BRL"}
 
 _CURRENCIES = [
     ("USDT", r"usdt|tether|泰达币|u币"),
@@ -242,8 +246,8 @@ def find_salaries(text: str, default_currency: str | None = None, pay_field: boo
         implied = implied_a or implied_b
         before = low_text[max(0, m.start() - 40):m.start()]
         pay_context = pay_field or bool(_PAY_WORD.search(before))
-        if implied == "CNY" and default_currency in ("TWD", "HKD"):
-            implied = default_currency  # 萬 in a Taiwanese / Hong Kong ad
+        if implied == "CNY" and default_currency in ("TWD", "HKD", "JPY"):
+            implied = default_currency  # 萬 in a Taiwanese / Hong Kong ad, 万 in a Japanese one
         if currency is None:
             currency = implied or (default_currency if pay_context else None)
         if currency is None or (currency == "CNY" and implied is None and not pay_context and not m.group("post")

@@ -11,7 +11,7 @@ from typing import Any
 from lxml import etree
 from parsel.csstranslator import HTMLTranslator
 
-from crawler.yamldoc import LinedYaml
+from rules.yamldoc import LinedYaml
 
 from spiders.profile_api import PAGING_KINDS, ApiSpec, JsonField, Paging, compile_path
 from spiders.profile_browser import ACTION_KINDS, DEFAULT_MAX_ACTIONS, PageAction, playwright_selector

@@ -1,7 +1,6 @@
 """The engine's speed-ups give the same answers as the slow, obvious way.
 
 - phones: PhoneNumberMatcher on windows (rules/entities._phone_windows) == on the whole text;
-- language: langdetect with lazily built tables == langdetect.detect;
 - prefilter: the rules TriggerMatcher finds == the rules whose regexes match anywhere.
 """
 import csv
@@ -10,11 +9,9 @@ import re
 from pathlib import Path
 
 import pytest
-from langdetect import DetectorFactory, detect
-from langdetect.lang_detect_exception import LangDetectException
 from phonenumbers import Leniency, PhoneNumberFormat, PhoneNumberMatcher, format_number
 
-from rules import entities, language
+from rules import entities
 from rules._prefilter import TriggerMatcher, required_literals, starts_a_line
 from rules.engine import load_ruleset
 from rules.textnorm import normalise
@@ -85,24 +82,6 @@ def test_phone_windows_on_emscad():
     assert sum(bool(whole_text_phones(t, "US")) for t in texts) > 0  # the sample holds phones at all
     for text in texts:
         assert windowed_phones(text, "US") == whole_text_phones(text, "US")
-
-
-LANG_TEXTS = [
-    "hello", "Xin chao cac ban, cong viec tot", "Kazi nzuri sana kwa vijana", "12345 678",
-    "Привет мир, как дела?", "مرحبا بالعالم", "Bonjour tout le monde, nous recrutons", "Hola amigos, trabajo",
-    "Guten Tag, wir suchen Mitarbeiter", "Ciao a tutti, lavoro all'estero",
-]
-
-
-@pytest.mark.parametrize("text", LANG_TEXTS)
-def test_lazy_langdetect_matches_langdetect(text):
-    DetectorFactory.seed = 0
-    try:
-        expected = detect(text[:500])
-        expected = "zh" if expected.startswith("zh") else expected
-    except LangDetectException:
-        expected = None
-    assert language._langdetect(text) == expected
 
 
 @pytest.mark.parametrize(

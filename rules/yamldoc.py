@@ -1,6 +1,6 @@
 """YAML documents that remember the line of every key and item, for errors that name file and line.
 
-One loader for every data file with a schema (crawl plans, site profiles):
+One loader for every data file with a schema (crawl plans, site profiles, language data):
 
     doc = LinedYaml(path, text, error=PlanError)
     doc.data                      # the plain Python value
