@@ -18,6 +18,7 @@ import re._compiler as _compiler
 import re._parser as P
 
 import _sre
+import ahocorasick
 
 MAX_PREFIX = 24
 MAX_TRIGGERS_PER_BRANCH = 200
@@ -178,36 +179,67 @@ MAX_WORD_PREFIX = 5
 class TriggerMatcher:
     """Tries each branch only where its trigger occurs (anchored `match`). `rules`: per rule, its patterns."""
 
-    def __init__(self, rules: list[list[str]], flags: int = 0):
+    def __init__(self, rules: list[list[str]], flags: int = 0, *, tables: dict | None = None):
+        """`tables`: the analysis of an earlier matcher over the same rules (`tables()`), to skip it."""
         # table values are (rule index, branch source); a branch is compiled the first time its trigger
         # occurs in a text (most branches of a large ruleset never run on a given corpus)
         self.flags = flags
         self._regexes: dict[str, re.Pattern] = {}
-        self.word_branches: dict[str, list[tuple[int, str]]] = {}
-        self.prefix_branches: dict[str, list[tuple[int, str]]] = {}
-        self.sub_branches: dict[str, list[tuple[int, str]]] = {}
-        self.always: list[tuple[int, re.Pattern]] = []
-        self.always_needs: list[tuple[str, ...] | None] = []  # per always-branch: one of these must occur
-        self.always_line_start: list[bool] = []  # per always-branch: matches only where a line starts
-        self.always_digit_start: list[bool] = []  # per always-branch: matches only where r"\b\d" does
         self._number_start = re.compile(r"\b\d", flags)
+        t = tables if tables is not None else self.analyse(rules, flags)
+        self.word_branches: dict[str, list[tuple[int, str]]] = {k: [tuple(x) for x in v] for k, v in t["word"].items()}
+        self.prefix_branches: dict[str, list[tuple[int, str]]] = {k: [tuple(x) for x in v]
+                                                                  for k, v in t["prefix"].items()}
+        self.sub_branches: dict[str, list[tuple[int, str]]] = {k: [tuple(x) for x in v] for k, v in t["sub"].items()}
+        self._always_src: list[tuple[int, str]] = [tuple(x) for x in t["always"]]
+        self.always: list[tuple[int, re.Pattern]] = [(owner, re.compile(branch, flags))
+                                                     for owner, branch in self._always_src]
+        self.always_needs: list[tuple[str, ...] | None] = [tuple(n) if n else None for n in t["needs"]]
+        self.always_line_start: list[bool] = list(t["line_start"])  # matches only where a line starts
+        self.always_digit_start: list[bool] = list(t["digit_start"])  # matches only where r"\b\d" does
+        self._init_indexes()
+
+    @staticmethod
+    def analyse(rules: list[list[str]], flags: int = 0) -> dict:
+        """Each branch's triggers, or what a trigger-less branch needs (plain data: cacheable as JSON)."""
+        t: dict = {"word": {}, "prefix": {}, "sub": {}, "always": [], "needs": [], "line_start": [],
+                   "digit_start": []}
         for owner, patterns in enumerate(rules):
             for pattern in patterns:
                 for branch in split_branches(pattern):
                     trig = branch_triggers(branch)
                     if trig is None:
-                        self.always.append((owner, self._regex(branch)))
-                        self.always_needs.append(required_literals(branch, flags))
-                        self.always_line_start.append(starts_a_line(branch, flags))
-                        self.always_digit_start.append(starts_at_a_number(branch, flags))
+                        t["always"].append((owner, branch))
+                        t["needs"].append(required_literals(branch, flags))
+                        t["line_start"].append(starts_a_line(branch, flags))
+                        t["digit_start"].append(starts_at_a_number(branch, flags))
                         continue
-                    for table, keys in zip((self.word_branches, self.prefix_branches, self.sub_branches), trig):
+                    for name, keys in zip(("word", "prefix", "sub"), trig):
                         for key in keys:
-                            table.setdefault(key, []).append((owner, branch))
+                            t[name].setdefault(key, []).append((owner, branch))
+        return t
+
+    def tables(self) -> dict:
+        """The analysis this matcher was built from (see `analyse`)."""
+        return {"word": self.word_branches, "prefix": self.prefix_branches, "sub": self.sub_branches,
+                "always": self._always_src, "needs": self.always_needs, "line_start": self.always_line_start,
+                "digit_start": self.always_digit_start}
+
+    def _init_indexes(self) -> None:
         self.prefix_lens = sorted({len(k) for k in self.prefix_branches})
         self._token_cache: dict[str, list] = {}
         self._barren: set[str] = set()  # tokens known to start no branch
         self._sub_compiled: dict[str, list[tuple[int, re.Pattern]]] = {}
+        # the literals the always-branches need, found in one Aho-Corasick pass over the text
+        literals = sorted({s for needs in self.always_needs if needs for s in needs})
+        ids = {lit: i for i, lit in enumerate(literals)}
+        self.always_need_ids = [frozenset(ids[s] for s in needs) if needs else None for needs in self.always_needs]
+        self._needs_automaton = None
+        if literals:
+            self._needs_automaton = ahocorasick.Automaton()
+            for lit, i in ids.items():
+                self._needs_automaton.add_word(lit, i)
+            self._needs_automaton.make_automaton()
         self.ascii_subs = [(s, b) for s, b in self.sub_branches.items() if s.isascii()]
         self.other_subs: dict[str, list] = {}
         for s, b in self.sub_branches.items():
@@ -280,9 +312,10 @@ class TriggerMatcher:
                         yield owner, m
                 i = text.find(s, i + 1)
         line_starts = number_starts = None
-        for (owner, regex), needs, at_line, at_number in zip(self.always, self.always_needs, self.always_line_start,
+        present = {i for _, i in self._needs_automaton.iter(text)} if self._needs_automaton is not None else set()
+        for (owner, regex), needs, at_line, at_number in zip(self.always, self.always_need_ids, self.always_line_start,
                                                               self.always_digit_start):
-            if needs is not None and not any(s in text for s in needs):
+            if needs is not None and needs.isdisjoint(present):
                 continue  # a literal every match contains is absent
             found = None
             if at_line:
@@ -393,23 +426,8 @@ def _literal_alternatives(op, av) -> list[str] | None:
 
 
 def _sequence_alternatives(items: list) -> list[str] | None:
-    """The strings a sequence always matches exactly one of (literals, or one alternation), or None."""
-    if items and all(op is C.LITERAL for op, _ in items):
-        return ["".join(chr(av) for _, av in items)]
-    if len(items) == 1:
-        return _literal_alternatives(*items[0])
-    return None
-
-
-def required_literals(branch: str, flags: int = 0) -> tuple[str, ...] | None:
-    """Strings one of which every match of `branch` contains (None: none known). Used to skip the
-    branches that have no trigger: absent literal -> no match, so the regex need not scan the text."""
-    if flags & re.IGNORECASE:
-        return None
-    try:
-        items = list(parse_cached(branch, flags))
-    except (re.error, RecursionError):
-        return None
+    """Strings one of which every match of a sequence contains: its longest run of literals, or the
+    alternatives of one of its mandatory elements (whichever has the longest shortest string); None."""
     best: list[str] | None = None
 
     def consider(strings: list[str] | None) -> None:
@@ -426,4 +444,17 @@ def required_literals(branch: str, flags: int = 0) -> tuple[str, ...] | None:
         run = []
         consider(_literal_alternatives(op, av))
     consider(["".join(run)] if run else None)
-    return tuple(best) if best else None
+    return best
+
+
+def required_literals(branch: str, flags: int = 0) -> tuple[str, ...] | None:
+    """Strings one of which every match of `branch` contains (None: none known). Used to skip the
+    branches that have no trigger: absent literal -> no match, so the regex need not scan the text."""
+    if flags & re.IGNORECASE:
+        return None
+    try:
+        items = list(parse_cached(branch, flags))
+    except (re.error, RecursionError):
+        return None
+    best = _sequence_alternatives(items)
+    return tuple(dict.fromkeys(best)) if best else None

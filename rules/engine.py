@@ -123,7 +123,8 @@ class Engine:
     """Scores ads. Build once (`Engine.load()`), then call `assess` per ad."""
 
     def __init__(self, rules: list[Rule], calibration: Calibration | None = None, *, similarity: Any = None,
-                 extract_contacts: Any = None, max_field_chars: int = MAX_FIELD_CHARS):
+                 extract_contacts: Any = None, max_field_chars: int = MAX_FIELD_CHARS,
+                 trigger_tables: dict | None = None):
         if max_field_chars < 1:
             raise ValueError(f"max_field_chars must be at least 1, got {max_field_chars}")
         self.max_field_chars = max_field_chars
@@ -131,7 +132,7 @@ class Engine:
         self.calibration = calibration or Calibration.load()
         self.similarity = similarity
         self.extract_contacts = extract_contacts
-        self.matcher = TriggerMatcher([[p.pattern for p in rule.patterns] for rule in rules])
+        self.matcher = TriggerMatcher([[p.pattern for p in rule.patterns] for rule in rules], tables=trigger_tables)
         self.pack_languages = frozenset(code for rule in rules for code in rule.languages if code != UNIVERSAL)
         self._mitigating_rules = {i for i, r in enumerate(rules) if r.category == MITIGATING}
         self._place_rules = {i for i, r in enumerate(rules) if r.category == "destination" or r.id in PLACE_RULES}
@@ -184,7 +185,9 @@ class Engine:
         """The shipped ruleset, calibration and known-lure index. `known_lures`: an index to use instead
         (anything with `.nearest(text)`); `with_similarity=False`: no similarity stage; `max_field_chars`:
         longer text fields are cut before assessment."""
-        rules = load_ruleset(Path(ruleset_dir) if ruleset_dir else RULESET_DIR)
+        from .ruleset_cache import load_checked
+
+        rules, tables = load_checked(Path(ruleset_dir) if ruleset_dir else RULESET_DIR)
         similarity = known_lures
         extract = None
         if with_similarity and similarity is None:
@@ -199,7 +202,8 @@ class Engine:
         except ImportError:
             extract = None
         cal = Calibration.load(calibration) if calibration else Calibration.load()
-        return cls(rules, cal, similarity=similarity, extract_contacts=extract, max_field_chars=max_field_chars)
+        return cls(rules, cal, similarity=similarity, extract_contacts=extract, max_field_chars=max_field_chars,
+                   trigger_tables=tables)
 
     # -- features --------------------------------------------------------------------------------------------
     def capped(self, ad: Ad | dict[str, Any]) -> tuple[Ad, list[str]]:

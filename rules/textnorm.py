@@ -6,7 +6,8 @@ matched span back into offsets in the ORIGINAL text, so evidence quotes what the
 Folding, in order:
   1. one-to-one per character (fast, `str.translate`): NFKC (full-width -> ASCII), case folding, Latin diacritics
      removed (Vietnamese "lương" -> "luong": ads written with and without tone marks both match), đ -> d,
-     Cyrillic/Greek lookalikes -> Latin, traditional Chinese -> simplified (common characters).
+     traditional Chinese -> simplified (common characters); then Cyrillic/Greek look-alike letters -> Latin
+     inside words that also hold Latin letters ("Теlеgrаm" -> "telegram"; a Russian word stays Cyrillic).
   2. the rest (rare, regex driven): zero-width and soft-hyphen chars dropped, characters that expand
      ("ß" -> "ss", "ﬁ" -> "fi"), spaced or dotted letters joined ("T e l e g r a m", "W.h.a.t.s.a.p.p"),
      leetspeak inside words ("whats4pp", "te1egram"), the apostrophe of Uzbek o' and g' made a letter
@@ -64,13 +65,29 @@ _MARKS = [chr(cp) for cp in range(0x0370, 0x10000) if unicodedata.category(chr(c
 MARK_STAND_INS = {m: chr(_STAND_IN_BASE + i) for i, m in enumerate(_MARKS)}
 
 
+# look-alikes from other alphabets: folded to Latin only inside a word that also holds Latin letters
+LOOKALIKES = {c: l for c, l in HOMOGLYPHS.items() if "\u0370" <= c <= "\u04ff" and c != "ё"}
+CYRILLIC = {"ё": "е"}  # Russian writes ё as е as often as not
+_LOOKALIKE_TABLE = str.maketrans(LOOKALIKES)
+_LOOKALIKE_CHARS = "".join(LOOKALIKES)
+_HAS_LOOKALIKE = re.compile(f"[{_LOOKALIKE_CHARS}]")
+_MIXED_WORD = re.compile(f"(?=[^\\W\\d_]*[a-z])(?=[^\\W\\d_]*[{_LOOKALIKE_CHARS}])[^\\W\\d_]+")
+
+
+def _fold_lookalikes(text: str) -> str:
+    """Look-alike letters -> Latin in mixed-script words (one to one: offsets do not move)."""
+    if not _HAS_LOOKALIKE.search(text):
+        return text
+    return _MIXED_WORD.sub(lambda m: m.group(0).translate(_LOOKALIKE_TABLE), text)
+
+
 def _fold_uncached(ch: str) -> str:
     if ch in ZERO_WIDTH:
         return ""
     s = unicodedata.normalize("NFKC", ch).casefold()
     out = []
     for c in s:
-        c = HOMOGLYPHS.get(c, c)
+        c = CYRILLIC.get(c) or (c if c in LOOKALIKES else HOMOGLYPHS.get(c, c))
         c = T2S.get(c, c)
         if len(c) == 1 and c >= "\u00c0":
             decomposed = unicodedata.normalize("NFD", c)
@@ -78,7 +95,7 @@ def _fold_uncached(ch: str) -> str:
             if decomposed[0] < "\u0250" and len(decomposed) > 1:
                 c = decomposed[0] + "".join(m for m in decomposed[1:] if not ("\u0300" <= m <= "\u036f"))
                 c = unicodedata.normalize("NFC", c)
-                c = HOMOGLYPHS.get(c, c)
+                c = CYRILLIC.get(c) or (c if c in LOOKALIKES else HOMOGLYPHS.get(c, c))
         if "\u0300" <= c <= "\u036f" or _DROPPED_MARKS.match(c):
             c = ""
         else:
@@ -158,8 +175,8 @@ def _fast_fold(text: str) -> str:
     if text.isascii():
         return lowered
     if len(lowered) != len(text):  # e.g. "İ" lower-cases to two characters
-        return text.translate(ONE_TO_ONE)
-    return _NON_ASCII.sub(lambda m: m.group(0).translate(ONE_TO_ONE), lowered)
+        return _fold_lookalikes(text.translate(ONE_TO_ONE))
+    return _fold_lookalikes(_NON_ASCII.sub(lambda m: m.group(0).translate(ONE_TO_ONE), lowered))
 
 
 def _leet_words(a: str) -> list[tuple[int, int, str]]:
@@ -289,4 +306,7 @@ def fold_pattern(pattern: str) -> str:
             f = fold_char(ch)
             out.append(re.escape(f) if len(f) > 1 else f)
         i += 1
-    return _UZ_APOSTROPHE_IN_PATTERN.sub(UZ_OKINA, "".join(out))
+    # look-alikes in mixed words, as in the text; escapes (\\b, \\w) are not letters of a word
+    parts = re.split(r"(\\.)", "".join(out))
+    folded = "".join(p if i % 2 else _fold_lookalikes(p) for i, p in enumerate(parts))
+    return _UZ_APOSTROPHE_IN_PATTERN.sub(UZ_OKINA, folded)

@@ -74,3 +74,15 @@ def test_word_boundaries_in_every_script(pattern, text, hit):
     norm = normalise(text)
     m = re.search(fold_pattern(pattern), norm.text)
     assert (norm.original_text(m.start(), m.end()) if m else None) == hit
+
+
+@pytest.mark.parametrize("raw, folded", [
+    ("Теlеgrаm", "telegram"),  # Latin word with Cyrillic look-alikes: folded to Latin
+    ("WhatsАpp", "whatsapp"),
+    ("работа в Камбодже", "работа в камбодже"),  # a Russian word stays Cyrillic (not "pa6ota" fragments)
+    ("перелёт", "перелет"),
+    ("Τelegram", "telegram"),  # Greek look-alike
+])
+def test_lookalikes_fold_only_inside_mixed_words(raw, folded):
+    assert fold(raw) == folded
+    assert re.search(fold_pattern(r"\bработа\b"), fold("Работа в Камбодже"))

@@ -1,0 +1,106 @@
+"""The checked ruleset and its trigger analysis, cached as JSON between processes.
+
+Checking every pattern of every language pack (parse, look-alike folding, backtracking check) and finding each
+branch's triggers costs more than a second; the result only changes when a ruleset file or the code that reads it
+changes. So the first process writes it to `$LUREWATCH_CACHE_DIR` (default `$XDG_CACHE_HOME/lurewatch`, else
+`~/.cache/lurewatch`) under a SHA-256 of those files, and later ones read it. Plain JSON, never pickle: a cache
+file is data, not code. An unreadable or unwritable cache is skipped (the ruleset is then checked as usual);
+`LUREWATCH_CACHE_DIR=off` turns the cache off.
+
+Example:
+
+    rules, tables = load_checked(RULESET_DIR)   # from the cache when it is current
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+from ._prefilter import TriggerMatcher
+from .ruleset import CONCEPTS_FILE, LazyPattern, Rule, load_ruleset, pack_paths
+
+logger = logging.getLogger(__name__)
+
+FORMAT = 1
+KEEP = 8  # cache files kept (one per ruleset version)
+_CODE = ("ruleset.py", "textnorm.py", "_prefilter.py", "_redos.py", "language.yaml", "ruleset_cache.py")
+_RULE_FIELDS = ("id", "description", "category", "weight", "languages", "source", "fields", "raw_patterns",
+                "not_languages", "unless_in", "scope")
+
+
+def cache_dir() -> Path | None:
+    configured = os.environ.get("LUREWATCH_CACHE_DIR", "")
+    if configured.lower() == "off":
+        return None
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "lurewatch"
+
+
+def ruleset_key(directory: Path) -> str:
+    """SHA-256 of the ruleset files and of the code that checks and analyses them."""
+    digest = hashlib.sha256(f"format {FORMAT}\n".encode())
+    here = Path(__file__).parent
+    for path in [Path(directory) / CONCEPTS_FILE, *pack_paths(directory), *(here / name for name in _CODE)]:
+        digest.update(f"{path.name}\n".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _to_json(rules: list[Rule], tables: dict) -> dict:
+    return {"format": FORMAT,
+            "rules": [{**{k: getattr(r, k) for k in _RULE_FIELDS}, "patterns": [p.pattern for p in r.patterns]}
+                      for r in rules],
+            "tables": tables}
+
+
+def _from_json(doc: dict) -> tuple[list[Rule], dict]:
+    rules = []
+    for raw in doc["rules"]:
+        values = {k: raw[k] for k in _RULE_FIELDS}
+        for k in ("fields", "not_languages", "unless_in"):
+            values[k] = tuple(values[k])
+        rules.append(Rule(patterns=[LazyPattern(p) for p in raw["patterns"]], **values))
+    return rules, doc["tables"]
+
+
+def load_checked(directory: Path) -> tuple[list[Rule], dict]:
+    """(rules, trigger tables) of the ruleset in `directory`: from the cache when current, else checked now
+    (RulesetError on a bad file) and cached."""
+    where = cache_dir()
+    key = None
+    if where is not None:
+        try:
+            key = ruleset_key(directory)
+            with open(where / f"ruleset-{key[:32]}.json", encoding="utf-8") as fh:
+                doc = json.load(fh)
+            if doc.get("format") == FORMAT and doc.get("key") == key:
+                return _from_json(doc)
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            logger.warning("ruleset cache unreadable (%s); checking the ruleset", exc)
+    rules = load_ruleset(directory)
+    tables = TriggerMatcher.analyse([[p.pattern for p in r.patterns] for r in rules])
+    if where is not None and key is not None:
+        _store(where, key, {**_to_json(rules, tables), "key": key})
+    return rules, tables
+
+
+def _store(where: Path, key: str, doc: dict) -> None:
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".ruleset-", suffix=".json", dir=where)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(doc, fh, ensure_ascii=False)
+        os.replace(tmp, where / f"ruleset-{key[:32]}.json")  # atomic: concurrent processes never read half
+        old = sorted(where.glob("ruleset-*.json"), key=lambda p: p.stat().st_mtime, reverse=True)[KEEP:]
+        for path in old:
+            path.unlink(missing_ok=True)
+    except OSError as exc:
+        logger.warning("ruleset cache not written to %s (%s)", where, exc)
