@@ -61,6 +61,16 @@ IRREGULAR_CATEGORIES = ("vague_destination", "visa", "passport", "similarity")
 IRREGULAR_RULES = ("perks.no_cost", "pay.crypto")
 # A safeguard named inside a phrase of these categories is being skipped ("no need to go through DMW")
 NEGATING_CATEGORIES = ("visa",)
+# A fee scam (the recruit pays for a visa, kit, registration, training or medical to get the job) is ordinary
+# fraud (fraud_score), not a compound lure, unless a trafficking marker is present too: a compound country or
+# hub or "a neighbouring country", an irregular route, a tourist visa for work, a held passport, debt bondage,
+# crypto pay or a gambling/crypto role, a known lure's text, or an unnamed destination with an off-platform contact.
+FEE_SCAM_CATEGORIES = ("fees",)
+FEE_SCAM_RULES = ("fraud.pay_to_work", "fraud.visa_fee")
+TRAFFICKING_MARKER_CATEGORIES = ("destination", "transit", "visa", "similarity")
+TRAFFICKING_MARKER_RULES = ("passport.held_by_employer", "perks.no_cost", "pay.crypto", "vague.neighbouring_country",
+                            "bait.gambling_crypto")
+TRAFFICKING_MARKER_PAIRS = (("vague_destination", "contact"),)  # categories that are a marker together
 MITIGATING = "mitigating"
 PLACE_RULES = ("mitigating.distant_workplace",)  # besides `destination` rules, these name the work place
 FRAUD = "fraud"
@@ -338,9 +348,22 @@ def gate(values: dict[str, float], min_categories: int = 3) -> str | None:
         return "capped"  # nobody is moved anywhere: ordinary job fraud at most, not a compound lure
     if values.get("mitigated"):
         return "capped"  # licensed / formal employment and no sign of irregular travel
+    if values.get("fee_scam"):
+        return "capped"  # the recruit pays to get the job and nothing marks trafficking: fraud, not a lure
     if values.get("combo") and values.get(MITIGATING, 0) <= 0:
         return "flag"  # strong combination (see COMBO_MOVE), nothing mitigating
     return None
+
+
+def is_fee_scam(evidence: list[Evidence]) -> bool:
+    """The recruit is asked to pay to get the job and no trafficking marker is present (see FEE_SCAM_RULES)."""
+    if not any(e.category in FEE_SCAM_CATEGORIES or e.rule_id in FEE_SCAM_RULES for e in evidence):
+        return False
+    categories = {e.category for e in evidence}
+    marked = (any(c in categories for c in TRAFFICKING_MARKER_CATEGORIES)
+              or any(e.rule_id in TRAFFICKING_MARKER_RULES for e in evidence)
+              or any(all(c in categories for c in pair) for pair in TRAFFICKING_MARKER_PAIRS))
+    return not marked
 
 
 # -- matching --------------------------------------------------------------------------------------------------
@@ -617,6 +640,7 @@ class Engine:
         irregular = any(e.category in IRREGULAR_CATEGORIES or e.rule_id in IRREGULAR_RULES for e in evidence)
         values["mitigated"] = float((n_mitigating >= 2 and not hard) or (n_mitigating >= 3 and not irregular))
         values["pay_ratio_log"] = min(3.0, max(0.0, math.log2(pay_ratio))) / 3 if pay_ratio else 0.0
+        values["fee_scam"] = float(is_fee_scam(evidence))
         return Features(values, evidence, partial.salary, pay_ratio, partial.language, partial.contacts, nearest)
 
     # -- scoring ---------------------------------------------------------------------------------------------
