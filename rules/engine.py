@@ -74,7 +74,9 @@ TRAFFICKING_MARKER_PAIRS = (("vague_destination", "contact"),)  # categories tha
 MITIGATING = "mitigating"
 PLACE_RULES = ("mitigating.distant_workplace",)  # besides `destination` rules, these name the work place
 FRAUD = "fraud"
-CATEGORIES = (*LURE_CATEGORIES, MITIGATING, FRAUD)
+FRAUD_HINT = "fraud_hint"  # weak signs of ordinary job fraud: the fraud model weighs them, the lure model never sees them
+FRAUD_CATEGORIES = (FRAUD, FRAUD_HINT)
+CATEGORIES = (*LURE_CATEGORIES, MITIGATING, *FRAUD_CATEGORIES)
 RULE_KEYS = {"id", "description", "category", "weight", "patterns", "languages", "fields", "examples",
              "not_languages", "unless_in"}
 FIELD_SEP = "\n\n"
@@ -676,7 +678,7 @@ class Engine:
             score = max(score, FLAG_SCORE)
         fraud_z = cal.fraud.z(f.values)
         fraud_score = int(round(100 * _sigmoid(fraud_z - _logit(cal.fraud.threshold) + _logit(FLAG_SCORE / 100))))
-        if f.values.get(FRAUD, 0) <= 0 and f.values.get("fees", 0) <= 0:  # no fraud scheme named
+        if not any(f.values.get(c, 0) > 0 for c in (*FRAUD_CATEGORIES, "fees")):  # no sign of fraud at all
             fraud_score = min(fraud_score, 44)
         evidence = self._weigh(f)
         return Assessment(
@@ -704,7 +706,7 @@ class Engine:
             totals[e.category] = totals.get(e.category, 0.0) + abs(e.weight)
         out = []
         for e in f.evidence:
-            model = cal.fraud if e.category == FRAUD else cal.lure
+            model = cal.fraud if e.category in FRAUD_CATEGORIES else cal.lure
             contribution = model.weights.get(e.category, 0.0) * f.values.get(e.category, 0.0)
             share = abs(e.weight) / totals[e.category] if totals[e.category] else 0.0
             out.append(Evidence(e.rule_id, e.category, round(contribution * share, 3), e.matched_text, e.field,
