@@ -22,8 +22,9 @@ from typing import Any, Iterable
 from .calibration import Calibration
 from .language import detect_language
 from .model import Ad, Assessment, Contact, Evidence
-from .ruleset import (CATEGORIES, FRAUD, LURE_CATEGORIES, MITIGATING, RULESET_DIR, UNIVERSAL, LazyPattern, Rule,  # noqa: F401,E501
-                      RulesetError, _check_pattern, lint_ruleset, load_ruleset)
+from .ruleset import (CATEGORIES, FRAUD, FRAUD_CATEGORIES, FRAUD_HINT, LURE_CATEGORIES, MITIGATING,  # noqa: F401
+                      RULESET_DIR, UNIVERSAL, LazyPattern, Rule, RulesetError, _check_pattern, lint_ruleset,
+                      load_ruleset)
 from .salary import LANGUAGE_MARKET, Salary, find_salaries, pay_norm_usd
 from ._prefilter import TriggerMatcher
 from .textnorm import normalise
@@ -51,8 +52,18 @@ IRREGULAR_CATEGORIES = ("vague_destination", "visa", "passport", "similarity")
 IRREGULAR_RULES = ("perks.no_cost", "pay.crypto")
 # A safeguard named inside a phrase of these categories is being skipped ("no need to go through DMW")
 NEGATING_CATEGORIES = ("visa",)
-PLACE_RULES = ("mitigating.distant_workplace",)
-AWARENESS_RULES = ("mitigating.awareness_post",)  # a warning against such offers is not an offer  # besides `destination` rules, these name the work place
+PLACE_RULES = ("mitigating.distant_workplace",)  # besides `destination` rules, these name the work place
+AWARENESS_RULES = ("mitigating.awareness_post",)  # a warning against such offers is not an offer
+# A fee scam (the recruit pays for a visa, kit, registration, training or medical to get the job) is ordinary
+# fraud (fraud_score), not a compound lure, unless a trafficking marker is present too: a compound country or
+# hub or "a neighbouring country", an irregular route, a tourist visa for work, a held passport, debt bondage,
+# crypto pay or a gambling/crypto role, a known lure's text, or an unnamed destination with an off-platform contact.
+FEE_SCAM_CATEGORIES = ("fees",)
+FEE_SCAM_RULES = ("fraud.pay_to_work", "fraud.visa_fee")
+TRAFFICKING_MARKER_CATEGORIES = ("destination", "transit", "visa", "similarity")
+TRAFFICKING_MARKER_RULES = ("passport.held_by_employer", "perks.no_cost", "pay.crypto", "vague.neighbouring_country",
+                            "bait.gambling_crypto")
+TRAFFICKING_MARKER_PAIRS = (("vague_destination", "contact"),)  # categories that are a marker together
 FIELD_SEP = "\n\n"
 # Matching costs CPU in proportion to text length (seconds per MB): longer fields are cut to this many
 # characters before any stage runs, and the assessment says so (Assessment.truncated_fields).
@@ -78,9 +89,22 @@ def gate(values: dict[str, float], min_strength: float = 1.5) -> str | None:
         return "capped"  # nobody is moved anywhere: ordinary job fraud at most, not a compound lure
     if values.get("mitigated"):
         return "capped"  # licensed / formal employment and no sign of irregular travel
+    if values.get("fee_scam"):
+        return "capped"  # the recruit pays to get the job and nothing marks trafficking: fraud, not a lure
     if values.get("combo") and values.get(MITIGATING, 0) <= 0:
         return "flag"  # strong combination (see COMBO_MOVE), nothing mitigating
     return None
+
+
+def is_fee_scam(evidence: list[Evidence]) -> bool:
+    """The recruit is asked to pay to get the job and no trafficking marker is present (see FEE_SCAM_RULES)."""
+    if not any(e.category in FEE_SCAM_CATEGORIES or e.rule_id in FEE_SCAM_RULES for e in evidence):
+        return False
+    categories = {e.category for e in evidence}
+    marked = (any(c in categories for c in TRAFFICKING_MARKER_CATEGORIES)
+              or any(e.rule_id in TRAFFICKING_MARKER_RULES for e in evidence)
+              or any(all(c in categories for c in pair) for pair in TRAFFICKING_MARKER_PAIRS))
+    return not marked
 
 
 # -- matching --------------------------------------------------------------------------------------------------
@@ -377,6 +401,7 @@ class Engine:
         irregular = any(e.category in IRREGULAR_CATEGORIES or e.rule_id in IRREGULAR_RULES for e in evidence)
         values["mitigated"] = float((n_mitigating >= 2 and not hard) or (n_mitigating >= 3 and not irregular))
         values["pay_ratio_log"] = min(3.0, max(0.0, math.log2(pay_ratio))) / 3 if pay_ratio else 0.0
+        values["fee_scam"] = float(is_fee_scam(evidence))
         return Features(values, evidence, partial.salary, pay_ratio, partial.language, partial.contacts, nearest)
 
     # -- scoring ---------------------------------------------------------------------------------------------
@@ -412,7 +437,7 @@ class Engine:
             score = max(score, FLAG_SCORE)
         fraud_z = cal.fraud.z(f.values)
         fraud_score = int(round(100 * _sigmoid(fraud_z - _logit(cal.fraud.threshold) + _logit(FLAG_SCORE / 100))))
-        if f.values.get(FRAUD, 0) <= 0 and f.values.get("fees", 0) <= 0:  # no fraud scheme named
+        if not any(f.values.get(c, 0) > 0 for c in (*FRAUD_CATEGORIES, "fees")):  # no sign of fraud at all
             fraud_score = min(fraud_score, 44)
         evidence = self._weigh(f)
         return Assessment(
@@ -441,7 +466,7 @@ class Engine:
             totals[e.category] = totals.get(e.category, 0.0) + abs(e.weight)
         out = []
         for e in f.evidence:
-            model = cal.fraud if e.category == FRAUD else cal.lure
+            model = cal.fraud if e.category in FRAUD_CATEGORIES else cal.lure
             contribution = model.weights.get(e.category, 0.0) * f.values.get(e.category, 0.0)
             share = abs(e.weight) / totals[e.category] if totals[e.category] else 0.0
             out.append(Evidence(e.rule_id, e.category, round(contribution * share, 3), e.matched_text, e.field,

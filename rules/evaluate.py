@@ -1,4 +1,4 @@
-"""Measure the engine on labelled ads: the dev set (JSON Lines) and EMSCAD (real job ads, CSV).
+"""Measure the engine on labelled ads: the dev set (JSON Lines). EMSCAD (real job ads, CSV): rules/emscad.py.
 
 Library behind `lurewatch eval`. No Scrapy here.
 
@@ -8,8 +8,6 @@ Library behind `lurewatch eval`. No Scrapy here.
 """
 from __future__ import annotations
 
-import csv
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -18,10 +16,7 @@ from .engine import Engine
 from .jsonl import read_jsonl
 from .model import Ad, Assessment
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 DEVSET_DIR = Path(__file__).resolve().parent / "devset"
-EMSCAD_DEFAULT = REPO_ROOT.parent / "shared" / "data" / "emscad-partial" / "emscad_partial.csv"
-EMSCAD_BASE_RATE = 0.048  # share of fraudulent ads in the full EMSCAD corpus (866 of 17,880)
 
 SPLITS = ("train", "test", "all")
 # label-0 kinds written to look like lures; neg_generic is the easy background
@@ -30,7 +25,6 @@ EASY_NEGATIVE_KINDS = frozenset({"neg_generic"})
 
 # the issue's quality targets on the TEST split
 TARGETS = {"recall": 0.90, "subtle_recall": 0.75, "hard_negative_flag_rate": 0.05}
-EMSCAD_LEGIT_FLAG_TARGET = 0.01
 
 Progress = Callable[[Iterable[Any], int, str], Iterable[Any]]
 
@@ -303,109 +297,4 @@ def evaluate(
     for ex in progress(examples, len(examples), "assessing"):
         a = engine.assess(ex.ad)
         report.add(ex, a, _flagged(a, threshold))
-    return report
-
-
-# ---------------------------------------------------------------- EMSCAD
-
-EMSCAD_TEXT_COLUMNS = ("company_profile", "description", "requirements", "benefits")
-EMSCAD_REQUIRED = ("title", "fraudulent")
-
-
-def emscad_ad(row: dict[str, str]) -> Ad:
-    """One EMSCAD CSV row as an Ad: profile, description, requirements and benefits become the description."""
-    body = "\n\n".join(row[c].strip() for c in EMSCAD_TEXT_COLUMNS if (row.get(c) or "").strip())
-    return Ad(
-        id=row.get("job_id") or None,
-        title=row.get("title") or "",
-        location=row.get("location") or "",
-        salary=row.get("salary_range") or "",
-        description=body,
-    )
-
-
-def load_emscad(path: str | Path = EMSCAD_DEFAULT) -> list[tuple[Ad, int]]:
-    """(ad, fraudulent) pairs from an EMSCAD CSV. Raises FileNotFoundError or DatasetError (file:line)."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(path)
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    out = []
-    with open(path, encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in EMSCAD_REQUIRED if c not in (reader.fieldnames or [])]
-        if missing:
-            raise DatasetError(f"{path}:1: not an EMSCAD CSV, missing column(s) {', '.join(missing)}")
-        for row in reader:
-            value = (row.get("fraudulent") or "").strip()
-            if value not in ("0", "1"):
-                raise DatasetError(f"{path}:{reader.line_num}: 'fraudulent' must be 0 or 1, got {value!r}")
-            out.append((emscad_ad(row), int(value)))
-    return out
-
-
-def precision_at_base_rate(tpr: float | None, fpr: float | None, base_rate: float = EMSCAD_BASE_RATE) -> float | None:
-    """Precision a detector with this TPR/FPR would have where `base_rate` of the ads are positive."""
-    if tpr is None or fpr is None:
-        return None
-    hits = tpr * base_rate
-    false = fpr * (1 - base_rate)
-    return hits / (hits + false) if hits + false else None
-
-
-@dataclass
-class EmscadReport:
-    path: str
-    lure_on_legit: Rate = field(default_factory=Rate)
-    lure_on_fraud: Rate = field(default_factory=Rate)
-    fraud_on_legit: Rate = field(default_factory=Rate)
-    fraud_on_fraud: Rate = field(default_factory=Rate)
-    flagged_legit: list[dict[str, Any]] = field(default_factory=list)  # legit ads flagged as lures, for review
-    threshold: int | None = None
-
-    @property
-    def fraud_precision_at_base_rate(self) -> float | None:
-        return precision_at_base_rate(self.fraud_on_fraud.rate, self.fraud_on_legit.rate)
-
-    @property
-    def legit_target_met(self) -> bool | None:
-        rate = self.lure_on_legit.rate
-        return None if rate is None else rate <= EMSCAD_LEGIT_FLAG_TARGET
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "threshold": self.threshold,
-            "legit": self.lure_on_legit.n,
-            "fraud": self.lure_on_fraud.n,
-            "lure_flag_rate_legit": self.lure_on_legit.to_dict(),
-            "lure_flag_rate_fraud": self.lure_on_fraud.to_dict(),
-            "fraud_flag_rate_legit": self.fraud_on_legit.to_dict(),
-            "fraud_flag_rate_fraud": self.fraud_on_fraud.to_dict(),
-            "fraud_precision_at_base_rate": {"base_rate": EMSCAD_BASE_RATE, "value": self.fraud_precision_at_base_rate},
-            "legit_target": {"target": EMSCAD_LEGIT_FLAG_TARGET, "met": self.legit_target_met},
-            "flagged_legit": self.flagged_legit,
-        }
-
-
-def evaluate_emscad(
-    path: str | Path = EMSCAD_DEFAULT,
-    engine: Engine | None = None,
-    threshold: int | None = None,
-    progress: Progress = _no_progress,
-) -> EmscadReport:
-    rows = load_emscad(path)
-    engine = Engine.load() if engine is None else engine
-    report = EmscadReport(path=str(path), threshold=threshold)
-    for ad, fraudulent in progress(rows, len(rows), "EMSCAD"):
-        a = engine.assess(ad)
-        flagged = _flagged(a, threshold)
-        if fraudulent:
-            report.lure_on_fraud.add(flagged)
-            report.fraud_on_fraud.add(a.fraud_flagged)
-        else:
-            report.lure_on_legit.add(flagged)
-            report.fraud_on_legit.add(a.fraud_flagged)
-            if flagged:
-                report.flagged_legit.append({"job_id": ad.id, "title": ad.title, "score": a.score, "summary": a.summary()})
     return report

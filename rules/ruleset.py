@@ -2,7 +2,7 @@
 
 - `concepts.yaml`: what the engine scores, the same in every language: id, category, weight, description, and
   optional `scope` (`language`: every pack should say it; `universal`: names, handles and symbols that need no
-  words), `fields`, `not_languages`, `unless_in`.
+  words; `optional`: market-specific signs a pack may give words for), `fields`, `not_languages`, `unless_in`.
 - `packs/<code>.yaml`: one language: its words (regex patterns) for each concept, with `match` / `no_match`
   examples, `not_applicable` concepts with a reason, and `extends`: packs whose words read this language too
   (zh-hant text is folded to simplified characters, so zh-hans words match it). `und.yaml` holds what every
@@ -44,8 +44,10 @@ LURE_CATEGORIES = (
 )
 MITIGATING = "mitigating"
 FRAUD = "fraud"
-CATEGORIES = (*LURE_CATEGORIES, MITIGATING, FRAUD)
-SCOPES = ("language", "universal")
+FRAUD_HINT = "fraud_hint"  # weak signs of ordinary job fraud: the fraud model weighs them, the lure model never sees them
+FRAUD_CATEGORIES = (FRAUD, FRAUD_HINT)
+CATEGORIES = (*LURE_CATEGORIES, MITIGATING, *FRAUD_CATEGORIES)
+SCOPES = ("language", "universal", "optional")
 CONCEPT_KEYS = {"id", "description", "category", "weight", "scope", "fields", "not_languages", "unless_in"}
 PACK_KEYS = {"language", "name", "script", "concepts", "not_applicable", "extends"}
 ENTRY_KEYS = {"patterns", "match", "no_match"}

@@ -10,18 +10,16 @@ from pathlib import Path
 
 import pytest
 
+from rules.emscad import EMSCAD_DEFAULT, evaluate_emscad, precision_at_base_rate
 from rules.evaluate import (
     DEVSET_DIR,
-    EMSCAD_DEFAULT,
     TARGETS,
     Counts,
     DatasetError,
     Example,
     Report,
     evaluate,
-    evaluate_emscad,
     load_dataset,
-    precision_at_base_rate,
 )
 from rules.model import Ad, Assessment
 

@@ -84,3 +84,50 @@ def test_refit_without_train_rows_fails_cleanly(tmp_path):
                          cwd=ROOT, capture_output=True, text=True)
     assert res.returncode == 2
     assert "no split=train rows" in res.stderr
+
+
+def _emscad_csv(path: Path, n: int = 12) -> Path:
+    import csv
+
+    header = ["job_id", "title", "location", "department", "salary_range", "company_profile", "description",
+              "requirements", "benefits", "industry", "function", "fraudulent"]
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        for i in range(n):  # distinct texts: each ad its own template group
+            w.writerow([str(i), "Data Entry Clerk - Work From Home", "US", "", "", "",
+                        f"Earn ${300 + 10 * i} per week typing from home, no experience, we pay weekly. Ref {i}.",
+                        "", "", "", "", "1"])
+            w.writerow([str(100 + i), f"Site Engineer {i}", "GB", "", "", "",
+                        f"Civil engineering role number {i * 17} on our bridge project, 5 years of experience.",
+                        "", "", "", "", "0"])
+    return path
+
+
+def test_refit_of_the_hint_weight_keeps_the_scheme_part(tmp_path):
+    devset = tmp_path / "devset"
+    devset.mkdir()
+    rows = [_row(i, 1) for i in range(8)] + [_row(100 + i, 0) for i in range(8)] + \
+           [_row(200 + i, 0, fraud=1) for i in range(5)]
+    (devset / "d.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    out = tmp_path / "cal.yaml"
+    res = subprocess.run([sys.executable, "-m", "rules.calibration", "--devset", str(devset), "--models", "hint",
+                          "--emscad", str(_emscad_csv(tmp_path / "em.csv")), "--out", str(out)],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    shipped, refit = Calibration.load(), Calibration.load(out)
+    assert refit.lure == shipped.lure
+    assert refit.fraud.intercept == shipped.fraud.intercept and refit.fraud.threshold == shipped.fraud.threshold
+    assert {k: v for k, v in refit.fraud.weights.items() if k != "fraud_hint"} == \
+           {k: v for k, v in shipped.fraud.weights.items() if k != "fraud_hint"}
+    assert refit.fraud.weights["fraud_hint"] > 0  # the written work-from-home ads need it
+    assert "EMSCAD train groups" in refit.meta["fitted_on"]
+
+
+def test_hint_refit_needs_emscad(tmp_path):
+    devset = tmp_path / "devset"
+    devset.mkdir()
+    (devset / "d.jsonl").write_text(json.dumps(_row(1, 1)) + "\n", encoding="utf-8")
+    res = subprocess.run([sys.executable, "-m", "rules.calibration", "--devset", str(devset), "--models", "hint",
+                          "--dry-run"], cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 2 and "--models hint needs --emscad" in res.stderr

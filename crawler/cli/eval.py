@@ -10,20 +10,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from rules import Engine
-from rules.evaluate import (
-    DEVSET_DIR,
+from rules.emscad import (
     EMSCAD_BASE_RATE,
     EMSCAD_DEFAULT,
+    EMSCAD_FRAUD_LEGIT_TARGET,
     EMSCAD_LEGIT_FLAG_TARGET,
-    SPLITS,
-    Counts,
-    DatasetError,
+    EmscadError,
     EmscadReport,
-    Report,
-    evaluate,
     evaluate_emscad,
-    load_dataset,
 )
+from rules.evaluate import DEVSET_DIR, SPLITS, Counts, DatasetError, Report, evaluate, load_dataset
 
 from . import cli
 
@@ -90,20 +86,28 @@ def _print_report(console: Console, report: Report, what: str, show_ids: bool = 
 
 def _print_emscad(console: Console, r: EmscadReport) -> None:
     table = Table(title=f"EMSCAD ({r.path})", title_justify="left")
-    for col in ("ads", "n", "lure flagged", "fraud_flagged"):
-        table.add_column(col, justify="left" if col == "ads" else "right")
-    table.add_row("legit", str(r.lure_on_legit.n), f"{_pct(r.lure_on_legit.rate)} ({r.lure_on_legit.hits})",
-                  f"{_pct(r.fraud_on_legit.rate)} ({r.fraud_on_legit.hits})")
-    table.add_row("fraud", str(r.lure_on_fraud.n), f"{_pct(r.lure_on_fraud.rate)} ({r.lure_on_fraud.hits})",
-                  f"{_pct(r.fraud_on_fraud.rate)} ({r.fraud_on_fraud.hits})")
+    for col in ("side", "ads", "groups", "n", "lure flagged", "fraud_flagged"):
+        table.add_column(col, justify="left" if col in ("side", "ads") else "right")
+    for side, c in (*r.sides.items(), ("all", r.all)):
+        for label, name, lure, fraud in ((0, "legit", c.lure_on_legit, c.fraud_on_legit),
+                                         (1, "fraud", c.lure_on_fraud, c.fraud_on_fraud)):
+            table.add_row(side, name, str(len(c.groups[label])), str(lure.n),
+                          f"{_pct(lure.rate)} ({lure.hits})", f"{_pct(fraud.rate)} ({fraud.hits})")
     console.print(table)
-    mark = {True: "[green]met[/]", False: "[red]MISSED[/]", None: "n/a"}[r.legit_target_met]
-    console.print(f"Lure flag rate on real legit ads: {_pct(r.lure_on_legit.rate)} "
-                  f"(target <= {_pct(EMSCAD_LEGIT_FLAG_TARGET)}) {mark}")
-    console.print(f"Fraud signal precision at the real base rate ({_pct(EMSCAD_BASE_RATE)} fraud): "
+    console.print(f"Split: {r.split_method}.")
+    t = r.test
+    mark = {True: "[green]met[/]", False: "[red]MISSED[/]", None: "n/a"}
+    console.print(f"Fraud signal on the TEST groups (fraud_flagged, threshold calibrated on the train groups): "
+                  f"recall {_pct(t.fraud_on_fraud.rate)} ({t.fraud_on_fraud.hits}/{t.fraud_on_fraud.n}) at "
+                  f"{_pct(t.fraud_on_legit.rate)} of legit ads fraud-flagged ({t.fraud_on_legit.hits}/"
+                  f"{t.fraud_on_legit.n}; target <= {_pct(EMSCAD_FRAUD_LEGIT_TARGET)}) {mark[r.fraud_target_met]}")
+    console.print(f"Lure flag rate on real legit ads (all): {_pct(r.lure_on_legit.rate)} "
+                  f"({r.lure_on_legit.hits}/{r.lure_on_legit.n}; target <= {_pct(EMSCAD_LEGIT_FLAG_TARGET)}) "
+                  f"{mark[r.legit_target_met]}")
+    console.print(f"Fraud signal precision at the real base rate ({_pct(EMSCAD_BASE_RATE)} fraud, test groups): "
                   f"{_pct(r.fraud_precision_at_base_rate)}")
     for item in r.flagged_legit[:10]:
-        console.print(f"  legit flagged: job {item['job_id']} {item['title']!r} score {item['score']}: {item['summary']}")
+        console.print(f"  legit flagged: line {item['line']} {item['title']!r} score {item['score']}: {item['summary']}")
 
 
 def _load_engine() -> Engine:
@@ -122,12 +126,16 @@ def _load_engine() -> Engine:
               help="Flag when score >= THRESHOLD instead of the engine's own decision.")
 @click.option("--emscad", "emscad", is_flag=False, flag_value=str(EMSCAD_DEFAULT), default=None,
               type=click.Path(path_type=Path), metavar="[PATH]",
-              help="Also measure on the EMSCAD CSV (default ../shared/data/emscad-partial/emscad_partial.csv).")
+              help="Also measure on the EMSCAD CSV (default ../shared/data/emscad-partial/emscad_partial.csv, or "
+                   "$LUREWATCH_EMSCAD), split by template group into train and test.")
 def eval_cmd(datasets, split, as_json, threshold, emscad):
     """Measure the engine on labelled ads: precision, recall, F1 and false-positive
     rate overall, per language and per kind, recall on subtle lures, flag rate on
     hard negatives and the fraud signal. DATASETS are JSON Lines files or folders of
-    them (default: the dev set, rules/devset). With --emscad only, just EMSCAD runs.
+    them (default: the dev set, rules/devset). With --emscad only, just EMSCAD runs:
+    real legitimate and fraudulent ads, split into train/test template groups; it
+    prints the fraud signal's recall and legit flag rate on the test groups and the
+    lure flag rate on legit ads.
 
     Example:
 
@@ -162,7 +170,7 @@ def eval_cmd(datasets, split, as_json, threshold, emscad):
             engine = _load_engine()
         try:
             er = evaluate_emscad(emscad, engine, threshold=threshold, progress=_progress(err))
-        except DatasetError as exc:
+        except EmscadError as exc:
             raise click.ClickException(str(exc))
         out["emscad"] = er.to_dict()
         if not as_json:
