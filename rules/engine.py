@@ -23,6 +23,7 @@ from typing import Any, Iterable
 import yaml
 
 from .calibration import Calibration
+from .entities import hub_country_number
 from .language import detect_language
 from .model import AD_FIELDS, Ad, Assessment, Contact, Evidence
 from .salary import LANGUAGE_MARKET, Salary, find_salaries, pay_norm_usd
@@ -48,6 +49,7 @@ RELOCATION_CATEGORIES = ("destination", "transit", "vague_destination", "visa", 
 # travel/housing or told no experience is needed. Each part is common alone; together they are the lure.
 COMBO_MOVE = ("vague_destination", "transit", "visa")
 COMBO_REACH_RULES = ("contact.", "passport.copy_requested")  # rule-id prefixes: wording, not just a phone number
+NOT_REACH_RULES = ("contact.hub_country_number",)  # just a phone number
 COMBO_BAIT = ("perks", "low_bar")
 # Free housing or meals alone do not move anyone (domestic factories, hotels and BPOs offer them)
 STAY_ONLY_RULES = ("perks.food_housing",)
@@ -290,13 +292,40 @@ def _load_file(path: Path) -> list[Rule]:
     return out
 
 
-def load_ruleset(directory: Path = RULESET_DIR) -> list[Rule]:
+def _add_place_names(rules: list[Rule]) -> None:
+    """Append the place names of every script (rules/places/, generated from CLDR plus hand-written hubs) to the
+    destination rules they belong to; each pattern passes the same checks as a ruleset pattern."""
+    from .places import PlacesError, place_patterns
+
+    try:
+        by_concept = place_patterns()
+    except PlacesError as exc:
+        raise RulesetError(str(exc)) from None
+    known = {rule.id: rule for rule in rules}
+    for concept, patterns in by_concept.items():
+        rule = known.get(concept)
+        if rule is None:
+            raise RulesetError(f"{patterns[0][1]}: concept {concept!r} is not a rule id of the ruleset")
+        for pat, where in patterns:
+            problem, folded = _check_pattern(pat)
+            problem = problem or _backtracking_problem(pat)
+            if problem:
+                raise RulesetError(f"{where}: place pattern for {concept!r} {pat[:80]!r}...: {problem}")
+            rule.patterns.append(LazyPattern(folded))
+            rule.raw_patterns.append(pat)
+
+
+def load_ruleset(directory: Path = RULESET_DIR, places: bool | None = None) -> list[Rule]:
+    """The rules of every *.yaml file in `directory`; `places` (default: when it is the shipped ruleset) adds the
+    place names of rules/places/ to the destination rules."""
     rules: list[Rule] = []
     paths = sorted(Path(directory).glob("*.yaml"))
     if not paths:
         raise RulesetError(f"{directory}: no *.yaml rule files")
     for path in paths:
         rules.extend(_load_file(path))
+    if places if places is not None else Path(directory).resolve() == RULESET_DIR.resolve():
+        _add_place_names(rules)
     seen: dict[str, str] = {}
     for rule in rules:
         if rule.id in seen:
@@ -587,6 +616,16 @@ class Engine:
                     f"contact.extracted_{c.kind}", "contact", 0.8, c.raw or c.value, c.field, c.start, c.end,
                     f'An off-platform {c.kind} contact is given: "{c.raw or c.value}".'))
                 strength["contact"] = 0.8
+            for c in contacts:  # a number with a hub country's dialling code (+855, wa.me/95...)
+                hub = hub_country_number(c, language)
+                if hub:
+                    region, weight = hub
+                    evidence.append(Evidence(
+                        "contact.hub_country_number", "contact", weight, c.raw or c.value, c.field, c.start, c.end,
+                        f'A contact number with the dialling code of a compound-hub country ({region}): '
+                        f'"{c.raw or c.value}".'))
+                    strength["contact"] = strength.get("contact", 0.0) + weight
+                    break
 
         doc = "\n".join(texts.get(k, "") for k in ("title", "description")) if self.similarity is not None else ""
         return _Partial(evidence, strength, salary, pay_ratio, language, contacts, doc)
@@ -607,7 +646,8 @@ class Engine:
         n_categories = sum(1 for c in LURE_CATEGORIES if values.get(c, 0) > 0)
         values["n_lure_categories"] = float(n_categories)
         values["breadth"] = min(1.0, max(0, n_categories - 2) / 4)  # many kinds of indicator at once
-        reached = any(e.rule_id.startswith(COMBO_REACH_RULES) for e in evidence if e.category in ("contact", "passport"))
+        reached = any(e.rule_id.startswith(COMBO_REACH_RULES) and e.rule_id not in NOT_REACH_RULES
+                      for e in evidence if e.category in ("contact", "passport"))
         values["combo"] = float(reached and any(values.get(c, 0) > 0 for c in COMBO_MOVE)
                                 and any(values.get(c, 0) > 0 for c in COMBO_BAIT))
         values["moves"] = float(any(e.category in RELOCATION_CATEGORIES and e.rule_id not in STAY_ONLY_RULES
