@@ -17,6 +17,9 @@ USD_RATES = {
     "IDR": 0.000062, "MYR": 0.22, "INR": 0.012, "PKR": 0.0036, "BDT": 0.0083, "LKR": 0.0033, "NPR": 0.0075,
     "KES": 0.0077, "UGX": 0.00027, "TZS": 0.00038, "NGN": 0.00065, "GHS": 0.065, "ZAR": 0.055, "BRL": 0.18,
     "MMK": 0.00048, "KHR": 0.00025, "LAK": 0.000046, "AED": 0.27,
+    # home markets of the language packs (rough, late 2025)
+    "ETB": 0.0071, "ERN": 0.067, "SOS": 0.00175, "EGP": 0.021, "SAR": 0.267, "XOF": 0.00165, "MXN": 0.054,
+    "RUB": 0.0125, "KZT": 0.00196, "KGS": 0.0115, "TJS": 0.105, "UZS": 0.000083, "MNT": 0.00029, "TRY": 0.024,
 }
 
 # Typical monthly pay (USD) of an entry-level office / customer-service job in a market.
@@ -25,6 +28,16 @@ PAY_NORM_USD = {
     "LKR": 160, "NPR": 150, "KES": 230, "UGX": 130, "TZS": 150, "NGN": 130, "GHS": 180, "ZAR": 600, "BRL": 420,
     "MMK": 130, "KHR": 280, "LAK": 160, "TWD": 1000, "HKD": 2000, "SGD": 2300, "AED": 1500, "JPY": 1800,
     "KRW": 1700, "ASIA": 700, "USD": 2800, "EUR": 2300, "GBP": 2500, "AUD": 3000, "CAD": 2800, "USDT": 2800,
+    # Home markets of the language packs: rough entry-level office / call-centre pay, from national minimum and
+    # average-wage statistics and job-board listings as reported in 2024-2025 (order of magnitude, not a survey):
+    # Russia ~50k RUB, Kazakhstan ~230k KZT, Kyrgyzstan ~26k KGS, Tajikistan ~2k TJS, Uzbekistan ~3.6M UZS,
+    # Mongolia ~1.2M MNT, Turkey ~27k TRY (2025 net minimum wage 22,104), Ethiopia ~11k ETB, Eritrea ~1.5k ERN,
+    # Somalia ~US$200, Egypt ~8.5k EGP, Saudi Arabia (expat office) ~3.7k SAR, francophone West Africa ~120k FCFA,
+    # Mexico ~10k MXN. Existing rows: India ~22k INR, Pakistan ~42k PKR, Bangladesh ~18k BDT, Nepal ~20k NPR,
+    # Sri Lanka ~48k LKR, Kenya ~30k KES, Uganda ~480k UGX, Tanzania ~400k TZS, Nigeria ~200k NGN, Korea ~2.3M KRW
+    # (2025 minimum wage 2.1M), Japan ~270k JPY, Brazil ~2.3k BRL.
+    "RUB": 650, "KZT": 450, "KGS": 300, "TJS": 220, "UZS": 300, "MNT": 350, "TRY": 650, "ETB": 80, "ERN": 100,
+    "SOS": 200, "EGP": 180, "SAR": 1000, "XOF": 200, "MXN": 550,
 }
 # Where a USD salary is offered, the market it is compared with: by work place or audience language.
 MARKET_HINTS = (
@@ -45,17 +58,25 @@ MARKET_HINTS = (
      r"\basia\b|\básia\b|亚洲|亞洲|เอเชีย|អាស៊ី|အာရှ", "ASIA"),
 )
 LANGUAGE_MARKET = {"vi": "VND", "id": "IDR", "ms": "MYR", "tl": "PHP", "th": "THB", "zh": "CNY", "my": "MMK",
-                   "km": "KHR", "hi": "INR", "sw": "KES", "pt": "BRL"}
+                   "km": "KHR", "hi": "INR", "sw": "KES", "pt": "BRL",
+                   # where most readers of the language live (French: francophone Africa, where lures recruit;
+                   # Spanish: Latin America; Arabic: Egypt as the largest Arabic-speaking labour market)
+                   "ur": "PKR", "bn": "BDT", "ne": "NPR", "si": "LKR", "ta": "INR", "ko": "KRW", "ja": "JPY",
+                   "ru": "RUB", "kk": "KZT", "ky": "KGS", "tg": "TJS", "uz": "UZS", "mn": "MNT", "tr": "TRY",
+                   "am": "ETB", "om": "ETB", "ti": "ERN", "so": "SOS", "lg": "UGX", "yo": "NGN", "ha": "NGN",
+                   "ig": "NGN", "ar": "EGP", "fr": "XOF", "es": "MXN", "lo": "LAK"}
 
-_CURRENCIES = [
+_CURRENCIES = [  # order matters where one name starts another (сомони before сом)
     ("USDT", r"usdt|tether|泰达币|u币"),
+    ("MXN", r"mxn|mx\$|pesos mexicanos"),
     ("HKD", r"hk\$|hkd|港币|港幣"),
     ("TWD", r"nt\$|ntd|twd|台币|台幣|新台币"),
     ("SGD", r"s\$|sgd"),
     ("AUD", r"a\$|aud"),
     ("CAD", r"c\$|cad"),
     ("BRL", r"r\$|brl|reais|real"),
-    ("USD", r"us\s?\$|usd|u\.s\. dollars?|dollars?|美元|美金|刀|đô la|đô|dola|ดอลลาร์|ဒေါ်လာ|ដុល្លារ|\$"),
+    ("USD", r"us\s?\$|usd|u\.s\. dollars?|dollars?|dólares|dolares|dólar|dolar|美元|美金|刀|đô la|đô|dola|ดอลลาร์|ဒေါ်လာ|ដុល្លារ|"
+            r"доллар(?:ов|а|ы)?|долл\.?|دولار|ڈالر|डॉलर|ডলার|ዶላር|달러|ドル|\$"),
     ("EUR", r"€|eur|euros?"),
     ("GBP", r"£|gbp|pounds?"),
     ("PHP", r"php|₱|pesos?|piso"),
@@ -64,7 +85,7 @@ _CURRENCIES = [
     ("IDR", r"idr|rp\.?"),
     ("MYR", r"myr|rm|ringgit"),
     ("CNY", r"rmb|cny|人民币|人民幣|元|块|塊|¥|￥|yuan|ယွမ်|หยวน|យន់|nhân dân tệ"),
-    ("INR", r"inr|₹|rs\.?|rupees?"),
+    ("INR", r"inr|₹|rs\.?|rupees?|रुपये|रुपए|ரூ\.?"),
     ("KES", r"kes|kshs?\.?|shillings?"),
     ("NGN", r"ngn|₦|naira"),
     ("MMK", r"mmk|kyats?|ကျပ်"),
@@ -72,10 +93,36 @@ _CURRENCIES = [
     ("LAK", r"lak|kip|₭"),
     ("AED", r"aed|dirhams?"),
     ("PKR", r"pkr"),
-    ("BDT", r"bdt|taka|৳"),
+    ("BDT", r"bdt|taka|৳|টাকা"),
     ("UGX", r"ugx"),
     ("TZS", r"tzs|tsh"),
+    ("UGX", r"ugx|ush"),
+    ("KRW", r"krw|₩|원|won"),
+    ("JPY", r"jpy|円|yen"),
+    ("ETB", r"etb|birr|ብር"),
+    ("ERN", r"ern|nakfa|ናቕፋ|ናቅፋ"),
+    ("NPR", r"npr|nrs\.?|रु\.?|रू\.?"),
+    ("LKR", r"lkr|slrs\.?|රු\.?|රුපියල්"),
+    ("PKR", r"روپے|روپیہ|روپى"),
+    ("RUB", r"rub|руб\.?|рублей|рубля|рубль|₽"),
+    ("KZT", r"kzt|₸|тенге|теңге"),
+    ("TJS", r"tjs|сомонӣ|сомони"),
+    ("KGS", r"kgs|сом"),
+    ("UZS", r"uzs|so['‘ʻ’]m|сўм|сум(?!м)"),
+    ("MNT", r"mnt|₮|төгрөг|tugriks?"),
+    ("TRY", r"try|₺|tl|türk lirası|lira"),
+    ("XOF", r"fcfa|f cfa|cfa|xof|xaf"),
+    ("EGP", r"egp|جنيه|ج\.م"),
+    ("SAR", r"sar|ريال"),
+    ("SOS", r"sos|shilin"),
 ]
+# A generic name ("Rs", "pesos", "shillings") means the ad's own currency when the audience's market uses one of
+# the same family (Rs in a Nepali ad is NPR, pesos in a Mexican one MXN)
+_FAMILIES = {
+    "INR": (re.compile(r"rs\.?|rupees?|rupaye|रुपये|रुपए|ரூ\.?|rp\.?"), ("PKR", "NPR", "LKR")),
+    "PHP": (re.compile(r"pesos?"), ("MXN",)),
+    "KES": (re.compile(r"shillings?|kshs?\.?"), ("UGX", "TZS", "SOS")),
+}
 _CUR_ALT = "|".join(f"(?:{pat})" for _, pat in _CURRENCIES)
 _CUR_EXACT = [(code, re.compile(f"(?:{pat})", re.IGNORECASE)) for code, pat in _CURRENCIES]
 
@@ -103,7 +150,11 @@ _MULTIPLIERS = [
     (r"သိန်း", 1e5, "MMK"),
     (r"သောင်း", 1e4, "MMK"),
     (r"ម៉ឺន", 1e4, "KHR"),
-    (r"million|mil\b|m\b|milyon", 1e6, None),
+    (r"million|mil\b|m\b|milyon|mln|млн|сая", 1e6, None),
+    (r"만", 1e4, "KRW"),
+    (r"тыс\.?|тысяч|мың|ming|min\b|bin\b|ألف|آلاف|الف|ہزار|हज़ार|हजार|হাজার|ሺህ|ሺ", 1e3, None),
+    (r"लाख|লাখ|লক্ষ|لاکھ|ලක්ෂ", 1e5, "INR"),
+    (r"करोड़|करोड|কোটি|کروڑ", 1e7, "INR"),
 ]
 _MULT_ALT = "|".join(f"(?P<m{i}>{pat})" for i, (pat, _, _) in enumerate(_MULTIPLIERS))
 _MULT_ALT_B = "|".join(f"(?P<n{i}>{pat})" for i, (pat, _, _) in enumerate(_MULTIPLIERS))
@@ -122,8 +173,12 @@ _MONEY = re.compile(
 _OVER_10K = re.compile(r"(?:月入|月薪|月收入|收入)?(?:过|過|破|上)万")
 
 PERIODS = {
-    "month": r"month|monthly|လစဉ်|ខែ|/mo\b|/mth|\bp\.?m\.?\b|per mon|月|เดือน|tháng|thang|bulan|/bln|sebulan|buwan|buwanang|mwezi|mês|mes\b|mensal|mahina|maheena",
-    "year": r"year|yearly|annum|annual|\bp\.?a\.?\b|\blpa\b|/yr|年|ปี|năm|nam\b|tahun|taon|mwaka|ano\b|anual|saal",
+    "month": r"month|monthly|월급|월\b|в месяц|месяц|в мес|/мес|ежемесячно|شهريا|شهرياً|شهري|في الشهر|ماہانہ|مہینہ|"
+             r"प्रति माह|प्रति महीना|प्रति महिना|महीना|महीने|महिना|मासिक|माह|মাসিক|মাসে|মাস|මසකට|මාසික|මාසයට|மாதம்|மாத|"
+             r"በወር|ወርሃዊ|ወርሓዊ|aylık|aylik|ayda|айына|айлық|айлык|oyiga|oylik|ойига|ойлик|сард|сарын|моҳона|дар як моҳ|"
+             r"par mois|/mois|mensuel|al mes|mensuales|mensual|bishii|bishiiba|a wata|duk wata|ji'aan|lósù|losu|"
+             r"လစဉ်|ខែ|/mo\b|/mth|\bp\.?m\.?\b|per mon|月|เดือน|tháng|thang|bulan|/bln|sebulan|buwan|buwanang|mwezi|mês|mes\b|mensal|mahina|maheena",
+    "year": r"year|yearly|annum|annual|연봉|年収|в год|годовой|سنويا|سنوي|सालाना|वार्षिक|yıllık|par an|al año|anual|\bp\.?a\.?\b|\blpa\b|/yr|年|ปี|năm|nam\b|tahun|taon|mwaka|ano\b|anual|\bsaal\b",
     "week": r"week|weekly|/wk|周|週|สัปดาห์|tuần|tuan|minggu|linggo|wiki|semana|hafta",
     "day": r"\bday\b|daily|/day|per day|日薪|每天|每日|天|ថ្ងៃ|တစ်ရက်|วัน|ngày|ngay\b|hari|araw|siku|\bdia\b|diária|din\b",
     "hour": r"hour|hourly|/hr|per hr|小时|小時|ชั่วโมง|giờ|gio\b|\bjam\b|oras|saa\b|hora",
@@ -135,7 +190,10 @@ _STRONG_PERIODS = {"月": "month", "年": "year", "日": "day", "时": "hour", "
 _PAY_WORD_PATTERN = (
     r"salary|salaries|wage|pay\b|paid|earn|income|compensation|stipend|gaji|upah|pendapatan|lương|luong|thu nhập|"
     r"sahod|sweldo|kita|mshahara|salário|salario|renda|tankhwah|tankha|kamai|薪|工资|工資|收入|月入|待遇|"
-    r"เงินเดือน|รายได้|ค่าจ้าง|ប្រាក់ខែ|လစာ"
+    r"เงินเดือน|รายได้|ค่าจ้าง|ប្រាក់ខែ|လစာ|"
+    r"월급|급여|연봉|수입|給与|給料|月給|月収|年収|報酬|зарплата|зарплату|зп|оклад|доход|заработная|жалақы|айлық|"
+    r"эмгек акы|maosh|маош|музд|цалин|maaş|maas|ücret|راتب|الراتب|أجر|تنخواہ|वेतन|सैलरी|तनख्वाह|तलब|বেতন|"
+    r"වැටුප|சம்பளம்|ደሞዝ|ደመወዝ|mushahar|mushaar|albashi|owo osu|mindaa|omusaala|salaire|rémunération|sueldo"
 )
 _PAY_WORD = guarded(_PAY_WORD_PATTERN, re.IGNORECASE)
 
@@ -184,7 +242,10 @@ def _multiplier(m: re.Match, prefix: str) -> tuple[float, str | None]:
 
 
 _NATIVE_DIGITS = {}
-for _zero in (0x0E50, 0x17E0, 0x1040, 0x0966, 0x0ED0, 0xFF10):  # Thai, Khmer, Burmese, Devanagari, Lao, full-width
+# Thai, Khmer, Burmese, Devanagari, Lao, full-width, Arabic-Indic, Persian/Urdu, Bengali, Gurmukhi, Gujarati, Tamil,
+# Sinhala, Mongolian
+for _zero in (0x0E50, 0x17E0, 0x1040, 0x0966, 0x0ED0, 0xFF10, 0x0660, 0x06F0, 0x09E6, 0x0A66, 0x0AE6, 0x0BE6,
+              0x0DE6, 0x1810):
     for _i in range(10):
         _NATIVE_DIGITS[_zero + _i] = str(_i)
 
@@ -196,7 +257,10 @@ _MONEY_HINT_PATTERN = (
     r"aed|sgd|hkd|ntd|twd|eur|gbp|lak|pkr|bdt|ugx|tzs|peso|piso|baht|ringgit|dollar|dola|rupee|rupaye|naira|reais|"
     r"kyat|riel|kip|dirham|shilling|triệu|trieu|juta|\bjt\b|lakh|lac|lpa|crore|万|萬|元|块|บาท|ဒေါ်လာ|ဘတ်|ដុល្លារ|"
     r"yuan|ယွမ်|หยวน|យន់|ကျပ်|သိန်း|"
-    r"រៀល|ดอลลาร์|đô|过万|過萬|\d\s?(?:tr|k|m|jt)\b|" + _PAY_WORD_PATTERN
+    r"រៀល|ดอลลาร์|đô|过万|過萬|\d\s?(?:tr|k|m|jt)\b|"
+    r"[₩₽₸₮₺]|krw|jpy|etb|birr|ብር|nakfa|npr|lkr|rub|kzt|kgs|tjs|uzs|mnt|\btl\b|fcfa|cfa|egp|\bsar\b|ugx|ush|"
+    r"원|円|руб|тенге|теңге|сом|сўм|сум|so'm|төгрөг|lira|dolar|dólar|доллар|دولار|ڈالر|डॉलर|ডলার|ዶላር|달러|ドル|"
+    r"रु|रू|රු|ரூ|روپے|روپیہ|रुपये|रुपए|টাকা|جنيه|ريال|만|लाख|লাখ|لاکھ|ලක්ෂ|करोड|কোটি|млн|mln|" + _PAY_WORD_PATTERN
 )
 _MONEY_HINT = guarded(_MONEY_HINT_PATTERN)
 
@@ -244,6 +308,12 @@ def find_salaries(text: str, default_currency: str | None = None, pay_field: boo
         pay_context = pay_field or bool(_PAY_WORD.search(before))
         if implied == "CNY" and default_currency in ("TWD", "HKD"):
             implied = default_currency  # 萬 in a Taiwanese / Hong Kong ad
+        if implied == "INR" and default_currency in ("PKR", "NPR", "BDT", "LKR"):
+            implied = default_currency  # lakh / crore in a Pakistani, Nepali, Bangladeshi or Sri Lankan ad
+        if currency in _FAMILIES and default_currency in _FAMILIES[currency][1]:
+            token = (m.group("pre") or m.group("mid") or m.group("post") or "").strip()
+            if _FAMILIES[currency][0].fullmatch(token):
+                currency = default_currency  # "Rs" in a Nepali ad, "pesos" in a Mexican one
         if currency is None:
             currency = implied or (default_currency if pay_context else None)
         if currency is None or (currency == "CNY" and implied is None and not pay_context and not m.group("post")
