@@ -292,13 +292,13 @@ def _load_file(path: Path) -> list[Rule]:
     return out
 
 
-def _add_place_names(rules: list[Rule]) -> None:
+def _add_place_names(rules: list[Rule], places_dir: Path | None = None) -> None:
     """Append the place names of every script (rules/places/, generated from CLDR plus hand-written hubs) to the
     destination rules they belong to; each pattern passes the same checks as a ruleset pattern."""
-    from .places import PlacesError, place_patterns
+    from .places import PLACES_DIR, PlacesError, place_patterns
 
     try:
-        by_concept = place_patterns()
+        by_concept = place_patterns(Path(places_dir or PLACES_DIR))
     except PlacesError as exc:
         raise RulesetError(str(exc)) from None
     known = {rule.id: rule for rule in rules}
@@ -315,9 +315,9 @@ def _add_place_names(rules: list[Rule]) -> None:
             rule.raw_patterns.append(pat)
 
 
-def load_ruleset(directory: Path = RULESET_DIR, places: bool | None = None) -> list[Rule]:
+def load_ruleset(directory: Path = RULESET_DIR, places: bool | Path | None = None) -> list[Rule]:
     """The rules of every *.yaml file in `directory`; `places` (default: when it is the shipped ruleset) adds the
-    place names of rules/places/ to the destination rules."""
+    place names of rules/places/ (or of the directory `places` names) to the destination rules."""
     rules: list[Rule] = []
     paths = sorted(Path(directory).glob("*.yaml"))
     if not paths:
@@ -325,7 +325,7 @@ def load_ruleset(directory: Path = RULESET_DIR, places: bool | None = None) -> l
     for path in paths:
         rules.extend(_load_file(path))
     if places if places is not None else Path(directory).resolve() == RULESET_DIR.resolve():
-        _add_place_names(rules)
+        _add_place_names(rules, places if isinstance(places, Path) else None)
     seen: dict[str, str] = {}
     for rule in rules:
         if rule.id in seen:
@@ -596,7 +596,8 @@ class Engine:
         pay_ratio = None
         if salary:
             context = " ".join(texts.get(k, "") for k in ("location", "title", "description"))[:6000]
-            norm_usd = pay_norm_usd(salary, context, language)
+            places = " ".join(e.matched_text for e in evidence if e.category == "destination")
+            norm_usd = pay_norm_usd(salary, context, language, places)
             pay_ratio = salary.usd_month / norm_usd
             if pay_ratio >= cal.pay_ratio_min:
                 evidence.append(Evidence(

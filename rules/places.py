@@ -24,6 +24,7 @@ from pathlib import Path
 
 import yaml
 
+from ._regex import guarded
 from .textnorm import fold
 
 PLACES_DIR = Path(__file__).parent / "places"
@@ -150,6 +151,11 @@ def name_regexes(names: list[str]) -> list[str]:
 
 
 # -- generation from CLDR --------------------------------------------------------------------------------------
+def _has_article(name: str) -> bool:
+    """A word of one or two letters in a spaced script: an article or particle ("an Chambóid", "ma Kame")."""
+    return any(len(word) < 3 and script_of(word) not in ("spaceless", "hangul") for word in name.split())
+
+
 def _split_variants(name: str) -> list[str]:
     """'Myanmar (Burma)' -> ['Myanmar', 'Burma']; 'Burma, Miyamar' and 'Myanmar/Burma' likewise."""
     return [p.strip(" -·") for p in re.split(r"[()/,，（）]", name) if p.strip(" -·")]
@@ -173,7 +179,7 @@ def generate_countries() -> dict:
         for locale in locales:
             for variant in _split_variants(locale.territories.get(code, "")):
                 folded = fold(variant).strip()
-                if folded and usable(folded) is None and min(map(len, folded.split())) >= 3:  # no articles
+                if folded and usable(folded) is None and not _has_article(folded):
                     names.add(folded)
         countries.append({"code": code, "concept": concept, "english": Locale("en").territories[code],
                           "names": sorted(names)})
@@ -256,10 +262,12 @@ def load_places(countries: Path = COUNTRIES_FILE, hubs: Path = HUBS_FILE) -> dic
 
 
 @functools.lru_cache(maxsize=4)
-def place_patterns(countries: Path = COUNTRIES_FILE, hubs: Path = HUBS_FILE) -> dict[str, list[tuple[str, str]]]:
-    """Per concept id: (regex over folded text, source 'file:line' of its first name) pairs."""
+def place_patterns(directory: Path = PLACES_DIR) -> dict[str, list[tuple[str, str]]]:
+    """Per concept id: (regex over folded text, source 'file:line' of its first name) pairs, from `directory`'s
+    countries.yaml and hubs.yaml."""
     out: dict[str, list[tuple[str, str]]] = {}
-    for concept, named in load_places(countries, hubs).items():
+    directory = Path(directory)
+    for concept, named in load_places(directory / COUNTRIES_FILE.name, directory / HUBS_FILE.name).items():
         by_source: dict[str, list[str]] = {}
         for name, where in named:
             by_source.setdefault(where.rsplit(":", 1)[0], []).append(name)
@@ -267,6 +275,24 @@ def place_patterns(countries: Path = COUNTRIES_FILE, hubs: Path = HUBS_FILE) -> 
         for path, names in by_source.items():
             out.setdefault(concept, []).extend((rx, first[path]) for rx in name_regexes(names))
     return out
+
+
+@functools.lru_cache(maxsize=1)
+def _country_regexes() -> list[tuple[str, re.Pattern]]:
+    names: dict[str, list[str]] = {}
+    for entry in _entries(COUNTRIES_FILE, "countries"):
+        names.setdefault(entry["code"], []).extend(entry["names"])
+    for entry in _entries(HUBS_FILE, "places"):
+        names.setdefault(entry["country"], []).extend(fold(n).strip() for n in entry["names"])
+    return [(code, guarded("|".join(name_regexes(found)))) for code, found in names.items()]
+
+
+def country_named(text: str) -> str | None:
+    """The code of the first hub country (HUB_COUNTRIES) named in `text` by a country, town or zone name in any
+    script, or None."""
+    folded = fold(text)
+    found = [(m.start(), code) for code, rx in _country_regexes() for m in [rx.search(folded)] if m]
+    return min(found)[1] if found else None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -57,6 +57,7 @@ MARKET_HINTS = (
     (r"south ?-?east(?:ern)? asia|\basean\b|indochina|東南亞|东南亚|đông nam á|dong nam a|asia tenggara|sudeste asi|"
      r"\basia\b|\básia\b|亚洲|亞洲|เอเชีย|អាស៊ី|အာရှ", "ASIA"),
 )
+COUNTRY_MARKET = {"KH": "KHR", "MM": "MMK", "LA": "LAK", "TH": "THB"}  # hub countries (rules/places.py)
 LANGUAGE_MARKET = {"vi": "VND", "id": "IDR", "ms": "MYR", "tl": "PHP", "th": "THB", "zh": "CNY", "my": "MMK",
                    "km": "KHR", "hi": "INR", "sw": "KES", "pt": "BRL",
                    # where most readers of the language live (French: francophone Africa, where lures recruit;
@@ -369,9 +370,10 @@ def parse_salary(text: str, default_currency: str | None = None, pay_field: bool
     return found[0] if found else None
 
 
-def pay_norm_usd(salary: Salary, context: str = "", language: str | None = None) -> float:
+def pay_norm_usd(salary: Salary, context: str = "", language: str | None = None, places: str = "") -> float:
     """The monthly pay (USD) a salary is compared with: its currency's market, or for USD/crypto/EUR the market
-    of the work place named in `context`, else the audience language's market."""
+    of the work place named in `context` (or in `places`, the place names the rules found, in any script), else
+    the audience language's market."""
     if salary.currency not in ("USD", "USDT", "EUR", "GBP"):
         return PAY_NORM_USD.get(salary.currency, 1000)
     low = context.lower()
@@ -379,6 +381,12 @@ def pay_norm_usd(salary: Salary, context: str = "", language: str | None = None)
         if needs is not None and not any(literal in low for literal in needs):
             continue  # none of the strings every match contains is there
         if pattern.search(low):
+            return PAY_NORM_USD[market]
+    if places and not places.isascii():  # a hub country or town in another script (캄보디아, Сиануквиль)
+        from .places import country_named
+
+        market = COUNTRY_MARKET.get(country_named(places) or "")
+        if market:
             return PAY_NORM_USD[market]
     if language in LANGUAGE_MARKET:
         return PAY_NORM_USD[LANGUAGE_MARKET[language]]

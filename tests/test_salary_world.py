@@ -109,3 +109,10 @@ def test_usd_pay_compared_with_the_audience_home_market(text, language, ratio_mi
     assert ratio >= ratio_min
     if language == "ko":
         assert ratio < 2  # not "far above the norm"
+
+
+@pytest.mark.parametrize("places, norm_max", [("캄보디아", 300), ("Сиануквиле", 300), ("ميانمار", 150), ("ラオス", 200)])
+def test_usd_pay_compared_with_a_hub_named_in_any_script(places, norm_max):
+    s = parse_salary("$1,500 per month", pay_field=True)
+    assert pay_norm_usd(s, "", None, places) <= norm_max
+    assert pay_norm_usd(s, "", None, "") >= 2000  # nothing named, no audience: the USD norm
