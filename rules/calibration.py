@@ -52,7 +52,7 @@ class Model:
 class Calibration:
     lure: Model
     fraud: Model
-    min_categories: int = 3
+    min_strength: float = 1.5  # evidence needed before the score may flag (see engine.gate)
     pay_ratio_min: float = 2.0
     similarity_threshold: float = 0.6
     meta: dict[str, Any] = field(default_factory=dict)
@@ -70,7 +70,7 @@ class Calibration:
                 m = doc[name]
                 models[name] = Model(float(m["intercept"]), {str(k): float(v) for k, v in m["weights"].items()},
                                      float(m.get("threshold", 0.5)))
-            return cls(models["lure"], models["fraud"], int(doc.get("min_categories", 3)),
+            return cls(models["lure"], models["fraud"], float(doc.get("min_strength", 1.5)),
                        float(doc.get("pay_ratio_min", 2.0)), float(doc.get("similarity_threshold", 0.6)),
                        dict(doc.get("meta") or {}))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -78,7 +78,7 @@ class Calibration:
                              f"weights, threshold") from exc
 
     def to_dict(self) -> dict[str, Any]:
-        return {"meta": self.meta, "min_categories": self.min_categories, "pay_ratio_min": self.pay_ratio_min,
+        return {"meta": self.meta, "min_strength": self.min_strength, "pay_ratio_min": self.pay_ratio_min,
                 "similarity_threshold": self.similarity_threshold, "lure": self.lure.to_dict(),
                 "fraud": self.fraud.to_dict()}
 
@@ -168,7 +168,7 @@ def fit(rows: list[dict[str, Any]], beta: float = 0.5) -> Calibration:
     feats = [engine.features(row).values for row in rows]
     lure_names = [*LURE_CATEGORIES, MITIGATING, FRAUD, "pay_ratio_log", "breadth"]  # fraud may lower the lure score
     fraud_names = [FRAUD, "contact", "low_bar", "pay", "pay_ratio_log", "fees", "bait_role", MITIGATING]
-    out = Calibration(base.lure, base.fraud, base.min_categories, base.pay_ratio_min, base.similarity_threshold)
+    out = Calibration(base.lure, base.fraud, base.min_strength, base.pay_ratio_min, base.similarity_threshold)
     for target, names, attr in (("label", lure_names, "lure"), ("fraud", fraud_names, "fraud")):
         y = [int(bool(row.get(target))) for row in rows]
         if sum(y) < 3 or sum(y) > len(y) - 3:
@@ -182,7 +182,7 @@ def fit(rows: list[dict[str, Any]], beta: float = 0.5) -> Calibration:
         model = Model(b, w)
         probs = [_sigmoid(model.z(f)) for f in feats]
         if attr == "lure":  # the category gate and the strong-combination floor apply before the threshold
-            verdicts = [gate(f, out.min_categories) for f in feats]
+            verdicts = [gate(f, out.min_strength) for f in feats]
             probs = [0.0 if v == "capped" else 1.0 if v == "flag" else p for p, v in zip(probs, verdicts)]
         model.threshold = choose_threshold(probs, y, beta)
         setattr(out, attr, model)

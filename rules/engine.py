@@ -1,48 +1,38 @@
-"""The detection engine: ruleset (YAML data) + pay + similarity to known lures -> Assessment.
+"""The detection engine: ruleset (concepts x language packs, rules/ruleset.py) + pay + similarity to known
+lures -> Assessment.
 
 Rules match NORMALISED text (rules/textnorm.py); evidence spans point into the original field text.
 Rules are grouped by category; each category's rules are compiled into one alternation (one regex pass per
 field and category). Per-category features feed a logistic model whose weights come from
-rules/calibration.yaml (refit with `python -m rules.calibration`). A lure is never flagged from one
-category: fewer than `min_categories` lure categories caps the score below the flag threshold.
+rules/calibration.yaml (refit with `python -m rules.calibration`). A lure is flagged only on strong enough
+evidence: the summed category values below `min_strength` cap the score below the flag threshold.
 A separate fraud model scores ordinary job fraud (reshipping, money mules, task scams, pay-to-work).
 """
 from __future__ import annotations
 
 import bisect
 import dataclasses
-import functools
 import hashlib
 import math
 import re
-import re._parser as _parser
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
-
-import yaml
 
 from .calibration import Calibration
 from .entities import hub_country_number
 from .language import detect_language
-from .model import AD_FIELDS, Ad, Assessment, Contact, Evidence
+from .model import Ad, Assessment, Contact, Evidence
+from .ruleset import (CATEGORIES, FRAUD, LURE_CATEGORIES, MITIGATING, RULESET_DIR, UNIVERSAL, LazyPattern, Rule,  # noqa: F401,E501
+                      RulesetError, _check_pattern, lint_ruleset, load_ruleset)
 from .salary import LANGUAGE_MARKET, Salary, find_salaries, pay_norm_usd
-from ._prefilter import TriggerMatcher, parse_cached, split_branches
-from ._redos import backtracking_risk
-from .textnorm import T2S, NormText, fold_pattern, normalise
+from ._prefilter import TriggerMatcher
+from .textnorm import T2S, normalise
 
-RULESET_DIR = Path(__file__).parent / "ruleset"
 
 LEVELS = ((70, "high"), (45, "medium"), (20, "low"), (0, "none"))
 FLAG_SCORE = 50  # the calibrated threshold is mapped to this score
 
-# Rule categories. Lure categories combine into the lure score; `mitigating` lowers it; `fraud` feeds the
-# separate ordinary-job-fraud score.
-LURE_CATEGORIES = (
-    "destination", "transit", "vague_destination", "bait_role", "pay", "perks", "low_bar", "age_limit", "urgency",
-    "contact", "visa", "passport", "fees", "employer_vague", "similarity",
-)
-# A compound lure moves the recruit: without one of these it is not flagged (ordinary fraud has fraud_score)
 RELOCATION_CATEGORIES = ("destination", "transit", "vague_destination", "visa", "passport", "perks", "similarity")
 # A strong combination flags on its own (unless a mitigating sign is present): the recruit is moved somewhere
 # unnamed or irregularly, is reached off-platform (or asked for a passport copy), and is offered free
@@ -63,306 +53,26 @@ IRREGULAR_CATEGORIES = ("vague_destination", "visa", "passport", "similarity")
 IRREGULAR_RULES = ("perks.no_cost", "pay.crypto")
 # A safeguard named inside a phrase of these categories is being skipped ("no need to go through DMW")
 NEGATING_CATEGORIES = ("visa",)
-MITIGATING = "mitigating"
 PLACE_RULES = ("mitigating.distant_workplace",)  # besides `destination` rules, these name the work place
-FRAUD = "fraud"
-CATEGORIES = (*LURE_CATEGORIES, MITIGATING, FRAUD)
-RULE_KEYS = {"id", "description", "category", "weight", "patterns", "languages", "fields", "examples",
-             "not_languages", "unless_in"}
 FIELD_SEP = "\n\n"
 # Matching costs CPU in proportion to text length (seconds per MB): longer fields are cut to this many
 # characters before any stage runs, and the assessment says so (Assessment.truncated_fields).
 MAX_FIELD_CHARS = 50_000
+NOT_COVERED = "language.not_covered"  # evidence (weight 0) on an ad in a language without a pack
 MESSENGER_KINDS = {"telegram", "whatsapp", "line", "wechat", "zalo", "qq", "signal", "viber", "skype"}
-
-
-class RulesetError(ValueError):
-    """A malformed ruleset file: the message names the file, rule id and line."""
-
-
-@dataclass
-class Rule:
-    id: str
-    description: str
-    category: str
-    weight: float
-    patterns: list[LazyPattern]  # folded; compiled on first use
-    languages: list[str] = field(default_factory=list)
-    examples_match: list[str] = field(default_factory=list)
-    examples_no_match: list[str] = field(default_factory=list)
-    source: str = ""  # file:line
-    fields: tuple[str, ...] = ()  # empty = every field
-    raw_patterns: list[str] = field(default_factory=list)
-    not_languages: tuple[str, ...] = ()  # skipped when the ad is in one of these (a home-country place is domestic)
-    unless_in: tuple[str, ...] = ()  # skipped when it also matches in one of these fields (e.g. the job's location)
-
-    def find(self, text: str) -> Iterable[re.Match]:
-        """Matches in already-normalised text."""
-        for pattern in self.patterns:
-            yield from pattern.finditer(text)
-
-    def search(self, text: str) -> str | None:
-        """The original text of the first match in raw `text`, or None (used by examples and `rules test`)."""
-        norm = normalise(text)
-        for pattern in self.patterns:
-            m = pattern.search(norm.text)
-            if m:
-                return norm.original_text(m.start(), m.end())
-        return None
 
 
 def level_for(score: int) -> str:
     return next(name for floor, name in LEVELS if score >= floor)
 
 
-# -- loading ---------------------------------------------------------------------------------------------------
-class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when present: ~10x faster start-up
-    """Records the line of each mapping so errors can name it."""
-
-
-def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict:
-    mapping = loader.construct_mapping(node, deep=True)
-    mapping["__line__"] = node.start_mark.line + 1
-    return mapping
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-class LazyPattern:
-    """A folded rule pattern, compiled on first use: the engine matches through the TriggerMatcher's own
-    branches, so most rule patterns are only compiled by `rules test` / lint / examples."""
-
-    __slots__ = ("pattern", "_compiled")
-
-    def __init__(self, pattern: str):
-        self.pattern = pattern
-        self._compiled: re.Pattern | None = None
-
-    def __getattr__(self, name: str) -> Any:  # search, finditer, fullmatch, flags, ...
-        if name.startswith("__") or name == "_compiled":
-            raise AttributeError(name)
-        if self._compiled is None:
-            self._compiled = re.compile(self.pattern)
-        return getattr(self._compiled, name)
-
-    def __repr__(self) -> str:
-        return f"LazyPattern({self.pattern!r})"
-
-
-_branches = functools.lru_cache(maxsize=4096)(split_branches)  # each pattern is split by two checks
-
-
-def _check_pattern(pat: str) -> tuple[str | None, str]:
-    """(why `pat` cannot be combined into a category alternation or None, the folded pattern). Parses
-    (no compile) unless a check needs the compiled regex; the folded branches' parses are memoised for
-    the TriggerMatcher."""
-    if "(?" not in pat.replace("(?:", "") and not re.search(r"\\[1-9]", pat) and fold_pattern(pat) == pat:
-        # no groups with names, flags, look-arounds or back-references: the pattern is valid when each
-        # top-level branch is, and those parses are shared with the TriggerMatcher (one parse, not two)
-        try:
-            widths = [parse_cached(b).getwidth()[0] for b in _branches(pat)]
-        except re.error:
-            widths = None  # the full parse below names the problem
-        if widths is not None:
-            if min(widths) == 0 and re.compile(pat).fullmatch(""):
-                return "pattern matches the empty string", pat
-            return None, pat
-    try:
-        parsed = _parser.parse(pat)
-        if "(?<" in pat:
-            re.compile(pat)  # look-behind width is checked by the compiler
-    except re.error as exc:
-        return str(exc), ""
-    if parsed.state.groupdict:
-        return "named groups are not allowed (rules are combined into one alternation)", ""
-    if re.search(r"\\[1-9]|\(\?P=", pat):
-        return "back-references are not allowed", ""
-    if re.match(r"\(\?[aiLmsux]+\)", pat):
-        return "inline global flags are not allowed (patterns are matched case-insensitively on folded text)", ""
-    folded = fold_pattern(pat)
-    if "(?<" in pat and folded != pat:
-        re.compile(folded)
-    # a top-level branch that cannot match fewer than one character cannot match ""
-    if min(parse_cached(b).getwidth()[0] for b in split_branches(folded)) == 0 and re.compile(folded).fullmatch(""):
-        return "pattern matches the empty string", folded
-    return None, folded
-
-
-def _backtracking_problem(pat: str) -> str | None:
-    """Why `pat` can backtrack catastrophically (rules/_redos.py), checked on the memoised branch parses."""
-    try:
-        parses = [parse_cached(b) for b in _branches(pat)]
-    except re.error:
-        parses = [_parser.parse(pat)]
-    return next((why for why in map(backtracking_risk, parses) if why), None)
-
-
-def _load_file(path: Path) -> list[Rule]:
-    """Rules of one YAML file; RulesetError names file, line and rule id on any problem."""
-    try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        parts = []
-        for text, at in (("problem", "problem_mark"), ("context", "context_mark")):
-            text, at = getattr(exc, text, None), getattr(exc, at, None)
-            if text:
-                parts.append(f"{text} at line {at.line + 1}, column {at.column + 1}" if at else text)
-        what = "; ".join(parts)  # one line: yaml's own message spans several
-        raise RulesetError(f"{path}{line}: invalid YAML: {what or exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RulesetError(f"{path}: cannot read: {exc}") from exc
-    if not isinstance(doc, dict) or not isinstance(doc.get("rules"), list):
-        raise RulesetError(f"{path}:1: expected a mapping with a 'rules' list")
-    default_category = doc.get("category")
-    out = []
-    for raw in doc["rules"]:
-        line = raw.get("__line__", 0) if isinstance(raw, dict) else 0
-        where = f"{path}:{line}"
-        if not isinstance(raw, dict):
-            raise RulesetError(f"{where}: each rule must be a mapping")
-        rid = raw.get("id")
-        if default_category and "category" not in raw:
-            raw["category"] = default_category
-        for key in ("id", "description", "category", "weight", "patterns"):
-            if key not in raw:
-                raise RulesetError(f"{where}: rule {rid!r} is missing {key!r}")
-        unknown = set(raw) - RULE_KEYS - {"__line__"}
-        if unknown:
-            raise RulesetError(f"{where}: rule {rid!r} has unknown keys {sorted(unknown)}")
-        if not isinstance(rid, str) or not re.fullmatch(r"[a-z0-9_]+(\.[a-z0-9_]+)+", rid):
-            raise RulesetError(f"{where}: rule id {rid!r} must look like 'category.name' (lower case, dots)")
-        category = raw["category"]
-        if category not in CATEGORIES:
-            raise RulesetError(f"{where}: rule {rid!r} has unknown category {category!r} (one of {', '.join(CATEGORIES)})")
-        weight = raw["weight"]
-        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not -1.0 <= weight <= 1.0:
-            raise RulesetError(f"{where}: rule {rid!r} weight must be a number in [-1, 1], got {weight!r}")
-        if (category == MITIGATING) != (weight < 0):
-            raise RulesetError(f"{where}: rule {rid!r}: only '{MITIGATING}' rules have negative weights")
-        if not isinstance(raw["description"], str) or not raw["description"].strip():
-            raise RulesetError(f"{where}: rule {rid!r} needs a description (shown to analysts as the explanation)")
-        pats = raw["patterns"]
-        if not isinstance(pats, list) or not pats or not all(isinstance(p, str) and p for p in pats):
-            raise RulesetError(f"{where}: rule {rid!r} 'patterns' must be a non-empty list of strings")
-        compiled = []
-        for pat in pats:
-            problem, folded = _check_pattern(pat)
-            problem = problem or _backtracking_problem(pat)
-            if problem:
-                raise RulesetError(f"{where}: rule {rid!r} pattern {pat!r}: {problem}")
-            compiled.append(LazyPattern(folded))
-        lists = {}
-        for key in ("fields", "not_languages", "unless_in"):
-            value = raw.get(key)
-            if value is not None and (not isinstance(value, list) or not all(isinstance(v, str) and v for v in value)):
-                raise RulesetError(f"{where}: rule {rid!r} {key!r} must be a list of strings")
-            lists[key] = tuple(value or ())
-        for key in ("fields", "unless_in"):
-            bad_fields = set(lists[key]) - set(AD_FIELDS)
-            if bad_fields:
-                raise RulesetError(f"{where}: rule {rid!r} {key}: unknown fields {sorted(bad_fields)} "
-                                   f"(one of {', '.join(AD_FIELDS)})")
-        examples = raw.get("examples")
-        if not isinstance(examples, dict) or not examples.get("match"):
-            raise RulesetError(f"{where}: rule {rid!r} needs examples: {{match: [...], no_match: [...]}}")
-        for kind in ("match", "no_match"):
-            values = examples.get(kind) or []
-            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-                raise RulesetError(f"{where}: rule {rid!r} examples.{kind} must be a list of strings")
-        out.append(
-            Rule(
-                id=rid,
-                description=raw["description"].strip(),
-                category=category,
-                weight=float(weight),
-                patterns=compiled,
-                languages=list(raw.get("languages") or []),
-                examples_match=list(examples.get("match") or []),
-                examples_no_match=list(examples.get("no_match") or []),
-                source=where,
-                fields=lists["fields"],
-                raw_patterns=list(pats),
-                not_languages=lists["not_languages"],
-                unless_in=lists["unless_in"],
-            )
-        )
-    return out
-
-
-def _add_place_names(rules: list[Rule], places_dir: Path | None = None) -> None:
-    """Append the place names of every script (rules/places/, generated from CLDR plus hand-written hubs) to the
-    destination rules they belong to; each pattern passes the same checks as a ruleset pattern."""
-    from .places import PLACES_DIR, PlacesError, place_patterns
-
-    try:
-        by_concept = place_patterns(Path(places_dir or PLACES_DIR))
-    except PlacesError as exc:
-        raise RulesetError(str(exc)) from None
-    known = {rule.id: rule for rule in rules}
-    for concept, patterns in by_concept.items():
-        rule = known.get(concept)
-        if rule is None:
-            raise RulesetError(f"{patterns[0][1]}: concept {concept!r} is not a rule id of the ruleset")
-        for pat, where in patterns:
-            problem, folded = _check_pattern(pat)
-            problem = problem or _backtracking_problem(pat)
-            if problem:
-                raise RulesetError(f"{where}: place pattern for {concept!r} {pat[:80]!r}...: {problem}")
-            rule.patterns.append(LazyPattern(folded))
-            rule.raw_patterns.append(pat)
-
-
-def load_ruleset(directory: Path = RULESET_DIR, places: bool | Path | None = None) -> list[Rule]:
-    """The rules of every *.yaml file in `directory`; `places` (default: when it is the shipped ruleset) adds the
-    place names of rules/places/ (or of the directory `places` names) to the destination rules."""
-    rules: list[Rule] = []
-    paths = sorted(Path(directory).glob("*.yaml"))
-    if not paths:
-        raise RulesetError(f"{directory}: no *.yaml rule files")
-    for path in paths:
-        rules.extend(_load_file(path))
-    if places if places is not None else Path(directory).resolve() == RULESET_DIR.resolve():
-        _add_place_names(rules, places if isinstance(places, Path) else None)
-    seen: dict[str, str] = {}
-    for rule in rules:
-        if rule.id in seen:
-            raise RulesetError(f"{rule.source}: rule {rule.id!r} duplicates the id defined at {seen[rule.id]}")
-        seen[rule.id] = rule.source
-    return rules
-
-
-def lint_ruleset(directory: Path = RULESET_DIR) -> list[str]:
-    """Every problem in every file (not just the first): 'file:line: rule id: message'."""
-    problems = []
-    seen: dict[str, str] = {}
-    for path in sorted(Path(directory).glob("*.yaml")):
-        try:
-            rules = _load_file(path)
-        except RulesetError as exc:
-            problems.append(str(exc))
-            continue
-        for rule in rules:
-            if rule.id in seen:
-                problems.append(f"{rule.source}: rule {rule.id!r} duplicates the id defined at {seen[rule.id]}")
-            seen[rule.id] = rule.source
-            for text in rule.examples_match:
-                if rule.search(text) is None:
-                    problems.append(f"{rule.source}: rule {rule.id!r} does not match its example {text!r}")
-            for text in rule.examples_no_match:
-                hit = rule.search(text)
-                if hit is not None:
-                    problems.append(f"{rule.source}: rule {rule.id!r} matches {hit!r} in its no_match example {text!r}")
-    return problems
-
-
-def gate(values: dict[str, float], min_categories: int = 3) -> str | None:
+def gate(values: dict[str, float], min_strength: float = 1.5) -> str | None:
     """Structural rules applied around the logistic score: "capped" (never flagged), "flag" (always flagged)
-    or None (the score decides)."""
-    if values.get("n_lure_categories", 0) < min_categories:
-        return "capped"  # one or two kinds of indicator never flag
+    or None (the score decides). The evidence must be strong enough: `strength` adds each lure category's
+    value (its matched concepts' weights, at most 1), so two strong signals (a compound town and free travel)
+    can pass where three weak ones (a bait title, "no experience", "urgent") cannot."""
+    if values.get("strength", 0.0) < min_strength:
+        return "capped"  # too little evidence, whatever its kind
     if not values.get("moves"):
         return "capped"  # nobody is moved anywhere: ordinary job fraud at most, not a compound lure
     if values.get("mitigated"):
@@ -421,6 +131,7 @@ class Engine:
         self.similarity = similarity
         self.extract_contacts = extract_contacts
         self.matcher = TriggerMatcher([[p.pattern for p in rule.patterns] for rule in rules])
+        self.pack_languages = frozenset(code for rule in rules for code in rule.languages if code != UNIVERSAL)
         self._mitigating_rules = {i for i, r in enumerate(rules) if r.category == MITIGATING}
         self._place_rules = {i for i, r in enumerate(rules) if r.category == "destination" or r.id in PLACE_RULES}
         self._negating_rules = {i for i, r in enumerate(rules) if r.category in NEGATING_CATEGORIES}
@@ -453,6 +164,14 @@ class Engine:
                 self._allowed_cache.clear()
             self._allowed_cache[key] = out
         return out
+
+    def covers(self, language: str | None) -> bool | None:
+        """Whether a language pack reads `language` (a pack for it or for one of its variants, e.g. zh ->
+        zh-hans); None when the language is unknown."""
+        if not language:
+            return None
+        return language in self.pack_languages or any(code.startswith(language + "-") or language.startswith(code + "-")
+                                                      for code in self.pack_languages)
 
     @property
     def threshold(self) -> int:
@@ -516,6 +235,13 @@ class Engine:
         norm = normalise(doc)
         language = detect_language(" \n".join(texts.get(k, "") for k in ("title", "description", "location")))
         matches = list(self.matcher.finditer(norm.text))  # (rule, match in the normalised text)
+        covered = self.covers(language)
+        if covered is False:
+            evidence.append(Evidence(
+                NOT_COVERED, "language", 0.0, language, "description", -1, -1,
+                f"The ad is in a language ({language}) that no language pack covers: it was read only for signals "
+                "that need no words (places in any script, pay, contacts, symbols) and for words shared with "
+                "other languages."))
         lens = [len(texts[f]) for f in names]
         allowed = self._allowed_fields(language, names)  # per rule: field indexes it may match in (None: all)
         span = norm.span
@@ -646,6 +372,7 @@ class Engine:
         values = {cat: min(1.0, s) for cat, s in strength.items()}
         n_categories = sum(1 for c in LURE_CATEGORIES if values.get(c, 0) > 0)
         values["n_lure_categories"] = float(n_categories)
+        values["strength"] = sum(values.get(c, 0.0) for c in LURE_CATEGORIES)
         values["breadth"] = min(1.0, max(0, n_categories - 2) / 4)  # many kinds of indicator at once
         reached = any(e.rule_id.startswith(COMBO_REACH_RULES) and e.rule_id not in NOT_REACH_RULES
                       for e in evidence if e.category in ("contact", "passport"))
@@ -686,7 +413,7 @@ class Engine:
         cal = self.calibration
         lure_z = cal.lure.z(f.values)
         score = int(round(100 * _sigmoid(lure_z - _logit(cal.lure.threshold) + _logit(FLAG_SCORE / 100))))
-        verdict = gate(f.values, cal.min_categories)
+        verdict = gate(f.values, cal.min_strength)
         if verdict == "capped":
             score = min(score, 44)
         elif verdict == "flag":
@@ -711,6 +438,7 @@ class Engine:
             ruleset_version=self.version,
             truncated_fields=list(truncated),
             max_field_chars=self.max_field_chars if truncated else 0,
+            language_covered=self.covers(f.language),
         )
 
     def _weigh(self, f: Features) -> list[Evidence]:

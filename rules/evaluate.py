@@ -213,6 +213,7 @@ class Report:
     hard_negative_flags: Rate = field(default_factory=Rate)  # hard negatives flagged as lures
     fraud_caught: Rate = field(default_factory=Rate)  # fraud rows with fraud_flagged
     fraud_false_alarms: Rate = field(default_factory=Rate)  # legit (label 0, fraud 0) rows with fraud_flagged
+    not_covered: Counts = field(default_factory=Counts)  # ads in a language no pack covers (Assessment.language_covered)
     missed: list[str] = field(default_factory=list)  # ids/sources of lures not flagged
     false_positives: list[str] = field(default_factory=list)  # ids/sources of negatives flagged
     threshold: int | None = None
@@ -222,6 +223,8 @@ class Report:
         self.overall.add(ex.label, flagged)
         self.by_lang.setdefault(ex.lang or "?", Counts()).add(ex.label, flagged)
         self.by_kind.setdefault(ex.kind or "?", Counts()).add(ex.label, flagged)
+        if a.language_covered is False:
+            self.not_covered.add(ex.label, flagged)
         name = ex.ad.id or ex.source
         if ex.label:
             if ex.subtle:
@@ -266,6 +269,7 @@ class Report:
             "subtle_recall": self.subtle_recall.to_dict(),
             "hard_negative_flag_rate": self.hard_negative_flags.to_dict(),
             "fraud": {"caught": self.fraud_caught.to_dict(), "false_alarms": self.fraud_false_alarms.to_dict()},
+            "language_not_covered": self.not_covered.to_dict(),
             "targets": self.targets(),
             "missed": self.missed,
             "false_positives": self.false_positives,

@@ -102,6 +102,7 @@ class Assessment:
     ruleset_version: str = ""
     truncated_fields: list[str] = field(default_factory=list)  # fields cut to the engine's max_field_chars
     max_field_chars: int = 0
+    language_covered: bool | None = None  # False: no language pack reads `language` (None: language unknown)
 
     @property
     def categories(self) -> list[str]:
@@ -130,6 +131,7 @@ class Assessment:
             "nearest_lure": self.nearest_lure,
             "ruleset_version": self.ruleset_version,
             "truncated_fields": self.truncated_fields,
+            "language_covered": self.language_covered,
             "summary": self.summary(),
             "evidence": [e.to_dict() for e in self.evidence],
             "contacts": [c.to_dict() for c in self.contacts],

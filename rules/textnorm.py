@@ -9,7 +9,12 @@ Folding, in order:
      Cyrillic/Greek lookalikes -> Latin, traditional Chinese -> simplified (common characters).
   2. the rest (rare, regex driven): zero-width and soft-hyphen chars dropped, characters that expand
      ("ß" -> "ss", "ﬁ" -> "fi"), spaced or dotted letters joined ("T e l e g r a m", "W.h.a.t.s.a.p.p"),
-     leetspeak inside words ("whats4pp", "te1egram").
+     leetspeak inside words ("whats4pp", "te1egram"), the apostrophe of Uzbek o' and g' made a letter
+     ("o'sha" -> "oʻsha": one word, so `\\bsha\\b` does not fire inside it).
+Word boundaries in every script: Python's `\\b` and `\\w` do not count combining marks (Devanagari, Bengali, Tamil,
+Sinhala, Thai, Khmer, Burmese vowel signs...) as word characters, so `\\bनौकरी\\b` would never match. Each such mark
+folds to its own stand-in letter (Tangut block, never seen in ads), one to one, in text and patterns alike; Arabic
+and Hebrew vowel points are dropped (they are optional in writing).
 Patterns are folded with `fold_pattern` so rule authors may write either form.
 """
 from __future__ import annotations
@@ -51,6 +56,12 @@ ZERO_WIDTH = "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff
 LEET = {"0": "o", "1": "l", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a", "$": "s"}
 
 _SCAN_RANGES = ((0, 0x10000), (0x1D400, 0x1D800), (0x1F100, 0x1F200))
+# optional vowel points and the tatweel: dropped
+_DROPPED_MARKS = re.compile("[\u0591-\u05c7\u0610-\u061a\u0640\u064b-\u065f\u0670\u06d6-\u06ed]")
+_STAND_IN_BASE = 0x17000  # Tangut: letters (\\w) that no job ad contains
+_MARKS = [chr(cp) for cp in range(0x0370, 0x10000) if unicodedata.category(chr(cp)) in ("Mn", "Mc", "Me")
+          and not _DROPPED_MARKS.match(chr(cp)) and chr(cp) not in "\u034f\u180e"]
+MARK_STAND_INS = {m: chr(_STAND_IN_BASE + i) for i, m in enumerate(_MARKS)}
 
 
 def _fold_uncached(ch: str) -> str:
@@ -68,8 +79,10 @@ def _fold_uncached(ch: str) -> str:
                 c = decomposed[0] + "".join(m for m in decomposed[1:] if not ("\u0300" <= m <= "\u036f"))
                 c = unicodedata.normalize("NFC", c)
                 c = HOMOGLYPHS.get(c, c)
-        elif "\u0300" <= c <= "\u036f":
+        if "\u0300" <= c <= "\u036f" or _DROPPED_MARKS.match(c):
             c = ""
+        else:
+            c = MARK_STAND_INS.get(c, c)
         out.append(c)
     return "".join(out)
 
@@ -127,6 +140,11 @@ _SPECIAL = re.compile(_char_class(SPECIAL_CHARS))
 _SEP_RE = re.compile(_SEP)
 _LEET_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz0134578@$")
 _LEET_IN = re.compile(r"(?<=[a-z])[0134578@$]{1,2}(?=[a-z])")
+# Uzbek oʻ / gʻ written with an ASCII or typographic apostrophe, inside or at the start of a word
+_UZ_APOSTROPHE = re.compile(r"(?<=[og])['’‘`ʼ](?=[^\W\d_])")
+_UZ_APOSTROPHE_IN_PATTERN = re.compile(r"(?<=[og])['’‘`ʼ](?=\??[^\W\d_])")  # also "ng'?ambo"
+_APOSTROPHES = ("'", "’", "‘", "`", "ʼ")
+UZ_OKINA = "ʻ"
 
 
 def _is_leet_word(word: str) -> bool:
@@ -198,6 +216,8 @@ def normalise(text: str) -> NormText:
     a = _fast_fold(text)
     hits: list[tuple[int, int, str]] = [(m.start(), m.end(), "spaced") for m in _SPACED.finditer(a)]
     hits += _leet_words(a)
+    if any(q in a for q in _APOSTROPHES):
+        hits += [(m.start(), m.end(), "apostrophe") for m in _UZ_APOSTROPHE.finditer(a)]
     if not text.isascii():
         hits += [(m.start(), m.end(), "special") for m in _SPECIAL.finditer(a)]
     if not hits:
@@ -228,6 +248,8 @@ def normalise(text: str) -> NormText:
         if kind == "leet":
             for i, c in enumerate(a[start:end]):
                 emit(start + i, LEET.get(c, c))
+        elif kind == "apostrophe":
+            emit(start, UZ_OKINA)
         elif kind == "spaced":
             letters = [(start + i, c) for i, c in enumerate(a[start:end]) if not _SEP_RE.fullmatch(c)]
             joined = _deleet("".join(c for _, c in letters))
@@ -267,4 +289,4 @@ def fold_pattern(pattern: str) -> str:
             f = fold_char(ch)
             out.append(re.escape(f) if len(f) > 1 else f)
         i += 1
-    return "".join(out)
+    return _UZ_APOSTROPHE_IN_PATTERN.sub(UZ_OKINA, "".join(out))

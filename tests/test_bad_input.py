@@ -37,8 +37,11 @@ def _fifo(tmp_path):
 
 
 def _broken_rules(tmp_path):
-    (tmp_path / "rules").mkdir()
-    (tmp_path / "rules" / "broken.yaml").write_text("rules:\n  - id: destination.a\n    patterns: [\n", encoding="utf-8")
+    (tmp_path / "rules" / "packs").mkdir(parents=True)
+    (tmp_path / "rules" / "concepts.yaml").write_text(
+        "concepts:\n  - {id: destination.a, category: destination, weight: 0.5, description: d}\n", encoding="utf-8")
+    (tmp_path / "rules" / "packs" / "broken.yaml").write_text(
+        "language: broken\nconcepts:\n  destination.a:\n    patterns: [\n", encoding="utf-8")
     return ["rules", "lint", "--dir", str(tmp_path / "rules")]
 
 
@@ -53,7 +56,7 @@ CASES = {
                           "/proc/lurewatch-export.jsonl: cannot write"),
     "export-missing-dir": (_export_to(lambda tmp: tmp / "nowhere" / "out.jsonl"), "output directory does not exist"),
     "review-missing-db": (lambda tmp: ["review", "--db", str(tmp / "missing.db")], "database not found:"),
-    "lint-broken-yaml": (_broken_rules, "broken.yaml:4: invalid YAML"),
+    "lint-broken-yaml": (_broken_rules, "broken.yaml:5: invalid YAML"),
     "profile-missing-file": (lambda tmp: ["profiles", "check", str(tmp / "missing.yaml")],
                              "missing.yaml: profile file not found"),
 }

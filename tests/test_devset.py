@@ -14,9 +14,13 @@ from rules.evaluate import DEVSET_DIR, load_dataset
 
 REQUIRED_LANGS = {"en", "en-ph", "en-my", "en-in", "en-ke", "zh-hans", "zh-hant", "th", "vi", "id", "ms", "tl",
                   "pt", "my", "km", "hi-latn", "sw-en"}
-LURE_KINDS = {"lure_blatant", "lure_subtle"}
+# languages added for the language packs (t10, t11): lures on both sides of the split too
+PACK_LANGS = {"ko", "ja", "ar", "ur", "bn", "hi", "ne", "si", "ta", "lo", "mn", "ru", "kk", "am", "ti", "om", "so",
+              "lg", "yo", "ha", "uz", "ky", "tg", "tr", "fr", "es", "te", "ml", "pa", "ceb", "ig"}
+LURE_KINDS = {"lure_blatant", "lure_subtle", "lure_short"}
 NEG_KINDS = {"neg_bpo_domestic", "neg_overseas_legit", "neg_in_region_legit", "neg_remote_support",
-             "neg_messaging_product", "neg_fraud_ordinary", "neg_generic"}
+             "neg_messaging_product", "neg_fraud_ordinary", "neg_generic", "neg_warning"}
+SUBTLE_KINDS = {"lure_subtle", "lure_short"}  # short posts carry only 2-3 signals
 TEXT_FIELDS = ("title", "company", "location", "salary", "description", "contact")
 FIELDS = ("id", "url", *TEXT_FIELDS, "label", "lang", "kind", "fraud", "subtle", "template", "split")
 
@@ -58,7 +62,7 @@ def test_labels_agree_with_kinds(rows):
     for r in rows:
         assert r["kind"] in LURE_KINDS | NEG_KINDS, r["id"]
         assert r["label"] == (1 if r["kind"] in LURE_KINDS else 0), r["id"]
-        assert r["subtle"] == (1 if r["kind"] == "lure_subtle" else 0), r["id"]
+        assert r["subtle"] == (1 if r["kind"] in SUBTLE_KINDS else 0), r["id"]
         assert r["fraud"] == (1 if r["kind"] == "neg_fraud_ordinary" else 0), r["id"]
 
 
@@ -67,7 +71,9 @@ def test_size_and_mix(rows):
     lures = [r for r in rows if r["label"]]
     assert len(rows) >= 350 and len(templates) >= 150
     assert 0.35 <= len(lures) / len(rows) <= 0.6
-    assert 0.3 <= sum(r["subtle"] for r in lures) / len(lures) <= 0.6  # ~40% of lures are subtle
+    written = [r for r in lures if r["kind"] != "lure_short"]
+    assert 0.3 <= sum(r["subtle"] for r in written) / len(written) <= 0.6  # ~40% of written ads are subtle
+    assert sum(r["kind"] == "lure_short" for r in lures) >= 150  # and short real-style posts besides
     assert {r["kind"] for r in rows} == LURE_KINDS | NEG_KINDS
 
 
@@ -82,7 +88,8 @@ def test_template_has_one_language_kind_and_split(rows):
 @pytest.mark.parametrize("split", ["train", "test"])
 def test_every_language_and_kind_on_both_sides(rows, split):
     side = [r for r in rows if r["split"] == split]
-    assert REQUIRED_LANGS <= {r["lang"] for r in side if r["label"]}, "every language needs lures here"
+    assert REQUIRED_LANGS | PACK_LANGS <= {r["lang"] for r in side if r["label"]}, "every language needs lures here"
+    assert PACK_LANGS <= {r["lang"] for r in side if not r["label"]}
     assert LURE_KINDS | NEG_KINDS <= {r["kind"] for r in side}
     assert {r["lang"] for r in side if not r["label"]} >= REQUIRED_LANGS - {"en-my", "hi-latn"}
 

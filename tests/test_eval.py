@@ -252,6 +252,7 @@ def test_cli_emscad_bad_csv(tmp_path):
 
 
 # ---------------------------------------------------------------- quality gate (the targets)
+# A failing gate prints only aggregates: naming the missed test rows would invite tuning on them.
 
 @pytest.fixture(scope="module")
 def test_split_report() -> Report:
@@ -259,18 +260,20 @@ def test_split_report() -> Report:
 
 
 def test_gate_recall_on_test_split(test_split_report):
-    r = test_split_report
-    assert r.overall.recall >= 0.90, f"recall {r.overall.recall:.3f}; missed: {r.missed}"
+    overall = test_split_report.overall
+    recall, caught, lures = overall.recall, overall.tp, overall.positives  # plain numbers: no row ids in the output
+    assert recall >= 0.90, f"recall {recall:.3f} ({caught}/{lures})"
 
 
 def test_gate_subtle_recall_on_test_split(test_split_report):
-    s = test_split_report.subtle_recall
-    assert s.rate >= 0.75, f"subtle recall {s.hits}/{s.n}; missed: {test_split_report.missed}"
+    rate, hits, n = test_split_report.subtle_recall.rate, test_split_report.subtle_recall.hits, test_split_report.subtle_recall.n
+    assert rate >= 0.75, f"subtle recall {hits}/{n}"
 
 
 def test_gate_hard_negative_flag_rate_on_test_split(test_split_report):
-    h = test_split_report.hard_negative_flags
-    assert h.rate <= 0.05, f"hard negatives flagged {h.hits}/{h.n}: {test_split_report.false_positives}"
+    rate, hits, n = (test_split_report.hard_negative_flags.rate, test_split_report.hard_negative_flags.hits,
+                     test_split_report.hard_negative_flags.n)
+    assert rate <= 0.05, f"hard negatives flagged {hits}/{n}"
 
 
 @pytest.mark.slow
@@ -279,3 +282,16 @@ def test_gate_emscad_legit_lure_flag_rate():
     r = evaluate_emscad(EMSCAD_DEFAULT)
     assert r.lure_on_legit.n > 500
     assert r.lure_on_legit.rate <= 0.01, f"{r.lure_on_legit.hits}/{r.lure_on_legit.n} legit ads flagged: {r.flagged_legit[:10]}"
+
+
+def test_eval_counts_ads_in_languages_without_a_pack(tmp_path):
+    rows = [{"id": "ka-1", "description": "სამუშაო კამბოჯაში, ხელფასი 3000$, უფასო ბილეთი, ტელეგრამი @hr_geo",
+             "label": 1, "lang": "ka", "kind": "lure_short", "split": "test"},
+            {"id": "en-1", "title": "Accountant", "description": "Accountant for our Manila office, CPA required.",
+             "label": 0, "lang": "en", "kind": "neg_generic", "split": "test"}]
+    path = tmp_path / "t.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    out = json.loads(run_eval(str(path), "--json").stdout)
+    assert out["language_not_covered"]["n"] == 1 and out["language_not_covered"]["positives"] == 1
+    res = run_eval(str(path))
+    assert "In a language no pack covers: 1 ads" in res.stdout

@@ -41,7 +41,7 @@ def test_shipped_calibration_loads_and_is_fitted():
     assert cal.lure.weights and cal.fraud.weights
     assert 0 < cal.lure.threshold < 1
     assert cal.lure.weights.get("mitigating", 0) <= 0
-    assert cal.min_categories >= 2
+    assert cal.min_strength >= 1.0
 
 
 def test_malformed_calibration_names_the_file(tmp_path):

@@ -144,7 +144,7 @@ def test_evidence_quotes_the_original_text(engine):
 def test_assessment_dict_is_stable(engine):
     d = engine.assess({"title": "Data entry, Poipet", "description": "Free food and housing. Telegram @x_jobs1"}).to_dict()
     assert set(d) == {"score", "level", "flagged", "fraud_score", "fraud_flagged", "language", "categories",
-                      "salary_usd_month", "nearest_lure", "ruleset_version", "truncated_fields", "summary", "evidence",
+                      "salary_usd_month", "nearest_lure", "ruleset_version", "truncated_fields", "language_covered", "summary", "evidence",
                       "contacts"}
     json.dumps(d)
     assert d == engine.assess({"title": "Data entry, Poipet",
@@ -308,3 +308,16 @@ def test_field_cap_is_a_setting():
     assert small.version != Engine.load(with_similarity=False).version
     short = small.assess({"title": "Data entry"})
     assert short.truncated_fields == [] and "Only the first" not in short.summary()
+
+
+def test_language_without_a_pack_is_said_in_the_evidence(engine):
+    georgian = {"title": "ოპერატორი კამბოჯაში", "description": "სამუშაო კამბოჯაში, ხელფასი 3000$, უფასო ბილეთი. "
+                "დაგვიკავშირდით ტელეგრამში @hr_geo_job"}
+    a = engine.assess(georgian)
+    assert a.language_covered is False and a.to_dict()["language_covered"] is False
+    note = [e for e in a.evidence if e.rule_id == "language.not_covered"]
+    assert len(note) == 1 and note[0].category == "language" and note[0].weight == 0.0
+    assert "no language pack" in note[0].explanation or "that no language pack covers" in note[0].explanation
+    english = engine.assess({"description": "Customer service agent in Sihanoukville, free flight and visa."})
+    assert english.language_covered is True
+    assert not [e for e in english.evidence if e.rule_id == "language.not_covered"]

@@ -55,3 +55,22 @@ def test_thai_vowel_marks_are_kept():
 
 def test_fold_pattern_keeps_escapes_and_folds_letters():
     assert fold_pattern(r"\bLương\S+\W 機票") == r"\bluong\S+\W 机票"
+
+
+@pytest.mark.parametrize("pattern, text, hit", [
+    (r"\bनौकरी\b", "अच्छी नौकरी मिलेगी", "नौकरी"),  # Devanagari vowel signs are part of the word
+    (r"\bচাকরি\b", "বিদেশে চাকরি।", "চাকরি"),
+    (r"\bவேலை\b", "வெளிநாட்டு வேலை வாய்ப்பு", "வேலை"),
+    (r"\bමුදල්\b", "මුදල් ගෙවන්න", "මුදල්"),
+    (r"\bمجاني\b", "تذكرة مَجَّانِيّة مجاني", "مجاني"),  # Arabic vowel points are optional: dropped
+    (r"\bsha\b", "kazi ya o'sha kuni", None),  # Uzbek o' is a letter: no acronym inside "o'sha"
+    (r"\bsha\b", "NHIF and SHA deductions", "SHA"),
+    (r"\bo'?sha\b", "o’sha kuni", "o’sha"),
+    (r"\bng'?ambo\b", "kazi ng'ambo", "ng'ambo"),
+    (r"\bcompany\b", "at the company's cost", "company"),
+    (r"\bfree\b", "a 'free' ticket", "free"),
+])
+def test_word_boundaries_in_every_script(pattern, text, hit):
+    norm = normalise(text)
+    m = re.search(fold_pattern(pattern), norm.text)
+    assert (norm.original_text(m.start(), m.end()) if m else None) == hit

@@ -59,7 +59,7 @@ def _counts_table(title: str, groups: dict[str, Counts], first: str) -> Table:
     return table
 
 
-def _print_report(console: Console, report: Report, what: str) -> None:
+def _print_report(console: Console, report: Report, what: str, show_ids: bool = True) -> None:
     console.print(_counts_table(f"Lure detection on {what}", {"overall": report.overall}, ""))
     console.print(_counts_table("Per language", dict(sorted(report.by_lang.items())), "lang"))
     console.print(_counts_table("Per kind", dict(sorted(report.by_kind.items())), "kind"))
@@ -69,10 +69,17 @@ def _print_report(console: Console, report: Report, what: str) -> None:
     console.print(f"Hard-negative flag rate: {_pct(h.rate)} ({h.hits}/{h.n})")
     console.print(f"Fraud signal: {_pct(fc.rate)} of ordinary-fraud rows fraud_flagged ({fc.hits}/{fc.n}); "
                   f"{_pct(fa.rate)} of legit negatives fraud_flagged ({fa.hits}/{fa.n})")
+    nc = report.not_covered
+    console.print(f"In a language no pack covers: {nc.n} ads ({nc.tp}/{nc.positives} lures flagged, "
+                  f"{nc.fp}/{nc.negatives} negatives flagged)")
     for name, t in report.targets().items():
         mark = {True: "[green]met[/]", False: "[red]MISSED[/]", None: "n/a"}[t["met"]]
         console.print(f"Target {name}: {_pct(t['value'])} (target {'<=' if 'rate' in name else '>='} "
                       f"{_pct(t['target'])}) {mark}")
+    if not show_ids:
+        console.print("Ids of missed lures and false positives are not shown for the test split (it measures, it is "
+                      "not for tuning).")
+        return
     if report.missed:
         console.print(f"Missed lures ({len(report.missed)}): {', '.join(report.missed[:20])}"
                       + (" ..." if len(report.missed) > 20 else ""))
@@ -144,7 +151,8 @@ def eval_cmd(datasets, split, as_json, threshold, emscad):
         report = evaluate(examples, engine, threshold=threshold, progress=_progress(err))
         out = {"datasets": [str(p) for p in paths], "split": split, **report.to_dict()}
         if not as_json:
-            _print_report(console, report, f"{', '.join(map(str, paths))} (split {split}, {len(examples)} ads)")
+            _print_report(console, report, f"{', '.join(map(str, paths))} (split {split}, {len(examples)} ads)",
+                          show_ids=split != "test")
     if emscad is not None:
         if not emscad.is_file():
             raise click.ClickException(
