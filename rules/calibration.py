@@ -136,6 +136,18 @@ def fit_logistic(x, y, names: list[str], l2: float = 0.05, steps: int = 4000, lr
     return float(b), {n: float(v) for n, v in zip(names, w)}
 
 
+STRENGTH_GRID = (1.0, 1.2, 1.4, 1.5, 1.6, 1.8, 2.0, 2.2)  # candidate levels of the evidence-strength gate
+
+
+def f_beta(predicted: list[int], labels: list[int], beta: float = 0.5) -> float:
+    tp = sum(p and y for p, y in zip(predicted, labels))
+    fp = sum(p and not y for p, y in zip(predicted, labels))
+    fn = sum(y and not p for p, y in zip(predicted, labels))
+    prec = tp / (tp + fp) if tp + fp else 0.0
+    rec = tp / (tp + fn) if tp + fn else 0.0
+    return (1 + beta ** 2) * prec * rec / (beta ** 2 * prec + rec) if prec + rec else 0.0
+
+
 def choose_threshold(probs: list[float], labels: list[int], beta: float = 0.5) -> float:
     """The threshold with the best F-beta on these rows (beta < 1 favours precision: lures are rare in real
     feeds). Among equally good thresholds: 0.5 when it is one of them, else the middle of the gap."""
@@ -181,15 +193,23 @@ def fit(rows: list[dict[str, Any]], beta: float = 0.5) -> Calibration:
                             nonpos=negative, floors=LURE_FLOORS if attr == "lure" else None)
         model = Model(b, w)
         probs = [_sigmoid(model.z(f)) for f in feats]
-        if attr == "lure":  # the category gate and the strong-combination floor apply before the threshold
-            verdicts = [gate(f, out.min_strength) for f in feats]
-            probs = [0.0 if v == "capped" else 1.0 if v == "flag" else p for p, v in zip(probs, verdicts)]
-        model.threshold = choose_threshold(probs, y, beta)
+        if attr == "lure":  # the strength gate and the strong-combination floor apply before the threshold
+            best = None
+            for min_strength in STRENGTH_GRID:  # the gate's level and the threshold, chosen together on train
+                verdicts = [gate(f, min_strength) for f in feats]
+                gated = [0.0 if v == "capped" else 1.0 if v == "flag" else p for p, v in zip(probs, verdicts)]
+                threshold = choose_threshold(gated, y, beta)
+                score = f_beta([int(p >= threshold) for p in gated], y, beta)
+                if best is None or score > best[0] + 1e-9:
+                    best = (score, min_strength, threshold)
+            _, out.min_strength, model.threshold = best
+        else:
+            model.threshold = choose_threshold(probs, y, beta)
         setattr(out, attr, model)
     out.meta = {"fitted_on": "rules/devset/*.jsonl split=train", "rows": len(rows),
                 "lure_positives": sum(int(bool(r.get("label"))) for r in rows),
                 "fraud_positives": sum(int(bool(r.get("fraud"))) for r in rows),
-                "threshold_rule": f"best F{beta:g} on train", "categories": list(CATEGORIES)}
+                "threshold_rule": f"best F{beta:g} on train (threshold and min_strength together)", "categories": list(CATEGORIES)}
     _ = _logit
     return out
 

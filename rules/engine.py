@@ -53,7 +53,8 @@ IRREGULAR_CATEGORIES = ("vague_destination", "visa", "passport", "similarity")
 IRREGULAR_RULES = ("perks.no_cost", "pay.crypto")
 # A safeguard named inside a phrase of these categories is being skipped ("no need to go through DMW")
 NEGATING_CATEGORIES = ("visa",)
-PLACE_RULES = ("mitigating.distant_workplace",)  # besides `destination` rules, these name the work place
+PLACE_RULES = ("mitigating.distant_workplace",)
+AWARENESS_RULES = ("mitigating.awareness_post",)  # a warning against such offers is not an offer  # besides `destination` rules, these name the work place
 FIELD_SEP = "\n\n"
 # Matching costs CPU in proportion to text length (seconds per MB): longer fields are cut to this many
 # characters before any stage runs, and the assessment says so (Assessment.truncated_fields).
@@ -73,6 +74,8 @@ def gate(values: dict[str, float], min_strength: float = 1.5) -> str | None:
     can pass where three weak ones (a bait title, "no experience", "urgent") cannot."""
     if values.get("strength", 0.0) < min_strength:
         return "capped"  # too little evidence, whatever its kind
+    if values.get("awareness"):
+        return "capped"  # a warning post names the lure's signs to warn against them
     if not values.get("moves"):
         return "capped"  # nobody is moved anywhere: ordinary job fraud at most, not a compound lure
     if values.get("mitigated"):
@@ -373,6 +376,7 @@ class Engine:
         n_categories = sum(1 for c in LURE_CATEGORIES if values.get(c, 0) > 0)
         values["n_lure_categories"] = float(n_categories)
         values["strength"] = sum(values.get(c, 0.0) for c in LURE_CATEGORIES)
+        values["awareness"] = float(any(e.rule_id in AWARENESS_RULES for e in evidence))
         values["breadth"] = min(1.0, max(0, n_categories - 2) / 4)  # many kinds of indicator at once
         reached = any(e.rule_id.startswith(COMBO_REACH_RULES) and e.rule_id not in NOT_REACH_RULES
                       for e in evidence if e.category in ("contact", "passport"))
