@@ -43,6 +43,10 @@ HUB_COUNTRIES = {
     "TH": "destination.thailand",
 }
 
+# Concepts whose names take no inflection: the adjective is not the country ("Thai food", "comida tailandesa",
+# "مطعم تايلاندي" are ordinary; the packs' no_match examples say so)
+EXACT_CONCEPTS = {"destination.thailand"}
+
 # CLDR names that are also ordinary words or names; a name is dropped with its reason
 NOT_PLACE_NAMES = {
     "kamboj": "an Indian surname",
@@ -134,12 +138,15 @@ def _edges(name: str) -> tuple[str, str]:
     return start, end
 
 
-def name_regexes(names: list[str]) -> list[str]:
+def name_regexes(names: list[str], inflect: bool = True) -> list[str]:
     """Regexes (over folded text) matching `names` (as written) with the boundaries of their scripts (module
-    docstring). Scripts are read on the written name: folded vowel signs are stand-in letters of no script."""
+    docstring); `inflect=False`: no inflection after a name. Scripts are read on the written name: folded vowel
+    signs are stand-in letters of no script."""
     groups: dict[tuple[str, str], set[str]] = {}
     for name in names:
         start, end = _edges(name)
+        if end == "word" and not inflect:
+            end = "exact"
         folded = fold(name).strip()
         body = _stem(folded) if end == "word" else folded
         groups.setdefault((start, end), set()).add(r"\s+".join(re.escape(w) for w in body.split()))
@@ -147,7 +154,7 @@ def name_regexes(names: list[str]) -> list[str]:
     for (start, end), bodies in sorted(groups.items()):
         alts = sorted(bodies, key=lambda s: (-len(s), s))  # longest first
         before = "" if start == "none" else f"(?<!{_LETTER})" + (f"[{_CLITIC_PREFIX[start]}]?" if start in _CLITIC_PREFIX else "")
-        after = "" if end == "none" else f"{_SUFFIX}(?!{_LETTER})"
+        after = {"none": "", "exact": f"(?!{_LETTER})"}.get(end, f"{_SUFFIX}(?!{_LETTER})")
         for i in range(0, len(alts), _CHUNK):
             out.append(f"{before}(?:{'|'.join(alts[i:i + _CHUNK])}){after}")
     return out
@@ -275,7 +282,8 @@ def place_patterns(directory: Path = PLACES_DIR) -> dict[str, list[tuple[str, st
             by_source.setdefault(where.rsplit(":", 1)[0], []).append(name)
         first = {where.rsplit(":", 1)[0]: where for _, where in reversed(named)}
         for path, names in by_source.items():
-            out.setdefault(concept, []).extend((rx, first[path]) for rx in name_regexes(names))
+            out.setdefault(concept, []).extend(
+                (rx, first[path]) for rx in name_regexes(names, inflect=concept not in EXACT_CONCEPTS))
     return out
 
 
