@@ -74,6 +74,10 @@ _CLITIC_PREFIX = {"arabic": "وفبلك", "hebrew": "בלוהמש", "ethiopic": 
 # A letter of a word in FOLDED text: textnorm folds combining marks (Indic vowel signs, viramas) to stand-in
 # letters, so \w covers them; the danda (।) and other punctuation are not letters
 _LETTER = r"\w"
+# Inflection is allowed after Cyrillic names (Лаос -> Лаосе) and after other names of 6+ letters: a short Latin
+# name plus a few letters is too often another word (Barma + n = barman)
+_INFLECT_MIN = 6
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
 _SUFFIX = _LETTER + "{0,3}"  # an inflection: Лаоса, Kambodžoje, Kamboçya'da (the apostrophe ends the word)
 _INFLECTED_ENDINGS = set("aeiouyиыэюяɛɔəьй")  # folded: Cyrillic а, е, о, у are already Latin
 # names per pattern: keeps each branch's trigger list under the matcher's limit (rules/_prefilter.py)
@@ -145,9 +149,9 @@ def name_regexes(names: list[str], inflect: bool = True) -> list[str]:
     groups: dict[tuple[str, str], set[str]] = {}
     for name in names:
         start, end = _edges(name)
-        if end == "word" and not inflect:
-            end = "exact"
         folded = fold(name).strip()
+        if end == "word" and (not inflect or (len(folded) < _INFLECT_MIN and not _CYRILLIC.search(name))):
+            end = "exact"
         body = _stem(folded) if end == "word" else folded
         groups.setdefault((start, end), set()).add(r"\s+".join(re.escape(w) for w in body.split()))
     out = []
