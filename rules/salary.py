@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ._prefilter import split_branches
 from ._regex import guarded
 
 # USD per unit of currency
@@ -109,7 +110,7 @@ _CURRENCIES = [  # order matters where one name starts another (сомони bef
     ("KZT", r"kzt|₸|тенге|теңге"),
     ("TJS", r"tjs|сомонӣ|сомони"),
     ("KGS", r"kgs|сом"),
-    ("UZS", r"uzs|so['‘ʻ’]m|сўм|сум(?!м)"),
+    ("UZS", r"uzs|so'm|so[‘ʻ’]m|сўм|сум(?!м)"),
     ("MNT", r"mnt|₮|төгрөг|tugriks?"),
     ("TRY", r"try|₺|tl|türk lirası|lira"),
     ("XOF", r"fcfa|f cfa|cfa|xof|xaf"),
@@ -124,7 +125,15 @@ _FAMILIES = {
     "PHP": (re.compile(r"pesos?"), ("MXN",)),
     "KES": (re.compile(r"shillings?|kshs?\.?"), ("UGX", "TZS", "SOS")),
 }
+def _ascii_part(pattern: str) -> str:
+    """The top-level alternatives of `pattern` written in ASCII: all that can match ASCII text (a pattern that
+    never matches if there are none). Most ads are ASCII; their regexes skip the other scripts' words."""
+    alternatives = [b for b in split_branches(pattern) if b.isascii()]
+    return "|".join(alternatives) if alternatives else "(?!x)x"
+
+
 _CUR_ALT = "|".join(f"(?:{pat})" for _, pat in _CURRENCIES)
+_CUR_ALT_ASCII = "|".join(f"(?:{_ascii_part(pat)})" for _, pat in _CURRENCIES)
 _CUR_EXACT = [(code, re.compile(f"(?:{pat})", re.IGNORECASE)) for code, pat in _CURRENCIES]
 
 
@@ -157,20 +166,30 @@ _MULTIPLIERS = [
     (r"लाख|লাখ|লক্ষ|لاکھ|ලක්ෂ", 1e5, "INR"),
     (r"करोड़|करोड|কোটি|کروڑ", 1e7, "INR"),
 ]
-_MULT_ALT = "|".join(f"(?P<m{i}>{pat})" for i, (pat, _, _) in enumerate(_MULTIPLIERS))
-_MULT_ALT_B = "|".join(f"(?P<n{i}>{pat})" for i, (pat, _, _) in enumerate(_MULTIPLIERS))
+def _mult_alt(prefix: str, ascii_only: bool) -> str:
+    return "|".join(f"(?P<{prefix}{i}>{_ascii_part(pat) if ascii_only else pat})"
+                    for i, (pat, _, _) in enumerate(_MULTIPLIERS))
 
 _NUM = r"\d{1,3}(?:[,.\s ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d+)?"
 _RANGE_SEP = r"\s*(?:-|–|—|~|～|to|至|到|hanggang|hingga|sampai|s/d|đến|den|ถึง|hadi|a|até)\s*"
-_PRE_CURRENCY = re.compile(rf"(?:{_CUR_ALT})\s?$", re.IGNORECASE)
 _NUMBER_START = re.compile(r"(?<![\d.,])\d")
-_MONEY = re.compile(
-    rf"(?:(?P<pre>{_CUR_ALT})\s?)?"
-    rf"(?P<a>{_NUM})\s?(?:{_MULT_ALT})?"
-    rf"(?:{_RANGE_SEP}(?:(?P<mid>{_CUR_ALT})\s?)?(?P<b>{_NUM})\s?(?:{_MULT_ALT_B})?)?"
-    rf"\+?\s?(?:(?P<post>{_CUR_ALT}))?",
-    re.IGNORECASE,
-)
+
+
+def _money_regexes(ascii_only: bool) -> tuple[re.Pattern, re.Pattern]:
+    """(currency right before a number, a money amount), for any text or for ASCII text only."""
+    cur = _CUR_ALT_ASCII if ascii_only else _CUR_ALT
+    money = re.compile(
+        rf"(?:(?P<pre>{cur})\s?)?"
+        rf"(?P<a>{_NUM})\s?(?:{_mult_alt('m', ascii_only)})?"
+        rf"(?:{_RANGE_SEP}(?:(?P<mid>{cur})\s?)?(?P<b>{_NUM})\s?(?:{_mult_alt('n', ascii_only)})?)?"
+        rf"\+?\s?(?:(?P<post>{cur}))?",
+        re.IGNORECASE,
+    )
+    return re.compile(rf"(?:{cur})\s?$", re.IGNORECASE), money
+
+
+_PRE_CURRENCY, _MONEY = _money_regexes(False)
+_PRE_CURRENCY_ASCII, _MONEY_ASCII = _money_regexes(True)
 _OVER_10K = re.compile(r"(?:月入|月薪|月收入|收入)?(?:过|過|破|上)万")
 
 PERIODS = {
@@ -185,6 +204,7 @@ PERIODS = {
     "hour": r"hour|hourly|/hr|per hr|小时|小時|ชั่วโมง|giờ|gio\b|\bjam\b|oras|saa\b|hora",
 }
 _PERIOD_RE = guarded("|".join(f"(?P<{k}>{v})" for k, v in PERIODS.items()), re.IGNORECASE)
+_PERIOD_RE_ASCII = guarded("|".join(f"(?P<{k}>{_ascii_part(v)})" for k, v in PERIODS.items()), re.IGNORECASE)
 _TO_MONTH = {"month": 1.0, "year": 1 / 12, "week": 4.33, "day": 22.0, "hour": 173.0}
 _PAY_PERIOD_BEFORE = re.compile(r"(月薪|月入|月收入|年薪|日薪|时薪|時薪|周薪|週薪)\s*[:：]?\s*(?:nt\$|rmb|¥|￥)?\s*$")
 _STRONG_PERIODS = {"月": "month", "年": "year", "日": "day", "时": "hour", "時": "hour", "周": "week", "週": "week"}
@@ -197,6 +217,7 @@ _PAY_WORD_PATTERN = (
     r"වැටුප|சம்பளம்|ደሞዝ|ደመወዝ|mushahar|mushaar|albashi|owo osu|mindaa|omusaala|salaire|rémunération|sueldo"
 )
 _PAY_WORD = guarded(_PAY_WORD_PATTERN, re.IGNORECASE)
+_PAY_WORD_ASCII = guarded(_ascii_part(_PAY_WORD_PATTERN), re.IGNORECASE)
 
 
 @dataclass
@@ -254,7 +275,7 @@ for _zero in (0x0E50, 0x17E0, 0x1040, 0x0966, 0x0ED0, 0xFF10, 0x0660, 0x06F0, 0x
 _NATIVE_DIGIT_RE = re.compile("[" + "".join(chr(c) for c in _NATIVE_DIGITS) + "]")
 # anything that can make a number a salary (checked once per text before the per-number work)
 _MONEY_HINT_PATTERN = (
-    r"[$€£¥￥₱₹₦฿₭៛৳]|usd|usdt|php|thb|vnd|vnđ|idr|\brp|\brm|myr|rmb|cny|inr|\brs\b|kes|ksh|ngn|brl|mmk|khr|"
+    r"\$|[€£¥￥₱₹₦฿₭៛৳]|usd|usdt|php|thb|vnd|vnđ|idr|\brp|\brm|myr|rmb|cny|inr|\brs\b|kes|ksh|ngn|brl|mmk|khr|"
     r"aed|sgd|hkd|ntd|twd|eur|gbp|lak|pkr|bdt|ugx|tzs|peso|piso|baht|ringgit|dollar|dola|rupee|rupaye|naira|reais|"
     r"kyat|riel|kip|dirham|shilling|triệu|trieu|juta|\bjt\b|lakh|lac|lpa|crore|万|萬|元|块|บาท|ဒေါ်လာ|ဘတ်|ដុល្លារ|"
     r"yuan|ယွမ်|หยวน|យន់|ကျပ်|သိန်း|"
@@ -264,9 +285,23 @@ _MONEY_HINT_PATTERN = (
     r"रु|रू|රු|ரூ|روپے|روپیہ|रुपये|रुपए|টাকা|جنيه|ريال|만|लाख|লাখ|لاکھ|ලක්ෂ|करोड|কোটি|млн|mln|" + _PAY_WORD_PATTERN
 )
 _MONEY_HINT = guarded(_MONEY_HINT_PATTERN)
+_MONEY_HINT_ASCII = guarded(_ascii_part(_MONEY_HINT_PATTERN))
 
 
-def _money_matches(low_text: str, near_hint: bool = False):
+@dataclass(frozen=True)
+class _Regexes:
+    hint: re.Pattern
+    pre_currency: re.Pattern
+    money: re.Pattern
+    pay_word: re.Pattern
+    period: re.Pattern
+
+
+_ANY_TEXT = _Regexes(_MONEY_HINT, _PRE_CURRENCY, _MONEY, _PAY_WORD, _PERIOD_RE)
+_ASCII_TEXT = _Regexes(_MONEY_HINT_ASCII, _PRE_CURRENCY_ASCII, _MONEY_ASCII, _PAY_WORD_ASCII, _PERIOD_RE_ASCII)
+
+
+def _money_matches(low_text: str, near_hint: bool = False, rx: _Regexes = _ANY_TEXT):
     """_MONEY matches, tried only where a number starts (a currency may sit just before it) and, with
     `near_hint`, only within 45 characters of a currency / multiplier / pay word."""
     last_end = 0
@@ -274,13 +309,13 @@ def _money_matches(low_text: str, near_hint: bool = False):
         pos = num.start()
         if pos < last_end:
             continue
-        if near_hint and not _MONEY_HINT.search(low_text, max(0, pos - 45), pos + 45):
+        if near_hint and not rx.hint.search(low_text, max(0, pos - 45), pos + 45):
             continue
         start = pos
-        pre = _PRE_CURRENCY.search(low_text, max(last_end, pos - 8), pos)
+        pre = rx.pre_currency.search(low_text, max(last_end, pos - 8), pos)
         if pre:
             start = pre.start()
-        m = _MONEY.match(low_text, start)
+        m = rx.money.match(low_text, start)
         if m is None or m.end() <= pos:
             continue
         last_end = m.end()
@@ -295,10 +330,11 @@ def find_salaries(text: str, default_currency: str | None = None, pay_field: boo
     low_text = text.lower() if len(text.lower()) == len(text) else text
     if not low_text.isascii() and _NATIVE_DIGIT_RE.search(low_text):
         low_text = low_text.translate(_NATIVE_DIGITS)
-    if not pay_field and not _MONEY_HINT.search(low_text):
+    rx = _ASCII_TEXT if low_text.isascii() else _ANY_TEXT
+    if not pay_field and not rx.hint.search(low_text):
         return []  # no currency, multiplier or pay word anywhere: nothing to parse
     out: list[Salary] = []
-    for m in _money_matches(low_text, near_hint=not pay_field):
+    for m in _money_matches(low_text, not pay_field, rx):
         currency = _currency_of(m.group("pre")) or _currency_of(m.group("mid")) or _currency_of(m.group("post"))
         mult_a, implied_a = _multiplier(m, "m")
         mult_b, implied_b = _multiplier(m, "n") if m.group("b") else (1.0, None)
@@ -306,7 +342,7 @@ def find_salaries(text: str, default_currency: str | None = None, pay_field: boo
             mult_a = mult_b  # "2-5万", "15-20 triệu"
         implied = implied_a or implied_b
         before = low_text[max(0, m.start() - 40):m.start()]
-        pay_context = pay_field or bool(_PAY_WORD.search(before))
+        pay_context = pay_field or bool(rx.pay_word.search(before))
         if implied == "CNY" and default_currency in ("TWD", "HKD"):
             implied = default_currency  # 萬 in a Taiwanese / Hong Kong ad
         if implied == "INR" and default_currency in ("PKR", "NPR", "BDT", "LKR"):
@@ -331,9 +367,9 @@ def find_salaries(text: str, default_currency: str | None = None, pay_field: boo
         if lo <= 0:
             continue
         window = low_text[max(0, m.start() - 25):m.start()] + " " + low_text[m.end():m.end() + 30]
-        after = _PERIOD_RE.search(low_text, m.end(), min(len(low_text), m.end() + 30))
+        after = rx.period.search(low_text, m.end(), min(len(low_text), m.end() + 30))
         before = None
-        for before in _PERIOD_RE.finditer(low_text, max(0, m.start() - 25), m.start()):
+        for before in rx.period.finditer(low_text, max(0, m.start() - 25), m.start()):
             pass  # the last one: nearest to the amount
         pm = after
         if before is not None and (after is None or m.start() - before.end() < after.start() - m.end()):
