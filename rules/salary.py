@@ -1,45 +1,67 @@
-"""Salary parsing: "US$1,000–1,200/month", "月薪3万", "15 triệu/tháng", "Rp 8 juta", "₱30,000 - 50,000" ->
-monthly USD with a static rate table, plus the pay norm a salary is compared with.
+"""Salary parsing: "US$1,000–1,200/month", "月薪3万", "15 triệu/tháng", "Rp 8 juta", "₱30,000 - 50,000", "월 500만원",
+"Rs 1 lakh", "15,000 ብር" -> monthly USD, plus the pay norm a salary is compared with.
 
-Rates and norms are rough (late 2025) and static on purpose: the engine must be deterministic and offline.
+Currencies, rates, entry-level pay and the market of each audience language are data (rules/markets.yaml); rough
+(late 2025) and static on purpose: the engine must be deterministic and offline.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from ._prefilter import split_branches
 from ._regex import guarded
 
-# USD per unit of currency
-USD_RATES = {
-    "USD": 1.0, "USDT": 1.0, "EUR": 1.08, "GBP": 1.27, "AUD": 0.65, "CAD": 0.73, "SGD": 0.74, "HKD": 0.128,
-    "TWD": 0.031, "CNY": 0.14, "JPY": 0.0067, "KRW": 0.00073, "PHP": 0.0175, "THB": 0.028, "VND": 0.000039,
-    "IDR": 0.000062, "MYR": 0.22, "INR": 0.012, "PKR": 0.0036, "BDT": 0.0083, "LKR": 0.0033, "NPR": 0.0075,
-    "KES": 0.0077, "UGX": 0.00027, "TZS": 0.00038, "NGN": 0.00065, "GHS": 0.065, "ZAR": 0.055, "BRL": 0.18,
-    "MMK": 0.00048, "KHR": 0.00025, "LAK": 0.000046, "AED": 0.27,
-    # home markets of the language packs (rough, late 2025)
-    "ETB": 0.0071, "ERN": 0.067, "SOS": 0.00175, "EGP": 0.021, "SAR": 0.267, "XOF": 0.00165, "MXN": 0.054,
-    "RUB": 0.0125, "KZT": 0.00196, "KGS": 0.0115, "TJS": 0.105, "UZS": 0.000083, "MNT": 0.00029, "TRY": 0.024,
-}
+MARKETS_FILE = Path(__file__).parent / "markets.yaml"
+MARKET_KEYS = {"code", "usd", "entry_pay_usd", "languages", "names", "note"}
 
-# Typical monthly pay (USD) of an entry-level office / customer-service job in a market.
-PAY_NORM_USD = {
-    "PHP": 380, "THB": 500, "VND": 330, "IDR": 300, "MYR": 550, "CNY": 900, "INR": 260, "PKR": 150, "BDT": 150,
-    "LKR": 160, "NPR": 150, "KES": 230, "UGX": 130, "TZS": 150, "NGN": 130, "GHS": 180, "ZAR": 600, "BRL": 420,
-    "MMK": 130, "KHR": 280, "LAK": 160, "TWD": 1000, "HKD": 2000, "SGD": 2300, "AED": 1500, "JPY": 1800,
-    "KRW": 1700, "ASIA": 700, "USD": 2800, "EUR": 2300, "GBP": 2500, "AUD": 3000, "CAD": 2800, "USDT": 2800,
-    # Home markets of the language packs: rough entry-level office / call-centre pay, from national minimum and
-    # average-wage statistics and job-board listings as reported in 2024-2025 (order of magnitude, not a survey):
-    # Russia ~50k RUB, Kazakhstan ~230k KZT, Kyrgyzstan ~26k KGS, Tajikistan ~2k TJS, Uzbekistan ~3.6M UZS,
-    # Mongolia ~1.2M MNT, Turkey ~27k TRY (2025 net minimum wage 22,104), Ethiopia ~11k ETB, Eritrea ~1.5k ERN,
-    # Somalia ~US$200, Egypt ~8.5k EGP, Saudi Arabia (expat office) ~3.7k SAR, francophone West Africa ~120k FCFA,
-    # Mexico ~10k MXN. Existing rows: India ~22k INR, Pakistan ~42k PKR, Bangladesh ~18k BDT, Nepal ~20k NPR,
-    # Sri Lanka ~48k LKR, Kenya ~30k KES, Uganda ~480k UGX, Tanzania ~400k TZS, Nigeria ~200k NGN, Korea ~2.3M KRW
-    # (2025 minimum wage 2.1M), Japan ~270k JPY, Brazil ~2.3k BRL.
-    "RUB": 650, "KZT": 450, "KGS": 300, "TJS": 220, "UZS": 300, "MNT": 350, "TRY": 650, "ETB": 80, "ERN": 100,
-    "SOS": 200, "EGP": 180, "SAR": 1000, "XOF": 200, "MXN": 550,
-}
+
+def _load_markets(path: Path = MARKETS_FILE) -> tuple[dict[str, float], dict[str, float], dict[str, str],
+                                                       list[tuple[str, str]]]:
+    """(USD per unit, entry-level pay in US$, language -> market, [(code, names regex)] in match order) from
+    markets.yaml; RulesetError names file and line on a bad entry."""
+    from .ruleset import RulesetError, _read_yaml
+
+    doc = _read_yaml(path)
+    if not isinstance(doc, dict) or not isinstance(doc.get("currencies"), list):
+        raise RulesetError(f"{path}:1: expected a mapping with a 'currencies' list")
+    rates, norms, languages, names = {}, {}, {}, []
+    for entry in doc["currencies"]:
+        where = f"{path}:{entry.get('__line__', 0) if isinstance(entry, dict) else 0}"
+        if not isinstance(entry, dict) or not isinstance(entry.get("code"), str):
+            raise RulesetError(f"{where}: each entry needs a 'code'")
+        code = entry["code"]
+        unknown = set(entry) - MARKET_KEYS - {"__line__", "__lines__"}
+        if unknown:
+            raise RulesetError(f"{where}: {code}: unknown keys {sorted(unknown)}")
+        for key, table in (("usd", rates), ("entry_pay_usd", norms)):
+            value = entry.get(key)
+            if value is not None:
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                    raise RulesetError(f"{where}: {code}: {key!r} must be a positive number, got {value!r}")
+                table[code] = float(value)
+        for language in entry.get("languages") or ():
+            if language in languages:
+                raise RulesetError(f"{where}: {code}: language {language!r} is already in market {languages[language]}")
+            languages[language] = code
+        if entry.get("names"):
+            if code not in rates:
+                raise RulesetError(f"{where}: {code}: a currency with 'names' needs its 'usd' rate")
+            try:
+                re.compile(entry["names"])
+            except re.error as exc:
+                raise RulesetError(f"{where}: {code}: bad 'names' regex: {exc}") from None
+            names.append((code, entry["names"]))
+    missing = [lang for lang, code in languages.items() if code not in norms]
+    if missing:
+        raise RulesetError(f"{path}: languages {missing} point at markets without 'entry_pay_usd'")
+    return rates, norms, languages, names
+
+
+# USD per unit of currency; typical monthly pay (USD) of an entry-level office / customer-service job in a market;
+# the market of each audience language; how ads write each currency (rules/markets.yaml)
+USD_RATES, PAY_NORM_USD, LANGUAGE_MARKET, _CURRENCIES = _load_markets()
 # Where a USD salary is offered, the market it is compared with: by work place or audience language.
 MARKET_HINTS = (
     (r"cambodia|campuchia|kamboja|camboja|柬埔寨|កម្ពុជា|กัมพูชา|phnom penh|sihanoukville|poipet|bavet", "KHR"),
@@ -59,69 +81,10 @@ MARKET_HINTS = (
      r"\basia\b|\básia\b|亚洲|亞洲|เอเชีย|អាស៊ី|အာရှ", "ASIA"),
 )
 COUNTRY_MARKET = {"KH": "KHR", "MM": "MMK", "LA": "LAK", "TH": "THB"}  # hub countries (rules/places.py)
-LANGUAGE_MARKET = {"vi": "VND", "id": "IDR", "ms": "MYR", "tl": "PHP", "th": "THB", "zh": "CNY", "my": "MMK",
-                   "km": "KHR", "hi": "INR", "sw": "KES", "pt": "BRL",
-                   # where most readers of the language live (French: francophone Africa, where lures recruit;
-                   # Spanish: Latin America; Arabic: Egypt as the largest Arabic-speaking labour market)
-                   "ur": "PKR", "bn": "BDT", "ne": "NPR", "si": "LKR", "ta": "INR", "ko": "KRW", "ja": "JPY",
-                   "ru": "RUB", "kk": "KZT", "ky": "KGS", "tg": "TJS", "uz": "UZS", "mn": "MNT", "tr": "TRY",
-                   "am": "ETB", "om": "ETB", "ti": "ERN", "so": "SOS", "lg": "UGX", "yo": "NGN", "ha": "NGN",
-                   "ig": "NGN", "ar": "EGP", "fr": "XOF", "es": "MXN", "lo": "LAK"}
-
-_CURRENCIES = [  # order matters where one name starts another (сомони before сом)
-    ("USDT", r"usdt|tether|泰达币|u币"),
-    ("MXN", r"mxn|mx\$|pesos mexicanos"),
-    ("HKD", r"hk\$|hkd|港币|港幣"),
-    ("TWD", r"nt\$|ntd|twd|台币|台幣|新台币"),
-    ("SGD", r"s\$|sgd"),
-    ("AUD", r"a\$|aud"),
-    ("CAD", r"c\$|cad"),
-    ("BRL", r"r\$|brl|reais|real"),
-    ("USD", r"us\s?\$|usd|u\.s\. dollars?|dollars?|dólares|dolares|dólar|dolar|美元|美金|刀|đô la|đô|dola|ดอลลาร์|ဒေါ်လာ|ដុល្លារ|"
-            r"доллар(?:ов|а|ы)?|долл\.?|دولار|ڈالر|डॉलर|ডলার|ዶላር|달러|ドル|\$"),
-    ("EUR", r"€|eur|euros?"),
-    ("GBP", r"£|gbp|pounds?"),
-    ("PHP", r"php|₱|pesos?|piso"),
-    ("THB", r"thb|baht|฿|บาท|ဘတ်|បាត"),
-    ("VND", r"vnd|vnđ|đồng|dong|đ"),
-    ("IDR", r"idr|rp\.?"),
-    ("MYR", r"myr|rm|ringgit"),
-    ("CNY", r"rmb|cny|人民币|人民幣|元|块|塊|¥|￥|yuan|ယွမ်|หยวน|យន់|nhân dân tệ"),
-    ("INR", r"inr|₹|rs\.?|rupees?|रुपये|रुपए|ரூ\.?"),
-    ("KES", r"kes|kshs?\.?|shillings?"),
-    ("NGN", r"ngn|₦|naira"),
-    ("MMK", r"mmk|kyats?|ကျပ်"),
-    ("KHR", r"khr|riels?|៛|រៀល"),
-    ("LAK", r"lak|kip|₭"),
-    ("AED", r"aed|dirhams?"),
-    ("PKR", r"pkr"),
-    ("BDT", r"bdt|taka|৳|টাকা"),
-    ("UGX", r"ugx"),
-    ("TZS", r"tzs|tsh"),
-    ("UGX", r"ugx|ush"),
-    ("KRW", r"krw|₩|원|won"),
-    ("JPY", r"jpy|円|yen"),
-    ("ETB", r"etb|birr|ብር"),
-    ("ERN", r"ern|nakfa|ናቕፋ|ናቅፋ"),
-    ("NPR", r"npr|nrs\.?|रु\.?|रू\.?"),
-    ("LKR", r"lkr|slrs\.?|රු\.?|රුපියල්"),
-    ("PKR", r"روپے|روپیہ|روپى"),
-    ("RUB", r"rub|руб\.?|рублей|рубля|рубль|₽"),
-    ("KZT", r"kzt|₸|тенге|теңге"),
-    ("TJS", r"tjs|сомонӣ|сомони"),
-    ("KGS", r"kgs|сом"),
-    ("UZS", r"uzs|so'm|so[‘ʻ’]m|сўм|сум(?!м)"),
-    ("MNT", r"mnt|₮|төгрөг|tugriks?"),
-    ("TRY", r"try|₺|tl|türk lirası|lira"),
-    ("XOF", r"fcfa|f cfa|cfa|xof|xaf"),
-    ("EGP", r"egp|جنيه|ج\.م"),
-    ("SAR", r"sar|ريال"),
-    ("SOS", r"sos|shilin"),
-]
 # A generic name ("Rs", "pesos", "shillings") means the ad's own currency when the audience's market uses one of
 # the same family (Rs in a Nepali ad is NPR, pesos in a Mexican one MXN)
 _FAMILIES = {
-    "INR": (re.compile(r"rs\.?|rupees?|rupaye|रुपये|रुपए|ரூ\.?|rp\.?"), ("PKR", "NPR", "LKR")),
+    "INR": (re.compile(r"rs\.?|rupees?|rupaye|रुपये|रुपए|ரூ\.?"), ("PKR", "NPR", "LKR")),
     "PHP": (re.compile(r"pesos?"), ("MXN",)),
     "KES": (re.compile(r"shillings?|kshs?\.?"), ("UGX", "TZS", "SOS")),
 }
@@ -162,7 +125,7 @@ _MULTIPLIERS = [
     (r"ម៉ឺន", 1e4, "KHR"),
     (r"million|mil\b|m\b|milyon|mln|млн|сая", 1e6, None),
     (r"만", 1e4, "KRW"),
-    (r"тыс\.?|тысяч|мың|ming|min\b|bin\b|ألف|آلاف|الف|ہزار|हज़ार|हजार|হাজার|ሺህ|ሺ", 1e3, None),
+    (r"тыс\.?|тысяч|мың|ming\b|bin\b|ألف|آلاف|الف|ہزار|हज़ार|हजार|হাজার|ሺህ|ሺ", 1e3, None),
     (r"लाख|লাখ|লক্ষ|لاکھ|ලක්ෂ", 1e5, "INR"),
     (r"करोड़|करोड|কোটি|کروڑ", 1e7, "INR"),
 ]

@@ -9,7 +9,7 @@ import pytest
 from rules import Engine, load_ruleset
 from rules.ruleset import RulesetError, _backtracking_problem, _check_pattern
 from rules.textnorm import fold
-from rules.places import (COUNTRIES_FILE, HUBS_FILE, PlacesError, generate_countries, load_places, place_patterns,
+from rules.places import (COUNTRIES_FILE, PlacesError, generate_countries, load_places, place_patterns,
                           render_countries)
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -116,3 +116,28 @@ def test_usd_pay_compared_with_a_hub_named_in_any_script(places, norm_max):
     s = parse_salary("$1,500 per month", pay_field=True)
     assert pay_norm_usd(s, "", None, places) <= norm_max
     assert pay_norm_usd(s, "", None, "") >= 2000  # nothing named, no audience: the USD norm
+
+
+@pytest.mark.parametrize("text", ["Good salary. Eastern 2000 series printers", "Salary: we won 50,000 customers",
+                                  "Salary on trial: try 3000 calls", "Salary help: SOS 1120 line",
+                                  "Salary talk, meeting of 30 min daily"])
+def test_english_words_are_not_currencies(text):
+    assert parse_salary(text) is None, text
+
+
+@pytest.mark.parametrize("body, message", [
+    ("currencies:\n  - code: XYZ\n    usd: -1\n", r":2: XYZ: 'usd' must be a positive number"),
+    ("currencies:\n  - code: XYZ\n    names: 'xyz'\n", r":2: XYZ: a currency with 'names' needs its 'usd' rate"),
+    ("currencies:\n  - code: XYZ\n    usd: 1\n    names: 'x(yz'\n", r":2: XYZ: bad 'names' regex"),
+    ("currencies:\n  - code: XYZ\n    usd: 1\n    colour: red\n", r":2: XYZ: unknown keys \['colour'\]"),
+    ("currencies:\n  - code: XYZ\n    usd: 1\n    languages: [xx]\n", r"languages \['xx'\] point at markets without"),
+    ("money: []\n", r":1: expected a mapping with a 'currencies' list"),
+])
+def test_bad_markets_file_names_file_and_line(tmp_path, body, message):
+    from rules.ruleset import RulesetError
+    from rules.salary import _load_markets
+
+    path = tmp_path / "markets.yaml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(RulesetError, match=message):
+        _load_markets(path)
