@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .calibration import Calibration
+from .entities import hub_country_number
 from .language import detect_language
 from .model import Ad, Assessment, Contact, Evidence
 from .ruleset import (CATEGORIES, FRAUD, FRAUD_CATEGORIES, FRAUD_HINT, LURE_CATEGORIES, MITIGATING,  # noqa: F401
@@ -39,6 +40,7 @@ RELOCATION_CATEGORIES = ("destination", "transit", "vague_destination", "visa", 
 # travel/housing or told no experience is needed. Each part is common alone; together they are the lure.
 COMBO_MOVE = ("vague_destination", "transit", "visa")
 COMBO_REACH_RULES = ("contact.", "passport.copy_requested")  # rule-id prefixes: wording, not just a phone number
+NOT_REACH_RULES = ("contact.hub_country_number",)  # just a phone number
 COMBO_BAIT = ("perks", "low_bar")
 # Free housing or meals alone do not move anyone (domestic factories, hotels and BPOs offer them)
 STAY_ONLY_RULES = ("perks.food_housing",)
@@ -309,9 +311,9 @@ class Engine:
                     placed.append(owner)
         place_named = any(o not in off for o in placed)
         first: dict[int, tuple[int, int]] = {}  # rule -> earliest (start, end) in the original document
-        first_norm: dict[int, int] = {}
+        first_norm: dict[int, tuple[int, int]] = {}  # rule -> (start, -end): the earliest, then the longest match
         for i, (owner, m) in enumerate(matches):
-            if owner in off or first_norm.get(owner, 1 << 60) <= m.start():
+            if owner in off or first_norm.get(owner, (1 << 60, 0)) <= (m.start(), -m.end()):
                 continue
             loc = located[i] if i in located else locate(m, owner)
             if loc is None:
@@ -322,7 +324,7 @@ class Engine:
                     continue  # the safeguard is named only to be skipped
             elif shields and any(x <= a and b <= y for x, y in shields):
                 continue
-            first_norm[owner] = m.start()
+            first_norm[owner] = (m.start(), -m.end())
             first[owner] = (a, b)
         for owner in sorted(first, key=first.get):
             start, end = first[owner]
@@ -349,7 +351,8 @@ class Engine:
         pay_ratio = None
         if salary:
             context = " ".join(texts.get(k, "") for k in ("location", "title", "description"))[:6000]
-            norm_usd = pay_norm_usd(salary, context, language)
+            places = " ".join(e.matched_text for e in evidence if e.category == "destination")
+            norm_usd = pay_norm_usd(salary, context, language, places)
             pay_ratio = salary.usd_month / norm_usd
             if pay_ratio >= cal.pay_ratio_min:
                 evidence.append(Evidence(
@@ -369,6 +372,16 @@ class Engine:
                     f"contact.extracted_{c.kind}", "contact", 0.8, c.raw or c.value, c.field, c.start, c.end,
                     f'An off-platform {c.kind} contact is given: "{c.raw or c.value}".'))
                 strength["contact"] = 0.8
+            for c in contacts:  # a number with a hub country's dialling code (+855, wa.me/95...)
+                hub = hub_country_number(c, language)
+                if hub:
+                    region, weight = hub
+                    evidence.append(Evidence(
+                        "contact.hub_country_number", "contact", weight, c.raw or c.value, c.field, c.start, c.end,
+                        f'A contact number with the dialling code of a compound-hub country ({region}): '
+                        f'"{c.raw or c.value}".'))
+                    strength["contact"] = strength.get("contact", 0.0) + weight
+                    break
 
         doc = "\n".join(texts.get(k, "") for k in ("title", "description")) if self.similarity is not None else ""
         return _Partial(evidence, strength, salary, pay_ratio, language, contacts, doc)
@@ -391,7 +404,8 @@ class Engine:
         values["strength"] = sum(values.get(c, 0.0) for c in LURE_CATEGORIES)
         values["awareness"] = float(any(e.rule_id in AWARENESS_RULES for e in evidence))
         values["breadth"] = min(1.0, max(0, n_categories - 2) / 4)  # many kinds of indicator at once
-        reached = any(e.rule_id.startswith(COMBO_REACH_RULES) for e in evidence if e.category in ("contact", "passport"))
+        reached = any(e.rule_id.startswith(COMBO_REACH_RULES) and e.rule_id not in NOT_REACH_RULES
+                      for e in evidence if e.category in ("contact", "passport"))
         values["combo"] = float(reached and any(values.get(c, 0) > 0 for c in COMBO_MOVE)
                                 and any(values.get(c, 0) > 0 for c in COMBO_BAIT))
         values["moves"] = float(any(e.category in RELOCATION_CATEGORIES and e.rule_id not in STAY_ONLY_RULES

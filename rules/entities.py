@@ -472,3 +472,35 @@ def extract_contacts(ad: Ad, regions: tuple[str, ...] | None = None) -> list[Con
                 seen.add((c.kind, c.value))
                 out.append(c)
     return out
+
+
+# Regions of the hub countries: a contact number written with one of their country codes (+855, 00856,
+# wa.me/95...) is evidence of where the recruiter is. (weight, languages in which it is a domestic number).
+# The Philippines, Malaysia and the UAE are left out: recruits come from there or go there for ordinary jobs
+# (see rules/places.py HUB_COUNTRIES).
+HUB_PHONE_REGIONS = {
+    "KH": (0.5, ("km",)),
+    "MM": (0.5, ("my",)),
+    "LA": (0.5, ("lo",)),
+    "TH": (0.3, ("th",)),
+}
+
+
+def hub_country_number(contact: Contact, language: str | None = None) -> tuple[str, float] | None:
+    """(region, weight) when `contact` is a number written with a hub country's dialling code, else None. A
+    number in national format (its region guessed from the ad) or in the ad's own language's country is not."""
+    if not contact.value.startswith("+"):
+        return None
+    try:
+        number = phonenumbers.parse(contact.value)
+    except phonenumbers.NumberParseException:
+        return None
+    region = phonenumbers.region_code_for_number(number)
+    hub = HUB_PHONE_REGIONS.get(region or "")
+    if hub is None or language in hub[1]:
+        return None
+    digits = re.sub(r"\D", "", contact.raw or "")
+    written = digits[2:] if digits.startswith("00") else digits
+    if not written.startswith(str(number.country_code)) or digits.startswith("0") and not digits.startswith("00"):
+        return None  # national format: the region is our guess, not the recruiter's
+    return region, hub[0]

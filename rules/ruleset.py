@@ -382,11 +382,45 @@ def assemble(concepts: list[Rule], packs: list[Pack]) -> list[Rule]:
     return concepts
 
 
-def load_ruleset(directory: Path = RULESET_DIR) -> list[Rule]:
-    """One Rule per concept that some pack gives words for."""
+def add_place_names(rules: list[Rule], places_dir: Path | None = None) -> None:
+    """Append the place names of every script (rules/places/: generated from CLDR plus hand-written hubs) to the
+    destination concepts they belong to; each pattern passes the same checks as a pack pattern."""
+    from .places import PLACES_DIR, PlacesError, place_patterns
+
+    try:
+        by_concept = place_patterns(Path(places_dir or PLACES_DIR))
+    except PlacesError as exc:
+        raise RulesetError(str(exc)) from None
+    known = {rule.id: rule for rule in rules}
+    for concept, patterns in by_concept.items():
+        rule = known.get(concept)
+        if rule is None:
+            raise RulesetError(f"{patterns[0][1]}: concept {concept!r} is not defined in {CONCEPTS_FILE}")
+        for pat, where in patterns:
+            problem, folded = _check_pattern(pat)
+            problem = problem or _backtracking_problem(pat)
+            if problem:
+                raise RulesetError(f"{where}: place pattern for {concept!r} {pat[:80]!r}...: {problem}")
+            rule.patterns.append(LazyPattern(folded))
+            rule.raw_patterns.append(pat)
+
+
+def _with_places(directory: Path, places: bool | Path | None) -> bool | Path:
+    """Whether (or from which directory) to add place names: by default for the shipped ruleset only."""
+    if places is None:
+        return Path(directory).resolve() == RULESET_DIR.resolve()
+    return places
+
+
+def load_ruleset(directory: Path = RULESET_DIR, places: bool | Path | None = None) -> list[Rule]:
+    """One Rule per concept that some pack gives words for; `places` (default: for the shipped ruleset) adds the
+    place names of rules/places/ (or of the directory it names) to the destination concepts."""
     concepts = load_concepts(directory)
     packs = load_packs(directory, {r.id for r in concepts})
     rules = assemble(concepts, packs)
+    places = _with_places(directory, places)
+    if places:
+        add_place_names(rules, places if isinstance(places, Path) else None)
     for rule in rules:
         if rule.patterns and not rule.examples_match:
             raise RulesetError(f"{rule.source}: concept {rule.id!r} needs at least one 'match' example in some pack")
@@ -410,7 +444,13 @@ def lint_ruleset(directory: Path = RULESET_DIR) -> list[str]:
             problems.append(str(exc))
     if not pack_paths(directory):
         problems.append(f"{Path(directory) / PACKS_DIR}: no language packs (*.yaml)")
-    for rule in assemble(concepts, packs):
+    rules = assemble(concepts, packs)
+    if _with_places(directory, None):
+        try:
+            add_place_names(rules)  # no pack's no_match example may name a place either
+        except RulesetError as exc:
+            problems.append(str(exc))
+    for rule in rules:
         if rule.patterns and not rule.examples_match:
             problems.append(f"{rule.source}: concept {rule.id!r} needs at least one 'match' example in some pack")
         for entry in rule.entries:

@@ -1,31 +1,67 @@
-"""Salary parsing: "US$1,000–1,200/month", "月薪3万", "15 triệu/tháng", "Rp 8 juta", "₱30,000 - 50,000" ->
-monthly USD with a static rate table, plus the pay norm a salary is compared with.
+"""Salary parsing: "US$1,000–1,200/month", "月薪3万", "15 triệu/tháng", "Rp 8 juta", "₱30,000 - 50,000", "월 500만원",
+"Rs 1 lakh", "15,000 ብር" -> monthly USD, plus the pay norm a salary is compared with.
 
-Rates and norms are rough (late 2025) and static on purpose: the engine must be deterministic and offline.
+Currencies, rates, entry-level pay and the market of each audience language are data (rules/markets.yaml); rough
+(late 2025) and static on purpose: the engine must be deterministic and offline.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
+from ._prefilter import split_branches
 from ._regex import guarded
 
-# USD per unit of currency
-USD_RATES = {
-    "USD": 1.0, "USDT": 1.0, "EUR": 1.08, "GBP": 1.27, "AUD": 0.65, "CAD": 0.73, "SGD": 0.74, "HKD": 0.128,
-    "TWD": 0.031, "CNY": 0.14, "JPY": 0.0067, "KRW": 0.00073, "PHP": 0.0175, "THB": 0.028, "VND": 0.000039,
-    "IDR": 0.000062, "MYR": 0.22, "INR": 0.012, "PKR": 0.0036, "BDT": 0.0083, "LKR": 0.0033, "NPR": 0.0075,
-    "KES": 0.0077, "UGX": 0.00027, "TZS": 0.00038, "NGN": 0.00065, "GHS": 0.065, "ZAR": 0.055, "BRL": 0.18,
-    "MMK": 0.00048, "KHR": 0.00025, "LAK": 0.000046, "AED": 0.27,
-}
+MARKETS_FILE = Path(__file__).parent / "markets.yaml"
+MARKET_KEYS = {"code", "usd", "entry_pay_usd", "languages", "names", "note"}
 
-# Typical monthly pay (USD) of an entry-level office / customer-service job in a market.
-PAY_NORM_USD = {
-    "PHP": 380, "THB": 500, "VND": 330, "IDR": 300, "MYR": 550, "CNY": 900, "INR": 260, "PKR": 150, "BDT": 150,
-    "LKR": 160, "NPR": 150, "KES": 230, "UGX": 130, "TZS": 150, "NGN": 130, "GHS": 180, "ZAR": 600, "BRL": 420,
-    "MMK": 130, "KHR": 280, "LAK": 160, "TWD": 1000, "HKD": 2000, "SGD": 2300, "AED": 1500, "JPY": 1800,
-    "KRW": 1700, "ASIA": 700, "USD": 2800, "EUR": 2300, "GBP": 2500, "AUD": 3000, "CAD": 2800, "USDT": 2800,
-}
+
+def _load_markets(path: Path = MARKETS_FILE) -> tuple[dict[str, float], dict[str, float], dict[str, str],
+                                                       list[tuple[str, str]]]:
+    """(USD per unit, entry-level pay in US$, language -> market, [(code, names regex)] in match order) from
+    markets.yaml; RulesetError names file and line on a bad entry."""
+    from .ruleset import RulesetError, _read_yaml
+
+    doc = _read_yaml(path)
+    if not isinstance(doc, dict) or not isinstance(doc.get("currencies"), list):
+        raise RulesetError(f"{path}:1: expected a mapping with a 'currencies' list")
+    rates, norms, languages, names = {}, {}, {}, []
+    for entry in doc["currencies"]:
+        where = f"{path}:{entry.get('__line__', 0) if isinstance(entry, dict) else 0}"
+        if not isinstance(entry, dict) or not isinstance(entry.get("code"), str):
+            raise RulesetError(f"{where}: each entry needs a 'code'")
+        code = entry["code"]
+        unknown = set(entry) - MARKET_KEYS - {"__line__", "__lines__"}
+        if unknown:
+            raise RulesetError(f"{where}: {code}: unknown keys {sorted(unknown)}")
+        for key, table in (("usd", rates), ("entry_pay_usd", norms)):
+            value = entry.get(key)
+            if value is not None:
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                    raise RulesetError(f"{where}: {code}: {key!r} must be a positive number, got {value!r}")
+                table[code] = float(value)
+        for language in entry.get("languages") or ():
+            if language in languages:
+                raise RulesetError(f"{where}: {code}: language {language!r} is already in market {languages[language]}")
+            languages[language] = code
+        if entry.get("names"):
+            if code not in rates:
+                raise RulesetError(f"{where}: {code}: a currency with 'names' needs its 'usd' rate")
+            try:
+                re.compile(entry["names"])
+            except re.error as exc:
+                raise RulesetError(f"{where}: {code}: bad 'names' regex: {exc}") from None
+            names.append((code, entry["names"]))
+    missing = [lang for lang, code in languages.items() if code not in norms]
+    if missing:
+        raise RulesetError(f"{path}: languages {missing} point at markets without 'entry_pay_usd'")
+    return rates, norms, languages, names
+
+
+# USD per unit of currency; typical monthly pay (USD) of an entry-level office / customer-service job in a market;
+# the market of each audience language; how ads write each currency (rules/markets.yaml)
+USD_RATES, PAY_NORM_USD, LANGUAGE_MARKET, _CURRENCIES = _load_markets()
 # Where a USD salary is offered, the market it is compared with: by work place or audience language.
 MARKET_HINTS = (
     (r"cambodia|campuchia|kamboja|camboja|柬埔寨|កម្ពុជា|กัมพูชา|phnom penh|sihanoukville|poipet|bavet", "KHR"),
@@ -44,43 +80,23 @@ MARKET_HINTS = (
     (r"south ?-?east(?:ern)? asia|\basean\b|indochina|東南亞|东南亚|đông nam á|dong nam a|asia tenggara|sudeste asi|"
      r"\basia\b|\básia\b|亚洲|亞洲|เอเชีย|អាស៊ី|အာရှ", "ASIA"),
 )
-# Audience language -> home currency (rules/language.py codes), only currencies this module has a rate and norm for
-LANGUAGE_MARKET = {"vi": "VND", "id": "IDR", "ms": "MYR", "tl": "PHP", "ceb": "PHP", "th": "THB", "zh-hans": "CNY",
-                   "zh-hant": "TWD", "my": "MMK", "km": "KHR", "lo": "LAK", "hi": "INR", "hi-latn": "INR", "ta": "INR",
-                   "te": "INR", "ml": "INR", "pa": "INR", "ur": "PKR", "bn": "BDT", "ne": "NPR", "si": "LKR",
-                   "ko": "KRW", "ja": "JPY", "sw": "KES", "lg": "UGX", "yo": "NGN", "ha": "NGN", "ig": "NGN",
-                   "pt": "BRL"}
+COUNTRY_MARKET = {"KH": "KHR", "MM": "MMK", "LA": "LAK", "TH": "THB"}  # hub countries (rules/places.py)
+# A generic name ("Rs", "pesos", "shillings") means the ad's own currency when the audience's market uses one of
+# the same family (Rs in a Nepali ad is NPR, pesos in a Mexican one MXN)
+_FAMILIES = {
+    "INR": (re.compile(r"rs\.?|rupees?|rupaye|रुपये|रुपए|ரூ\.?"), ("PKR", "NPR", "LKR")),
+    "PHP": (re.compile(r"pesos?"), ("MXN",)),
+    "KES": (re.compile(r"shillings?|kshs?\.?"), ("UGX", "TZS", "SOS")),
+}
+def _ascii_part(pattern: str) -> str:
+    """The top-level alternatives of `pattern` written in ASCII: all that can match ASCII text (a pattern that
+    never matches if there are none). Most ads are ASCII; their regexes skip the other scripts' words."""
+    alternatives = [b for b in split_branches(pattern) if b.isascii()]
+    return "|".join(alternatives) if alternatives else "(?!x)x"
 
-_CURRENCIES = [
-    ("USDT", r"usdt|tether|泰达币|u币"),
-    ("HKD", r"hk\$|hkd|港币|港幣"),
-    ("TWD", r"nt\$|ntd|twd|台币|台幣|新台币"),
-    ("SGD", r"s\$|sgd"),
-    ("AUD", r"a\$|aud"),
-    ("CAD", r"c\$|cad"),
-    ("BRL", r"r\$|brl|reais|real"),
-    ("USD", r"us\s?\$|usd|u\.s\. dollars?|dollars?|美元|美金|刀|đô la|đô|dola|ดอลลาร์|ဒေါ်လာ|ដុល្លារ|\$"),
-    ("EUR", r"€|eur|euros?"),
-    ("GBP", r"£|gbp|pounds?"),
-    ("PHP", r"php|₱|pesos?|piso"),
-    ("THB", r"thb|baht|฿|บาท|ဘတ်|បាត"),
-    ("VND", r"vnd|vnđ|đồng|dong|đ"),
-    ("IDR", r"idr|rp\.?"),
-    ("MYR", r"myr|rm|ringgit"),
-    ("CNY", r"rmb|cny|人民币|人民幣|元|块|塊|¥|￥|yuan|ယွမ်|หยวน|យន់|nhân dân tệ"),
-    ("INR", r"inr|₹|rs\.?|rupees?"),
-    ("KES", r"kes|kshs?\.?|shillings?"),
-    ("NGN", r"ngn|₦|naira"),
-    ("MMK", r"mmk|kyats?|ကျပ်"),
-    ("KHR", r"khr|riels?|៛|រៀល"),
-    ("LAK", r"lak|kip|₭"),
-    ("AED", r"aed|dirhams?"),
-    ("PKR", r"pkr"),
-    ("BDT", r"bdt|taka|৳"),
-    ("UGX", r"ugx"),
-    ("TZS", r"tzs|tsh"),
-]
+
 _CUR_ALT = "|".join(f"(?:{pat})" for _, pat in _CURRENCIES)
+_CUR_ALT_ASCII = "|".join(f"(?:{_ascii_part(pat)})" for _, pat in _CURRENCIES)
 _CUR_EXACT = [(code, re.compile(f"(?:{pat})", re.IGNORECASE)) for code, pat in _CURRENCIES]
 
 
@@ -107,41 +123,64 @@ _MULTIPLIERS = [
     (r"သိန်း", 1e5, "MMK"),
     (r"သောင်း", 1e4, "MMK"),
     (r"ម៉ឺន", 1e4, "KHR"),
-    (r"million|mil\b|m\b|milyon", 1e6, None),
+    (r"million|mil\b|m\b|milyon|mln|млн|сая", 1e6, None),
+    (r"만", 1e4, "KRW"),
+    (r"тыс\.?|тысяч|мың|ming\b|bin\b|ألف|آلاف|الف|ہزار|हज़ार|हजार|হাজার|ሺህ|ሺ", 1e3, None),
+    (r"लाख|লাখ|লক্ষ|لاکھ|ලක්ෂ", 1e5, "INR"),
+    (r"करोड़|करोड|কোটি|کروڑ", 1e7, "INR"),
 ]
-_MULT_ALT = "|".join(f"(?P<m{i}>{pat})" for i, (pat, _, _) in enumerate(_MULTIPLIERS))
-_MULT_ALT_B = "|".join(f"(?P<n{i}>{pat})" for i, (pat, _, _) in enumerate(_MULTIPLIERS))
+def _mult_alt(prefix: str, ascii_only: bool) -> str:
+    return "|".join(f"(?P<{prefix}{i}>{_ascii_part(pat) if ascii_only else pat})"
+                    for i, (pat, _, _) in enumerate(_MULTIPLIERS))
 
 _NUM = r"\d{1,3}(?:[,.\s ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d+)?"
 _RANGE_SEP = r"\s*(?:-|–|—|~|～|to|至|到|hanggang|hingga|sampai|s/d|đến|den|ถึง|hadi|a|até)\s*"
-_PRE_CURRENCY = re.compile(rf"(?:{_CUR_ALT})\s?$", re.IGNORECASE)
 _NUMBER_START = re.compile(r"(?<![\d.,])\d")
-_MONEY = re.compile(
-    rf"(?:(?P<pre>{_CUR_ALT})\s?)?"
-    rf"(?P<a>{_NUM})\s?(?:{_MULT_ALT})?"
-    rf"(?:{_RANGE_SEP}(?:(?P<mid>{_CUR_ALT})\s?)?(?P<b>{_NUM})\s?(?:{_MULT_ALT_B})?)?"
-    rf"\+?\s?(?:(?P<post>{_CUR_ALT}))?",
-    re.IGNORECASE,
-)
+
+
+def _money_regexes(ascii_only: bool) -> tuple[re.Pattern, re.Pattern]:
+    """(currency right before a number, a money amount), for any text or for ASCII text only."""
+    cur = _CUR_ALT_ASCII if ascii_only else _CUR_ALT
+    money = re.compile(
+        rf"(?:(?P<pre>{cur})\s?)?"
+        rf"(?P<a>{_NUM})\s?(?:{_mult_alt('m', ascii_only)})?"
+        rf"(?:{_RANGE_SEP}(?:(?P<mid>{cur})\s?)?(?P<b>{_NUM})\s?(?:{_mult_alt('n', ascii_only)})?)?"
+        rf"\+?\s?(?:(?P<post>{cur}))?",
+        re.IGNORECASE,
+    )
+    return re.compile(rf"(?:{cur})\s?$", re.IGNORECASE), money
+
+
+_PRE_CURRENCY, _MONEY = _money_regexes(False)
+_PRE_CURRENCY_ASCII, _MONEY_ASCII = _money_regexes(True)
 _OVER_10K = re.compile(r"(?:月入|月薪|月收入|收入)?(?:过|過|破|上)万")
 
 PERIODS = {
-    "month": r"month|monthly|လစဉ်|ខែ|/mo\b|/mth|\bp\.?m\.?\b|per mon|月|เดือน|tháng|thang|bulan|/bln|sebulan|buwan|buwanang|mwezi|mês|mes\b|mensal|mahina|maheena",
-    "year": r"year|yearly|annum|annual|\bp\.?a\.?\b|\blpa\b|/yr|年|ปี|năm|nam\b|tahun|taon|mwaka|ano\b|anual|saal",
+    "month": r"month|monthly|월급|월\b|в месяц|месяц|в мес|/мес|ежемесячно|شهريا|شهرياً|شهري|في الشهر|ماہانہ|مہینہ|"
+             r"प्रति माह|प्रति महीना|प्रति महिना|महीना|महीने|महिना|मासिक|माह|মাসিক|মাসে|মাস|මසකට|මාසික|මාසයට|மாதம்|மாத|"
+             r"በወር|ወርሃዊ|ወርሓዊ|aylık|aylik|ayda|айына|айлық|айлык|oyiga|oylik|ойига|ойлик|сард|сарын|моҳона|дар як моҳ|"
+             r"par mois|/mois|mensuel|al mes|mensuales|mensual|bishii|bishiiba|a wata|duk wata|ji'aan|lósù|losu|"
+             r"လစဉ်|ខែ|/mo\b|/mth|\bp\.?m\.?\b|per mon|月|เดือน|tháng|thang|bulan|/bln|sebulan|buwan|buwanang|mwezi|mês|mes\b|mensal|mahina|maheena",
+    "year": r"year|yearly|annum|annual|연봉|年収|в год|годовой|سنويا|سنوي|सालाना|वार्षिक|yıllık|par an|al año|anual|\bp\.?a\.?\b|\blpa\b|/yr|年|ปี|năm|nam\b|tahun|taon|mwaka|ano\b|anual|\bsaal\b",
     "week": r"week|weekly|/wk|周|週|สัปดาห์|tuần|tuan|minggu|linggo|wiki|semana|hafta",
     "day": r"\bday\b|daily|/day|per day|日薪|每天|每日|天|ថ្ងៃ|တစ်ရက်|วัน|ngày|ngay\b|hari|araw|siku|\bdia\b|diária|din\b",
     "hour": r"hour|hourly|/hr|per hr|小时|小時|ชั่วโมง|giờ|gio\b|\bjam\b|oras|saa\b|hora",
 }
 _PERIOD_RE = guarded("|".join(f"(?P<{k}>{v})" for k, v in PERIODS.items()), re.IGNORECASE)
+_PERIOD_RE_ASCII = guarded("|".join(f"(?P<{k}>{_ascii_part(v)})" for k, v in PERIODS.items()), re.IGNORECASE)
 _TO_MONTH = {"month": 1.0, "year": 1 / 12, "week": 4.33, "day": 22.0, "hour": 173.0}
 _PAY_PERIOD_BEFORE = re.compile(r"(月薪|月入|月收入|年薪|日薪|时薪|時薪|周薪|週薪)\s*[:：]?\s*(?:nt\$|rmb|¥|￥)?\s*$")
 _STRONG_PERIODS = {"月": "month", "年": "year", "日": "day", "时": "hour", "時": "hour", "周": "week", "週": "week"}
 _PAY_WORD_PATTERN = (
     r"salary|salaries|wage|pay\b|paid|earn|income|compensation|stipend|gaji|upah|pendapatan|lương|luong|thu nhập|"
     r"sahod|sweldo|kita|mshahara|salário|salario|renda|tankhwah|tankha|kamai|薪|工资|工資|收入|月入|待遇|"
-    r"เงินเดือน|รายได้|ค่าจ้าง|ប្រាក់ខែ|လစာ"
+    r"เงินเดือน|รายได้|ค่าจ้าง|ប្រាក់ខែ|လစာ|"
+    r"월급|급여|연봉|수입|給与|給料|月給|月収|年収|報酬|зарплата|зарплату|зп|оклад|доход|заработная|жалақы|айлық|"
+    r"эмгек акы|maosh|маош|музд|цалин|maaş|maas|ücret|راتب|الراتب|أجر|تنخواہ|वेतन|सैलरी|तनख्वाह|तलब|বেতন|"
+    r"වැටුප|சம்பளம்|ደሞዝ|ደመወዝ|mushahar|mushaar|albashi|owo osu|mindaa|omusaala|salaire|rémunération|sueldo"
 )
 _PAY_WORD = guarded(_PAY_WORD_PATTERN, re.IGNORECASE)
+_PAY_WORD_ASCII = guarded(_ascii_part(_PAY_WORD_PATTERN), re.IGNORECASE)
 
 
 @dataclass
@@ -188,7 +227,10 @@ def _multiplier(m: re.Match, prefix: str) -> tuple[float, str | None]:
 
 
 _NATIVE_DIGITS = {}
-for _zero in (0x0E50, 0x17E0, 0x1040, 0x0966, 0x0ED0, 0xFF10):  # Thai, Khmer, Burmese, Devanagari, Lao, full-width
+# Thai, Khmer, Burmese, Devanagari, Lao, full-width, Arabic-Indic, Persian/Urdu, Bengali, Gurmukhi, Gujarati, Tamil,
+# Sinhala, Mongolian
+for _zero in (0x0E50, 0x17E0, 0x1040, 0x0966, 0x0ED0, 0xFF10, 0x0660, 0x06F0, 0x09E6, 0x0A66, 0x0AE6, 0x0BE6,
+              0x0DE6, 0x1810):
     for _i in range(10):
         _NATIVE_DIGITS[_zero + _i] = str(_i)
 
@@ -196,16 +238,33 @@ for _zero in (0x0E50, 0x17E0, 0x1040, 0x0966, 0x0ED0, 0xFF10):  # Thai, Khmer, B
 _NATIVE_DIGIT_RE = re.compile("[" + "".join(chr(c) for c in _NATIVE_DIGITS) + "]")
 # anything that can make a number a salary (checked once per text before the per-number work)
 _MONEY_HINT_PATTERN = (
-    r"[$€£¥￥₱₹₦฿₭៛৳]|usd|usdt|php|thb|vnd|vnđ|idr|\brp|\brm|myr|rmb|cny|inr|\brs\b|kes|ksh|ngn|brl|mmk|khr|"
+    r"\$|[€£¥￥₱₹₦฿₭៛৳]|usd|usdt|php|thb|vnd|vnđ|idr|\brp|\brm|myr|rmb|cny|inr|\brs\b|kes|ksh|ngn|brl|mmk|khr|"
     r"aed|sgd|hkd|ntd|twd|eur|gbp|lak|pkr|bdt|ugx|tzs|peso|piso|baht|ringgit|dollar|dola|rupee|rupaye|naira|reais|"
     r"kyat|riel|kip|dirham|shilling|triệu|trieu|juta|\bjt\b|lakh|lac|lpa|crore|万|萬|元|块|บาท|ဒေါ်လာ|ဘတ်|ដុល្លារ|"
     r"yuan|ယွမ်|หยวน|យន់|ကျပ်|သိန်း|"
-    r"រៀល|ดอลลาร์|đô|过万|過萬|\d\s?(?:tr|k|m|jt)\b|" + _PAY_WORD_PATTERN
+    r"រៀល|ดอลลาร์|đô|过万|過萬|\d\s?(?:tr|k|m|jt)\b|"
+    r"[₩₽₸₮₺]|krw|jpy|etb|birr|ብር|nakfa|npr|lkr|rub|kzt|kgs|tjs|uzs|mnt|\btl\b|fcfa|cfa|egp|\bsar\b|ugx|ush|"
+    r"원|円|руб|тенге|теңге|сом|сўм|сум|so'm|төгрөг|lira|dolar|dólar|доллар|دولار|ڈالر|डॉलर|ডলার|ዶላር|달러|ドル|"
+    r"रु|रू|රු|ரூ|روپے|روپیہ|रुपये|रुपए|টাকা|جنيه|ريال|만|लाख|লাখ|لاکھ|ලක්ෂ|करोड|কোটি|млн|mln|" + _PAY_WORD_PATTERN
 )
 _MONEY_HINT = guarded(_MONEY_HINT_PATTERN)
+_MONEY_HINT_ASCII = guarded(_ascii_part(_MONEY_HINT_PATTERN))
 
 
-def _money_matches(low_text: str, near_hint: bool = False):
+@dataclass(frozen=True)
+class _Regexes:
+    hint: re.Pattern
+    pre_currency: re.Pattern
+    money: re.Pattern
+    pay_word: re.Pattern
+    period: re.Pattern
+
+
+_ANY_TEXT = _Regexes(_MONEY_HINT, _PRE_CURRENCY, _MONEY, _PAY_WORD, _PERIOD_RE)
+_ASCII_TEXT = _Regexes(_MONEY_HINT_ASCII, _PRE_CURRENCY_ASCII, _MONEY_ASCII, _PAY_WORD_ASCII, _PERIOD_RE_ASCII)
+
+
+def _money_matches(low_text: str, near_hint: bool = False, rx: _Regexes = _ANY_TEXT):
     """_MONEY matches, tried only where a number starts (a currency may sit just before it) and, with
     `near_hint`, only within 45 characters of a currency / multiplier / pay word."""
     last_end = 0
@@ -213,13 +272,13 @@ def _money_matches(low_text: str, near_hint: bool = False):
         pos = num.start()
         if pos < last_end:
             continue
-        if near_hint and not _MONEY_HINT.search(low_text, max(0, pos - 45), pos + 45):
+        if near_hint and not rx.hint.search(low_text, max(0, pos - 45), pos + 45):
             continue
         start = pos
-        pre = _PRE_CURRENCY.search(low_text, max(last_end, pos - 8), pos)
+        pre = rx.pre_currency.search(low_text, max(last_end, pos - 8), pos)
         if pre:
             start = pre.start()
-        m = _MONEY.match(low_text, start)
+        m = rx.money.match(low_text, start)
         if m is None or m.end() <= pos:
             continue
         last_end = m.end()
@@ -234,10 +293,11 @@ def find_salaries(text: str, default_currency: str | None = None, pay_field: boo
     low_text = text.lower() if len(text.lower()) == len(text) else text
     if not low_text.isascii() and _NATIVE_DIGIT_RE.search(low_text):
         low_text = low_text.translate(_NATIVE_DIGITS)
-    if not pay_field and not _MONEY_HINT.search(low_text):
+    rx = _ASCII_TEXT if low_text.isascii() else _ANY_TEXT
+    if not pay_field and not rx.hint.search(low_text):
         return []  # no currency, multiplier or pay word anywhere: nothing to parse
     out: list[Salary] = []
-    for m in _money_matches(low_text, near_hint=not pay_field):
+    for m in _money_matches(low_text, not pay_field, rx):
         currency = _currency_of(m.group("pre")) or _currency_of(m.group("mid")) or _currency_of(m.group("post"))
         mult_a, implied_a = _multiplier(m, "m")
         mult_b, implied_b = _multiplier(m, "n") if m.group("b") else (1.0, None)
@@ -245,9 +305,15 @@ def find_salaries(text: str, default_currency: str | None = None, pay_field: boo
             mult_a = mult_b  # "2-5万", "15-20 triệu"
         implied = implied_a or implied_b
         before = low_text[max(0, m.start() - 40):m.start()]
-        pay_context = pay_field or bool(_PAY_WORD.search(before))
+        pay_context = pay_field or bool(rx.pay_word.search(before))
         if implied == "CNY" and default_currency in ("TWD", "HKD", "JPY"):
             implied = default_currency  # 萬 in a Taiwanese / Hong Kong ad, 万 in a Japanese one
+        if implied == "INR" and default_currency in ("PKR", "NPR", "BDT", "LKR"):
+            implied = default_currency  # lakh / crore in a Pakistani, Nepali, Bangladeshi or Sri Lankan ad
+        if currency in _FAMILIES and default_currency in _FAMILIES[currency][1]:
+            token = (m.group("pre") or m.group("mid") or m.group("post") or "").strip()
+            if _FAMILIES[currency][0].fullmatch(token):
+                currency = default_currency  # "Rs" in a Nepali ad, "pesos" in a Mexican one
         if currency is None:
             currency = implied or (default_currency if pay_context else None)
         if currency is None or (currency == "CNY" and implied is None and not pay_context and not m.group("post")
@@ -264,9 +330,9 @@ def find_salaries(text: str, default_currency: str | None = None, pay_field: boo
         if lo <= 0:
             continue
         window = low_text[max(0, m.start() - 25):m.start()] + " " + low_text[m.end():m.end() + 30]
-        after = _PERIOD_RE.search(low_text, m.end(), min(len(low_text), m.end() + 30))
+        after = rx.period.search(low_text, m.end(), min(len(low_text), m.end() + 30))
         before = None
-        for before in _PERIOD_RE.finditer(low_text, max(0, m.start() - 25), m.start()):
+        for before in rx.period.finditer(low_text, max(0, m.start() - 25), m.start()):
             pass  # the last one: nearest to the amount
         pm = after
         if before is not None and (after is None or m.start() - before.end() < after.start() - m.end()):
@@ -303,9 +369,10 @@ def parse_salary(text: str, default_currency: str | None = None, pay_field: bool
     return found[0] if found else None
 
 
-def pay_norm_usd(salary: Salary, context: str = "", language: str | None = None) -> float:
+def pay_norm_usd(salary: Salary, context: str = "", language: str | None = None, places: str = "") -> float:
     """The monthly pay (USD) a salary is compared with: its currency's market, or for USD/crypto/EUR the market
-    of the work place named in `context`, else the audience language's market."""
+    of the work place named in `context` (or in `places`, the place names the rules found, in any script), else
+    the audience language's market."""
     if salary.currency not in ("USD", "USDT", "EUR", "GBP"):
         return PAY_NORM_USD.get(salary.currency, 1000)
     low = context.lower()
@@ -313,6 +380,12 @@ def pay_norm_usd(salary: Salary, context: str = "", language: str | None = None)
         if needs is not None and not any(literal in low for literal in needs):
             continue  # none of the strings every match contains is there
         if pattern.search(low):
+            return PAY_NORM_USD[market]
+    if places and not places.isascii():  # a hub country or town in another script (캄보디아, Сиануквиль)
+        from .places import country_named
+
+        market = COUNTRY_MARKET.get(country_named(places) or "")
+        if market:
             return PAY_NORM_USD[market]
     if language in LANGUAGE_MARKET:
         return PAY_NORM_USD[LANGUAGE_MARKET[language]]
