@@ -26,6 +26,7 @@ from .model import Ad, Assessment, Contact, Evidence
 from .ruleset import (CATEGORIES, FRAUD, FRAUD_CATEGORIES, FRAUD_HINT, LURE_CATEGORIES, MITIGATING,  # noqa: F401
                       RULESET_DIR, UNIVERSAL, LazyPattern, Rule, RulesetError, _check_pattern, lint_ruleset,
                       load_ruleset)
+from .ruleset_cache import load_checked
 from .salary import LANGUAGE_MARKET, Salary, find_salaries, pay_norm_usd
 from ._prefilter import TriggerMatcher
 from .textnorm import normalise
@@ -211,8 +212,6 @@ class Engine:
         """The shipped ruleset, calibration and known-lure index. `known_lures`: an index to use instead
         (anything with `.nearest(text)`); `with_similarity=False`: no similarity stage; `max_field_chars`:
         longer text fields are cut before assessment."""
-        from .ruleset_cache import load_checked
-
         rules, tables = load_checked(Path(ruleset_dir) if ruleset_dir else RULESET_DIR)
         similarity = known_lures
         extract = None

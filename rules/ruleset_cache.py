@@ -27,7 +27,23 @@ logger = logging.getLogger(__name__)
 
 FORMAT = 2
 KEEP = 8  # cache files kept (one per ruleset version)
-_CODE = ("ruleset.py", "textnorm.py", "_prefilter.py", "_redos.py", "language.yaml", "ruleset_cache.py")
+_CODE = ("ruleset.py", "textnorm.py", "textnorm_tables.json", "_prefilter.py", "_redos.py", "language.yaml",
+         "ruleset_cache.py", "places.py", "places/countries.yaml", "places/hubs.yaml")
+
+
+def _code_digest() -> str:
+    here = Path(__file__).parent
+    digest = hashlib.sha256()
+    for name in _CODE:
+        path = here / name
+        digest.update(f"{name}\n".encode())
+        digest.update(path.read_bytes() if path.exists() else b"")
+    return digest.hexdigest()
+
+
+# Read once, when the engine's modules are imported: a process keeps the code it imported, so a key computed
+# later from files edited since would name a cache built by old code
+CODE_DIGEST = _code_digest()
 _RULE_FIELDS = ("id", "description", "category", "weight", "languages", "source", "fields", "raw_patterns",
                 "not_languages", "unless_in", "scope")
 
@@ -44,9 +60,8 @@ def cache_dir() -> Path | None:
 
 def ruleset_key(directory: Path) -> str:
     """SHA-256 of the ruleset files and of the code that checks and analyses them."""
-    digest = hashlib.sha256(f"format {FORMAT}\n".encode())
-    here = Path(__file__).parent
-    for path in [Path(directory) / CONCEPTS_FILE, *pack_paths(directory), *(here / name for name in _CODE)]:
+    digest = hashlib.sha256(f"format {FORMAT}\ncode {CODE_DIGEST}\n".encode())
+    for path in [Path(directory) / CONCEPTS_FILE, *pack_paths(directory)]:
         digest.update(f"{path.name}\n".encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()

@@ -7,7 +7,8 @@ Folding, in order:
   1. one-to-one per character (fast, `str.translate`): NFKC (full-width -> ASCII), case folding, Latin diacritics
      removed (Vietnamese "lương" -> "luong": ads written with and without tone marks both match), đ -> d,
      traditional Chinese -> simplified (common characters); then Cyrillic/Greek look-alike letters -> Latin
-     inside words that also hold Latin letters ("Теlеgrаm" -> "telegram"; a Russian word stays Cyrillic).
+     inside words that also hold Latin letters ("Теlеgrаm" -> "telegram"; a Russian word stays Cyrillic); ё -> е;
+     Arabic-script letter variants to one form (أ/إ/آ -> ا, ة/ہ -> ه, ى/ی -> ي, ك -> ک).
   2. the rest (rare, regex driven): zero-width and soft-hyphen chars dropped, characters that expand
      ("ß" -> "ss", "ﬁ" -> "fi"), spaced or dotted letters joined ("T e l e g r a m", "W.h.a.t.s.a.p.p"),
      leetspeak inside words ("whats4pp", "te1egram"), the apostrophe of Uzbek o' and g' made a letter
@@ -77,6 +78,10 @@ def mark_stand_ins() -> dict[str, str]:
 # look-alikes from other alphabets: folded to Latin only inside a word that also holds Latin letters
 LOOKALIKES = {c: l for c, l in HOMOGLYPHS.items() if "\u0370" <= c <= "\u04ff" and c != "ё"}
 CYRILLIC = {"ё": "е"}  # Russian writes ё as е as often as not
+# Arabic-script letters written several ways (hamza seats, ta marbuta, Persian/Urdu keyboard forms): one form
+ARABIC = {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ی": "ي", "ې": "ي", "ك": "ک", "ة": "ه", "ہ": "ه",
+          "ۃ": "ه", "ە": "ه", "ؤ": "و"}
+SCRIPT_VARIANTS = {**CYRILLIC, **ARABIC}
 _LOOKALIKE_TABLE = str.maketrans(LOOKALIKES)
 _LOOKALIKE_CHARS = "".join(LOOKALIKES)
 _HAS_LOOKALIKE = re.compile(f"[{_LOOKALIKE_CHARS}]")
@@ -96,7 +101,7 @@ def _fold_uncached(ch: str) -> str:
     s = unicodedata.normalize("NFKC", ch).casefold()
     out = []
     for c in s:
-        c = CYRILLIC.get(c) or (c if c in LOOKALIKES else HOMOGLYPHS.get(c, c))
+        c = SCRIPT_VARIANTS.get(c) or (c if c in LOOKALIKES else HOMOGLYPHS.get(c, c))
         c = T2S.get(c, c)
         if len(c) == 1 and c >= "\u00c0":
             decomposed = unicodedata.normalize("NFD", c)
@@ -104,7 +109,7 @@ def _fold_uncached(ch: str) -> str:
             if decomposed[0] < "\u0250" and len(decomposed) > 1:
                 c = decomposed[0] + "".join(m for m in decomposed[1:] if not ("\u0300" <= m <= "\u036f"))
                 c = unicodedata.normalize("NFC", c)
-                c = CYRILLIC.get(c) or (c if c in LOOKALIKES else HOMOGLYPHS.get(c, c))
+                c = SCRIPT_VARIANTS.get(c) or (c if c in LOOKALIKES else HOMOGLYPHS.get(c, c))
         if "\u0300" <= c <= "\u036f" or _DROPPED_MARKS.match(c):
             c = ""
         else:

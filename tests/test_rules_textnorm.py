@@ -98,3 +98,13 @@ def test_folding_tables_file_is_current():
     assert doc["digest"] == textnorm._code_digest(), "stale: run `python -m rules.textnorm`"
     one_to_one, special = textnorm._build_tables()
     assert {int(k): v for k, v in doc["one_to_one"].items()} == one_to_one and doc["special"] == special
+
+
+@pytest.mark.parametrize("pattern, text", [
+    (r"\bمجاني\b", "تذكرة مجانى"),          # alef maksura for yeh
+    (r"\bاقامة\b", "إقامة مجانية"),          # hamza seat, ta marbuta
+    (r"\bنوکری\b", "نوكري في دبي"),          # Urdu keyboard kaf/yeh vs Arabic ones
+    (r"\bتنخواہ\b", "تنخواه بہت اچھی"),      # heh goal vs heh
+])
+def test_arabic_script_letter_variants_fold_to_one_form(pattern, text):
+    assert re.search(fold_pattern(pattern), fold(text))
