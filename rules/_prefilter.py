@@ -240,6 +240,7 @@ class TriggerMatcher:
             for lit, i in ids.items():
                 self._needs_automaton.add_word(lit, i)
             self._needs_automaton.make_automaton()
+        self._any_number_start = self._any_of([r for (_, r), at in zip(self.always, self.always_digit_start) if at])
         self.ascii_subs = [(s, b) for s, b in self.sub_branches.items() if s.isascii()]
         self.other_subs: dict[str, list] = {}
         for s, b in self.sub_branches.items():
@@ -255,8 +256,16 @@ class TriggerMatcher:
     def _compiled(self, items: Iterable[tuple[int, str]]) -> list[tuple[int, re.Pattern]]:
         return [(owner, self._regex(branch)) for owner, branch in items]
 
-    def _token_branches(self, tok: str) -> list:
-        """Branches that may start at a token: by the whole word or by its first characters (memoised)."""
+    def _any_of(self, regexes: list[re.Pattern]) -> re.Pattern | None:
+        """One regex that matches where any of `regexes` does (None for fewer than two): tried first, it spares
+        the separate tries at the many places where none matches."""
+        if len(regexes) < 2:
+            return None
+        return re.compile("|".join(f"(?:{r.pattern})" for r in regexes), self.flags)
+
+    def _token_branches(self, tok: str) -> tuple[re.Pattern | None, list]:
+        """(filter, branches) that may start at a token: by the whole word or by its first characters
+        (memoised); the filter matches where any branch may."""
         found = self._compiled(self.word_branches.get(tok, ()))
         for k in self.prefix_lens:
             if len(tok) >= k:
@@ -264,8 +273,8 @@ class TriggerMatcher:
         if len(self._token_cache) > 200_000:
             self._token_cache.clear()
             self._barren.clear()
-        self._token_cache[tok] = found
-        return found
+        entry = self._token_cache[tok] = (self._any_of([r for _, r in found]), found)
+        return entry
 
     def _token_starts(self, text: str) -> list[tuple[int, list]]:
         """(position, branches) of every token that has branches, in text order."""
@@ -275,7 +284,7 @@ class TriggerMatcher:
             branches = cache.get(tok)
             if branches is None:
                 branches = self._token_branches(tok)
-            if not branches:
+            if not branches[1]:
                 self._barren.add(tok)
                 continue
             n = len(tok)
@@ -289,7 +298,9 @@ class TriggerMatcher:
 
     def finditer(self, text: str) -> Iterator[tuple[int, re.Match]]:
         """(rule index, match) candidates; a rule may yield several (callers keep the first)."""
-        for pos, branches in self._token_starts(text):
+        for pos, (any_of, branches) in self._token_starts(text):
+            if any_of is not None and any_of.match(text, pos) is None:
+                continue  # no branch of this token matches here
             for owner, regex in branches:
                 m = regex.match(text, pos)
                 if m and m.end() > pos:
@@ -325,6 +336,8 @@ class TriggerMatcher:
             elif at_number:
                 if number_starts is None:
                     number_starts = [m.start() for m in self._number_start.finditer(text)]
+                    if self._any_number_start is not None:  # numbers where no number branch can match: dropped
+                        number_starts = [p for p in number_starts if self._any_number_start.match(text, p)]
                 found = _matches_at(regex, text, number_starts)
             if found is None:
                 found = regex.finditer(text)
