@@ -25,7 +25,7 @@ from .ruleset import CONCEPTS_FILE, LazyPattern, Rule, load_ruleset, pack_paths
 
 logger = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
 KEEP = 8  # cache files kept (one per ruleset version)
 _CODE = ("ruleset.py", "textnorm.py", "_prefilter.py", "_redos.py", "language.yaml", "ruleset_cache.py")
 _RULE_FIELDS = ("id", "description", "category", "weight", "languages", "source", "fields", "raw_patterns",
@@ -53,10 +53,25 @@ def ruleset_key(directory: Path) -> str:
 
 
 def _to_json(rules: list[Rule], tables: dict) -> dict:
+    branches: dict[tuple[int, str], int] = {}  # each (rule, branch) once: a branch has many trigger words
+
+    def ids(items):
+        return [branches.setdefault((owner, branch), len(branches)) for owner, branch in items]
+
+    packed = {name: {key: ids(items) for key, items in tables[name].items()} for name in ("word", "prefix", "sub")}
     return {"format": FORMAT,
             "rules": [{**{k: getattr(r, k) for k in _RULE_FIELDS}, "patterns": [p.pattern for p in r.patterns]}
                       for r in rules],
-            "tables": tables}
+            "tables": {**{k: v for k, v in tables.items() if k not in packed}, **packed,
+                       "branches": [list(b) for b in branches]}}
+
+
+def _unpack(tables: dict) -> dict:
+    branches = [tuple(b) for b in tables["branches"]]
+    out = {k: v for k, v in tables.items() if k != "branches"}
+    for name in ("word", "prefix", "sub"):
+        out[name] = {key: [branches[i] for i in ids] for key, ids in tables[name].items()}
+    return out
 
 
 def _from_json(doc: dict) -> tuple[list[Rule], dict]:
@@ -66,7 +81,7 @@ def _from_json(doc: dict) -> tuple[list[Rule], dict]:
         for k in ("fields", "not_languages", "unless_in"):
             values[k] = tuple(values[k])
         rules.append(Rule(patterns=[LazyPattern(p) for p in raw["patterns"]], **values))
-    return rules, doc["tables"]
+    return rules, _unpack(doc["tables"])
 
 
 def load_checked(directory: Path) -> tuple[list[Rule], dict]:

@@ -21,8 +21,12 @@ Patterns are folded with `fold_pattern` so rule authors may write either form.
 from __future__ import annotations
 
 import bisect
+import functools
+import hashlib
+import json
 import re
 import unicodedata
+from pathlib import Path
 from dataclasses import dataclass
 
 # Cyrillic and Greek letters that look like Latin ones (after case folding).
@@ -60,9 +64,14 @@ _SCAN_RANGES = ((0, 0x10000), (0x1D400, 0x1D800), (0x1F100, 0x1F200))
 # optional vowel points and the tatweel: dropped
 _DROPPED_MARKS = re.compile("[\u0591-\u05c7\u0610-\u061a\u0640\u064b-\u065f\u0670\u06d6-\u06ed]")
 _STAND_IN_BASE = 0x17000  # Tangut: letters (\\w) that no job ad contains
-_MARKS = [chr(cp) for cp in range(0x0370, 0x10000) if unicodedata.category(chr(cp)) in ("Mn", "Mc", "Me")
-          and not _DROPPED_MARKS.match(chr(cp)) and chr(cp) not in "\u034f\u180e"]
-MARK_STAND_INS = {m: chr(_STAND_IN_BASE + i) for i, m in enumerate(_MARKS)}
+
+
+@functools.cache
+def mark_stand_ins() -> dict[str, str]:
+    """Each combining mark (outside the dropped ones) -> its stand-in letter."""
+    marks = [chr(cp) for cp in range(0x0370, 0x10000) if unicodedata.category(chr(cp)) in ("Mn", "Mc", "Me")
+             and not _DROPPED_MARKS.match(chr(cp)) and chr(cp) not in "\u034f\u180e"]
+    return {m: chr(_STAND_IN_BASE + i) for i, m in enumerate(marks)}
 
 
 # look-alikes from other alphabets: folded to Latin only inside a word that also holds Latin letters
@@ -99,7 +108,7 @@ def _fold_uncached(ch: str) -> str:
         if "\u0300" <= c <= "\u036f" or _DROPPED_MARKS.match(c):
             c = ""
         else:
-            c = MARK_STAND_INS.get(c, c)
+            c = mark_stand_ins().get(c, c)
         out.append(c)
     return "".join(out)
 
@@ -122,7 +131,37 @@ def _build_tables() -> tuple[dict[int, str], str]:
     return one_to_one, "".join(special)
 
 
-ONE_TO_ONE, SPECIAL_CHARS = _build_tables()
+TABLES_FILE = Path(__file__).with_name("textnorm_tables.json")
+
+
+def _code_digest() -> str:
+    """What the tables depend on: this module's source (up to the tables) and the Unicode version."""
+    source = Path(__file__).read_text(encoding="utf-8")
+    return hashlib.sha256((source.split("# -- end of table inputs")[0] + unicodedata.unidata_version)
+                          .encode()).hexdigest()
+
+
+def _load_tables() -> tuple[dict[int, str], str]:
+    """The folding tables from TABLES_FILE when they were built from this code and Unicode version (start-up:
+    building them scans every character, ~0.2 s), else built now. `python -m rules.textnorm` rewrites the file."""
+    try:
+        doc = json.loads(TABLES_FILE.read_text(encoding="utf-8"))
+        if doc.get("digest") == _code_digest():
+            return {int(k): v for k, v in doc["one_to_one"].items()}, doc["special"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return _build_tables()
+
+
+def write_tables(path: Path = TABLES_FILE) -> None:
+    one_to_one, special = _build_tables()
+    path.write_text(json.dumps({"digest": _code_digest(), "one_to_one": {str(k): v for k, v in sorted(one_to_one.items())},
+                                "special": special}, ensure_ascii=False, separators=(",", ":")) + "\n",
+                    encoding="utf-8")
+
+
+# -- end of table inputs (the tables file's digest covers the source above this line)
+ONE_TO_ONE, SPECIAL_CHARS = _load_tables()
 
 
 def fold_char(ch: str) -> str:
@@ -310,3 +349,8 @@ def fold_pattern(pattern: str) -> str:
     parts = re.split(r"(\\.)", "".join(out))
     folded = "".join(p if i % 2 else _fold_lookalikes(p) for i, p in enumerate(parts))
     return _UZ_APOSTROPHE_IN_PATTERN.sub(UZ_OKINA, folded)
+
+
+if __name__ == "__main__":  # python -m rules.textnorm: rewrite the folding tables file
+    write_tables()
+    print(f"wrote {TABLES_FILE}")

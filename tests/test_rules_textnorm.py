@@ -86,3 +86,15 @@ def test_word_boundaries_in_every_script(pattern, text, hit):
 def test_lookalikes_fold_only_inside_mixed_words(raw, folded):
     assert fold(raw) == folded
     assert re.search(fold_pattern(r"\bработа\b"), fold("Работа в Камбодже"))
+
+
+def test_folding_tables_file_is_current():
+    """rules/textnorm_tables.json spares every process a scan of all characters; it must match this code."""
+    import json
+
+    from rules import textnorm
+
+    doc = json.loads(textnorm.TABLES_FILE.read_text(encoding="utf-8"))
+    assert doc["digest"] == textnorm._code_digest(), "stale: run `python -m rules.textnorm`"
+    one_to_one, special = textnorm._build_tables()
+    assert {int(k): v for k, v in doc["one_to_one"].items()} == one_to_one and doc["special"] == special

@@ -22,7 +22,7 @@ def test_second_load_reads_the_cache_and_scores_the_same(cache):
     files = list(cache.glob("ruleset-*.json"))
     assert len(files) == 1
     doc = json.loads(files[0].read_text(encoding="utf-8"))
-    assert doc["format"] == 1 and len(doc["rules"]) == len(first.rules)
+    assert doc["format"] == 2 and len(doc["rules"]) == len(first.rules)
     second = Engine.load(with_similarity=False)
     assert second.version == first.version
     assert second.assess(AD).to_dict() == first.assess(AD).to_dict()
@@ -44,7 +44,7 @@ def test_an_unreadable_cache_is_ignored(cache):
         path.write_text("{ not json", encoding="utf-8")
     engine = Engine.load(with_similarity=False)
     assert engine.assess(AD).flagged
-    assert json.loads(next(cache.glob("ruleset-*.json")).read_text(encoding="utf-8"))["format"] == 1
+    assert json.loads(next(cache.glob("ruleset-*.json")).read_text(encoding="utf-8"))["format"] == 2
 
 
 def test_cache_can_be_turned_off(cache, monkeypatch):
