@@ -276,24 +276,23 @@ class TriggerMatcher:
         entry = self._token_cache[tok] = (self._any_of([r for _, r in found]), found)
         return entry
 
-    def _token_starts(self, text: str) -> list[tuple[int, list]]:
-        """(position, branches) of every token that has branches, in text order."""
+    def _token_starts(self, text: str) -> list[tuple[int, tuple]]:
+        """(position, (filter, branches)) of every token that has branches, in text order (a token is a whole
+        run of [a-z0-9]: one pass over the text, no substring search)."""
         cache = self._token_cache
+        barren = self._barren
         found = []
-        for tok in set(TOKEN.findall(text)).difference(self._barren):
-            branches = cache.get(tok)
-            if branches is None:
-                branches = self._token_branches(tok)
-            if not branches[1]:
-                self._barren.add(tok)
+        for m in TOKEN.finditer(text):
+            tok = m.group()
+            if tok in barren:
                 continue
-            n = len(tok)
-            i = text.find(tok)
-            while i >= 0:  # whole tokens only: not inside a longer run of [a-z0-9]
-                if (i == 0 or text[i - 1] not in _WORD_CHARS) and text[i + n:i + n + 1] not in _WORD_CHARS:
-                    found.append((i, branches))
-                i = text.find(tok, i + n)
-        found.sort(key=_first)
+            entry = cache.get(tok)
+            if entry is None:
+                entry = self._token_branches(tok)
+            if not entry[1]:
+                barren.add(tok)
+                continue
+            found.append((m.start(), entry))
         return found
 
     def finditer(self, text: str) -> Iterator[tuple[int, re.Match]]:
