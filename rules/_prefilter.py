@@ -180,7 +180,7 @@ class TriggerMatcher:
     """Tries each branch only where its trigger occurs (anchored `match`). `rules`: per rule, its patterns."""
 
     def __init__(self, rules: list[list[str]], flags: int = 0, *, tables: dict | None = None):
-        """`tables`: the analysis of an earlier matcher over the same rules (`tables()`), to skip it."""
+        """`tables`: `analyse(rules, flags)` done earlier (e.g. cached as JSON), to skip it."""
         # table values are (rule index, branch source); a branch is compiled the first time its trigger
         # occurs in a text (most branches of a large ruleset never run on a given corpus)
         self.flags = flags
@@ -191,9 +191,7 @@ class TriggerMatcher:
         self.prefix_branches: dict[str, list[tuple[int, str]]] = {k: [tuple(x) for x in v]
                                                                   for k, v in t["prefix"].items()}
         self.sub_branches: dict[str, list[tuple[int, str]]] = {k: [tuple(x) for x in v] for k, v in t["sub"].items()}
-        self._always_src: list[tuple[int, str]] = [tuple(x) for x in t["always"]]
-        self.always: list[tuple[int, re.Pattern]] = [(owner, re.compile(branch, flags))
-                                                     for owner, branch in self._always_src]
+        self.always: list[tuple[int, re.Pattern]] = [(owner, re.compile(branch, flags)) for owner, branch in t["always"]]
         self.always_needs: list[tuple[str, ...] | None] = [tuple(n) if n else None for n in t["needs"]]
         self.always_line_start: list[bool] = list(t["line_start"])  # matches only where a line starts
         self.always_digit_start: list[bool] = list(t["digit_start"])  # matches only where r"\b\d" does
@@ -218,12 +216,6 @@ class TriggerMatcher:
                         for key in keys:
                             t[name].setdefault(key, []).append((owner, branch))
         return t
-
-    def tables(self) -> dict:
-        """The analysis this matcher was built from (see `analyse`)."""
-        return {"word": self.word_branches, "prefix": self.prefix_branches, "sub": self.sub_branches,
-                "always": self._always_src, "needs": self.always_needs, "line_start": self.always_line_start,
-                "digit_start": self.always_digit_start}
 
     def _init_indexes(self) -> None:
         self.prefix_lens = sorted({len(k) for k in self.prefix_branches})

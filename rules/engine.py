@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from .calibration import Calibration
+from .calibration import Calibration, _logit, _sigmoid
 from .entities import hub_country_number
 from .language import detect_language
 from .model import Ad, Assessment, Contact, Evidence
@@ -111,15 +111,6 @@ def is_fee_scam(evidence: list[Evidence]) -> bool:
 
 
 # -- matching --------------------------------------------------------------------------------------------------
-def _sigmoid(z: float) -> float:
-    return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
-
-
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-6), 1 - 1e-6)
-    return math.log(p / (1 - p))
-
-
 @dataclass
 class Features:
     """What the logistic models see, kept for calibration and debugging."""
@@ -242,7 +233,10 @@ class Engine:
         return ad, cut
 
     def features(self, ad: Ad | dict[str, Any]) -> Features:
-        ad, _ = self.capped(ad)
+        return self._features(self.capped(ad)[0])
+
+    def _features(self, ad: Ad) -> Features:
+        """Features of an ad already cut to `max_field_chars`."""
         partial = self._text_features(ad)
         doc = partial.similarity_doc
         nearest = self.similarity.nearest(doc) if self.similarity is not None and doc.strip() else None
@@ -422,7 +416,7 @@ class Engine:
         """The verdict on one ad. Text fields longer than `max_field_chars` are cut first (evidence offsets
         stay inside the kept text) and the assessment lists them in `truncated_fields`."""
         ad, cut = self.capped(ad)
-        return self._assessment(self.features(ad), cut)
+        return self._assessment(self._features(ad), cut)
 
     def assess_many(self, ads: Iterable[Ad | dict[str, Any]]) -> list[Assessment]:
         """The same as ``[assess(ad) for ad in ads]``; the similarity stage runs once for the whole batch

@@ -340,7 +340,6 @@ class KnownLureIndex:
     def _candidates(self, norm: str, unspaced: bool | None = None) -> list[tuple[int, float]]:
         self.build()
         self.last_candidates = 0
-        p = self.params
         if not self.ids or not norm:
             return []
         sig = self.signature(norm, unspaced)

@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from rules.coverage import coverage
-from rules.ruleset import RULESET_DIR, RulesetError, lint_ruleset, load_ruleset, pack_paths
+from rules.ruleset import RULESET_DIR, RulesetError, lint_ruleset, load_ruleset
 
 from . import cli
 
