@@ -23,7 +23,10 @@ class RescanResult:
 
 
 def rescan_store(store, engine, on_ad: Callable[[], None] | None = None) -> RescanResult:
-    """Assess every ad in `store` with `engine` and store the new assessment and evidence."""
+    """Assess every ad in `store` with `engine` and store the new assessment and evidence. A confirmed lure
+    is not linked to itself (crawler.lureindex.without_own_lure)."""
+    from crawler.lureindex import without_own_lure
+
     result = RescanResult()
     last_id = 0
     while True:
@@ -35,7 +38,7 @@ def rescan_store(store, engine, on_ad: Callable[[], None] | None = None) -> Resc
             last_id = more - 1
             continue
         for row, assessed in zip(batch, engine.assess_many(batch)):
-            assessment = assessed.to_dict()
+            assessment = without_own_lure(engine, row, assessed, row["id"], [row["url"]]).to_dict()
             store.update_assessment(row["id"], assessment)
             old, new = row.get("risk_level") or "unscored", assessment["level"]
             result.total += 1
@@ -55,7 +58,8 @@ def rescan_store(store, engine, on_ad: Callable[[], None] | None = None) -> Resc
 def rescan(db_path):
     """Re-assess every stored ad with the current ruleset and engine (no
     recrawl): scores, levels, evidence and contacts are replaced; analyst
-    reviews are kept. Prints how many ads changed risk level.
+    reviews are kept. The similarity stage also knows the lures analysts
+    confirmed in the database. Prints how many ads changed risk level.
 
     Example:
 
@@ -66,8 +70,9 @@ def rescan(db_path):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
+    from crawler.lureindex import engine_for_store
     from crawler.store import Store, StoreError
-    from rules import Engine, RulesetError
+    from rules import RulesetError
 
     if not Path(db_path).is_file():
         raise click.ClickException(f"database not found: {db_path}")
@@ -78,7 +83,7 @@ def rescan(db_path):
     console = Console(stderr=True)
     try:
         try:
-            engine = Engine.load()
+            engine = engine_for_store(store)
         except RulesetError as exc:
             raise click.ClickException(str(exc))
         total = store.count("ads")
