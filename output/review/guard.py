@@ -5,7 +5,8 @@
 - Every response carries a Content-Security-Policy (nothing loaded from or sent to another origin),
   X-Frame-Options DENY, X-Content-Type-Options nosniff and Referrer-Policy no-referrer.
 - Datasette's introspection pages under /-/ (databases with their paths, threads with source paths,
-  versions, settings, plugins, metadata, debug pages) answer 404; /-/static/ assets stay.
+  versions, settings, plugins, metadata, debug pages) answer 404; /-/static/ assets and our own pages under
+  /-/lurewatch/ stay.
 - The database's absolute path and directory are cut out of every text response (SQL such as
   `select file from pragma_database_list` would show them), and bidi control characters in HTML
   pages are shown as `<U+202E>` so a contact or URL cannot display differently from what it is.
@@ -20,7 +21,7 @@ from typing import Iterable
 from output.textsafety import BIDI_CONTROLS
 
 DEFAULT_HOSTS = ("127.0.0.1", "localhost", "::1")
-OPEN_PREFIXES = ("/-/static/", "/-/static-plugins/")
+OPEN_PREFIXES = ("/-/static/", "/-/static-plugins/", "/-/lurewatch/")
 CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
        "form-action 'self'; frame-ancestors 'none'")
