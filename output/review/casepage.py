@@ -14,6 +14,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+from crawler.store import VERDICTS
 from rules.ruleset import FRAUD_CATEGORIES, MITIGATING
 from rules.similarity import KNOWN_LURES_DIR, read_corpus
 
@@ -28,13 +29,6 @@ VERDICT_LABELS = {"lure": "Lure (trafficking recruitment)", "not_lure": "Not a l
                   "unsure": "Unsure"}
 MAX_SNAPSHOT_BYTES = 2_000_000  # a larger page body is shown cut to this size
 MAX_NOTE_CHARS = 4000
-
-
-def verdicts() -> tuple[str, ...]:
-    """The verdicts an analyst can record (crawler.store.VERDICTS once the store defines them)."""
-    from crawler import store
-
-    return tuple(getattr(store, "VERDICTS", ("lure", "not_lure", "fraud", "unsure")))
 
 
 def evidence_kind(category: str) -> str:
@@ -77,7 +71,7 @@ def build_case(conn: sqlite3.Connection, ad_id: int) -> dict[str, Any] | None:
         "history": history(conn, ad_id),
         "snapshot": latest_snapshot(conn, ad_id),
         "ad_urls": ad_urls(conn, ad),
-        "verdicts": [(v, VERDICT_LABELS.get(v, v)) for v in verdicts()],
+        "verdicts": [(v, VERDICT_LABELS.get(v, v)) for v in VERDICTS],
         "max_note_chars": MAX_NOTE_CHARS,
     }
 
@@ -153,16 +147,21 @@ def nearest_lure(conn: sqlite3.Connection, ad: dict[str, Any]) -> dict[str, Any]
 
 
 def confirmed_lure(conn: sqlite3.Connection, nearest: dict[str, Any]) -> dict[str, Any] | None:
-    """A nearest lure that is an ad of this database: {ad_id, text, source_note}."""
+    """A nearest lure that an analyst confirmed in this database (nearest_lure names its ad_id): {ad_id, text,
+    source_note}, the text as it was when confirmed (what the similarity stage compared), else as it is now."""
     ad_id = nearest.get("ad_id")
     if not isinstance(ad_id, int) or isinstance(ad_id, bool):
         return None
-    rows = _rows(conn, "select id, title, description, url from ads where id = ?", [ad_id])
-    if not rows:
-        return None
-    row = rows[0]
-    return {"ad_id": row["id"], "source_note": f"confirmed lure #{row['id']}",
-            "text": "\n".join(t for t in (row["title"] or "", row["description"] or "") if t)}
+    text = None
+    if conn.execute("select 1 from sqlite_master where type = 'table' and name = 'confirmed_lures'").fetchone():
+        row = conn.execute("select text from confirmed_lures where ad_id = ? order by id desc limit 1", [ad_id]).fetchone()
+        text = row[0] if row else None
+    if text is None:
+        rows = _rows(conn, "select title, description from ads where id = ?", [ad_id])
+        if not rows:
+            return None
+        text = "\n".join(t for t in (rows[0]["title"] or "", rows[0]["description"] or "") if t)
+    return {"ad_id": ad_id, "source_note": "confirmed by an analyst as a lure", "text": text}
 
 
 def contacts(conn: sqlite3.Connection, ad_id: int) -> list[dict[str, Any]]:
@@ -237,19 +236,16 @@ def ad_urls(conn: sqlite3.Connection, ad: dict[str, Any]) -> list[dict[str, str]
     return [{"url": url, "kind": kind} for url, kind in seen.items()]
 
 
-def record_verdict(db_path: str | Path, ad_id: int, verdict: str, reviewer: str, note: str = "") -> int | None:
-    """Append a review through the store (which also sets ads.review_status); ValueError with a message an
-    analyst can read for an unknown verdict, a note too long or an ad that does not exist."""
+def record_verdict(db_path: str | Path, ad_id: int, verdict: str, reviewer: str, note: str = "") -> int:
+    """Append a review through the store (which sets ads.review_status and feeds the confirmed-lure corpus);
+    returns its id. ValueError (crawler.store.ReviewInputError for the store's checks) with a message an
+    analyst can read: unknown verdict or ad, no reviewer, a note too long."""
     from crawler.store import Store
 
-    if verdict not in verdicts():
-        raise ValueError(f"unknown verdict {verdict!r}: choose one of {', '.join(verdicts())}")
     if len(note) > MAX_NOTE_CHARS:
         raise ValueError(f"the note is {len(note):,} characters long; at most {MAX_NOTE_CHARS:,} are kept")
     store = Store(db_path)
     try:
-        if store.db["ads"].count_where("id = ?", [ad_id]) == 0:
-            raise ValueError(f"no ad with id {ad_id}")
         return store.add_review(ad_id, verdict, reviewer=reviewer, note=note)
     finally:
         store.close()
