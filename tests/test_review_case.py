@@ -331,6 +331,7 @@ def test_xss_payloads_stay_inert(page_as, app, case_db, user):
         assert page.locator("[data-xss], svg[onload], img[onerror], #snapshot iframe").count() == 0
         assert page.locator("a[href^='javascript:' i]").count() == 0
         assert fits_the_screen(page)
+        assert page.locator("h1").bounding_box()["width"] > 600  # long values wrap, not squeeze the heading
         page.goto(app.url + contact, wait_until="networkidle")
     assert PAYLOAD in page.locator("h1").inner_text()
     open_case(page, app, case_db["xss"])
