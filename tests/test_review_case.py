@@ -12,8 +12,9 @@ from crawler.localsite import LocalSite, Page
 from crawler.store import Store
 from reviewapp import Session, login, start_review_app
 
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(find_chromium() is None, reason="no Chromium (run `make browser`)")]
+from output.review.textmarks import Span, highlight, locate, snapshot_text, word_diff
+
+needs_chromium = pytest.mark.skipif(find_chromium() is None, reason="no Chromium (run `make browser`)")
 
 SEED_TEXT_START = "URGENT HIRING: Digital Sales and Marketing Executive in Thailand."
 DESCRIPTION = ("URGENT HIRING: Digital Sales and Marketing Executive in Thailand. Good IT skills and basic English "
@@ -136,6 +137,9 @@ def app(case_db):
 def browser():
     from playwright.sync_api import sync_playwright
 
+    if find_chromium() is None:
+        pytest.skip("no Chromium (run `make browser`)")
+
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=find_chromium(), args=LAUNCH_ARGS)
         yield chromium
@@ -175,6 +179,8 @@ def marks(page, field, kind):
     return page.locator(f".field-{field} mark.hl-{kind}").all_inner_texts()
 
 
+@pytest.mark.browser
+@needs_chromium
 def test_case_page_shows_score_evidence_and_highlights_in_every_field(page_as, app, case_db):
     page = open_case(page_as("ana"), app, case_db["case"])
     head = page.locator("#score").inner_text()
@@ -200,6 +206,8 @@ def test_case_page_shows_score_evidence_and_highlights_in_every_field(page_as, a
     assert fits_the_screen(page)
 
 
+@pytest.mark.browser
+@needs_chromium
 def test_nearest_known_lure_side_by_side_with_differences(page_as, app, case_db):
     page = open_case(page_as("vic"), app, case_db["case"])
     section = page.locator("#nearest")
@@ -210,6 +218,8 @@ def test_nearest_known_lure_side_by_side_with_differences(page_as, app, case_db)
     assert page.locator(".side-lure .diff").count() == 0
 
 
+@pytest.mark.browser
+@needs_chromium
 def test_a_confirmed_lure_links_to_its_case_page(page_as, app, case_db):
     page = open_case(page_as("vic"), app, case_db["copy"])
     link = page.locator("#nearest a", has_text=f"Confirmed lure #{case_db['others'][0]}")
@@ -220,6 +230,8 @@ def test_a_confirmed_lure_links_to_its_case_page(page_as, app, case_db):
     assert page.locator("#score h1").inner_text() == f"#{case_db['others'][0]} Typing job 1 abroad"
 
 
+@pytest.mark.browser
+@needs_chromium
 def test_contacts_link_to_the_ads_sharing_them(page_as, app, case_db):
     page = open_case(page_as("vic"), app, case_db["case"])
     rows = page.locator("#contacts tbody tr")
@@ -235,6 +247,8 @@ def test_contacts_link_to_the_ads_sharing_them(page_as, app, case_db):
         {f"/-/lurewatch/ad/{i}" for i in ids}
 
 
+@pytest.mark.browser
+@needs_chromium
 def test_history_is_a_timeline(page_as, app, case_db):
     page = open_case(page_as("vic"), app, case_db["case"])
     events = page.locator("#history .timeline li").all_inner_texts()
@@ -243,6 +257,8 @@ def test_history_is_a_timeline(page_as, app, case_db):
     assert "Removed from its site" in page.locator("#score").inner_text()
 
 
+@pytest.mark.browser
+@needs_chromium
 def test_snapshot_is_text_and_urls_are_not_links(page_as, app, case_db, hits):
     page = open_case(page_as("vic"), app, case_db["case"])
     text = page.locator(".snapshot-text").inner_text()
@@ -261,6 +277,8 @@ def test_snapshot_is_text_and_urls_are_not_links(page_as, app, case_db, hits):
     page.wait_for_function("url => navigator.clipboard.readText().then(text => text === url)", arg=hits.url("/job/a"))
 
 
+@pytest.mark.browser
+@needs_chromium
 def test_verdict_recorded_and_visible(page_as, app, case_db):
     page = open_case(page_as("ana"), app, case_db["case"])
     page.check("#verdict input[value=not_lure]")
@@ -293,6 +311,8 @@ def test_post_without_csrf_token_is_refused(app, case_db):
     assert reviews_of(case_db, case_db["others"][1]) == []
 
 
+@pytest.mark.browser
+@needs_chromium
 def test_viewer_has_no_form_and_cannot_post(page_as, app, case_db):
     page = open_case(page_as("vic"), app, case_db["others"][1])
     assert page.locator("form.verdict-form").count() == 0
@@ -314,13 +334,18 @@ def test_anonymous_is_sent_to_login(app, case_db):
     assert reviews_of(case_db, case_db["case"]) in ([], [{"verdict": "not_lure"}])
 
 
-def test_unknown_ad_is_404(app):
-    session = login(Session(), app.url, "vic", "pw2")
+def test_unknown_ad_is_404(app, case_db):
+    session = login(Session(), app.url, "ana", "pw1")
     assert session.get(f"{app.url}/-/lurewatch/ad/999999")[0] == 404
     assert session.get(f"{app.url}/-/lurewatch/contact/999999")[0] == 404
+    token = session.csrftoken(f"{app.url}/-/lurewatch/ad/{case_db['case']}")
+    assert session.post(f"{app.url}/-/lurewatch/ad/999999/verdict", {"verdict": "lure", "csrftoken": token})[0] == 404
+    assert db_rows(case_db["path"], "select count(*) as n from reviews where ad_id = 999999") == [{"n": 0}]
 
 
 @pytest.mark.parametrize("user", ["ana", "vic"])
+@pytest.mark.browser
+@needs_chromium
 def test_xss_payloads_stay_inert(page_as, app, case_db, user):
     page = page_as(user)
     open_case(page, app, case_db["xss"])
@@ -341,6 +366,8 @@ def test_xss_payloads_stay_inert(page_as, app, case_db, user):
         [i.input_value() for i in page.locator("#urls input[readonly]").all()]
 
 
+@pytest.mark.browser
+@needs_chromium
 def test_case_pages_contact_no_other_host(page_as, app, case_db, hits):
     page = page_as("ana")
     requested = []
@@ -354,3 +381,33 @@ def test_case_pages_contact_no_other_host(page_as, app, case_db, hits):
     page.goto(app.url + page.locator("a.contact-link").first.get_attribute("href"), wait_until="networkidle")
     assert requested and all(url.startswith(app.url + "/") for url in requested), requested
     assert hits.requests == []
+
+
+# -- the text helpers (output/review/textmarks.py) ------------------------------------------------------------------
+@pytest.mark.parametrize("start, end, found", [(9, 20, (9, 20)), (0, 4, (9, 20)), (-1, -1, (9, 20)), (30, 99, (9, 20))])
+def test_locate_uses_offsets_or_falls_back_to_the_text(start, end, found):
+    assert locate("Call us. Free flight to Bavet", start, end, "free flight") == found
+    assert locate("Call us.", start, end, "free flight") is None
+
+
+def test_overlapping_hits_are_all_marked_and_text_escaped():
+    text = "Free flight <b>to</b> Bavet"
+    html = str(highlight(text, [Span(0, 11, "mitigating", "m: a"), Span(5, 11, "lure", "perks: b"),
+                                Span(22, 27, "lure", 'x"><script>')]))
+    assert html == ('<mark class="hl-mitigating" title="m: a">Free </mark>'
+                    '<mark class="hl-lure" title="m: a; perks: b">flight</mark> &lt;b&gt;to&lt;/b&gt; '
+                    '<mark class="hl-lure" title="x&#34;&gt;&lt;script&gt;">Bavet</mark>')
+
+
+def test_word_diff_marks_only_the_words_that_differ():
+    ad, lure = word_diff("Free flight to <Bavet>, chat job.", "free flight to Sihanoukville, chat job")
+    assert str(ad) == 'Free flight to <span class="diff">&lt;Bavet&gt;,</span> chat job.'
+    assert str(lure) == 'free flight to <span class="diff">Sihanoukville,</span> chat job'
+
+
+def test_snapshot_text_decodes_and_drops_scripts():
+    body = ("<html><head><meta charset='iso-8859-1'><script>alert(1)</script><style>p{}</style></head>"
+            "<body><h1>Caf\xe9 job</h1><p>Free&nbsp;flight &lt;now&gt;</p></body></html>").encode("latin-1")
+    source, text = snapshot_text(body, "text/html")
+    assert "<script>alert(1)</script>" in source and "Caf\xe9" in source
+    assert text == "Caf\xe9 job\nFree\xa0flight <now>"

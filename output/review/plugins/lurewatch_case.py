@@ -11,6 +11,7 @@ asgi-csrf before a POST reaches us.
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import quote
 
 from datasette import hookimpl
 from datasette.utils.asgi import Forbidden, NotFound, Response
@@ -37,7 +38,7 @@ def _database(datasette):
 async def _may_view(datasette, request) -> Response | None:
     """None when the actor may read the database; else a redirect to the login page (anonymous) or 403."""
     if request.actor is None:
-        return Response.redirect(datasette.urls.path("/-/login"))
+        return Response.redirect(datasette.urls.path("/-/login") + "?next=" + quote(request.full_path, safe="/"))
     db = _database(datasette)
     for action, resource in (("view-instance", None), ("view-database", db.name)):
         if not await datasette.permission_allowed(request.actor, action, resource=resource, default=True):
@@ -79,6 +80,8 @@ async def record_verdict(datasette, request):
     db = _database(datasette)
     if not db.is_mutable or not db.path:
         return Response.text("This database is served read-only: verdicts cannot be recorded.", status=409)
+    if not (await db.execute("select 1 from ads where id = ?", [ad_id])).rows:
+        raise NotFound(f"No ad with id {ad_id}")
     form = await request.post_vars()
     verdict = (form.get("verdict") or "").strip()
     note = (form.get("note") or "").strip()
