@@ -9,8 +9,10 @@ import pytest
 from conftest import db_rows
 from crawler.browser import LAUNCH_ARGS, find_chromium
 from crawler.localsite import LocalSite, Page
+from crawler.lureindex import engine_for_store
 from crawler.store import Store
 from reviewapp import Session, login, start_review_app
+from rules.model import Ad
 
 from output.review.textmarks import Span, highlight, locate, snapshot_text, word_diff
 
@@ -98,12 +100,12 @@ def case_db(tmp_path_factory, hits):
                  "description": "Typing job abroad, free flight. Telegram @goldenbay_hr"}
         others.append(store.save_ad(other, {"score": 60 + n, "level": "medium", "flagged": True, "evidence": [],
                                             "contacts": [shared], "summary": ""})[0])
-    review_id = store.add_review(others[0], "lure", reviewer="lead", note="same recruiter as #1")
+    store.add_review(others[0], "lure", reviewer="lead", note="same recruiter as #1")
     copy = {"url": hits.url("/job/copy"), "source": "other.example", "title": "Typing job 1 abroad",
             "description": "Typing work abroad, free flights. Telegram @goldenbay_hr"}
-    copy_id = store.save_ad(copy, {"score": 70, "level": "high", "flagged": True, "evidence": [], "summary": "",
-                                   "nearest_lure": {"id": f"confirmed-review-{review_id}", "similarity": 0.83,
-                                                    "ad_id": others[0], "url": hits.url("/job/other1")}})[0]
+    copy_assessment = engine_for_store(store).assess(Ad.from_dict(copy)).to_dict()  # the confirmed lure is nearest
+    assert copy_assessment["nearest_lure"]["ad_id"] == others[0], copy_assessment["nearest_lure"]
+    copy_id = store.save_ad(copy, copy_assessment)[0]
     xss_id = xss_ad(store, hits)
     store.close()
     return {"path": path, "case": first, "others": others, "copy": copy_id, "xss": xss_id}
