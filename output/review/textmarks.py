@@ -59,6 +59,8 @@ def highlight(text: str, spans: list[Span]) -> Markup:
 
 
 _TOKEN = re.compile(r"\S+\s*")
+_BLOCK_TAG = re.compile(r"(?i)<\s*/?\s*(br|p|div|li|ul|ol|h[1-6]|tr|table|header|footer|section|article|nav|main|aside"
+                        r"|form|pre|blockquote|dl|dt|dd)\b[^>]*>")
 _WORD_KEY = re.compile(r"[\W_]+", re.UNICODE)
 
 
@@ -105,7 +107,7 @@ def snapshot_text(body: bytes, content_type: str | None) -> tuple[str, str]:
     if "html" not in (content_type or "text/html").lower():
         return source, source
     text = remove_tags_with_content(remove_comments(source), ("script", "style", "noscript", "template", "head"))
-    text = re.sub(r"(?i)<\s*(br|/p|/div|/li|/h\d|/tr)\b[^>]*>", "\n", text)
+    text = _BLOCK_TAG.sub("\n", text)
     text = replace_entities(remove_tags(text))
     lines = (re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in text.splitlines())
     return source, re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
