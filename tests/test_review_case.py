@@ -392,6 +392,21 @@ def test_locate_uses_offsets_or_falls_back_to_the_text(start, end, found):
     assert locate("Call us.", start, end, "free flight") is None
 
 
+def test_locate_after_text_whose_case_folding_is_longer():
+    """"ß" case-folds to "ss": a position found in the case-folded text would be one character off."""
+    import importlib.util
+
+    from output.review import PLUGINS_DIR
+
+    spec = importlib.util.spec_from_file_location("lurewatch_review", PLUGINS_DIR / "lurewatch_review.py")
+    stock_pages = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(stock_pages)
+    text = "Straße frei. Free flight"
+    for find in (locate, stock_pages._locate):  # the case page and the stock ads page
+        assert find(text, -1, -1, "free flight") == (13, 24)
+    assert text[13:24] == "Free flight"
+
+
 def test_overlapping_hits_are_all_marked_and_text_escaped():
     text = "Free flight <b>to</b> Bavet"
     html = str(highlight(text, [Span(0, 11, "mitigating", "m: a"), Span(5, 11, "lure", "perks: b"),

@@ -32,10 +32,8 @@ def locate(text: str, start, end, matched: str) -> tuple[int, int] | None:
     if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text) \
             and text[start:end].casefold() == matched.casefold():
         return start, end
-    pos = text.casefold().find(matched.casefold())
-    if pos < 0 or text[pos:pos + len(matched)].casefold() != matched.casefold():  # casefold may change lengths
-        return None
-    return pos, pos + len(matched)
+    found = re.search(re.escape(matched), text, re.IGNORECASE)  # not str.casefold: it changes lengths ("ß" -> "ss")
+    return found.span() if found else None
 
 
 def highlight(text: str, spans: list[Span]) -> Markup:
