@@ -27,7 +27,7 @@ FIELDS = (("title", "title", "Title"), ("company", "company", "Company"), ("loca
 FIELD_ALIASES = {"salary_text": "salary"}
 VERDICT_LABELS = {"lure": "Lure (trafficking recruitment)", "not_lure": "Not a lure", "fraud": "Ordinary job fraud",
                   "unsure": "Unsure"}
-MAX_SNAPSHOT_BYTES = 2_000_000  # a larger page body is shown cut to this size
+MAX_SNAPSHOT_BYTES = 1_000_000  # a larger page body is shown cut to this size
 MAX_NOTE_CHARS = 4000
 
 

@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 # The kind of a highlighted span decides its colour (CSS classes in templates/case_style.html); when spans
 # overlap, the first kind in this order wins.
 KIND_ORDER = ("lure", "fraud", "mitigating")
-MAX_DIFF_WORDS = 4000  # a longer text is compared on its first words only (the rest shown unmarked)
+MAX_DIFF_WORDS = 1500  # a longer text is compared on its first words only (the rest shown unmarked)
 
 
 @dataclass(frozen=True)
