@@ -7,7 +7,6 @@ Recording a verdict goes through crawler.store (see `record_verdict`).
 """
 from __future__ import annotations
 
-import gzip
 import json
 import sqlite3
 import zlib
@@ -216,7 +215,7 @@ def latest_snapshot(conn: sqlite3.Connection, ad_id: int) -> dict[str, Any] | No
         inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip framing
         body = inflater.decompress(body_gz, MAX_SNAPSHOT_BYTES)
         cut = bool(inflater.unconsumed_tail)
-    except (zlib.error, gzip.BadGzipFile) as exc:
+    except zlib.error as exc:
         snap.update(source=None, text=None, cut=False, error=f"the stored body cannot be read: {exc}")
         return snap
     snap["source"], snap["text"] = snapshot_text(body, snap.get("content_type"))
