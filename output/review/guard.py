@@ -20,7 +20,7 @@ from typing import Iterable
 from output.textsafety import BIDI_CONTROLS
 
 DEFAULT_HOSTS = ("127.0.0.1", "localhost", "::1")
-OPEN_PREFIXES = ("/-/static/", "/-/static-plugins/")
+OPEN_PREFIXES = ("/-/static/", "/-/static-plugins/", "/-/lurewatch/")  # lurewatch: the review plugins' pages
 CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
        "form-action 'self'; frame-ancestors 'none'")
