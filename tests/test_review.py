@@ -1,24 +1,22 @@
-"""`lurewatch review`: real Datasette in a subprocess, queried over HTTP."""
+"""`lurewatch review`: real Datasette in a subprocess, queried over HTTP (logged in as an analyst)."""
 from __future__ import annotations
 
 import contextlib
 import json
 import os
 import shutil
-import socket
 import tempfile
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from crawler.store import Store
 from output.review import ReviewError, build_metadata, check_database
+from reviewapp import DEFAULT_USERS, Session, add_accounts, login, start_review_app
 
 REPO = Path(__file__).resolve().parent.parent
 LUREWATCH = Path(sys.executable).with_name("lurewatch")
@@ -63,18 +61,19 @@ def review_db(tmp_path_factory):
     return path
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+_sessions: dict[str, Session] = {}
+
+
+def session(url: str) -> Session:
+    """A session logged in as the analyst "ana" on the app serving `url` (one per app)."""
+    origin = "/".join(url.split("/", 3)[:3])
+    if origin not in _sessions:
+        _sessions[origin] = login(Session(), origin, "ana", DEFAULT_USERS["ana"][1])
+    return _sessions[origin]
 
 
 def get(url: str, headers: dict | None = None) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=10) as resp:
-            return resp.status, resp.read().decode("utf-8")
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode("utf-8", "replace")
+    return session(url).get(url, headers=headers)
 
 
 def get_json(url: str):
@@ -84,27 +83,14 @@ def get_json(url: str):
 
 
 @contextlib.contextmanager
-def review_app(db, *args, log=subprocess.PIPE, prefix=()):
-    """`lurewatch review --db DB ARGS` in a subprocess; yields (base URL, process) once it answers."""
-    port = free_port()
-    proc = subprocess.Popen([*prefix, str(LUREWATCH), "review", "--db", str(db), "--port", str(port), *args],
-                            cwd=REPO, stdout=log, stderr=log, text=True)
-    base = f"http://127.0.0.1:{port}"
+def review_app(db, *args, log=None, prefix=(), users=None):
+    """`lurewatch review --db DB ARGS` in a subprocess (tests/reviewapp.py); yields (base URL, process) once it
+    answers. `users`: accounts to create first (default: ana and vic; {} when the database has them already)."""
+    app = start_review_app(db, users, *args, log=log, prefix=prefix)
     try:
-        for _ in range(300):  # wait until it answers (up to ~30 s), or it died
-            if proc.poll() is not None:
-                pytest.fail(f"lurewatch review exited {proc.returncode}: {proc.stderr.read() if proc.stderr else ''}")
-            try:
-                urllib.request.urlopen(base + "/", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("lurewatch review did not start listening")
-        yield base, proc
+        yield app.url, app.proc
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        app.stop()
 
 
 @pytest.fixture(scope="module")
@@ -209,11 +195,9 @@ def test_highlight_survives_stale_offsets():
 
 # -- hardening (issue 11) ---------------------------------------------------------------------------------------
 def head(url: str, headers: dict | None = None):
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=10) as resp:
-            return resp.status, resp.headers
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.headers
+    sess = session(url)
+    status, _ = sess.get(url, headers=headers)
+    return status, sess.last_headers
 
 
 @pytest.mark.parametrize("host, status", [
@@ -282,6 +266,7 @@ def read_only_app(tmp_path_factory):
                   {**assessment(60, "medium", [ev("contact.tg", "contact", "@hr_\u202egnp")]),
                    "contacts": [{"kind": "telegram", "value": "@hr_\u202egnp", "raw": "@hr_\u202egnp", "field": "contact"}]})
     store.close()
+    add_accounts(db, DEFAULT_USERS)
     os.chmod(db, 0o444)
     os.chmod(folder, 0o555)
     prefix = []
@@ -291,7 +276,7 @@ def read_only_app(tmp_path_factory):
         prefix = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner", "--"]
     log_path = tmp_path_factory.mktemp("ro-log") / "review.log"
     try:
-        with open(log_path, "w") as log, review_app(db, log=log, prefix=prefix) as (base, proc):
+        with open(log_path, "w") as log, review_app(db, log=log, prefix=prefix, users={}) as (base, proc):
             yield f"{base}/readonly", log_path
     finally:
         os.chmod(folder, 0o755)

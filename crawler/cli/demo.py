@@ -17,7 +17,8 @@ def demo(db_path, no_serve, port, board_port):
     """Serve the bundled demo job board (50 invented ads in 12 languages,
     40% of them trafficking lures) on 127.0.0.1, crawl it with the
     JobPosting spider, print what was flagged and why, then serve the
-    database in the review app (Datasette) until Ctrl-C.
+    database in the review app (Datasette) until Ctrl-C. Each run (re)sets
+    the analyst account `demo` to a new random password and prints it last.
 
     Example:
 
@@ -53,11 +54,18 @@ def demo(db_path, no_serve, port, board_port):
         print_report(report, Console())
         if report.missing:
             raise click.ClickException(f"{len(report.missing)} of {len(board.ads)} demo ads were not stored")
+        password = demo_account(db_path)
         if no_serve:
+            click.echo(login_line(f"http://127.0.0.1:{port}", password)
+                       + f"  (once served: lurewatch review --db {db_path} --port {port})")
             return
+
+        def ready(url):
+            console.print(f"Review app on {url}  (demo board still on {board.url}; Ctrl-C to stop)")
+            click.echo(login_line(url.rsplit("/", 1)[0], password))
+
         try:
-            serve(db_path, port=port, on_ready=lambda url: console.print(
-                f"Review app on {url}  (demo board still on {board.url}; Ctrl-C to stop)"))
+            serve(db_path, port=port, on_ready=ready)
         except ReviewError as exc:
             raise click.ClickException(str(exc))
         except KeyboardInterrupt:
@@ -65,6 +73,26 @@ def demo(db_path, no_serve, port, board_port):
     finally:
         board.stop()
 
+
+DEMO_USER = "demo"
+
+
+def demo_account(db_path) -> str:
+    """(Re)create the demo analyst account with a new random password; returns the password."""
+    import secrets
+
+    from output.review.users import UserError, add_user
+
+    password = secrets.token_urlsafe(12)
+    try:
+        add_user(db_path, DEMO_USER, "analyst", password, replace=True)
+    except UserError as exc:
+        raise click.ClickException(str(exc))
+    return password
+
+
+def login_line(origin: str, password: str) -> str:
+    return f"Review app login: {origin}/-/login  user: {DEMO_USER}  password: {password}"
 
 
 def _port_free(port: int, host: str = "127.0.0.1") -> bool:

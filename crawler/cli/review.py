@@ -10,7 +10,8 @@ from . import cli
 @click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False), help="Lurewatch SQLite database.")
 @click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on (0: any free port).")
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on; use 0.0.0.0 only on a trusted network (there is no login).")
+              help="Address to listen on. Every page needs a login, but passwords and session cookies cross in "
+                   "clear (no HTTPS): use 0.0.0.0 only on a trusted network.")
 @click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
               help="Another host name the app answers to (repeatable). Requests naming any other host are "
                    "refused (DNS rebinding); 127.0.0.1, localhost and the --host address are always allowed.")
@@ -19,6 +20,8 @@ def review(db_path, port, host, allow_hosts):
     country, source, language and evidence category, full-text search,
     and a canned query of unreviewed high-risk ads. Stops on Ctrl-C.
     A database that cannot be written is served read-only (immutable).
+    Every page asks for a login at /-/login: add accounts first with
+    `lurewatch users add` (the app refuses to start without one).
 
     Example:
 
@@ -26,7 +29,7 @@ def review(db_path, port, host, allow_hosts):
         lurewatch review --db lurewatch-demo.db --port 8001
     """
     def ready(url):
-        click.echo(f"Review app on {url}  (Ctrl-C to stop)")
+        click.echo(f"Review app on {url}  (log in at {url.rsplit('/', 1)[0]}/-/login; Ctrl-C to stop)")
 
     try:
         serve(db_path, host=host, port=port, allow_hosts=allow_hosts, on_ready=ready)

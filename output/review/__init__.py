@@ -22,6 +22,7 @@ SETTINGS = {
     "facet_time_limit_ms": 1000,
     "sql_time_limit_ms": 5000,
     "truncate_cells_html": 400,
+    "allow_download": False,  # the file holds the users table's password hashes
 }
 
 
@@ -60,14 +61,12 @@ def is_read_only(path: Path) -> bool:
 def check_database(db_path: Path | str) -> Path:
     """The database path, after checking it is a Lurewatch database; ReviewError otherwise."""
     import sqlite3
-    from urllib.parse import quote
 
     path = Path(db_path)
     if not path.is_file():
         raise ReviewError(f"database not found: {path} (create one with `lurewatch demo` or `lurewatch crawl`)")
-    mode = "immutable=1" if is_read_only(path) else "mode=ro"
     try:
-        conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?{mode}", uri=True)
+        conn = _connect_read_only(path)
         try:
             tables = {r[0] for r in conn.execute("select name from sqlite_master where type='table'")}
         finally:
@@ -78,6 +77,29 @@ def check_database(db_path: Path | str) -> Path:
     if missing:
         raise ReviewError(f"{path}: not a Lurewatch database (missing tables: {', '.join(sorted(missing))})")
     return path
+
+
+def _connect_read_only(path: Path):
+    import sqlite3
+    from urllib.parse import quote
+
+    mode = "immutable=1" if is_read_only(path) else "mode=ro"
+    return sqlite3.connect(f"file:{quote(str(path.resolve()))}?{mode}", uri=True)
+
+
+def count_accounts(db_path: Path | str) -> int:
+    """Review accounts in the database (output/review/users.py), read without writing; 0 without a users table."""
+    import sqlite3
+
+    from .users import TABLE
+
+    conn = _connect_read_only(Path(db_path))
+    try:
+        return conn.execute(f"select count(*) from {TABLE}").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+    finally:
+        conn.close()
 
 
 def _quiet_tracebacks() -> None:
@@ -114,6 +136,7 @@ def make_datasette(db_path: Path | str, allowed_hosts: list[str] | None = None):
 def serve(db_path: Path | str, host: str = "127.0.0.1", port: int = 8001, *, allow_hosts: tuple[str, ...] = (),
           on_ready=None) -> None:
     """Serve the review app until interrupted (Ctrl-C). `on_ready(url)` is called once it is listening.
+    ReviewError when the database has no review accounts (output/review/users.py): nobody could log in.
     Requests must name 127.0.0.1, localhost, ::1, `host` or one of `allow_hosts` in their Host header."""
     import asyncio
     import logging
@@ -122,6 +145,9 @@ def serve(db_path: Path | str, host: str = "127.0.0.1", port: int = 8001, *, all
 
     from .guard import allowed_hosts
 
+    if not count_accounts(check_database(db_path)):
+        raise ReviewError(f"{db_path}: no review accounts yet, and the app needs a login. Add one with "
+                          f"`lurewatch users add NAME --role analyst --db {db_path}`")
     ds = make_datasette(db_path, allowed_hosts(host, allow_hosts))
     log = logging.getLogger("lurewatch.review")
     if not log.handlers:

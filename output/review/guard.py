@@ -5,7 +5,8 @@
 - Every response carries a Content-Security-Policy (nothing loaded from or sent to another origin),
   X-Frame-Options DENY, X-Content-Type-Options nosniff and Referrer-Policy no-referrer.
 - Datasette's introspection pages under /-/ (databases with their paths, threads with source paths,
-  versions, settings, plugins, metadata, debug pages) answer 404; /-/static/ assets stay.
+  versions, settings, plugins, metadata, debug pages) answer 404; /-/static/ assets, /-/login, /-/logout and
+  the review plugins' pages under /-/lurewatch/ stay (plugins/lurewatch_auth.py asks for a login first).
 - The database's absolute path and directory are cut out of every text response (SQL such as
   `select file from pragma_database_list` would show them), and bidi control characters in HTML
   pages are shown as `<U+202E>` so a contact or URL cannot display differently from what it is.
@@ -21,6 +22,7 @@ from output.textsafety import BIDI_CONTROLS
 
 DEFAULT_HOSTS = ("127.0.0.1", "localhost", "::1")
 OPEN_PREFIXES = ("/-/static/", "/-/static-plugins/", "/-/lurewatch/")  # lurewatch: the review plugins' pages
+OPEN_PATHS = ("/-/login", "/-/logout")
 CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
        "form-action 'self'; frame-ancestors 'none'")
@@ -85,7 +87,7 @@ class Guard:
             return await self._plain(send, 400, "Host not allowed. The review app answers only to: "
                                      + ", ".join(sorted(self.hosts)) + " (add names with --allow-host).\n")
         path = scope.get("path", "")
-        if path.startswith("/-/") and not path.startswith(OPEN_PREFIXES):
+        if path.startswith("/-/") and not path.startswith(OPEN_PREFIXES) and path not in OPEN_PATHS:
             return await self._plain(send, 404, "Not found\n")
         await self.app(scope, receive, _FilteringSend(send, self.redactions).send)
 
