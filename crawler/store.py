@@ -119,9 +119,10 @@ SCHEMA = {
 }
 PRIMARY_KEYS = {"ad_urls": "url", "job_locks": "job", "snapshot_bodies": "sha1"}  # every other table: id
 # The review app's triage pages (output/review/triage.py): queue by level newest first, an analyst's reviews,
-# flagged ads and reviews per day.
-REVIEW_INDEXES = (("ads", ["review_status", "risk_level", "first_seen"]), ("ads", ["flagged", "first_seen"]),
-                  ("reviews", ["reviewer", "at"]), ("reviews", ["at"]))
+# flagged ads per day by source and country (covering), reviews per day.
+REVIEW_INDEXES = (("ads", ["review_status", "risk_level", "first_seen"]),
+                  ("ads", ["flagged", "first_seen", "source", "country"]),
+                  ("reviews", ["reviewer", "at"]), ("reviews", ["at", "verdict"]))
 
 
 def now() -> str:
