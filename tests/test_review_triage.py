@@ -427,3 +427,21 @@ def test_queue_in_chromium_shows_levels_newest_first_and_opens_a_case(known, chr
         assert foreign == []
     finally:
         page.context.close()
+
+
+# -- the chart drawing itself ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("value, top", [(0, 1), (1, 1), (3, 5), (6, 10), (20, 20), (21, 50), (101, 200)])
+def test_chart_axis_top(value, top):
+    from output.review.svgchart import nice_max
+
+    assert nice_max(value) == top
+
+
+def test_chart_draws_the_largest_series_and_sums_the_rest_as_other():
+    from output.review.svgchart import MAX_SERIES, stacked_bars
+
+    days = [day(1), day(0)]
+    series = triage.Series("t", days, {f"s{n:02d}": {day(0): n + 1} for n in range(MAX_SERIES + 3)})
+    bars = chart_bars(Selector(text=str(stacked_bars(series))), "t")
+    kept = [f"s{n:02d}" for n in range(MAX_SERIES + 2, 2, -1)]  # the 8 largest
+    assert {name: d[day(0)] for name, d in bars.items()} == {**{n: int(n[1:]) + 1 for n in kept}, "other": 1 + 2 + 3}

@@ -52,7 +52,7 @@ def stacked_bars(series: Series) -> Markup:
     parts = [Markup('<svg xmlns="http://www.w3.org/2000/svg" class="lurewatch-chart" role="img" width="{w}" height="{h}"'
                     ' viewBox="0 0 {w} {h}" aria-label="{label}" font-family="sans-serif" font-size="11">')
              .format(w=WIDTH, h=HEIGHT + 22 * ((len(drawn) + 3) // 4), label=series.title)]
-    for tick in (0, top // 2, top) if top > 1 else (0, top):
+    for tick in (0, top // 2, top) if top % 2 == 0 else (0, top):
         y = TOP + plot_h - plot_h * tick / top
         parts.append(Markup('<line x1="{x1}" x2="{x2}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
                             '<text x="{tx}" y="{ty:.1f}" text-anchor="end">{tick}</text>')
