@@ -13,6 +13,7 @@ from rules.engine import MAX_FIELD_CHARS
 
 from .crawlrecord import crawl_store
 from .incremental import source_ledger
+from .lureindex import engine_for_store
 from .sqlitetx import StoreError
 
 _WS = re.compile(r"[ \t\r\f\v\u00a0]+")
@@ -97,8 +98,16 @@ class AssessPipeline:
 
     @classmethod
     def from_crawler(cls, crawler):
+        """The engine is built once per crawl; with LUREWATCH_DB its similarity stage also knows the lures
+        analysts confirmed in that database (crawler/lureindex.py)."""
         cap = crawler.settings.getint("LUREWATCH_MAX_FIELD_CHARS", MAX_FIELD_CHARS)
-        return cls(crawler, Engine.load(max_field_chars=cap))
+        store = None
+        if crawler.settings.get("LUREWATCH_DB"):
+            try:
+                store = crawl_store(crawler)
+            except (StoreError, sqlite3.Error):
+                store = None  # the shipped corpus only; the crawl reports the unusable database
+        return cls(crawler, engine_for_store(store, max_field_chars=cap))
 
     def stored_unchanged(self, item):
         if not self.crawler.settings.get("LUREWATCH_DB"):

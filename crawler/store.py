@@ -9,7 +9,9 @@ Tables
   snapshots  one fetch of an ad's page (url, status, when), kept after take-down; its body is in
   snapshot_bodies  page bodies, gzip-compressed, stored once per content (sha1): the ads of one page share it
   crawls     one row per run: counts and errors by kind
-  reviews    analyst verdicts (feed back into the engine later)
+  reviews    analyst verdicts, append-only; ads.review_status is the latest one (crawler/verdicts.py)
+  confirmed_lures      an ad's text when an analyst confirmed it a lure: joins the known-lure corpus
+  confirmed_negatives  an ad's text when an analyst rejected it (not_lure): kept as a negative example
   job_runs   one row per scheduled run of a plan job (crawler/schedule.py)
   job_locks  the job a scheduler process is running now (crawler/joblocks.py)
 
@@ -31,8 +33,10 @@ import sqlite_utils
 
 from .snapshots import insert_snapshot, move_snapshot_bodies, read_snapshots
 from .sqlitetx import BUSY_TIMEOUT, RETRY_FOR, StoreError, Transactions
+from .verdicts import (LABELLED_COLUMNS, VERDICT_TABLES, VERDICTS, ReviewInputError, check_review,  # noqa: F401
+                       insert_review, known_lure_entry, labelled, migrate as migrate_verdicts)
 
-SCHEMA_VERSION = 2  # 2: page bodies moved from snapshots.body_gz to snapshot_bodies
+SCHEMA_VERSION = 3  # 2: page bodies moved from snapshots.body_gz to snapshot_bodies; 3: confirmed lures/negatives
 
 AD_TEXT_FIELDS = ("title", "company", "location", "salary_text", "description", "contact")
 
@@ -112,6 +116,9 @@ SCHEMA = {
         "host": str, "pid": int, "pid_started": str,  # the crawl's process (interrupted when it is gone)
     },
     "reviews": {"id": int, "ad_id": int, "at": str, "reviewer": str, "verdict": str, "note": str},
+    # text: title + "\n" + description when the verdict was given (what the similarity stage compares)
+    "confirmed_lures": LABELLED_COLUMNS,
+    "confirmed_negatives": LABELLED_COLUMNS,
     "job_runs": {"id": int, "job": str, "schedule": str, "scheduled_for": str, "started_at": str, "finished_at": str,
                  "status": str, "exit_code": int, "crawl_id": int, "holder": str, "message": str},
     "job_locks": {"job": str, "run_id": int, "holder": str, "host": str, "pid": int, "pid_started": str,
@@ -167,11 +174,13 @@ class Store(Transactions):
 
     def _create(self) -> None:
         db = self.db
+        created = set()
         for name, columns in SCHEMA.items():
             table = db[name]
             if not table.exists():
                 pk = PRIMARY_KEYS.get(name, "id")
                 table.create(columns, pk=pk, not_null={"url"} if name == "ads" else None)
+                created.add(name)
             else:
                 missing = {c: t for c, t in columns.items() if c not in table.columns_dict}
                 for col, typ in missing.items():
@@ -188,6 +197,7 @@ class Store(Transactions):
         db["job_runs"].create_index(["job", "scheduled_for"], if_not_exists=True)
         for table, columns in REVIEW_INDEXES:
             db[table].create_index(columns, if_not_exists=True)
+        migrate_verdicts(db, created)
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
         db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
         if not db["ads"].detect_fts():
@@ -410,12 +420,29 @@ class Store(Transactions):
             row["errors"] = json.dumps(row["errors"], sort_keys=True)
         self.write(lambda: self.db["crawls"].update(crawl_id, row))
 
-    def add_review(self, ad_id: int, verdict: str, reviewer: str = "", note: str = "") -> None:
-        def work():
-            self.db["reviews"].insert({"ad_id": ad_id, "at": now(), "reviewer": reviewer, "verdict": verdict, "note": note})
-            self.db["ads"].update(ad_id, {"review_status": verdict})
+    # -- reviews (crawler/verdicts.py) --------------------------------------------
+    def add_review(self, ad_id: int, verdict: str, reviewer: str, note: str = "") -> int:
+        """Append an analyst's verdict (UTC time), make it the ad's review_status; returns the review id.
+        `lure` adds the ad's text to confirmed_lures (see known_lure_entries), `not_lure` to
+        confirmed_negatives. ReviewInputError (nothing written) for an unknown verdict or ad id, or no reviewer."""
+        name = check_review(ad_id, verdict, reviewer)
+        return self.write(lambda: insert_review(self.db, self.path, ad_id, verdict, name, note, now()))
 
-        self.write(work)
+    def reviews(self, ad_id: int) -> list[dict[str, Any]]:
+        """The ad's reviews, oldest first."""
+        return self.retrying(lambda: list(self.db["reviews"].rows_where("ad_id = ?", [ad_id], order_by="id")))
+
+    def confirmed_lures(self) -> list[dict[str, Any]]:
+        """confirmed_lures rows of ads whose latest verdict is still `lure`."""
+        return self.retrying(lambda: labelled(self.db, "lure"))
+
+    def negatives(self) -> list[dict[str, Any]]:
+        """confirmed_negatives rows of ads whose latest verdict is still `not_lure`."""
+        return self.retrying(lambda: labelled(self.db, "not_lure"))
+
+    def known_lure_entries(self) -> list[dict[str, Any]]:
+        """The confirmed lures as known-lure corpus entries, each naming its ad (ad_id, url, review_id)."""
+        return [known_lure_entry(row) for row in self.confirmed_lures()]
 
     def close(self) -> None:
         self.db.conn.close()

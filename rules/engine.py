@@ -99,6 +99,13 @@ def gate(values: dict[str, float], min_strength: float = 1.5) -> str | None:
     return None
 
 
+def confirmed_ad(nearest: Any) -> dict[str, Any]:
+    """{ad_id, url} when the nearest known lure is an ad an analyst confirmed (a database's confirmed_lures),
+    else {}."""
+    meta = getattr(nearest, "meta", None) or {}
+    return {"ad_id": meta["ad_id"], "url": meta.get("url")} if meta.get("ad_id") is not None else {}
+
+
 def is_fee_scam(evidence: list[Evidence]) -> bool:
     """The recruit is asked to pay to get the job and no trafficking marker is present (see FEE_SCAM_RULES)."""
     if not any(e.category in FEE_SCAM_CATEGORIES or e.rule_id in FEE_SCAM_RULES for e in evidence):
@@ -384,11 +391,14 @@ class Engine:
         cal = self.calibration
         evidence, strength, pay_ratio = partial.evidence, partial.strength, partial.pay_ratio
         if nearest is not None and nearest.similarity >= cal.similarity_threshold:
+            confirmed = confirmed_ad(nearest)
+            lure = (f"confirmed lure #{confirmed['ad_id']} ({confirmed['url']})" if confirmed else
+                    f"known lure {nearest.id}"
+                    f"{' (' + nearest.source_note + ')' if getattr(nearest, 'source_note', '') else ''}")
             evidence.append(Evidence(
                 "similarity.known_lure", "similarity", round(float(nearest.similarity), 3),
                 f"{nearest.id} ({nearest.similarity:.2f})", "description", -1, -1,
-                f"The text is {nearest.similarity:.0%} similar to known lure {nearest.id}"
-                f"{' (' + nearest.source_note + ')' if getattr(nearest, 'source_note', '') else ''}."))
+                f"The text is {nearest.similarity:.0%} similar to {lure}."))
             strength["similarity"] = float(nearest.similarity)
 
         values = {cat: min(1.0, s) for cat, s in strength.items()}
@@ -457,8 +467,8 @@ class Engine:
             fraud_flagged=fraud_score >= FLAG_SCORE,
             contacts=f.contacts,
             salary_usd_month=round(f.salary.usd_month, 2) if f.salary else None,
-            nearest_lure=({"id": f.nearest.id, "similarity": round(float(f.nearest.similarity), 3)}
-                          if f.nearest is not None else None),
+            nearest_lure=({"id": f.nearest.id, "similarity": round(float(f.nearest.similarity), 3),
+                           **confirmed_ad(f.nearest)} if f.nearest is not None else None),
             ruleset_version=self.version,
             truncated_fields=list(truncated),
             max_field_chars=self.max_field_chars if truncated else 0,

@@ -551,6 +551,35 @@ class KnownLureIndex:
         """The shipped corpus under rules/known_lures/."""
         return cls.load(KNOWN_LURES_DIR, **kwargs)
 
+    @classmethod
+    def load_with(cls, entries: list[dict[str, Any]], cache_path: str | Path | None = None,
+                  corpus: str | Path = KNOWN_LURES_DIR, params: IndexParams | None = None,
+                  min_similarity: float = 0.5) -> "KnownLureIndex":
+        """The corpus at `corpus` (default: shipped) plus `entries` (corpus schema; extra keys are kept as
+        metadata), e.g. the lures analysts confirmed in a database. With `cache_path` the built index is kept
+        there, keyed by the corpus bytes, the entries and the params, like the corpus cache."""
+        base = cls.load(corpus, params=params, min_similarity=min_similarity)
+        if not entries:
+            return base
+        digest = hashlib.sha256(repr((INDEX_FORMAT, base.params, base.ids, base.norms)).encode())
+        digest.update(json.dumps(entries, sort_keys=True, ensure_ascii=False, default=str).encode())
+        key = digest.hexdigest()
+        if cache_path is not None and Path(cache_path).exists():
+            try:
+                index = cls.load_saved(cache_path, key=key)
+                index.min_similarity = min_similarity
+                return index
+            except ValueError:  # stale, torn or foreign: rebuilt
+                pass
+        base.add_many(entries)
+        base.build()
+        if cache_path is not None:
+            try:
+                base.save(cache_path, key=key)
+            except OSError:
+                pass  # an unwritable folder: just no cache
+        return base
+
 
 REQUIRED_KEYS = ("id", "text", "lang", "source_note", "added", "origin")
 ORIGINS = ("seed", "review")

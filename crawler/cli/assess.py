@@ -16,16 +16,20 @@ from . import cli
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line instead of a table.")
 @click.option("--batch", default=256, show_default=True, type=click.IntRange(1),
               help="Ads assessed together (faster similarity stage); 1 prints each verdict as its line arrives.")
-def assess(file, as_json, batch):
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
+              help="Also compare ads with the lures analysts confirmed in this database.")
+def assess(file, as_json, batch, db_path):
     """Assess ads given as JSON Lines (fields: id, url, title, company,
-    location, salary, description, contact; any may be missing).
+    location, salary, description, contact; any may be missing). With --db,
+    an ad like a lure confirmed there gets `nearest_lure` naming that ad.
 
     Example:
 
     \b
         echo '{"id": 1, "title": "Chat support, Sihanoukville"}' | lurewatch assess --json
+        lurewatch assess ads.jsonl --json --db lurewatch-demo.db
     """
-    engine = Engine.load()
+    engine = _engine(db_path)
     pending: list[dict] = []
 
     def flush():
@@ -48,3 +52,25 @@ def assess(file, as_json, batch):
                 flush()
     finally:  # the verdicts of the lines before a bad one are still printed
         flush()
+
+
+def _engine(db_path: str | None) -> Engine:
+    """The shipped engine; with a database, its similarity stage also knows the lures confirmed there."""
+    if db_path is None:
+        return Engine.load()
+    from pathlib import Path
+
+    from crawler.lureindex import known_lures
+    from crawler.store import Store, StoreError
+
+    if not Path(db_path).is_file():
+        raise click.ClickException(f"database not found: {db_path}")
+    try:
+        store = Store(db_path)
+        try:
+            index = known_lures(store)
+        finally:
+            store.close()
+    except StoreError as exc:
+        raise click.ClickException(str(exc))
+    return Engine.load(known_lures=index)

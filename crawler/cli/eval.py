@@ -110,6 +110,45 @@ def _print_emscad(console: Console, r: EmscadReport) -> None:
         console.print(f"  legit flagged: line {item['line']} {item['title']!r} score {item['score']}: {item['summary']}")
 
 
+def _tally_table(title: str, weeks: dict, first: str, categories: dict | None = None) -> Table:
+    """One row per (week, rule or category); `weeks`: week -> name -> Tally."""
+    table = Table(title=title, title_justify="left")
+    cols = ("week", first, *(("category",) if categories is not None else ()), "hits", "decided", "confirmed",
+            "rejected", "unsure", "precision")
+    for col in cols:
+        table.add_column(col, justify="left" if col in ("week", first, "category") else "right", no_wrap=True)
+    for week, tallies in weeks.items():
+        for name, t in sorted(tallies.items()):
+            table.add_row(week, name, *((categories.get(name, ""),) if categories is not None else ()),
+                          str(t.hits), str(t.decided), str(t.confirmed), str(t.rejected), str(t.unsure),
+                          _pct(t.precision))
+    return table
+
+
+def _print_reviews(console: Console, report, db_path) -> None:
+    from crawler.reviewstats import ALL_WEEKS
+
+    counts = ", ".join(f"{v} {n}" for v, n in report.verdicts.items())
+    console.print(f"Reviewed ads in {db_path}: {report.ads} ({counts}); latest verdict per ad")
+    if not report.ads:
+        return
+    weeks = [ALL_WEEKS, *report.weeks]
+    console.print(_tally_table("Precision per rule, all weeks then week by week",
+                               {w: report.by_rule[w] for w in weeks}, "rule", report.rule_category))
+    console.print(_tally_table("Precision per category, all weeks then week by week",
+                               {w: report.by_category[w] for w in weeks}, "category"))
+    rejected = report.most_rejected()
+    if not rejected:
+        console.print("No rule hit on an ad analysts rejected (not_lure).")
+        return
+    table = Table(title="Rules whose hits analysts most often reject (not_lure)", title_justify="left")
+    for col in ("rule", "category", "rejected", "decided", "rejection rate"):
+        table.add_column(col, justify="left" if col in ("rule", "category") else "right", no_wrap=True)
+    for rule, t in rejected:
+        table.add_row(rule, report.rule_category[rule], str(t.rejected), str(t.decided), _pct(t.rejection_rate))
+    console.print(table)
+
+
 def _load_engine() -> Engine:
     try:
         return Engine.load()
@@ -128,18 +167,27 @@ def _load_engine() -> Engine:
               type=click.Path(path_type=Path), metavar="[PATH]",
               help="Also measure on the EMSCAD CSV (default ../shared/data/emscad-partial/emscad_partial.csv, or "
                    "$LUREWATCH_EMSCAD), split by template group into train and test.")
-def eval_cmd(datasets, split, as_json, threshold, emscad):
+@click.option("--reviews", is_flag=True,
+              help="Precision per rule and per category on the ads analysts reviewed in --db, week by week, and "
+                   "the rules whose hits they most often reject (not_lure).")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
+              help="Lurewatch SQLite database (for --reviews).")
+def eval_cmd(datasets, split, as_json, threshold, emscad, reviews, db_path):
     """Measure the engine on labelled ads: precision, recall, F1 and false-positive
     rate overall, per language and per kind, recall on subtle lures, flag rate on
     hard negatives and the fraud signal. DATASETS are JSON Lines files or folders of
     them (default: the dev set, rules/devset). With --emscad only, just EMSCAD runs:
     real legitimate and fraudulent ads, split into train/test template groups; it
     prints the fraud signal's recall and legit flag rate on the test groups and the
-    lure flag rate on legit ads.
+    lure flag rate on legit ads. With --reviews --db PATH (alone), the analysts'
+    verdicts are the labels: precision per rule and per category, week by week,
+    and the rules whose hits analysts most often reject.
 
     Example:
 
         lurewatch eval rules/devset --split test --emscad
+
+        lurewatch eval --reviews --db lurewatch-demo.db
     """
     err = Console(stderr=True)
     console = Console(soft_wrap=True)
@@ -147,7 +195,24 @@ def eval_cmd(datasets, split, as_json, threshold, emscad):
         console = Console(soft_wrap=True, width=140)
     out: dict = {}
     engine = None
-    if datasets or emscad is None:
+    if reviews:
+        from crawler.reviewstats import review_report
+        from crawler.store import StoreError
+
+        if db_path is None:
+            raise click.UsageError("--reviews needs --db PATH")
+        if not Path(db_path).is_file():
+            raise click.ClickException(f"database not found: {db_path}")
+        try:
+            rr = review_report(db_path)
+        except StoreError as exc:
+            raise click.ClickException(str(exc))
+        out["reviews"] = {"db": str(db_path), **rr.to_dict()}
+        if not as_json:
+            _print_reviews(console, rr, db_path)
+    elif db_path is not None:
+        raise click.UsageError("--db is used with --reviews")
+    if datasets or (emscad is None and not reviews):
         paths = list(datasets) or [DEVSET_DIR]
         try:
             examples = load_dataset(paths, split=split)

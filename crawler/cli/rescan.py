@@ -55,7 +55,8 @@ def rescan_store(store, engine, on_ad: Callable[[], None] | None = None) -> Resc
 def rescan(db_path):
     """Re-assess every stored ad with the current ruleset and engine (no
     recrawl): scores, levels, evidence and contacts are replaced; analyst
-    reviews are kept. Prints how many ads changed risk level.
+    reviews are kept. The similarity stage also knows the lures analysts
+    confirmed in the database. Prints how many ads changed risk level.
 
     Example:
 
@@ -66,8 +67,9 @@ def rescan(db_path):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
+    from crawler.lureindex import engine_for_store
     from crawler.store import Store, StoreError
-    from rules import Engine, RulesetError
+    from rules import RulesetError
 
     if not Path(db_path).is_file():
         raise click.ClickException(f"database not found: {db_path}")
@@ -78,7 +80,7 @@ def rescan(db_path):
     console = Console(stderr=True)
     try:
         try:
-            engine = Engine.load()
+            engine = engine_for_store(store)
         except RulesetError as exc:
             raise click.ClickException(str(exc))
         total = store.count("ads")

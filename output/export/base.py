@@ -39,16 +39,21 @@ class ExportError(RuntimeError):
     """An export cannot run: the message names the database, format or output path."""
 
 
+# An ad whose latest analyst verdict is this is never exported as an alert, whatever the selection.
+REJECTED_VERDICT = "not_lure"
+
+
 @dataclass(frozen=True)
 class Selection:
-    """Which ads to export: flagged ones by default, or every ad scoring at least `min_score`."""
+    """Which ads to export: flagged ones by default, or every ad scoring at least `min_score`. Ads analysts
+    rejected (latest verdict `not_lure`) are never selected."""
 
     min_score: int | None = None
     after_id: int | None = None  # incremental feeds: only ads with a larger id
     include_removed: bool = True
 
     def where(self) -> tuple[str, list[Any]]:
-        clauses, params = [], []
+        clauses, params = ["coalesce(review_status, '') != ?"], [REJECTED_VERDICT]
         if self.min_score is None:
             clauses.append("flagged = 1")
         else:
