@@ -46,11 +46,12 @@ def free_port() -> int:
 
 class ReviewApp:
     """A running `lurewatch review`: `.url` (http://127.0.0.1:PORT, no trailing slash), `.db_url` (the database's
-    pages), `.proc`, `.users` ({name: (role, password)}), `.stop()`."""
+    pages), `.db_path`, `.proc`, `.users` ({name: (role, password)}), `.stop()`."""
 
-    def __init__(self, proc: subprocess.Popen, url: str, db_name: str, users: dict):
-        self.proc, self.url, self.db_name, self.users = proc, url, db_name, users
-        self.db_url = f"{url}/{db_name}"
+    def __init__(self, proc: subprocess.Popen, url: str, db_path: Path, users: dict):
+        self.proc, self.url, self.db_path, self.users = proc, url, Path(db_path), users
+        self.db_name = self.db_path.stem
+        self.db_url = f"{url}/{self.db_name}"
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -102,7 +103,7 @@ def start_review_app(db_path, users: dict | None = None, *args: str, log=None, p
                 proc.kill()
                 raise RuntimeError("lurewatch review did not start listening") from None
             time.sleep(0.1)
-    return ReviewApp(proc, url, Path(db_path).stem, dict(users))
+    return ReviewApp(proc, url, db_path, dict(users))
 
 
 # -- HTTP sessions --------------------------------------------------------------------------------------------------

@@ -211,6 +211,22 @@ def test_demo_verdict_matches_label(demo_db, ad):
         f"{ad.id} ({ad.label}) flagged={row['flagged']} score={row['risk_score']} summary={row['summary']}")
 
 
+LOGIN_LINE = re.compile(r"^Review app login: http://127\.0\.0\.1:\d+/-/login  user: demo  password: (\S+)  ")
+
+
+@pytest.mark.slow
+def test_demo_prints_a_working_demo_login_last(demo_db):
+    """Each run gives the analyst account `demo` a new random password and prints it as the last line."""
+    from output.review.users import verify_password
+
+    first, second = (LOGIN_LINE.match(demo_db[run].stdout.strip().splitlines()[-1]) for run in ("first", "second"))
+    assert first and second, demo_db["second"].stdout[-500:]
+    [(role, stored)] = [(r["role"], r["password_hash"]) for r in db_rows(demo_db["db"], "select * from users")]
+    assert role == "analyst"
+    assert verify_password(second.group(1), stored)
+    assert first.group(1) != second.group(1) and not verify_password(first.group(1), stored)
+
+
 # -- contacts stored from the demo crawl ------------------------------------------------
 
 def stored_contacts(db: Path) -> set[tuple[str, str, str]]:

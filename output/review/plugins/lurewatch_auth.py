@@ -36,7 +36,7 @@ FAILURE_DELAY = 0.5  # seconds added to each failed login (with the PBKDF2 cost:
 WRONG_LOGIN = "Wrong user name or password."
 DATA_SUFFIXES = ("json", "csv", "tsv", "db", "txt")
 
-_failures: dict[str, deque] = defaultdict(deque)  # user name (case-folded) -> times of recent failed logins
+_failures: dict[str, deque] = defaultdict(deque)  # user name -> times of its recent failed logins
 
 
 # -- sessions -------------------------------------------------------------------------------------------------------
@@ -94,8 +94,20 @@ def _wants_html(scope) -> bool:
     query = dict(parse_qsl((scope.get("query_string") or b"").decode("latin-1")))
     if query.get("_format") in ("json", "csv"):
         return False
-    accept = dict(scope.get("headers") or []).get(b"accept", b"").decode("latin-1")
-    return not accept or "text/html" in accept or "*/*" in accept
+    return b"text/html" in dict(scope.get("headers") or []).get(b"accept", b"")
+
+
+def _without_session_cookie(scope) -> dict:
+    """`scope` with the ds_actor cookie taken out (so Datasette shows no stale account on the login page)."""
+    headers = []
+    for key, value in scope.get("headers") or []:
+        if key == b"cookie":
+            kept = [c for c in value.split(b";") if c.strip().split(b"=", 1)[0] != b"ds_actor"]
+            if not kept:
+                continue
+            value = b";".join(kept)
+        headers.append((key, value))
+    return {**scope, "headers": headers}
 
 
 class LoginGate:
@@ -108,11 +120,11 @@ class LoginGate:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        raw = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1").partition("?")[0]
-        if scope["path"] in OPEN_PATHS and raw in OPEN_PATHS:
-            return await self.app(scope, receive, send)
         if await current_actor(self.datasette, Request(scope, receive).cookies):
             return await self.app(scope, receive, send)
+        raw = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1").partition("?")[0]
+        if scope["path"] in OPEN_PATHS and raw in OPEN_PATHS:
+            return await self.app(_without_session_cookie(scope), receive, send)
         await self.refuse(scope, send)
 
     async def refuse(self, scope, send):
@@ -170,12 +182,12 @@ def safe_next(target: str | None) -> str:
 
 def _locked(name: str) -> int:
     """Seconds until `name` may try again (0: not locked); forgets failures older than LOCK_SECONDS."""
-    times = _failures[name.casefold()]
+    times = _failures[name]
     now = time.monotonic()
     while times and now - times[0] > LOCK_SECONDS:
         times.popleft()
     if not times:
-        _failures.pop(name.casefold(), None)
+        _failures.pop(name, None)
         return 0
     return int(LOCK_SECONDS - (now - times[0])) + 1 if len(times) >= MAX_FAILURES else 0
 
@@ -196,10 +208,10 @@ async def login(request, datasette):
     found = await account(datasette, name) if name else None
     ok = await asyncio.get_running_loop().run_in_executor(None, check_login, password, found[1] if found else None)
     if not ok:
-        _failures[name.casefold()].append(time.monotonic())
+        _failures[name].append(time.monotonic())
         await asyncio.sleep(FAILURE_DELAY)
         return await _login_page(datasette, request, name, next_url, status=401, error=WRONG_LOGIN)
-    _failures.pop(name.casefold(), None)
+    _failures.pop(name, None)
     response = Response.redirect(safe_next(next_url))
     response.set_cookie("ds_actor", session_cookie(datasette, name, found[0]), max_age=SESSION_SECONDS,
                         httponly=True, samesite="lax")
