@@ -248,6 +248,13 @@ def test_home_and_ads_pages_point_to_the_queue(known):
         assert "/-/lurewatch/queue" in page(app, session, path).css("a::attr(href)").getall(), path
 
 
+@pytest.mark.parametrize("path", ["/", "/{db}/ads", "/{db}/ads/1", "/{db}/evidence"])
+def test_datasette_menu_links_the_triage_pages(known, path):
+    app, _ = known
+    links = page(app, session_for(app), path.format(db=app.db_name)).css("details.nav-menu a::attr(href)").getall()
+    assert {"/-/lurewatch/queue", "/-/lurewatch/mine", "/-/lurewatch/dashboard"} <= set(links)
+
+
 @pytest.mark.parametrize("path", ["/-/lurewatch/queue", "/-/lurewatch/mine", "/-/lurewatch/dashboard"])
 def test_triage_pages_have_the_navigation_bar(known, path):
     app, _ = known
