@@ -277,6 +277,8 @@ HOSTILE_ADS = [
          {"kind": "url", "value": "https://lure.example/apply", "raw": "https://lure.example/apply", "field": "description"},
          {"kind": "domain", "value": "lure.example", "raw": "lure.example", "field": "description"}]}),
     ("Reviewed " + XSS[2], "medium", 60, XSS[0], XSS[3], at(1, 9), {"url": "http://lure-alias.example/x"}, {}),
+    ("Only a link", "none", 5, "plain.example", "TH", at(2, 9),
+     {"url": "http://evil.example/plain", "description": "https://evil.example/start"}, {}),
 ]
 HOSTILE_REVIEWS = [("Reviewed " + XSS[2], "lure", "ana", "note " + XSS[1] + XSS[0], at(0, 10))]
 
@@ -295,7 +297,7 @@ def stock_pages(db: str) -> list[str]:
                              "left join snapshot_bodies b on b.sha1 = s.sha1")
     return [f"/{db}/ads", f"/{db}/ads/1", f"/{db}/ads/2", f"/{db}/ad_urls", f"/{db}/snapshots", f"/{db}/snapshots/1",
             f"/{db}/contacts", f"/{db}/contacts?kind=url", f"/{db}/snapshot_bodies", f"/{db}/unreviewed_high_risk",
-            f"/{db}?sql={sql}", f"/{db}/ads?_search=lure"]
+            f"/{db}?sql={sql}", f"/{db}/ads?_search=lure", f"/{db}/ads/3"]
 
 
 TRIAGE_PAGES = ["/-/lurewatch/queue", "/-/lurewatch/mine", "/-/lurewatch/dashboard"]
@@ -307,7 +309,7 @@ def link_hosts(app, sel: Selector) -> set[str]:
             for href in sel.css("[href]::attr(href), [src]::attr(src), [action]::attr(action)").getall()}
 
 
-@pytest.mark.parametrize("which", range(12))
+@pytest.mark.parametrize("which", range(13))
 def test_stock_pages_never_link_a_crawled_url(hostile, which):
     app, _ = hostile
     path = stock_pages(app.db_name)[which]

@@ -110,14 +110,14 @@ def render_cell(row, value, column, table, database, datasette):
         return _blob_cell(datasette, database, table, row, len(value))
     if table == "ads" and column == "title" and "id" in row.keys():
         return Markup('<a href="{}" title="Case page">{}</a>').format(CASE_PAGE.format(int(row["id"])), value)
+    if table == "ads" and column == "description" and "id" in row.keys():  # highlighted text, never a link
+        return _highlighted_description(datasette, database, row["id"], str(value))
     if _is_crawled_address(row, value, column, table):
         return _address_text(value)
     if column == "matched_text" and table in ("evidence", None):
         return Markup("<mark>{}</mark>").format(value)
     if column == "ad_id" and table in ("evidence", "contacts", "ad_history", "reviews", None) and str(value).isdigit():
         return _linked_ad(datasette, database, value)
-    if table == "ads" and column == "description" and "id" in row.keys():
-        return _highlighted_description(datasette, database, row["id"], str(value))
     if table == "ads" and column == "categories" and "id" in row.keys():
         return _category_links(datasette, database, row["id"], value)
     return None
