@@ -125,6 +125,11 @@ SCHEMA = {
                   "child_pid": int, "child_started": str, "acquired_at": str, "heartbeat_at": str, "expires_at": str},
 }
 PRIMARY_KEYS = {"ad_urls": "url", "job_locks": "job", "snapshot_bodies": "sha1"}  # every other table: id
+# The review app's triage pages (output/review/triage.py): queue by level newest first, an analyst's reviews,
+# flagged ads per day by source and country (covering), reviews per day.
+REVIEW_INDEXES = (("ads", ["review_status", "risk_level", "first_seen"]),
+                  ("ads", ["flagged", "first_seen", "source", "country"]),
+                  ("reviews", ["reviewer", "at"]), ("reviews", ["at", "verdict"]))
 
 
 def now() -> str:
@@ -162,6 +167,9 @@ class Store(Transactions):
             return False
         if "body_gz" in self.db["snapshots"].columns_dict:  # schema 1: bodies still to move
             return False
+        indexes = {(t, tuple(i.columns)) for t in {t for t, _ in REVIEW_INDEXES} for i in self.db[t].indexes}
+        if not all((t, tuple(c)) in indexes for t, c in REVIEW_INDEXES):
+            return False
         return all(set(columns) <= set(self.db[name].columns_dict) for name, columns in SCHEMA.items())
 
     def _create(self) -> None:
@@ -187,6 +195,8 @@ class Store(Transactions):
         db["snapshots"].create_index(["sha1"], if_not_exists=True)
         db["contacts"].create_index(["kind", "value"], if_not_exists=True)
         db["job_runs"].create_index(["job", "scheduled_for"], if_not_exists=True)
+        for table, columns in REVIEW_INDEXES:
+            db[table].create_index(columns, if_not_exists=True)
         migrate_verdicts(db, created)
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
         db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])

@@ -4,6 +4,9 @@
 - evidence.ad_id (and `ad_id` in queries) links to the ad, labelled with its title;
 - ads.description highlights the spans the rules matched, each <mark> titled with its rule;
 - ads.categories shows one link per category to that ad's evidence rows;
+- opsec: a crawled URL is never a live link (ads.url, ad_urls.url, snapshots.url, url/domain contacts and any value
+  Datasette would auto-link are shown as text); each ad's title links to its case page; a snapshot body (or any
+  blob) is not offered as a raw download but points to the case page;
 - every request passes output/review/guard.py (allowed Host names, security headers, no /-/ introspection,
   database path redacted, bidi controls shown);
 - an error is logged as one line (Datasette's default handler prints a rich traceback with local variables).
@@ -73,16 +76,44 @@ def _highlight(text: str, spans: list[tuple[int, int, str]]) -> Markup:
 _locate = locate  # one implementation for the stock pages and the case page (output/review/textmarks.py)
 
 
+CASE_PAGE = "/-/lurewatch/ad/{}"
+URL_COLUMNS = {("ads", "url"), ("ad_urls", "url"), ("snapshots", "url")}
+URL_CONTACT_KINDS = ("url", "domain")
+URL_WARNING = "Crawled address, shown as text: opening it exposes you to the site's owners"
+
+
+def _looks_like_url(value) -> bool:
+    """What Datasette would render as a link (a value starting with http:// or https://), in any letter case."""
+    return isinstance(value, str) and value.strip().lower().startswith(("http://", "https://"))
+
+
+def _is_crawled_address(row, value, column, table) -> bool:
+    if (table, column) in URL_COLUMNS or _looks_like_url(value):
+        return True
+    return (table == "contacts" and column in ("value", "raw") and "kind" in row.keys()
+            and row["kind"] in URL_CONTACT_KINDS)
+
+
+def _address_text(value) -> Markup:
+    return Markup('<span class="lurewatch-url" title="{}">{}</span>').format(URL_WARNING, value)
+
+
 @hookimpl
 def render_cell(row, value, column, table, database, datasette):
     if value is None:
         return None
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return _blob_cell(datasette, database, table, row, len(value))
+    if table == "ads" and column == "title" and "id" in row.keys():
+        return Markup('<a href="{}" title="Case page">{}</a>').format(CASE_PAGE.format(int(row["id"])), value)
+    if table == "ads" and column == "description" and "id" in row.keys():  # highlighted text, never a link
+        return _highlighted_description(datasette, database, row["id"], str(value))
+    if _is_crawled_address(row, value, column, table):
+        return _address_text(value)
     if column == "matched_text" and table in ("evidence", None):
         return Markup("<mark>{}</mark>").format(value)
     if column == "ad_id" and table in ("evidence", "contacts", "ad_history", "reviews", None) and str(value).isdigit():
         return _linked_ad(datasette, database, value)
-    if table == "ads" and column == "description" and "id" in row.keys():
-        return _highlighted_description(datasette, database, row["id"], str(value))
     if table == "ads" and column == "categories" and "id" in row.keys():
         return _category_links(datasette, database, row["id"], value)
     return None
@@ -125,3 +156,21 @@ def _category_links(datasette, database, ad_id, value):
     base = datasette.urls.table(database, "evidence")
     links = [Markup('<a href="{}?ad_id={}&amp;category={}">{}</a>').format(base, ad_id, quote(str(c)), c) for c in categories]
     return Markup(", ").join(links) if links else Markup('<span style="color:#666">none</span>')
+
+
+def _blob_cell(datasette, database, table, row, size: int):
+    """A page body is read on its ad's case page (shown safely there), never downloaded here as raw gzip."""
+    text = Markup("binary, {:,} bytes: see case page").format(size)
+    if table != "snapshot_bodies" or "sha1" not in row.keys():
+        return text
+
+    async def inner():
+        db = datasette.get_database(database)
+        ids = [r[0] for r in (await db.execute(
+            "select distinct ad_id from snapshots where sha1 = ? order by ad_id limit 5", [row["sha1"]])).rows]
+        if not ids:
+            return text
+        links = Markup(", ").join(Markup('<a href="{}">#{}</a>').format(CASE_PAGE.format(i), i) for i in ids)
+        return Markup("binary, {:,} bytes: see case page {}").format(size, links)
+
+    return inner
