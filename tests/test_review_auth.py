@@ -119,6 +119,15 @@ def test_login_page_and_its_stylesheet_are_open(app, path):
     assert status == 200 and body
 
 
+@pytest.mark.parametrize("method, status", [("HEAD", 200), ("PUT", 405), ("DELETE", 405)])
+def test_login_page_other_methods(app, method, status):
+    session = Session()
+    session.get(app.url + "/-/login")  # the CSRF cookie, so asgi-csrf lets PUT/DELETE through to the view
+    token = session.cookie("ds_csrftoken")
+    assert session.request(method, app.url + "/-/login", headers={"x-csrftoken": token}, follow=False)[0] == status
+    assert session.cookie("ds_actor") is None
+
+
 def test_login_page_has_the_form(app):
     status, page = Session().get(app.url + "/-/login")
     assert status == 200
