@@ -13,7 +13,7 @@ from rules.engine import MAX_FIELD_CHARS
 
 from .crawlrecord import crawl_store
 from .incremental import source_ledger
-from .lureindex import engine_for_store
+from .lureindex import engine_for_store, without_own_lure
 from .sqlitetx import StoreError
 
 _WS = re.compile(r"[ \t\r\f\v\u00a0]+")
@@ -129,7 +129,8 @@ class AssessPipeline:
             return item
         ad = {k: item.get(k) for k in ("url", "title", "company", "location", "description", "contact")}
         ad["salary"] = item.get("salary_text")
-        assessment = self.engine.assess(ad).to_dict()
+        urls = [item["url"], *(item.get("aliases") or [])]  # a confirmed lure's new text is not its own match
+        assessment = without_own_lure(self.engine, ad, self.engine.assess(ad), urls=urls).to_dict()
         item["assessment"] = assessment
         item["language"] = assessment.get("language")
         self.stats.inc_value("lurewatch/assessed")

@@ -1,10 +1,10 @@
 """How well the engine's rules agree with analysts: precision per rule and per category on reviewed ads,
 week by week, and the rules whose hits analysts most often reject (`lurewatch eval --reviews`).
 
-Each reviewed ad counts once (per rule, and per category), with its LATEST verdict, in the ISO week of that verdict, and with the evidence
-it has now (its current assessment). A rule hit is *confirmed* when the verdict is what the rule points to:
-lure signs -> `lure`; fraud signs (`fraud`, `fraud_hint`) -> `fraud` or `lure`; mitigating signs -> `not_lure`
-or `fraud`. Precision = confirmed / decided hits (`unsure` verdicts are counted apart, never decided).
+Each reviewed ad counts once (per rule, and per category), with its LATEST verdict, in the ISO week of that
+verdict, and with the evidence it has now (its current assessment). A rule hit is *confirmed* when the verdict
+is what the rule points to: lure signs -> `lure`; fraud signs (`fraud`, `fraud_hint`) -> `fraud` or `lure`;
+mitigating signs -> `not_lure` or `fraud`. Precision = confirmed / decided hits (`unsure` verdicts are counted apart, never decided).
 *Rejected* = hits on ads an analyst marked `not_lure` (mitigating rules excepted: that is what they say).
 """
 from __future__ import annotations

@@ -282,21 +282,42 @@ def test_repeated_failures_lock_that_user_name(tmp_path):
 
 
 # -- sessions and hashes (library) ----------------------------------------------------------------------------------
-def test_session_cookie_expires_and_must_be_signed():
+def load_plugin():
     import importlib.util
-
-    from datasette.app import Datasette
 
     from output.review import PLUGINS_DIR
 
     spec = importlib.util.spec_from_file_location("lurewatch_auth_for_test", PLUGINS_DIR / "lurewatch_auth.py")
     plugin = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(plugin)
+    return plugin
+
+
+def test_session_cookie_expires_and_must_be_signed():
+    from datasette.app import Datasette
+
+    plugin = load_plugin()
     ds, other = Datasette(memory=True), Datasette(memory=True)
     assert plugin.cookie_actor(ds, plugin.session_cookie(ds, "ana", "analyst")) == {"id": "ana", "role": "analyst"}
     assert plugin.cookie_actor(ds, plugin.session_cookie(ds, "ana", "analyst", seconds=-1)) is None
     assert plugin.cookie_actor(ds, plugin.session_cookie(other, "ana", "analyst")) is None
     assert plugin.cookie_actor(ds, ds.sign({"a": {"id": "ana", "role": "analyst"}}, "actor")) is None  # no expiry
+
+
+def test_failure_counts_stay_bounded():
+    plugin = load_plugin()
+    plugin.MAX_TRACKED_NAMES = 4
+    now = time.monotonic()
+    for i, age in enumerate([plugin.LOCK_SECONDS + 5, 10, 20, 30]):
+        plugin._failures[f"name{i}"].append(now - age)
+    plugin._forget_old_failures()
+    assert sorted(plugin._failures) == ["name1", "name2", "name3"]  # the expired one went
+    plugin._failures["name4"].append(now)
+    plugin._forget_old_failures()
+    assert sorted(plugin._failures) == ["name1", "name4"]  # still full: the oldest half went
+    for _ in range(plugin.MAX_FAILURES + 3):
+        plugin._failures["name4"].append(now)
+    assert len(plugin._failures["name4"]) == plugin.MAX_FAILURES and plugin._locked("name4") > 0
 
 
 def test_hash_format_is_datasette_auth_passwords():

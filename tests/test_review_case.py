@@ -239,12 +239,12 @@ def test_contacts_link_to_the_ads_sharing_them(page_as, app, case_db):
     rows = page.locator("#contacts tbody tr")
     assert [r.split("\t")[0] for r in rows.all_inner_texts()] == ["telegram", "phone"]
     telegram = rows.nth(0).locator("a.contact-link")
-    assert telegram.inner_text() == "2 other ads"
+    assert telegram.inner_text() == "3 other ads"  # the two typing jobs and the reworded copy
     assert rows.nth(1).locator("a.contact-link").inner_text() == "no other ad"
     telegram.click()
     page.wait_for_load_state()
     assert page.locator("h1").inner_text() == "telegram goldenbay_hr"
-    ids = {case_db["case"], *case_db["others"]}
+    ids = {case_db["case"], *case_db["others"], case_db["copy"]}
     assert {a.get_attribute("href") for a in page.locator("#contact-ads tbody a").all()} == \
         {f"/-/lurewatch/ad/{i}" for i in ids}
 
@@ -392,6 +392,21 @@ def test_locate_uses_offsets_or_falls_back_to_the_text(start, end, found):
     assert locate("Call us.", start, end, "free flight") is None
 
 
+def test_locate_after_text_whose_case_folding_is_longer():
+    """"ß" case-folds to "ss": a position found in the case-folded text would be one character off."""
+    import importlib.util
+
+    from output.review import PLUGINS_DIR
+
+    spec = importlib.util.spec_from_file_location("lurewatch_review", PLUGINS_DIR / "lurewatch_review.py")
+    stock_pages = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(stock_pages)
+    text = "Straße frei. Free flight"
+    for find in (locate, stock_pages._locate):  # the case page and the stock ads page
+        assert find(text, -1, -1, "free flight") == (13, 24)
+    assert text[13:24] == "Free flight"
+
+
 def test_overlapping_hits_are_all_marked_and_text_escaped():
     text = "Free flight <b>to</b> Bavet"
     html = str(highlight(text, [Span(0, 11, "mitigating", "m: a"), Span(5, 11, "lure", "perks: b"),
@@ -409,7 +424,8 @@ def test_word_diff_marks_only_the_words_that_differ():
 
 def test_snapshot_text_decodes_and_drops_scripts():
     body = ("<html><head><meta charset='iso-8859-1'><script>alert(1)</script><style>p{}</style></head>"
-            "<body><h1>Caf\xe9 job</h1><p>Free&nbsp;flight &lt;now&gt;</p></body></html>").encode("latin-1")
+            "<body><header><a href=/>Board</a></header><h1>Caf\xe9 job</h1><p>Free&nbsp;flight &lt;now&gt;</p>"
+            "</body></html>").encode("latin-1")
     source, text = snapshot_text(body, "text/html")
     assert "<script>alert(1)</script>" in source and "Caf\xe9" in source
-    assert text == "Caf\xe9 job\nFree\xa0flight <now>"
+    assert text == "Board\n\nCaf\xe9 job\n\nFree\xa0flight <now>"

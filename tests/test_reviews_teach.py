@@ -58,7 +58,8 @@ def test_the_next_crawl_links_a_reworded_copy_on_another_site_to_the_confirmed_l
     [evidence] = similarity_evidence(db, copy["id"])
     assert f"similar to confirmed lure #{lure['id']} ({lure['url']})" in evidence["explanation"]
     # the unrelated ad of the first crawl is linked to nothing
-    assert db_rows(db, "SELECT nearest_lure FROM ads WHERE title = 'Bookkeeper (part time)'") == [{"nearest_lure": None}]
+    [bookkeeper] = db_rows(db, "SELECT nearest_lure FROM ads WHERE title = 'Bookkeeper (part time)'")
+    assert bookkeeper["nearest_lure"] is None
 
 
 def test_assess_db_links_the_copy_and_assess_without_db_does_not(confirmed):
@@ -69,6 +70,13 @@ def test_assess_db_links_the_copy_and_assess_without_db_does_not(confirmed):
     row = json.loads(run_cli_input(["assess", "--json", "--db", str(db)], line))
     assert (row["nearest_lure"]["ad_id"], row["nearest_lure"]["url"]) == (lure["id"], lure["url"])
     assert any(f"similar to confirmed lure #{lure['id']}" in e["explanation"] for e in row["evidence"])
+    # the confirmed ad itself (same URL) is not its own nearest lure; the same text under another URL is linked
+    own = {"title": lure["title"], "description": lure["description"]}
+    lines = "".join(json.dumps({"id": i, **own, **extra}) + "\n" for i, extra in enumerate(
+        [{"url": lure["url"]}, {"url": "http://elsewhere.test/ad/1"}]))
+    same, elsewhere = [json.loads(x) for x in run_cli_input(["assess", "--json", "--db", str(db)], lines).splitlines()]
+    assert same["nearest_lure"] is None
+    assert elsewhere["nearest_lure"]["ad_id"] == lure["id"] and elsewhere["nearest_lure"]["similarity"] == 1.0
 
 
 def run_cli_input(args, stdin):
@@ -94,6 +102,9 @@ def test_rescan_links_a_copy_stored_before_the_verdict(tmp_path):
     assert (nearest["ad_id"], nearest["url"]) == (lure["id"], lure["url"])
     [evidence] = similarity_evidence(db, copy["id"])
     assert f"similar to confirmed lure #{lure['id']}" in evidence["explanation"]
+    # the confirmed ad is not its own nearest lure (the copy is not confirmed, so it has none)
+    [again] = db_rows(db, "SELECT * FROM ads WHERE id = ?", [lure["id"]])
+    assert again["nearest_lure"] is None and not similarity_evidence(db, lure["id"])
 
     # a later verdict withdraws the lure from the corpus: the next rescan no longer links the copy to it
     assert run_cli("verdict", str(lure["id"]), "not_lure", "--reviewer", "bo", "--db", str(db)).returncode == 0

@@ -90,8 +90,9 @@ def test_a_schema_2_database_is_migrated_with_its_earlier_verdicts(tmp_path):
     conn.executescript("""
         DROP TABLE confirmed_lures; DROP TABLE confirmed_negatives;
         UPDATE meta SET value = '2' WHERE key = 'schema_version';
-        INSERT INTO reviews (ad_id, at, reviewer, verdict, note) VALUES (1, '2026-11-02T10:00:00+00:00', 'ana', 'lure', '');
-        INSERT INTO reviews (ad_id, at, reviewer, verdict, note) VALUES (2, '2026-11-03T10:00:00+00:00', 'ana', 'not_lure', '');
+        INSERT INTO reviews (ad_id, at, reviewer, verdict, note)
+            VALUES (1, '2026-11-02T10:00:00+00:00', 'ana', 'lure', ''),
+                   (2, '2026-11-03T10:00:00+00:00', 'ana', 'not_lure', '');
         UPDATE ads SET review_status = 'lure' WHERE id = 1; UPDATE ads SET review_status = 'not_lure' WHERE id = 2;
     """)
     conn.commit()
@@ -141,7 +142,8 @@ REVIEWED = [
     ([("dest.kh", "destination"), ("perks.flight", "perks")], [("lure", "2026-11-30T09:00:00+00:00")]),  # W49
     ([("dest.kh", "destination"), ("low_bar.no_exp", "low_bar")],
      [("lure", "2026-11-30T10:00:00+00:00"), ("not_lure", "2026-12-01T10:00:00+00:00")]),  # W49, latest not_lure
-    ([("low_bar.no_exp", "low_bar"), ("mitigating.licence", "mitigating")], [("not_lure", "2026-12-08T08:00:00+00:00")]),
+    ([("low_bar.no_exp", "low_bar"), ("mitigating.licence", "mitigating")],
+     [("not_lure", "2026-12-08T08:00:00+00:00")]),  # W50
     ([("dest.kh", "destination"), ("fraud.pay_to_work", "fraud")], [("fraud", "2026-12-09T08:00:00+00:00")]),  # W50
     ([("low_bar.no_exp", "low_bar")], [("unsure", "2026-12-09T09:00:00+00:00")]),  # W50: hit, not decided
     ([("low_bar.no_exp", "low_bar")], []),  # not reviewed: not counted
@@ -196,7 +198,8 @@ def test_eval_reviews_prints_precision_per_rule_and_category_week_by_week(review
     assert categories[("all", "perks")] == ["1", "1", "1", "0", "0", "100.0%"]
     assert categories[("2026-W49", "low_bar")] == ["1", "1", "0", "1", "0", "0.0%"]
     rejected = table_rows(out, "Rules whose hits analysts most often reject (not_lure)")
-    assert rejected == [["low_bar.no_exp", "low_bar", "2", "2", "100.0%"], ["dest.kh", "destination", "1", "3", "33.3%"]]
+    assert rejected == [["low_bar.no_exp", "low_bar", "2", "2", "100.0%"],
+                        ["dest.kh", "destination", "1", "3", "33.3%"]]
 
 
 def test_eval_reviews_json(reviewed_db):

@@ -34,6 +34,10 @@ def assess(file, as_json, batch, db_path):
 
     def flush():
         for ad, a in zip(pending, engine.assess_many(pending)):
+            if db_path is not None:  # an ad given with a confirmed lure's URL is that ad: not its own match
+                from crawler.lureindex import without_own_lure
+
+                a = without_own_lure(engine, ad, a, urls=[ad.get("url")])
             if as_json:
                 click.echo(json.dumps({"id": ad.get("id"), **a.to_dict()}, ensure_ascii=False))
             else:

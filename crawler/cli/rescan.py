@@ -23,7 +23,10 @@ class RescanResult:
 
 
 def rescan_store(store, engine, on_ad: Callable[[], None] | None = None) -> RescanResult:
-    """Assess every ad in `store` with `engine` and store the new assessment and evidence."""
+    """Assess every ad in `store` with `engine` and store the new assessment and evidence. A confirmed lure
+    is not linked to itself (crawler.lureindex.without_own_lure)."""
+    from crawler.lureindex import without_own_lure
+
     result = RescanResult()
     last_id = 0
     while True:
@@ -35,7 +38,7 @@ def rescan_store(store, engine, on_ad: Callable[[], None] | None = None) -> Resc
             last_id = more - 1
             continue
         for row, assessed in zip(batch, engine.assess_many(batch)):
-            assessment = assessed.to_dict()
+            assessment = without_own_lure(engine, row, assessed, row["id"], [row["url"]]).to_dict()
             store.update_assessment(row["id"], assessment)
             old, new = row.get("risk_level") or "unscored", assessment["level"]
             result.total += 1

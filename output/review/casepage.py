@@ -7,7 +7,6 @@ Recording a verdict goes through crawler.store (see `record_verdict`).
 """
 from __future__ import annotations
 
-import gzip
 import json
 import sqlite3
 import zlib
@@ -27,7 +26,7 @@ FIELDS = (("title", "title", "Title"), ("company", "company", "Company"), ("loca
 FIELD_ALIASES = {"salary_text": "salary"}
 VERDICT_LABELS = {"lure": "Lure (trafficking recruitment)", "not_lure": "Not a lure", "fraud": "Ordinary job fraud",
                   "unsure": "Unsure"}
-MAX_SNAPSHOT_BYTES = 2_000_000  # a larger page body is shown cut to this size
+MAX_SNAPSHOT_BYTES = 1_000_000  # a larger page body is shown cut to this size
 MAX_NOTE_CHARS = 4000
 
 
@@ -216,7 +215,7 @@ def latest_snapshot(conn: sqlite3.Connection, ad_id: int) -> dict[str, Any] | No
         inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip framing
         body = inflater.decompress(body_gz, MAX_SNAPSHOT_BYTES)
         cut = bool(inflater.unconsumed_tail)
-    except (zlib.error, gzip.BadGzipFile) as exc:
+    except zlib.error as exc:
         snap.update(source=None, text=None, cut=False, error=f"the stored body cannot be read: {exc}")
         return snap
     snap["source"], snap["text"] = snapshot_text(body, snap.get("content_type"))

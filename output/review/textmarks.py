@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 # The kind of a highlighted span decides its colour (CSS classes in templates/case_style.html); when spans
 # overlap, the first kind in this order wins.
 KIND_ORDER = ("lure", "fraud", "mitigating")
-MAX_DIFF_WORDS = 4000  # a longer text is compared on its first words only (the rest shown unmarked)
+MAX_DIFF_WORDS = 1500  # a longer text is compared on its first words only (the rest shown unmarked)
 
 
 @dataclass(frozen=True)
@@ -32,10 +32,8 @@ def locate(text: str, start, end, matched: str) -> tuple[int, int] | None:
     if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text) \
             and text[start:end].casefold() == matched.casefold():
         return start, end
-    pos = text.casefold().find(matched.casefold())
-    if pos < 0 or text[pos:pos + len(matched)].casefold() != matched.casefold():  # casefold may change lengths
-        return None
-    return pos, pos + len(matched)
+    found = re.search(re.escape(matched), text, re.IGNORECASE)  # not str.casefold: it changes lengths ("ß" -> "ss")
+    return found.span() if found else None
 
 
 def highlight(text: str, spans: list[Span]) -> Markup:
@@ -59,6 +57,8 @@ def highlight(text: str, spans: list[Span]) -> Markup:
 
 
 _TOKEN = re.compile(r"\S+\s*")
+_BLOCK_TAG = re.compile(r"(?i)<\s*/?\s*(br|p|div|li|ul|ol|h[1-6]|tr|table|header|footer|section|article|nav|main|aside"
+                        r"|form|pre|blockquote|dl|dt|dd)\b[^>]*>")
 _WORD_KEY = re.compile(r"[\W_]+", re.UNICODE)
 
 
@@ -105,7 +105,7 @@ def snapshot_text(body: bytes, content_type: str | None) -> tuple[str, str]:
     if "html" not in (content_type or "text/html").lower():
         return source, source
     text = remove_tags_with_content(remove_comments(source), ("script", "style", "noscript", "template", "head"))
-    text = re.sub(r"(?i)<\s*(br|/p|/div|/li|/h\d|/tr)\b[^>]*>", "\n", text)
+    text = _BLOCK_TAG.sub("\n", text)
     text = replace_entities(remove_tags(text))
     lines = (re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in text.splitlines())
     return source, re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

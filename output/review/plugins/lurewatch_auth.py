@@ -36,7 +36,9 @@ FAILURE_DELAY = 0.5  # seconds added to each failed login (with the PBKDF2 cost:
 WRONG_LOGIN = "Wrong user name or password."
 DATA_SUFFIXES = ("json", "csv", "tsv", "db", "txt")
 
-_failures: dict[str, deque] = defaultdict(deque)  # user name -> times of its recent failed logins
+MAX_TRACKED_NAMES = 10_000  # memory bound for the failure counts (user names sprayed by a guesser)
+
+_failures: dict[str, deque] = defaultdict(lambda: deque(maxlen=MAX_FAILURES))  # user name -> its last failed logins
 
 
 # -- sessions -------------------------------------------------------------------------------------------------------
@@ -192,6 +194,16 @@ def _locked(name: str) -> int:
     return int(LOCK_SECONDS - (now - times[0])) + 1 if len(times) >= MAX_FAILURES else 0
 
 
+def _forget_old_failures() -> None:
+    """Drop names whose last failure is older than LOCK_SECONDS; if still full, the oldest half."""
+    now = time.monotonic()
+    for name in [n for n, times in _failures.items() if not times or now - times[-1] > LOCK_SECONDS]:
+        del _failures[name]
+    if len(_failures) >= MAX_TRACKED_NAMES:
+        for name in sorted(_failures, key=lambda n: _failures[n][-1])[: MAX_TRACKED_NAMES // 2]:
+            del _failures[name]
+
+
 async def login(request, datasette):
     if request.method == "GET":
         return await _login_page(datasette, request, next_url=request.args.get("next", ""))
@@ -208,6 +220,8 @@ async def login(request, datasette):
     found = await account(datasette, name) if name else None
     ok = await asyncio.get_running_loop().run_in_executor(None, check_login, password, found[1] if found else None)
     if not ok:
+        if len(_failures) >= MAX_TRACKED_NAMES and name not in _failures:
+            _forget_old_failures()
         _failures[name].append(time.monotonic())
         await asyncio.sleep(FAILURE_DELAY)
         return await _login_page(datasette, request, name, next_url, status=401, error=WRONG_LOGIN)

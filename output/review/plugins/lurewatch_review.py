@@ -22,6 +22,7 @@ from urllib.parse import quote
 from markupsafe import Markup, escape
 
 from output.review.guard import Guard, allowed_hosts, path_redactions
+from output.review.textmarks import locate
 
 PLUGIN = "lurewatch-review"
 log = logging.getLogger("lurewatch.review")
@@ -72,12 +73,7 @@ def _highlight(text: str, spans: list[tuple[int, int, str]]) -> Markup:
     return Markup('<div class="lurewatch-text" style="white-space:pre-wrap">{}</div>').format(Markup("").join(out))
 
 
-def _locate(text: str, start, end, matched: str) -> tuple[int, int] | None:
-    """The span of `matched` in `text`: the stored offsets when they point at it, else its first occurrence."""
-    if isinstance(start, int) and isinstance(end, int) and text[start:end].casefold() == matched.casefold() and matched:
-        return start, end
-    pos = text.casefold().find(matched.casefold()) if matched else -1
-    return (pos, pos + len(matched)) if pos >= 0 else None
+_locate = locate  # one implementation for the stock pages and the case page (output/review/textmarks.py)
 
 
 CASE_PAGE = "/-/lurewatch/ad/{}"
