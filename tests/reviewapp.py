@@ -13,6 +13,9 @@ for Playwright pages and HTTP sessions.
         app.stop()
 
 `start_review_app` also works as a context manager (`with start_review_app(db) as app:`).
+Anonymous requests: HTML GETs (Accept: text/html) get 302 to /-/login?next=..., anything else 401. Five wrong
+passwords for one user name lock that name for 15 minutes in that app process: test wrong logins with a user
+name of their own.
 """
 from __future__ import annotations
 

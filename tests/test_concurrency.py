@@ -4,17 +4,16 @@ Real processes only: `lurewatch crawl` x3, `lurewatch rescan`, `lurewatch export
 review` (queried over HTTP) run together on one SQLite file, against three boards on 127.0.0.1.
 """
 import json
-import socket
 import sqlite3
 import subprocess
 import time
-import urllib.request
 
 import pytest
 
 from conftest import LUREWATCH, REPO, db_rows, run_cli
 from crawler.localsite import LocalSite, Page
 from crawler.store import Store
+from reviewapp import Session, login, start_review_app
 from sites.hostile import ad_page
 
 pytestmark = pytest.mark.slow
@@ -39,29 +38,8 @@ def boards():
         site.stop()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def popen(*args):
     return subprocess.Popen([str(LUREWATCH), *args], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def start_review(db):
-    port = free_port()
-    proc = popen("review", "--db", str(db), "--port", str(port))
-    base = f"http://127.0.0.1:{port}/{db.stem}"
-    for _ in range(300):
-        assert proc.poll() is None, f"lurewatch review exited {proc.returncode}: {proc.stderr.read()}"
-        try:
-            urllib.request.urlopen(f"{base}.json", timeout=1).read()
-            return proc, base
-        except OSError:
-            time.sleep(0.1)
-    proc.terminate()
-    pytest.fail("lurewatch review did not start listening")
 
 
 def test_three_crawls_rescan_export_and_review_at_once_lose_nothing(boards, tmp_path):
@@ -69,22 +47,25 @@ def test_three_crawls_rescan_export_and_review_at_once_lose_nothing(boards, tmp_
     urls = [site.url("/") for site in boards]
     first = run_cli("crawl", *urls, "--db", str(db), *FAST)  # ads to rescan and to (wrongly) take down
     assert first.returncode == 0, first.stderr
-    review, base = start_review(db)
+    review = start_review_app(db)  # with its accounts (tests/reviewapp.py)
+    base, analyst = review.db_url, login(Session(), review.url, "ana", review.users["ana"][1])
+
+    def first_ads():
+        status, body = analyst.get(base + "/ads.json?_shape=objects&_size=5")
+        return status, len(json.loads(body)["rows"]) if status == 200 else body[:300]
+
     try:
         crawls = [popen("crawl", *urls[i:], *urls[:i], "--db", str(db), *FAST) for i in range(3)]
         others = [popen("rescan", "--db", str(db)),
                   popen("export", "--db", str(db), "--format", "jsonl", "--min-score", "0", "--out", str(tmp_path / "ads.jsonl"))]
         answers = []
         while any(p.poll() is None for p in crawls + others):
-            with urllib.request.urlopen(base + "/ads.json?_shape=objects&_size=5", timeout=30) as resp:
-                answers.append((resp.status, len(json.loads(resp.read())["rows"])))
+            answers.append(first_ads())
             time.sleep(0.2)
         outputs = [(p.returncode, *p.communicate()) for p in crawls + others]
-        with urllib.request.urlopen(base + "/ads.json?_shape=objects&_size=5", timeout=30) as resp:
-            answers.append((resp.status, len(json.loads(resp.read())["rows"])))
+        answers.append(first_ads())
     finally:
-        review.terminate()
-        review.wait(timeout=20)
+        review.stop()
     for code, out, err in outputs:
         assert code == 0, err
         assert "locked" not in err, err

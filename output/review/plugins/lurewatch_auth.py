@@ -205,8 +205,10 @@ def _forget_old_failures() -> None:
 
 
 async def login(request, datasette):
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return await _login_page(datasette, request, next_url=request.args.get("next", ""))
+    if request.method != "POST":
+        return Response.text("Method not allowed: GET the login form, POST it.", status=405)
     form = await request.post_vars()
     name, password = form.get("username", "").strip(), form.get("password", "")
     next_url = form.get("next", "")
