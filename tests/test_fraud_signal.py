@@ -35,6 +35,20 @@ FRAUDS = {
         "id": "f4", "title": "Mystery Shopper", "location": "Manchester, UK",
         "description": "Be your own boss! Earn £300 per week as a mystery shopper, free to join, set your own "
                        "hours. Click here to apply."},
+    # the general job-board fraud signs added for EMSCAD (each missed before: fraud score 7-22)
+    "cash-jobs": {
+        "id": "f5", "title": "Cash Jobs - Start Today", "location": "Phoenix, AZ",
+        "description": "Work 1-2 hours per day from your phone, whenever you like. Suitable for everyone: students, "
+                       "parents and retirees. Cash in hand every Friday."},
+    "private-pa": {
+        "id": "f6", "title": "Personal Assistant (Part Time)", "location": "Chicago, IL",
+        "description": "A private individual who travels a lot seeks a personal assistant to run errands, collect "
+                       "mail and keep the diary while away. $450 weekly. Send your CV to our email."},
+    "vacancies-title": {
+        "id": "f7", "title": "URGENT VACANCIES - Receptionist / Cleaner / Driver / Cashier",
+        "location": "Birmingham, UK",
+        "description": "Many positions open now at our hotel. No skills needed, anyone can apply. Email your resume "
+                       "to apply."},
 }
 
 LEGIT = {
@@ -54,6 +68,17 @@ LEGIT = {
         "id": "l3", "title": "Senior Backend Engineer", "company": "Northwind Analytics", "location": "London, UK",
         "description": "We're a 40-person team building forecasting tools for retailers. You'll own our Python "
                        "services. 5+ years of experience, hybrid working, private health insurance."},
+    # money in the title, but by the hour or as a bonus: not the "$300 Weekly" of a scam title
+    "hourly-title": {
+        "id": "l4", "title": "Production Operator $16.50/hr", "company": "Midwest Plastics Inc.",
+        "location": "Toledo, OH",
+        "description": "Operate injection moulding machines on the day shift at our Toledo plant. Six months of "
+                       "manufacturing experience and steel-toe boots required. Medical, dental, 401(k)."},
+    "bonus-title": {
+        "id": "l5", "title": "HVAC Service Technician - $1,500 Sign-on Bonus", "company": "Ridgeway Heating & Air",
+        "location": "Raleigh, NC", "salary": "$26-$34 per hour",
+        "description": "Install and service residential heating and cooling systems. EPA 608 certification and three "
+                       "years in the trade required. Company van, paid holidays."},
 }
 
 
@@ -108,3 +133,20 @@ def test_gate_emscad_fraud_signal_on_the_test_groups():
     assert t.fraud_on_legit.rate <= EMSCAD_FRAUD_LEGIT_TARGET, f"{t.fraud_on_legit.hits}/{t.fraud_on_legit.n}"
     assert t.fraud_on_fraud.hits > 0  # it was 0 of 654 before fraud_hint
     assert r.lure_on_legit.hits == 0, r.flagged_legit[:5]
+
+
+# Recall on the test groups at the shipped operating point (weights fitted on the train groups only, at most 0.5%
+# of the legitimate train ads flagged): 31/198 when this floor was set, 11/198 before the general fraud hints.
+EMSCAD_TEST_RECALL_FLOOR = 0.14
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not EMSCAD_DEFAULT.is_file(), reason="EMSCAD (../shared or $LUREWATCH_EMSCAD) is not available")
+def test_gate_emscad_fraud_recall_floor_on_the_test_groups():
+    """Only the aggregate is printed: the test groups' misses must not be read to tune on them."""
+    r = evaluate_emscad(EMSCAD_DEFAULT)
+    t, train = r.test, r.sides["train"]
+    assert t.fraud_on_fraud.rate >= EMSCAD_TEST_RECALL_FLOOR, f"{t.fraud_on_fraud.hits}/{t.fraud_on_fraud.n}"
+    assert t.fraud_on_legit.rate <= EMSCAD_FRAUD_LEGIT_TARGET, f"{t.fraud_on_legit.hits}/{t.fraud_on_legit.n}"
+    assert train.fraud_on_legit.rate <= 0.005, f"{train.fraud_on_legit.hits}/{train.fraud_on_legit.n}"
+    assert r.fraud_on_legit.rate <= 0.01, f"{r.fraud_on_legit.hits}/{r.fraud_on_legit.n}"  # all legit ads
