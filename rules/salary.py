@@ -79,8 +79,10 @@ MARKET_HINTS = (
     # only a region named: compared with a typical Southeast-Asian entry-level wage
     (r"south ?-?east(?:ern)? asia|\basean\b|indochina|東南亞|东南亚|đông nam á|dong nam a|asia tenggara|sudeste asi|"
      r"\basia\b|\básia\b|亚洲|亞洲|เอเชีย|អាស៊ី|အာရှ", "ASIA"),
+    # the UAE last: "Dubai, then Southeast Asia" is compared with the place the recruit ends up in
+    (r"dubai|dubaï|abu dhabi|\buae\b|sharjah|迪拜|杜拜|阿联酋|дубай|дубае|두바이|ドバイ|ดูไบ|دبئی|दुबई", "AED"),
 )
-COUNTRY_MARKET = {"KH": "KHR", "MM": "MMK", "LA": "LAK", "TH": "THB"}  # hub countries (rules/places.py)
+COUNTRY_MARKET = {"KH": "KHR", "MM": "MMK", "LA": "LAK", "TH": "THB", "PH": "PHP"}  # hub countries (rules/places.py)
 # A generic name ("Rs", "pesos", "shillings") means the ad's own currency when the audience's market uses one of
 # the same family (Rs in a Nepali ad is NPR, pesos in a Mexican one MXN)
 _FAMILIES = {
