@@ -179,7 +179,8 @@ _PAY_WORD_PATTERN = (
     r"เงินเดือน|รายได้|ค่าจ้าง|ប្រាក់ខែ|လစာ|"
     r"월급|급여|연봉|수입|給与|給料|月給|月収|年収|報酬|зарплата|зарплату|зп|оклад|доход|заработная|жалақы|айлық|"
     r"эмгек акы|maosh|маош|музд|цалин|maaş|maas|ücret|راتب|الراتب|أجر|تنخواہ|वेतन|सैलरी|तनख्वाह|तलब|বেতন|"
-    r"වැටුප|சம்பளம்|ደሞዝ|ደመወዝ|mushahar|mushaar|albashi|owo osu|mindaa|omusaala|salaire|rémunération|sueldo"
+    r"වැටුප|சம்பளம்|ደሞዝ|ደመወዝ|mushahar|mushaar|albashi|owo osu|mindaa|omusaala|salaire|rémunération|sueldo|"
+    r"జీతం|ശമ്പളം|ਤਨਖਾਹ|ເງິນເດືອນ"
 )
 _PAY_WORD = guarded(_PAY_WORD_PATTERN, re.IGNORECASE)
 _PAY_WORD_ASCII = guarded(_ascii_part(_PAY_WORD_PATTERN), re.IGNORECASE)
@@ -247,7 +248,8 @@ _MONEY_HINT_PATTERN = (
     r"រៀល|ดอลลาร์|đô|过万|過萬|\d\s?(?:tr|k|m|jt)\b|"
     r"[₩₽₸₮₺]|krw|jpy|etb|birr|ብር|nakfa|npr|lkr|rub|kzt|kgs|tjs|uzs|mnt|\btl\b|fcfa|cfa|egp|\bsar\b|ugx|ush|"
     r"원|円|руб|тенге|теңге|сом|сўм|сум|so'm|төгрөг|lira|dolar|dólar|доллар|دولار|ڈالر|डॉलर|ডলার|ዶላር|달러|ドル|"
-    r"रु|रू|රු|ரூ|روپے|روپیہ|रुपये|रुपए|টাকা|جنيه|ريال|만|लाख|লাখ|لاکھ|ලක්ෂ|करोड|কোটি|млн|mln|" + _PAY_WORD_PATTERN
+    r"रु|रू|රු|ரூ|روپے|روپیہ|रुपये|रुपए|টাকা|جنيه|ريال|만|लाख|লাখ|لاکھ|ලක්ෂ|करोड|কোটি|млн|mln|"
+    r"ඩොලර්|டாலர்|డాలర్|ഡോളർ|ਡਾਲਰ|ໂດລາ|" + _PAY_WORD_PATTERN
 )
 _MONEY_HINT = guarded(_MONEY_HINT_PATTERN)
 _MONEY_HINT_ASCII = guarded(_ascii_part(_MONEY_HINT_PATTERN))
