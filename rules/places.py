@@ -6,7 +6,8 @@ Two files under rules/places/:
     spelling per folded form, since folding turns vowel signs into stand-in letters). Do not edit it by hand;
     change the tables below and regenerate (a test checks the committed file equals a fresh generation).
   - hubs.yaml: hand-written compound towns and zones (Sihanoukville, Myawaddy, Golden Triangle SEZ...) with their
-    spellings in the languages recruits read, each with `country`, `concept`, `names` and a `source` note.
+    spellings in the languages recruits read, each with `country`, `concept`, `names` and a `source` note, and
+    optional `match` / `no_match` examples (`hub_examples`; rules lint and rules test check them).
 
 `place_patterns()` turns both into regexes per concept id (destination.compound_country, destination.cambodia_hub,
 ...): the engine appends them to those rules' patterns. Boundaries depend on the script: none in scripts written

@@ -97,3 +97,35 @@ def test_dollar_pay_next_to_dubai_is_compared_with_uae_pay(engine):
     a = engine.assess({"description": "Cần tuyển lao động đi Dubai làm phục vụ nhà hàng, lương 1.000 USD"})
     assert a.salary_usd_month == 1000
     assert "pay.above_norm" not in _rule_ids(a)
+
+
+# Two strong signs flag together (rules/engine.py PAIR_TRAVEL_RULES): a named destination and irregular travel.
+# The issue's own examples; each scored 29-36 before.
+@pytest.mark.parametrize("text", [
+    "Sihanoukville job, no cost to travel",
+    "Job in Thailand, tell immigration you are a tourist",
+    "Job in Cambodia, you go on a tourist visa",
+    "Кор дар Таиланд, бо раводиди сайёҳӣ меравед, маош 1500$",
+    "Aiki a Thailand, za ku tafi da bizar yawon shakatawa, albashi $1200",
+])
+def test_a_destination_and_irregular_travel_flag(engine, text):
+    a = engine.assess({"description": text})
+    assert a.flagged, (a.score, [(e.rule_id, e.matched_text) for e in a.evidence])
+
+
+# ... but not in a warning against such offers, nor in a holiday package sold to tourists
+@pytest.mark.parametrize("text, mitigating", [
+    ("Warning: do not go to Cambodia on a tourist visa for a job. Fake recruiters are trafficking people.",
+     "mitigating.awareness_post"),
+    ("Babala: huwag pumunta sa Thailand gamit ang tourist visa para magtrabaho", "mitigating.awareness_post"),
+    ("Не езжайте в Таиланд по туристической визе работать, это обман", "mitigating.awareness_post"),
+    ("Thailand tour package 5 days, visa on arrival, hotel and flights, from $499, book on WhatsApp",
+     "mitigating.travel_package"),
+    ("PROMO 3D2N Phnom Penh city tour, airfare and hotel, visa on arrival, PHP 15,999 per person",
+     "mitigating.travel_package"),
+    ("Paquete Camboya 8 días y 7 noches, vuelos y hoteles, desde $1.200 por persona, reserva por WhatsApp",
+     "mitigating.travel_package"),
+])
+def test_warnings_and_tour_packages_stay_unflagged(engine, text, mitigating):
+    a = engine.assess({"description": text})
+    assert mitigating in _rule_ids(a) and not a.flagged, (a.score, [(e.rule_id, e.matched_text) for e in a.evidence])
