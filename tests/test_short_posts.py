@@ -129,3 +129,15 @@ def test_a_destination_and_irregular_travel_flag(engine, text):
 def test_warnings_and_tour_packages_stay_unflagged(engine, text, mitigating):
     a = engine.assess({"description": text})
     assert mitigating in _rule_ids(a) and not a.flagged, (a.score, [(e.rule_id, e.matched_text) for e in a.evidence])
+
+
+# "no cost" words are broad in some languages ("no fee", "without cost"): with a country they do not flag a post
+@pytest.mark.parametrize("text", [
+    "Tuyển hướng dẫn viên tour Campuchia, không mất phí đào tạo, lương 12 triệu",
+    "Kazi ya mwongozo wa watalii Thailand, bila gharama ya mafunzo",
+    "Trabaho bilang tour guide sa Thailand tours, walang gastos sa training",
+    "Cần tuyển giáo viên tiếng Anh người Philippines, không mất phí tuyển dụng",
+])
+def test_no_fee_wording_and_a_country_stay_unflagged(engine, text):
+    a = engine.assess({"description": text})
+    assert not a.flagged, (a.score, [(e.rule_id, e.matched_text) for e in a.evidence])
