@@ -43,6 +43,13 @@ COMBO_MOVE = ("vague_destination", "transit", "visa")
 COMBO_REACH_RULES = ("contact.", "passport.copy_requested")  # rule-id prefixes: wording, not just a phone number
 NOT_REACH_RULES = ("contact.hub_country_number",)  # just a phone number
 COMBO_BAIT = ("perks", "low_bar")
+# Two strong signs flag together (issue 12, short posts): a named destination (a compound country or town, Thailand)
+# and irregular travel: work on a tourist visa, a cover story for immigration, travel repaid from the salary.
+# Ordinary jobs abroad never say the latter; nothing mitigating may be present either. "No cost" words are broad
+# in some languages ("no fee", "without cost"): they pair only with a compound town or zone.
+PAIR_TRAVEL_RULES = ("visa.tourist_for_work", "visa.cover_story", "transit.travel_debt")
+PAIR_HUB_RULES = ("destination.cambodia_hub", "destination.myanmar_hub", "destination.laos_zone")
+PAIR_HUB_TRAVEL_RULES = ("perks.no_cost",)
 # Free housing or meals alone do not move anyone (domestic factories, hotels and BPOs offer them)
 STAY_ONLY_RULES = ("perks.food_housing",)
 # Signs of irregular travel or a compound location: with none of these, two or more mitigating signs (licence,
@@ -94,8 +101,8 @@ def gate(values: dict[str, float], min_strength: float = 1.5) -> str | None:
         return "capped"  # licensed / formal employment and no sign of irregular travel
     if values.get("fee_scam"):
         return "capped"  # the recruit pays to get the job and nothing marks trafficking: fraud, not a lure
-    if values.get("combo") and values.get(MITIGATING, 0) <= 0:
-        return "flag"  # strong combination (see COMBO_MOVE), nothing mitigating
+    if (values.get("combo") or values.get("place_and_irregular_travel")) and values.get(MITIGATING, 0) <= 0:
+        return "flag"  # strong combination (see COMBO_MOVE, PAIR_TRAVEL_RULES), nothing mitigating
     return None
 
 
@@ -411,6 +418,10 @@ class Engine:
                       for e in evidence if e.category in ("contact", "passport"))
         values["combo"] = float(reached and any(values.get(c, 0) > 0 for c in COMBO_MOVE)
                                 and any(values.get(c, 0) > 0 for c in COMBO_BAIT))
+        ids = {e.rule_id for e in evidence}
+        values["place_and_irregular_travel"] = float(
+            (values.get("destination", 0) > 0 and not ids.isdisjoint(PAIR_TRAVEL_RULES))
+            or (not ids.isdisjoint(PAIR_HUB_RULES) and not ids.isdisjoint(PAIR_HUB_TRAVEL_RULES)))
         values["moves"] = float(any(e.category in RELOCATION_CATEGORIES and e.rule_id not in STAY_ONLY_RULES
                                     for e in evidence))
         hard = any(e.category in HARD_LURE_CATEGORIES or e.rule_id in HARD_LURE_RULES for e in evidence)

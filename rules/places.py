@@ -6,7 +6,8 @@ Two files under rules/places/:
     spelling per folded form, since folding turns vowel signs into stand-in letters). Do not edit it by hand;
     change the tables below and regenerate (a test checks the committed file equals a fresh generation).
   - hubs.yaml: hand-written compound towns and zones (Sihanoukville, Myawaddy, Golden Triangle SEZ...) with their
-    spellings in the languages recruits read, each with `country`, `concept`, `names` and a `source` note.
+    spellings in the languages recruits read, each with `country`, `concept`, `names` and a `source` note, and
+    optional `match` / `no_match` examples (`hub_examples`; rules lint and rules test check them).
 
 `place_patterns()` turns both into regexes per concept id (destination.compound_country, destination.cambodia_hub,
 ...): the engine appends them to those rules' patterns. Boundaries depend on the script: none in scripts written
@@ -33,14 +34,16 @@ COUNTRIES_FILE = PLACES_DIR / "countries.yaml"
 HUBS_FILE = PLACES_DIR / "hubs.yaml"
 
 # Hub countries and the concept their name is evidence for (reference: /work/shared/reference/lure-indicators.md
-# section 6). The Philippines, Malaysia and the UAE are left out on purpose: they are also where many recruits
-# come from (domestic jobs) or ordinary destinations (Gulf jobs), and the reference names them as transit or
-# later, smaller hubs; the transit rules catch them with route wording ("via Dubai").
+# section 6). The Philippines (a later hub) has a weak concept of its own that is off in its home languages
+# (concepts.yaml `not_languages`): many recruits come from there. The UAE and Malaysia are left out: an ordinary
+# Gulf job market and a home country, and transit points caught by route wording ("via Dubai", "via KL"); only
+# Dubai districts reported as scam-centre bases are hubs (places/hubs.yaml).
 HUB_COUNTRIES = {
     "KH": "destination.compound_country",
     "MM": "destination.compound_country",
     "LA": "destination.compound_country",
     "TH": "destination.thailand",
+    "PH": "destination.philippines",
 }
 
 # Concepts whose names take no inflection: the adjective is not the country ("Thai food", "comida tailandesa",
@@ -62,6 +65,12 @@ NOT_PLACE_NAMES = {
     "ไทย": "Thai: the word Thai (language, people) in every Thai ad",
     "ໄທ": "Lao: the word Thai",
     "タイ": "Japanese: also tie, type (タイプ), time (タイム)",
+    "filipino": "the people or language (Filipino teachers hired abroad), not the country",
+    "firipino": "the people or language, not the country",
+    "ufilipino": "the people or language, not the country",
+    "hufilipino": "the people or language, not the country",
+    "filipin": "stem of Filipino / Filipina (the people); the country names keep their own endings",
+    "filippin": "stem of Italian filippino (a Filipino); the country names keep their own endings",
 }
 
 # Scripts written without spaces between words: a name matches anywhere (no boundary), so it must be long enough
@@ -271,6 +280,21 @@ def load_places(countries: Path = COUNTRIES_FILE, hubs: Path = HUBS_FILE) -> dic
             if why:
                 raise PlacesError(f"{entry['__where__']}: {entry['place']}: name {name!r} cannot be used: {why}")
             out.setdefault(entry["concept"], []).append((name.strip(), entry["__where__"]))
+    return out
+
+
+def hub_examples(hubs: Path = HUBS_FILE) -> list[tuple[str, list[str], list[str], list[str], str]]:
+    """Per hubs.yaml entry with examples: (concept, names, match, no_match, 'file:line'); PlacesError on a bad list."""
+    out = []
+    for entry in _entries(hubs, "places"):
+        lists = []
+        for key in ("match", "no_match"):
+            value = entry.get(key, [])
+            if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+                raise PlacesError(f"{entry['__where__']}: {key!r} must be a list of strings")
+            lists.append(value)
+        if any(lists):
+            out.append((entry["concept"], [n.strip() for n in entry["names"]], *lists, entry["__where__"]))
     return out
 
 

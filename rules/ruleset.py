@@ -385,10 +385,13 @@ def assemble(concepts: list[Rule], packs: list[Pack]) -> list[Rule]:
 def add_place_names(rules: list[Rule], places_dir: Path | None = None) -> None:
     """Append the place names of every script (rules/places/: generated from CLDR plus hand-written hubs) to the
     destination concepts they belong to; each pattern passes the same checks as a pack pattern."""
-    from .places import PLACES_DIR, PlacesError, place_patterns
+    from .places import (EXACT_CONCEPTS as EXACT_PLACE_CONCEPTS, HUBS_FILE, PLACES_DIR, PlacesError, hub_examples,
+                         name_regexes, place_patterns)
 
+    directory = Path(places_dir or PLACES_DIR)
     try:
-        by_concept = place_patterns(Path(places_dir or PLACES_DIR))
+        by_concept = place_patterns(directory)
+        examples = hub_examples(directory / HUBS_FILE.name)
     except PlacesError as exc:
         raise RulesetError(str(exc)) from None
     known = {rule.id: rule for rule in rules}
@@ -403,6 +406,14 @@ def add_place_names(rules: list[Rule], places_dir: Path | None = None) -> None:
                 raise RulesetError(f"{where}: place pattern for {concept!r} {pat[:80]!r}...: {problem}")
             rule.patterns.append(LazyPattern(folded))
             rule.raw_patterns.append(pat)
+    # a hub entry's examples are checked like a pack's: `match` by the entry's own names, `no_match` by the rule
+    for concept, names, match, no_match, where in examples:
+        rule = known[concept]
+        regexes = name_regexes(names, inflect=concept not in EXACT_PLACE_CONCEPTS)
+        rule.entries.append(PackEntry(UNIVERSAL, [LazyPattern(_check_pattern(r)[1]) for r in regexes], regexes,
+                                      match, no_match, where))
+        rule.examples_match.extend(match)
+        rule.examples_no_match.extend(no_match)
 
 
 def _with_places(directory: Path, places: bool | Path | None) -> bool | Path:

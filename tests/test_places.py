@@ -57,7 +57,7 @@ def test_shipped_ruleset_carries_the_place_patterns():
     plain = {r.id: len(r.patterns) for r in load_ruleset(places=False)}
     with_places = {r.id: len(r.patterns) for r in load_ruleset()}
     for concept, pairs in place_patterns().items():
-        assert with_places[concept] == plain[concept] + len(pairs)
+        assert with_places[concept] == plain.get(concept, 0) + len(pairs)  # some concepts are place names only
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +91,16 @@ PLACES = [
     ("ວຽກຢູ່ສາມຫຼ່ຽມຄຳ", "destination.laos_zone", "ສາມຫຼ່ຽມຄຳ"),
     ("황금삼각지대 특구 근무", "destination.laos_zone", "황금삼각지대"),
     ("Жұмыс орны: Золотой треугольник, Лаос", "destination.laos_zone", "Золотой треугольник"),  # Kazakh
+    # Philippine compound towns and the Philippines, read for recruits from abroad
+    ("菲律宾克拉克博彩公司招客服", "destination.philippines_hub", "克拉克"),
+    ("Lokasi kerja: Bamban, Tarlac", "destination.philippines_hub", "Bamban"),
+    ("Công ty game ở Pasay City tuyển CSKH", "destination.philippines_hub", "Pasay City"),
+    ("Офис в Пасае? Нет: Пампанга", "destination.philippines_hub", "Пампанга"),
+    ("필리핀 팜팡가 근무", "destination.philippines_hub", "팜팡가"),
+    ("Perusahaan game di Filipina", "destination.philippines", "Filipina"),
+    ("Ширкати гейминг дар Филиппин", "destination.philippines", "Филиппин"),  # Tajik
+    ("フィリピンでのカスタマーサポート", "destination.philippines", "フィリピン"),
+    ("Office: International City, Dubai", "destination.uae_hub", "International City, Dubai"),
 ]
 
 
@@ -117,6 +127,39 @@ def test_places_in_languages_without_a_pack(engine, text, rule_id, quote):
 def test_names_do_not_fire_inside_other_words(engine, text):
     hits = [e for e in engine.assess({"description": text}).evidence if e.category == "destination"]
     assert hits == [], (text, [(e.rule_id, e.matched_text) for e in hits])
+
+
+@pytest.mark.parametrize("ad", [
+    # the Philippines is home to Tagalog, Cebuano and English (Philippine English) readers: a job there is domestic
+    {"title": "CSR sa Pasay City", "description": "Hiring CSR sa Pasay, 20k sahod, walang experience, PM lang"},
+    {"title": "Call center agent", "location": "Clark Freeport, Pampanga", "description": "Night shift, 25k salary"},
+    {"title": "Trabaho sa Pampanga", "description": "Kailangan ng encoder sa Angeles City, may libreng pagkain"},
+    # Dubai itself is an ordinary Gulf job market, and "international city" ordinary English
+    {"title": "Waiters for a Dubai hotel", "description": "AED 2,200, company visa, send CV on WhatsApp"},
+    {"title": "Sales lead", "description": "Live and work in a vibrant international city"},
+])
+def test_home_market_and_ordinary_places_are_no_destination_evidence(engine, ad):
+    hits = [(e.rule_id, e.matched_text) for e in engine.assess(ad).evidence if e.category == "destination"]
+    assert hits == [], hits
+
+
+def test_hub_examples_are_checked_by_rules_lint(tmp_path):
+    # a hubs.yaml entry's `match` examples must match its names, its `no_match` examples no name of the concept
+    from rules.ruleset import lint_ruleset
+    assert lint_ruleset() == []
+    places = tmp_path / "places"
+    places.mkdir()
+    (places / "countries.yaml").write_text(COUNTRIES_FILE.read_text(encoding="utf-8"), encoding="utf-8")
+    _write(places, "places:\n  - place: X\n    country: PH\n    concept: destination.philippines_hub\n"
+                   "    source: s\n    names: [Porac]\n    match: [work in Porac, work in Bamban]\n"
+                   "    no_match: [Porac town]\n")
+    from rules.ruleset import add_place_names, assemble, load_concepts, load_packs
+    rules = assemble(load_concepts(), load_packs())
+    add_place_names(rules, places)
+    entry = next(e for r in rules if r.id == "destination.philippines_hub" for e in r.entries
+                 if e.source.endswith("hubs.yaml:2"))
+    assert entry.search("work in Porac") == "Porac" and entry.search("work in Bamban") is None
+    assert next(r for r in rules if r.id == "destination.philippines_hub").search("Porac town") == "Porac"
 
 
 def _write(tmp_path, hubs_text):
