@@ -174,6 +174,7 @@ def branch_triggers(branch: str) -> tuple[set[str], set[str], set[str]] | None:
 
 
 MAX_WORD_PREFIX = 5
+FILTER_AFTER = 4  # a token gets its filter regex at its 4th occurrence
 
 
 class TriggerMatcher:
@@ -221,6 +222,7 @@ class TriggerMatcher:
         self.prefix_lens = sorted({len(k) for k in self.prefix_branches})
         self._token_cache: dict[str, list] = {}
         self._barren: set[str] = set()  # tokens known to start no branch
+        self._token_seen: dict[str, int] = {}  # occurrences of each token that has no filter yet
         self._sub_compiled: dict[str, list[tuple[int, re.Pattern]]] = {}
         # the literals the always-branches need, found in one Aho-Corasick pass over the text
         literals = sorted({s for needs in self.always_needs if needs for s in needs})
@@ -250,14 +252,25 @@ class TriggerMatcher:
 
     def _any_of(self, regexes: list[re.Pattern]) -> re.Pattern | None:
         """One regex that matches where any of `regexes` does (None for fewer than two): tried first, it spares
-        the separate tries at the many places where none matches."""
+        the separate tries at the many places where none matches. Built from the branches' memoised parse trees
+        (parsing the joined pattern again would cost more than compiling it)."""
         if len(regexes) < 2:
             return None
-        return re.compile("|".join(f"(?:{r.pattern})" for r in regexes), self.flags)
+        joined = "|".join(f"(?:{r.pattern})" for r in regexes)
+        trees = [parse_cached(r.pattern, self.flags) for r in regexes]
+        if any(t.state.flags != trees[0].state.flags or t.state.groupdict or _refers_to_groups(t) for t in trees):
+            return re.compile(joined, self.flags)  # group numbers would matter: the plain way
+        state = P.State()
+        state.flags = trees[0].state.flags
+        state.groupwidths = [None] * max(t.state.groups for t in trees)
+        tree = P.SubPattern(state, [(C.BRANCH, (None, trees))])
+        code = _compiler._code(tree, self.flags)
+        return _sre.compile(joined, self.flags | state.flags, code, state.groups - 1, {}, (None,) * state.groups)
 
     def _token_branches(self, tok: str) -> tuple[re.Pattern | None, list]:
         """(filter, branches) that may start at a token: by the whole word or by its first characters
-        (memoised); the filter matches where any branch may."""
+        (memoised). The filter (one regex that matches where any branch may) is built once the token has
+        occurred FILTER_AFTER times: compiling it costs more than it saves on a rare token."""
         found = self._compiled(self.word_branches.get(tok, ()))
         for k in self.prefix_lens:
             if len(tok) >= k:
@@ -265,7 +278,17 @@ class TriggerMatcher:
         if len(self._token_cache) > 200_000:
             self._token_cache.clear()
             self._barren.clear()
-        entry = self._token_cache[tok] = (self._any_of([r for _, r in found]), found)
+            self._token_seen.clear()
+        entry = self._token_cache[tok] = (None, found)
+        return entry
+
+    def _with_filter(self, tok: str, entry: tuple) -> tuple:
+        seen = self._token_seen.get(tok, 0) + 1
+        self._token_seen[tok] = seen
+        if seen < FILTER_AFTER:
+            return entry
+        entry = self._token_cache[tok] = (self._any_of([r for _, r in entry[1]]), entry[1])
+        del self._token_seen[tok]
         return entry
 
     def _token_starts(self, text: str) -> list[tuple[int, tuple]]:
@@ -284,6 +307,8 @@ class TriggerMatcher:
             if not entry[1]:
                 barren.add(tok)
                 continue
+            if entry[0] is None and len(entry[1]) > 1:
+                entry = self._with_filter(tok, entry)
             found.append((m.start(), entry))
         return found
 
@@ -398,6 +423,22 @@ def starts_a_line(branch: str, flags: int = 0) -> bool:
             continue
         return False
     return True
+
+
+def _refers_to_groups(items) -> bool:
+    """Whether a parse tree holds a back-reference or a conditional on a group."""
+    for op, av in items:
+        if op in (C.GROUPREF, C.GROUPREF_EXISTS, C.GROUPREF_IGNORE, C.GROUPREF_LOC_IGNORE, C.GROUPREF_UNI_IGNORE):
+            return True
+        if op is C.SUBPATTERN and _refers_to_groups(av[-1]):
+            return True
+        if op is C.BRANCH and any(_refers_to_groups(alt) for alt in av[1]):
+            return True
+        if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT) and _refers_to_groups(av[2]):
+            return True
+        if op in (C.ASSERT, C.ASSERT_NOT, C.ATOMIC_GROUP) and _refers_to_groups(av[1] if op is not C.ATOMIC_GROUP else av):
+            return True
+    return False
 
 
 def _first(item: tuple) -> int:
