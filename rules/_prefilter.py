@@ -258,7 +258,8 @@ class TriggerMatcher:
             return None
         joined = "|".join(f"(?:{r.pattern})" for r in regexes)
         trees = [parse_cached(r.pattern, self.flags) for r in regexes]
-        if any(t.state.flags != trees[0].state.flags or t.state.groupdict or _refers_to_groups(t) for t in trees):
+        if (_GROUP_REFERENCE.search(joined)
+                or any(t.state.flags != trees[0].state.flags or t.state.groupdict for t in trees)):
             return re.compile(joined, self.flags)  # group numbers would matter: the plain way
         state = P.State()
         state.flags = trees[0].state.flags
@@ -425,20 +426,9 @@ def starts_a_line(branch: str, flags: int = 0) -> bool:
     return True
 
 
-def _refers_to_groups(items) -> bool:
-    """Whether a parse tree holds a back-reference or a conditional on a group."""
-    for op, av in items:
-        if op in (C.GROUPREF, C.GROUPREF_EXISTS, C.GROUPREF_IGNORE, C.GROUPREF_LOC_IGNORE, C.GROUPREF_UNI_IGNORE):
-            return True
-        if op is C.SUBPATTERN and _refers_to_groups(av[-1]):
-            return True
-        if op is C.BRANCH and any(_refers_to_groups(alt) for alt in av[1]):
-            return True
-        if op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT) and _refers_to_groups(av[2]):
-            return True
-        if op in (C.ASSERT, C.ASSERT_NOT, C.ATOMIC_GROUP) and _refers_to_groups(av[1] if op is not C.ATOMIC_GROUP else av):
-            return True
-    return False
+# A back-reference (\1, (?P=name)) or a conditional ((?(1)...)) may be written; escaped backslashes make this
+# a cautious test (a false "yes" only means the filter is compiled the plain way)
+_GROUP_REFERENCE = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
 
 
 def _first(item: tuple) -> int:

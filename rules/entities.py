@@ -72,8 +72,10 @@ _LABEL_VALUE = (
     r"(?P<value>\+?\d[\d\s\-.()]{5,20}\d|@?[A-Za-z][\w.\-]{2,31}|\d{5,12})"
 )
 _LABELLED = re.compile(
-    # the leading lookahead (first letters of every label) lets re skip most positions cheaply
-    "(?=[twlvzq纸飞电เวไ微威薇])(?:" + "|".join(
+    # the leading lookaheads (the first letter of every label, then its first two characters) let re skip most
+    # positions cheaply; every label below starts with one of these pairs
+    "(?=[twlvzq纸飞电เวไ微威薇])"
+    r"(?=t[eg\s.\-_*·•]|w[haes/x\s.\-_*·•]|li|v[x信]|z[a\s.\-_*·•]|qq|[纸飞电เวไ微威薇])(?:" + "|".join(
         # no lookbehind here: a pattern that starts with a literal lets re skip ahead fast;
         # the left word boundary is checked in _labelled()
         rf"(?P<{kind}>(?:{'|'.join(pats)})(?![A-Za-z]))" for kind, pats in _LABELS.items()
