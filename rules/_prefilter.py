@@ -234,6 +234,12 @@ class TriggerMatcher:
             for lit, i in ids.items():
                 self._needs_automaton.add_word(lit, i)
             self._needs_automaton.make_automaton()
+        # per literal, the always-branches that need it; the branches that need none run on every text
+        self._always_unconditional = [k for k, needs in enumerate(self.always_need_ids) if needs is None]
+        self._always_by_literal: dict[int, list[int]] = {}
+        for k, needs in enumerate(self.always_need_ids):
+            for i in needs or ():
+                self._always_by_literal.setdefault(i, []).append(k)
         self._any_number_start = self._any_of([r for (_, r), at in zip(self.always, self.always_digit_start) if at])
         self.ascii_subs = [(s, b) for s, b in self.sub_branches.items() if s.isascii()]
         self.other_subs: dict[str, list] = {}
@@ -340,11 +346,14 @@ class TriggerMatcher:
                         yield owner, m
                 i = text.find(s, i + 1)
         line_starts = number_starts = None
-        present = {i for _, i in self._needs_automaton.iter(text)} if self._needs_automaton is not None else set()
-        for (owner, regex), needs, at_line, at_number in zip(self.always, self.always_need_ids, self.always_line_start,
-                                                              self.always_digit_start):
-            if needs is not None and needs.isdisjoint(present):
-                continue  # a literal every match contains is absent
+        todo = set(self._always_unconditional)  # a branch whose needed literals are all absent cannot match
+        if self._needs_automaton is not None:
+            by_literal = self._always_by_literal
+            for i in {i for _, i in self._needs_automaton.iter(text)}:
+                todo.update(by_literal[i])
+        for k in sorted(todo):
+            owner, regex = self.always[k]
+            at_line, at_number = self.always_line_start[k], self.always_digit_start[k]
             found = None
             if at_line:
                 if line_starts is None:
