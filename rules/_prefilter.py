@@ -174,6 +174,7 @@ def branch_triggers(branch: str) -> tuple[set[str], set[str], set[str]] | None:
 
 
 MAX_WORD_PREFIX = 5
+FILTER_AFTER = 4  # a token gets its filter regex at its 4th occurrence
 
 
 class TriggerMatcher:
@@ -221,6 +222,7 @@ class TriggerMatcher:
         self.prefix_lens = sorted({len(k) for k in self.prefix_branches})
         self._token_cache: dict[str, list] = {}
         self._barren: set[str] = set()  # tokens known to start no branch
+        self._token_seen: dict[str, int] = {}  # occurrences of each token that has no filter yet
         self._sub_compiled: dict[str, list[tuple[int, re.Pattern]]] = {}
         # the literals the always-branches need, found in one Aho-Corasick pass over the text
         literals = sorted({s for needs in self.always_needs if needs for s in needs})
@@ -232,6 +234,12 @@ class TriggerMatcher:
             for lit, i in ids.items():
                 self._needs_automaton.add_word(lit, i)
             self._needs_automaton.make_automaton()
+        # per literal, the always-branches that need it; the branches that need none run on every text
+        self._always_unconditional = [k for k, needs in enumerate(self.always_need_ids) if needs is None]
+        self._always_by_literal: dict[int, list[int]] = {}
+        for k, needs in enumerate(self.always_need_ids):
+            for i in needs or ():
+                self._always_by_literal.setdefault(i, []).append(k)
         self._any_number_start = self._any_of([r for (_, r), at in zip(self.always, self.always_digit_start) if at])
         self.ascii_subs = [(s, b) for s, b in self.sub_branches.items() if s.isascii()]
         self.other_subs: dict[str, list] = {}
@@ -250,14 +258,26 @@ class TriggerMatcher:
 
     def _any_of(self, regexes: list[re.Pattern]) -> re.Pattern | None:
         """One regex that matches where any of `regexes` does (None for fewer than two): tried first, it spares
-        the separate tries at the many places where none matches."""
+        the separate tries at the many places where none matches. Built from the branches' memoised parse trees
+        (parsing the joined pattern again would cost more than compiling it)."""
         if len(regexes) < 2:
             return None
-        return re.compile("|".join(f"(?:{r.pattern})" for r in regexes), self.flags)
+        joined = "|".join(f"(?:{r.pattern})" for r in regexes)
+        trees = [parse_cached(r.pattern, self.flags) for r in regexes]
+        if (_GROUP_REFERENCE.search(joined)
+                or any(t.state.flags != trees[0].state.flags or t.state.groupdict for t in trees)):
+            return re.compile(joined, self.flags)  # group numbers would matter: the plain way
+        state = P.State()
+        state.flags = trees[0].state.flags
+        state.groupwidths = [None] * max(t.state.groups for t in trees)
+        tree = P.SubPattern(state, [(C.BRANCH, (None, trees))])
+        code = _compiler._code(tree, self.flags)
+        return _sre.compile(joined, self.flags | state.flags, code, state.groups - 1, {}, (None,) * state.groups)
 
     def _token_branches(self, tok: str) -> tuple[re.Pattern | None, list]:
         """(filter, branches) that may start at a token: by the whole word or by its first characters
-        (memoised); the filter matches where any branch may."""
+        (memoised). The filter (one regex that matches where any branch may) is built once the token has
+        occurred FILTER_AFTER times: compiling it costs more than it saves on a rare token."""
         found = self._compiled(self.word_branches.get(tok, ()))
         for k in self.prefix_lens:
             if len(tok) >= k:
@@ -265,7 +285,17 @@ class TriggerMatcher:
         if len(self._token_cache) > 200_000:
             self._token_cache.clear()
             self._barren.clear()
-        entry = self._token_cache[tok] = (self._any_of([r for _, r in found]), found)
+            self._token_seen.clear()
+        entry = self._token_cache[tok] = (None, found)
+        return entry
+
+    def _with_filter(self, tok: str, entry: tuple) -> tuple:
+        seen = self._token_seen.get(tok, 0) + 1
+        self._token_seen[tok] = seen
+        if seen < FILTER_AFTER:
+            return entry
+        entry = self._token_cache[tok] = (self._any_of([r for _, r in entry[1]]), entry[1])
+        del self._token_seen[tok]
         return entry
 
     def _token_starts(self, text: str) -> list[tuple[int, tuple]]:
@@ -284,6 +314,8 @@ class TriggerMatcher:
             if not entry[1]:
                 barren.add(tok)
                 continue
+            if entry[0] is None and len(entry[1]) > 1:
+                entry = self._with_filter(tok, entry)
             found.append((m.start(), entry))
         return found
 
@@ -314,11 +346,14 @@ class TriggerMatcher:
                         yield owner, m
                 i = text.find(s, i + 1)
         line_starts = number_starts = None
-        present = {i for _, i in self._needs_automaton.iter(text)} if self._needs_automaton is not None else set()
-        for (owner, regex), needs, at_line, at_number in zip(self.always, self.always_need_ids, self.always_line_start,
-                                                              self.always_digit_start):
-            if needs is not None and needs.isdisjoint(present):
-                continue  # a literal every match contains is absent
+        todo = set(self._always_unconditional)  # a branch whose needed literals are all absent cannot match
+        if self._needs_automaton is not None:
+            by_literal = self._always_by_literal
+            for i in {i for _, i in self._needs_automaton.iter(text)}:
+                todo.update(by_literal[i])
+        for k in sorted(todo):
+            owner, regex = self.always[k]
+            at_line, at_number = self.always_line_start[k], self.always_digit_start[k]
             found = None
             if at_line:
                 if line_starts is None:
@@ -398,6 +433,11 @@ def starts_a_line(branch: str, flags: int = 0) -> bool:
             continue
         return False
     return True
+
+
+# A back-reference (\1, (?P=name)) or a conditional ((?(1)...)) may be written; escaped backslashes make this
+# a cautious test (a false "yes" only means the filter is compiled the plain way)
+_GROUP_REFERENCE = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
 
 
 def _first(item: tuple) -> int:

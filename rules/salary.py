@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ._hintscan import HintScan
 from ._prefilter import split_branches
 from ._regex import guarded
 
@@ -251,13 +252,13 @@ _MONEY_HINT_PATTERN = (
     r"रु|रू|රු|ரூ|روپے|روپیہ|रुपये|रुपए|টাকা|جنيه|ريال|만|लाख|লাখ|لاکھ|ලක්ෂ|करोड|কোটি|млн|mln|"
     r"ඩොලර්|டாலர்|డాలర్|ഡോളർ|ਡਾਲਰ|ໂດລາ|" + _PAY_WORD_PATTERN
 )
-_MONEY_HINT = guarded(_MONEY_HINT_PATTERN)
-_MONEY_HINT_ASCII = guarded(_ascii_part(_MONEY_HINT_PATTERN))
+_MONEY_HINT = HintScan(_MONEY_HINT_PATTERN)
+_MONEY_HINT_ASCII = HintScan(_ascii_part(_MONEY_HINT_PATTERN))
 
 
 @dataclass(frozen=True)
 class _Regexes:
-    hint: re.Pattern
+    hint: HintScan
     pre_currency: re.Pattern
     money: re.Pattern
     pay_word: re.Pattern
@@ -268,15 +269,17 @@ _ANY_TEXT = _Regexes(_MONEY_HINT, _PRE_CURRENCY, _MONEY, _PAY_WORD, _PERIOD_RE)
 _ASCII_TEXT = _Regexes(_MONEY_HINT_ASCII, _PRE_CURRENCY_ASCII, _MONEY_ASCII, _PAY_WORD_ASCII, _PERIOD_RE_ASCII)
 
 
-def _money_matches(low_text: str, near_hint: bool = False, rx: _Regexes = _ANY_TEXT):
+def _money_matches(low_text: str, near_hint: bool = False, rx: _Regexes = _ANY_TEXT, hints: list[int] | None = None):
     """_MONEY matches, tried only where a number starts (a currency may sit just before it) and, with
-    `near_hint`, only within 45 characters of a currency / multiplier / pay word."""
+    `near_hint`, only within 45 characters of a currency / multiplier / pay word (`hints`: rx.hint.starts)."""
+    if near_hint and hints is None:
+        hints = rx.hint.starts(low_text)
     last_end = 0
     for num in _NUMBER_START.finditer(low_text):
         pos = num.start()
         if pos < last_end:
             continue
-        if near_hint and not rx.hint.search(low_text, max(0, pos - 45), pos + 45):
+        if near_hint and not rx.hint.any_in(low_text, hints, max(0, pos - 45), pos + 45):
             continue
         start = pos
         pre = rx.pre_currency.search(low_text, max(last_end, pos - 8), pos)
@@ -298,10 +301,13 @@ def find_salaries(text: str, default_currency: str | None = None, pay_field: boo
     if not low_text.isascii() and _NATIVE_DIGIT_RE.search(low_text):
         low_text = low_text.translate(_NATIVE_DIGITS)
     rx = _ASCII_TEXT if low_text.isascii() else _ANY_TEXT
-    if not pay_field and not rx.hint.search(low_text):
-        return []  # no currency, multiplier or pay word anywhere: nothing to parse
+    hints: list[int] = []
+    if not pay_field:
+        hints = rx.hint.starts(low_text)
+        if not rx.hint.any_in(low_text, hints):
+            return []  # no currency, multiplier or pay word anywhere: nothing to parse
     out: list[Salary] = []
-    for m in _money_matches(low_text, not pay_field, rx):
+    for m in _money_matches(low_text, not pay_field, rx, hints):
         currency = _currency_of(m.group("pre")) or _currency_of(m.group("mid")) or _currency_of(m.group("post"))
         mult_a, implied_a = _multiplier(m, "m")
         mult_b, implied_b = _multiplier(m, "n") if m.group("b") else (1.0, None)

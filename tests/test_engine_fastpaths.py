@@ -292,3 +292,93 @@ def test_assess_many_is_assess_per_ad():
     assert batched == [engine.assess(ad).to_dict() for ad in ads]
     assert any(e["rule_id"] == "similarity.known_lure" for a in batched for e in a["evidence"])
     assert engine.assess_many([]) == []
+
+
+PAY_TEXTS = [
+    "Salary: USD 1,200 - 1,500 per month, paid monthly; 5+ years; call 0917 123 4567",
+    "gaji 8 juta/bln, payment on the 5th, 9tr, 15k, 20 k usd, RM3,000, rs 1 lakh, ₱30,000, 月薪2万, 过万",
+    "repayment 12 months; prepaid 300; the company paid 45; a wage-earner; 10m; 3 tl; sar 400",
+    "Зарплата 1500 долларов в месяц; راتب 3000 ريال; 월급 300만원; ደሞዝ 15,000 ብር",
+]
+
+
+@pytest.mark.parametrize("scan_name", ["_MONEY_HINT", "_MONEY_HINT_ASCII"])
+def test_hint_scan_answers_like_a_window_search(scan_name):
+    """rules/_hintscan: any_in(text, starts, a, b) == regex.search(text, a, b) is not None, for every window."""
+    from rules import salary
+
+    scan = getattr(salary, scan_name)
+    texts = PAY_TEXTS + GUARD_TEXTS
+    for text in (t.lower() for t in texts):
+        starts = scan.starts(text)
+        assert scan.any_in(text, starts) == (scan.regex.search(text) is not None)
+        for a in range(0, len(text) + 1, 2):
+            for width in (1, 9, 45, 90):
+                assert scan.any_in(text, starts, a, a + width) == (scan.regex.search(text, a, a + width) is not None), \
+                    (text[a:a + width], scan_name)
+
+
+EMAIL_TEXTS = [
+    "Write to careers@northwind.example or hr.team+jobs@acme.co.uk today",
+    "contact: john  @  example . com, jane [at] mail [dot] org, bob (AT) x (dot) net, ann {at} y.io",
+    "meet me at the airport at 9; apply at northwind dot com; sales at acme.com",
+    "@handle only, a@b, x@y.z, .lead@dots.com, -x@y.com, name@@double.com, ＠fullwidth＠mail.com",
+    "ſam@kelvin.com Kate@İstanbul.com.tr " + "a" * 70 + "@long.com",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", EMAIL_TEXTS)
+def test_email_scan_finds_what_finditer_finds(text):
+    """entities._email_matches tries only starts that can reach an @-like sign: same matches as a full scan."""
+    want = [(m.span(), m.group(0)) for m in entities._EMAIL.finditer(text)]
+    assert [(m.span(), m.group(0)) for m in entities._email_matches(text, text.lower())] == want
+
+
+def test_email_scan_on_fuzzed_text():
+    import random
+
+    rng = random.Random(11)
+    atoms = ["a", "z", "9", ".", "-", "+", "%", " ", "\n", "@", "＠", "[at]", "(AT)", "{at}", " at ", " dot ",
+             "[dot]", ".com", "x.y", "john.doe", "İ", "ſ", "K", "é", "\u00a0", "a" * 70, "example"]
+    for _ in range(3000):
+        text = "".join(rng.choice(atoms) for _ in range(rng.randint(1, 20)))
+        assert ([m.span() for m in entities._email_matches(text, text.lower())]
+                == [m.span() for m in entities._EMAIL.finditer(text)]), text
+
+
+def test_label_regex_pair_guard_keeps_every_match():
+    """The two-character look-ahead in front of the contact labels only skips places no label starts at."""
+    import random
+
+    plain = re.compile("(?=[twlvzq纸飞电เวไ微威薇])(?:" + "|".join(
+        rf"(?P<{kind}>(?:{'|'.join(pats)})(?![A-Za-z]))" for kind, pats in entities._LABELS.items()) + ")", re.I)
+    rng = random.Random(5)
+    atoms = ["t", "T", "e", "g", "w", "W", "h", "a", "s", "/", "l", "i", "v", "x", "z", "q", "Q", ".", " ", "-",
+             "_", "*", "·", "\n", ":", "纸", "飞", "机", "微", "信", "威", "薇", "เทเลแกรม", "วอทสแอพ", "ไลน์", "ไอดี",
+             "telegram", "whatsapp", "wechat", "zalo", "line id", "ſ", "we chat", "whats app", "w/a", "wsp", "v信"]
+    texts = EMAIL_TEXTS + ["".join(rng.choice(atoms) for _ in range(rng.randint(1, 14))) for _ in range(5000)]
+    for text in texts:
+        assert ([(m.span(), m.lastgroup) for m in entities._LABELLED.finditer(text)]
+                == [(m.span(), m.lastgroup) for m in plain.finditer(text)]), text
+
+
+def test_token_filters_built_from_parse_trees_match_where_a_branch_does():
+    """A token's filter (TriggerMatcher._any_of, compiled from the branches' parse trees) matches exactly where
+    one of its branches does."""
+    rules = load_ruleset()
+    matcher = TriggerMatcher([[p.pattern for p in r.patterns] for r in rules])
+    texts = [normalise(t).text for r in rules for t in r.examples_match + r.examples_no_match]
+    filters = {}
+    checked = 0
+    for text in texts:
+        for m in re.finditer(r"[a-z0-9]+", text):
+            if len(matcher.word_branches.get(m.group(), ())) > 1:
+                if m.group() not in filters:
+                    branches = matcher._compiled(matcher.word_branches[m.group()])
+                    filters[m.group()] = (matcher._any_of([r for _, r in branches]), branches)
+                any_of, branches = filters[m.group()]
+                pos = m.start()
+                assert (any_of.match(text, pos) is not None) == any(r.match(text, pos) for _, r in branches), m.group()
+                checked += 1
+    assert checked > 1000

