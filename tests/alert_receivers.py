@@ -17,7 +17,7 @@ Answer = Callable[[int, str], "tuple[int, dict[str, str]]"]
 
 
 class Receiver:
-    def __init__(self, answer: Answer | None = None, secret: str = SECRET, hold: int | None = None):
+    def __init__(self, answer: Answer | None = None, secret: str = SECRET, hold: int | None = None, port: int = 0):
         self.secret = secret
         self.answer = answer or (lambda n, msg_id: (200, {}))
         self.requests: list[dict] = []  # every POST: id, verified, payload, headers, arrived (monotonic)
@@ -61,7 +61,7 @@ class Receiver:
                 except OSError:
                     pass  # the sender is gone (killed mid-request)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
