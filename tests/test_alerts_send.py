@@ -322,3 +322,20 @@ def test_a_changed_filter_restarts_the_cursor_but_sends_nothing_twice(tmp_path, 
     assert send(db, partners).returncode == 0
     urls = [r["url"] for r in dir_records(tmp_path / "out")]
     assert len(urls) == len(set(urls)) == len(ADS)
+
+
+def test_the_review_app_shows_deliveries_without_secrets(tmp_path, db):
+    from test_review import get, get_json, review_app
+
+    with Receiver() as hook:
+        partners = write_partners(tmp_path, "partners:\n" + hook_partner("hotline", hook.url + "?token=abc123"))
+        assert send(db, partners).returncode == 0
+    with review_app(db) as (base, _):
+        rows = get_json(f"{base}/alerts/deliveries.json?_shape=array")
+        assert sorted((r["partner"], r["status"], r["format"]) for r in rows) == [("hotline", "delivered", "jsonl")] * 4
+        assert {r["delivery_id"] for r in rows} == {r["id"] for r in hook.requests}
+        status, html = get(f"{base}/alerts/deliveries")
+        assert status == 200 and "Alert deliveries" in html
+        for table in ("deliveries", "alerts", "alert_partners"):
+            status, html = get(f"{base}/alerts/{table}")
+            assert status == 200 and "abc123" not in html and SECRET.removeprefix("whsec_") not in html
