@@ -9,7 +9,7 @@
                   with the attempts, the receiver's response and the `delivery_id` (the webhook-id, or the file's
                   delivery id) that a retry or a later run reuses
 
-An alert's version goes up when its ad's score, level, verdict, take-down, text, country, language or campaign
+An alert's version goes up when its ad's score, level, flag, verdict, take-down, text, country, language or campaign
 changes; a `not_lure` verdict makes it `revoked`. Delivery is at-least-once: a row is `pending` before anything
 is sent and `delivered` only after the receiver acknowledged it, so a run killed in between sends that alert
 again (same delivery id) and never one already acknowledged. No secret is ever written here.
@@ -38,7 +38,7 @@ ALERT_TABLES = {
 ALERT_PRIMARY_KEYS = {"alerts": "id", "alert_partners": "name"}
 DELIVERY_STATUSES = ("pending", "delivered", "failed", "gone", "superseded")
 REVOKING_VERDICT = "not_lure"
-STATE_COLUMNS = ("risk_score", "risk_level", "review_status", "removed_at", "content_hash", "country", "language",
+STATE_COLUMNS = ("risk_score", "risk_level", "flagged", "review_status", "removed_at", "content_hash", "country", "language",
                  "campaign_id")
 
 

@@ -12,7 +12,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # a test secret (base64 of 24 bytes)
 
-# (request number from 1, webhook-id) -> (status, extra headers)
+# (request number from 1, webhook-id) -> (status, extra headers); status 0 answers with a line that is not HTTP
 Answer = Callable[[int, str], "tuple[int, dict[str, str]]"]
 
 
@@ -50,6 +50,10 @@ class Receiver:
                     receiver.release.wait(60)
                 status, extra = receiver.answer(number, headers.get("webhook-id"))
                 text = json.dumps({"ok": 200 <= status < 300}).encode()
+                if status == 0:  # not HTTP at all: a broken proxy or server
+                    self.close_connection = True
+                    self.wfile.write(b"SPAM 42\r\n\r\n")
+                    return
                 try:
                     self.send_response(status)
                     for k, v in extra.items():

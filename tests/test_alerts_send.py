@@ -180,6 +180,17 @@ def test_a_retry_keeps_the_webhook_id_and_waits_for_retry_after(tmp_path, db):
     assert (row["status"], row["attempts"], row["delivery_id"]) == ("delivered", 3, first["id"])
 
 
+def test_an_answer_that_is_not_http_is_retried(tmp_path, db):
+    with Receiver(lambda n, msg_id: (0, {}) if n == 1 else (200, {})) as hook:
+        partners = write_partners(tmp_path, "partners:\n" + hook_partner("hotline", hook.url, "    min_score: 90\n"))
+        result = send(db, partners)
+        assert result.returncode == 0, result.stdout + result.stderr
+    first, second = hook.requests
+    assert first["id"] == second["id"] and "network error" in result.stderr
+    [row] = deliveries(db, "hotline")
+    assert (row["status"], row["attempts"]) == ("delivered", 2)
+
+
 def test_a_410_disables_the_partner_until_it_is_enabled(tmp_path, db):
     gone = {"on": True}
     with Receiver(lambda n, msg_id: (410, {}) if gone["on"] else (200, {})) as hook:

@@ -137,12 +137,15 @@ def _to_webhook(state, partner, fmt, writer, secret, due, records, say) -> tuple
     """POST each due alert; stops at the first one the receiver does not take. (sent, undelivered seqs, why, 410)"""
     sent = 0
     for i, alert in enumerate(due):
-        [row] = state.begin(partner.name, fmt, partner.target, [alert], lambda a: message_id(partner.name, fmt, a))
         record = records[alert["ad_id"]]
-        if fmt == "jsonl":
-            body = dumps_line({"type": "lurewatch.alert", "alert": record})
-        else:
-            body = writer.dumps([record], **_options(partner))
+        try:
+            if fmt == "jsonl":
+                body = dumps_line({"type": "lurewatch.alert", "alert": record})
+            else:
+                body = writer.dumps([record], **_options(partner))
+        except ExportError as exc:
+            return sent, [a["seq"] for a in due[i:]], str(exc), False
+        [row] = state.begin(partner.name, fmt, partner.target, [alert], lambda a: message_id(partner.name, fmt, a))
         outcome = post(partner.webhook, secret, row["delivery_id"], body.encode("utf-8"), CONTENT_TYPES[fmt],
                        say=lambda line: say(f"{partner.name}: {alert['id']} v{alert['version']}: {line}"))
         state.finish([row["row"]], outcome.status, outcome.response, outcome.attempts)

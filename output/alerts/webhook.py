@@ -7,6 +7,7 @@ backoff (429 waits what its Retry-After says); any other answer fails at once. R
 """
 from __future__ import annotations
 
+import http.client
 import socket
 import time
 import urllib.error
@@ -79,9 +80,9 @@ def post(hook: Webhook, secret: str, msg_id: str, body: bytes, content_type: str
                 text = exc.read(400).decode("utf-8", "replace")
             except OSError:
                 text = ""
-        except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            text = f"network error: {reason}"
+        except (urllib.error.URLError, socket.timeout, OSError, http.client.HTTPException) as exc:
+            reason = getattr(exc, "reason", None) or exc
+            text = f"network error: {str(reason) or type(exc).__name__}"
         response = f"{code} {text.strip()}"[:300] if code is not None else text[:300]
         if code is not None and 200 <= code < 300:
             return Outcome("delivered", response, attempts)
