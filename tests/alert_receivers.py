@@ -20,7 +20,7 @@ class Receiver:
     def __init__(self, answer: Answer | None = None, secret: str = SECRET, hold: int | None = None, port: int = 0):
         self.secret = secret
         self.answer = answer or (lambda n, msg_id: (200, {}))
-        self.requests: list[dict] = []  # every POST: id, verified, payload, headers, arrived (monotonic)
+        self.requests: list[dict] = []  # every POST: id, verified, payload (parsed JSON or text), headers, arrived
         self.hold = hold  # hold this request (number from 1) until `release` is set
         self.holding = threading.Event()
         self.release = threading.Event()
@@ -37,10 +37,12 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 try:
-                    payload = Webhook(receiver.secret).verify(body, headers)
+                    Webhook(receiver.secret).verify(body, headers, json_parse=False)
                     verified = True
                 except WebhookVerificationError:
-                    payload, verified = None, False
+                    verified = False
+                json_body = headers.get("content-type", "").startswith("application/")
+                payload = json.loads(body) if verified and json_body else body.decode("utf-8", "replace")
                 with receiver.lock:
                     receiver.requests.append({"id": headers.get("webhook-id"), "verified": verified,
                                               "payload": payload, "headers": headers, "arrived": time.monotonic()})

@@ -211,6 +211,32 @@ def test_a_410_disables_the_partner_until_it_is_enabled(tmp_path, db):
     assert [d["status"] for d in deliveries(db, "hotline")] == ["gone"] + ["delivered"] * 4
 
 
+def test_a_410_keeps_the_cursor_for_the_formats_not_tried_yet(tmp_path, db):
+    run = {"n": 1}
+
+    def answer(n, msg_id):
+        csv_body = hook.requests[n - 1]["headers"]["content-type"].startswith("text/csv")
+        return {1: (500 if csv_body else 200, {}), 2: (410, {})}.get(run["n"], (200, {}))
+
+    with Receiver(answer) as hook:
+        partners = write_partners(tmp_path, "partners:\n  - name: hotline\n    formats: [jsonl, csv]\n"
+                                            f"    to: {{webhook: '{hook.url}', secret_env: TEST_HOOK_SECRET, retries: 0}}\n")
+        assert send(db, partners).returncode == 1  # jsonl: all 4 delivered; csv: the first one fails
+        store = Store(db)
+        store.update_assessment(ad_id(db, "1"), assessment(99, "high"))  # a new version, past the others
+        store.close()
+        run["n"] = 2
+        assert send(db, partners).returncode == 1  # jsonl's update meets 410: disabled before csv is tried
+        run["n"] = 3
+        assert lurewatch("alerts", "enable", "hotline", "--db", db).returncode == 0
+        assert send(db, partners).returncode == 0
+    assert all(r["verified"] for r in hook.requests)
+    csv_bodies = [r["payload"] for r in hook.requests if r["headers"]["content-type"].startswith("text/csv")]
+    assert csv_bodies and all(b.startswith("id,url,") and "alert_version" in b.splitlines()[0] for b in csv_bodies)
+    csv_sent = db_rows(db, "SELECT DISTINCT ad_id FROM deliveries WHERE format = 'csv' AND status = 'delivered'")
+    assert sorted(r["ad_id"] for r in csv_sent) == sorted(ad_id(db, s) for s in ("1", "2", "3", "5"))
+
+
 def test_a_failed_or_unreachable_partner_does_not_block_the_others(tmp_path, db):
     import socket
 

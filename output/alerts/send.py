@@ -98,11 +98,11 @@ def _send_partner(state: AlertState, db_path: Path, partner: Partner, say: Say) 
         undelivered += left
         if left:
             result.status, result.message = "failed", message
-        if gone:
+        if gone:  # the cursor stays: the formats not tried yet still wait
             state.disable(partner.name, message)
             result.message = f"{message}; disabled until `lurewatch alerts enable {partner.name}`"
             say(f"{partner.name}: {result.message}")
-            break
+            return result
     cursor = min(undelivered) - 1 if undelivered else start_seq
     if cursor > (row["cursor"] or 0):
         state.advance_cursor(partner.name, cursor)
