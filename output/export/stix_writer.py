@@ -48,6 +48,8 @@ PHONE_EXTENSION_DEFINITION = {
     "version": "1.0", "extension_types": ["new-sco"],
 }
 EMAIL = re.compile(r"[A-Za-z0-9_.+-]+@[A-Za-z0-9-]+\.[A-Za-z0-9.-]+")  # what STIX validators accept
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+HOSTNAME = re.compile(rf"(?=.{{1,253}}$)(?:{_LABEL}\.)*{_LABEL}")
 MESSENGERS = ("telegram", "whatsapp", "line", "wechat", "zalo", "qq")  # user-account account_type
 
 
@@ -120,6 +122,13 @@ def observables(record: dict[str, Any]) -> tuple[list[tuple[Any, str]], list[str
         domain(urlsplit(safe).hostname)
 
     def domain(value: str) -> None:
+        try:
+            ascii_name = value.encode("idna").decode("ascii")
+        except UnicodeError:
+            ascii_name = ""
+        if not HOSTNAME.fullmatch(ascii_name):
+            left.append(f"domain {value}")
+            return
         add(stix2.DomainName(value=value), f"domain-name:value = {pattern_string(value)}")
 
     if record.get("url"):
