@@ -59,13 +59,15 @@ def ad_misp_objects(record: dict[str, Any]) -> list[MISPObject]:
         url(record["url"])
     for contact in record.get("contacts") or []:
         kind, value = contact.get("kind"), str(contact.get("value") or "")
-        if not value or not once((kind, value)):
+        if not value:
             continue
         if kind == "url":
-            seen.discard(("url", value))
             url(value)
-        elif kind == "domain" and once(("domain", value)):
-            objects.append(_object("domain-ip", domain=value))
+        elif kind == "domain":
+            if once(("domain", value)):
+                objects.append(_object("domain-ip", domain=value))
+        elif not once((kind, value)):
+            continue
         elif kind == "email":
             objects.append(_object("email", **{"from": value}))
         elif kind == "telegram":
@@ -90,8 +92,10 @@ def ad_misp_objects(record: dict[str, Any]) -> list[MISPObject]:
     objects.append(_object("annotation", text=text, type="Executive Summary", format="text"))
     for i, obj in enumerate(objects):  # stable uuids: an update of the same alert keeps them
         obj.uuid = str(uuid.uuid5(LUREWATCH_NAMESPACE, f"misp:{alert['id']}:{i}:{obj.name}"))
-        obj.comment = f"ad {record.get('id')}"
+        obj.comment = f"ad {record.get('id')}" + (" (alert revoked)" if alert["status"] == "revoked" else "")
         for attribute in obj.attributes:
+            if alert["status"] == "revoked":  # MISP has no revocation: no longer an indicator for detection
+                attribute.to_ids = False
             attribute.uuid = str(uuid.uuid5(LUREWATCH_NAMESPACE, f"{obj.uuid}:{attribute.object_relation}"))
     return objects
 
