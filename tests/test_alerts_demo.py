@@ -116,3 +116,17 @@ def test_ngo_gets_a_misp_feed(demo):
         event = MISPEvent()
         event.load_file(str(feed / f"{event_uuid}.json"))
         assert event.objects
+
+
+@needs_format("stix")
+def test_cert_gets_the_revocation_as_a_revoked_stix_indicator(demo):
+    from stix2validator import ValidationOptions, validate_instance
+
+    assert demo["flagged"][0]["risk_level"] == "high"  # so cert-stix (min_level: high) had it
+    [row] = db_rows(demo["db"], "SELECT delivery_id FROM deliveries WHERE partner = 'cert-stix' AND ad_id = ?"
+                                " AND version = 2 AND status = 'delivered'", [demo["revoked_ad"]])
+    bundle = json.loads((demo["folder"] / "out/cert" / f"{row['delivery_id']}.json").read_text(encoding="utf-8"))
+    assert validate_instance(bundle, ValidationOptions()).is_valid
+    indicators = [o for o in bundle["objects"] if o["type"] == "indicator"]
+    assert len(indicators) == 1 and indicators[0]["revoked"] is True
+    assert demo["runs"][2].returncode == 0, demo["runs"][2].stdout

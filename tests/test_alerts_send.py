@@ -376,3 +376,23 @@ def test_the_review_app_shows_deliveries_without_secrets(tmp_path, db):
         for table in ("deliveries", "alerts", "alert_partners"):
             status, html = get(f"{base}/alerts/{table}")
             assert status == 200 and "abc123" not in html and SECRET.removeprefix("whsec_") not in html
+
+
+def test_stix_and_misp_webhooks_carry_one_signed_alert_each(tmp_path, db):
+    from pymisp import MISPEvent
+    from stix2validator import ValidationOptions, validate_instance
+
+    with Receiver() as hook:
+        partners = write_partners(tmp_path, "partners:\n  - name: cert\n    formats: [stix, misp]\n    min_score: 80\n"
+                                            f"    tlp: red\n    to: {{webhook: '{hook.url}', secret_env: TEST_HOOK_SECRET}}\n")
+        result = send(db, partners)
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert len(hook.requests) == 4 and all(r["verified"] for r in hook.requests)  # 2 ads x 2 formats
+    stix = [r["payload"] for r in hook.requests if r["headers"]["content-type"].startswith("application/stix+json")]
+    assert len(stix) == 2 and all(validate_instance(b, ValidationOptions()).is_valid for b in stix)
+    assert all(len([o for o in b["objects"] if o["type"] == "indicator"]) == 1 for b in stix)
+    misp = [r for r in hook.requests if not r["headers"]["content-type"].startswith("application/stix+json")]
+    for request in misp:
+        event = MISPEvent()
+        event.from_dict(**request["payload"])
+        assert "tlp:red" in [t.name for t in event.tags]
