@@ -14,6 +14,7 @@ Tables
   confirmed_negatives  an ad's text when an analyst rejected it (not_lure): kept as a negative example
   job_runs   one row per scheduled run of a plan job (crawler/schedule.py)
   job_locks  the job a scheduler process is running now (crawler/joblocks.py)
+  alerts, alert_partners, deliveries   partner alerts: versions, cursors, what was sent (crawler/alertstate.py)
 
 Many processes may use one database at once (crawls, rescans, exports, the review app). Every
 write is one `BEGIN IMMEDIATE` transaction (a writer takes the write lock before reading, so WAL
@@ -31,12 +32,14 @@ from typing import Any, Iterable, Iterator
 
 import sqlite_utils
 
+from .alertstate import ALERT_PRIMARY_KEYS, ALERT_TABLES, AlertState, migrate as migrate_alerts
 from .snapshots import insert_snapshot, move_snapshot_bodies, read_snapshots
 from .sqlitetx import BUSY_TIMEOUT, RETRY_FOR, StoreError, Transactions
 from .verdicts import (LABELLED_COLUMNS, VERDICT_TABLES, VERDICTS, ReviewInputError, check_review,  # noqa: F401
                        insert_review, known_lure_entry, labelled, migrate as migrate_verdicts)
 
-SCHEMA_VERSION = 3  # 2: page bodies moved from snapshots.body_gz to snapshot_bodies; 3: confirmed lures/negatives
+SCHEMA_VERSION = 4  # 2: page bodies moved from snapshots.body_gz to snapshot_bodies; 3: confirmed lures/negatives;
+# 4: partner alerts (alerts, alert_partners, deliveries; meta instance_id)
 
 AD_TEXT_FIELDS = ("title", "company", "location", "salary_text", "description", "contact")
 
@@ -123,8 +126,9 @@ SCHEMA = {
                  "status": str, "exit_code": int, "crawl_id": int, "holder": str, "message": str},
     "job_locks": {"job": str, "run_id": int, "holder": str, "host": str, "pid": int, "pid_started": str,
                   "child_pid": int, "child_started": str, "acquired_at": str, "heartbeat_at": str, "expires_at": str},
+    **ALERT_TABLES,
 }
-PRIMARY_KEYS = {"ad_urls": "url", "job_locks": "job", "snapshot_bodies": "sha1"}  # every other table: id
+PRIMARY_KEYS = {"ad_urls": "url", "job_locks": "job", "snapshot_bodies": "sha1", **ALERT_PRIMARY_KEYS}  # else: id
 # The review app's triage pages (output/review/triage.py): queue by level newest first, an analyst's reviews,
 # flagged ads per day by source and country (covering), reviews per day.
 REVIEW_INDEXES = (("ads", ["review_status", "risk_level", "first_seen"]),
@@ -199,6 +203,7 @@ class Store(Transactions):
             db[table].create_index(columns, if_not_exists=True)
         migrate_verdicts(db, created)
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        migrate_alerts(db)
         db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
         if not db["ads"].detect_fts():
             db["ads"].enable_fts(["title", "description", "company"], create_triggers=True)
@@ -443,6 +448,11 @@ class Store(Transactions):
     def known_lure_entries(self) -> list[dict[str, Any]]:
         """The confirmed lures as known-lure corpus entries, each naming its ad (ad_id, url, review_id)."""
         return [known_lure_entry(row) for row in self.confirmed_lures()]
+
+    @property
+    def alerts(self) -> AlertState:
+        """Partner alerts: versions, cursors, deliveries (crawler/alertstate.py)."""
+        return AlertState(self)
 
     def close(self) -> None:
         self.db.conn.close()

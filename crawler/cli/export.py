@@ -1,7 +1,8 @@
-"""`lurewatch export`: flagged ads and their evidence for partners (CSV, JSON Lines)."""
+"""`lurewatch export`: flagged ads and their evidence for partners (CSV, JSON Lines, STIX 2.1, MISP)."""
 import click
 
 from output.export import WRITERS, ExportError, Selection, export as export_ads
+from output.export.stix_writer import TLP2_MARKINGS
 
 from . import cli
 
@@ -14,18 +15,22 @@ from . import cli
 @click.option("--min-score", type=click.IntRange(0, 100), default=None,
               help="Export every ad scoring at least N instead of the flagged ones.")
 @click.option("--after-id", type=click.IntRange(0), default=None, help="Only ads with a larger id (incremental feeds).")
-def export(db_path, fmt, out, min_score, after_id):
+@click.option("--tlp", type=click.Choice(list(TLP2_MARKINGS)), default="amber", show_default=True,
+              help="TLP 2.0 marking of a STIX bundle or MISP event.")
+def export(db_path, fmt, out, min_score, after_id, tlp):
     """Export flagged ads (or those scoring at least --min-score) with the
     evidence behind each score. JSON Lines nests evidence and contacts;
-    CSV summarises them in one column each.
+    CSV summarises them in one column each; stix writes a STIX 2.1 bundle
+    and misp a MISP event, both marked with --tlp.
 
     Example:
 
     \b
         lurewatch export --db lurewatch-demo.db --format jsonl --out flagged.jsonl --min-score 50
+        lurewatch export --db lurewatch-demo.db --format stix --tlp green --out flagged.stix.json
     """
     try:
-        n = export_ads(db_path, fmt, out, Selection(min_score=min_score, after_id=after_id))
+        n = export_ads(db_path, fmt, out, Selection(min_score=min_score, after_id=after_id), tlp=tlp)
     except ExportError as exc:
         raise click.ClickException(str(exc))
     what = "flagged ads" if min_score is None else f"ads scoring >= {min_score}"

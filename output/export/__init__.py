@@ -6,7 +6,7 @@
 A format is a Writer subclass registered under a name (see base.py); add STIX 2.1, MISP or a signed
 webhook as a new module with `@register` and it appears in `lurewatch export --format`.
 """
-from .base import ExportError, Selection, Writer, FileWriter, WRITERS, export, get_writer, iter_records, register
+from .base import ExportError, Selection, Writer, FileWriter, WRITERS, export, get_writer, iter_ad_records, iter_records, register
 
 
 def _register_formats() -> None:
@@ -21,4 +21,4 @@ def _register_formats() -> None:
 
 _register_formats()
 
-__all__ = ["ExportError", "Selection", "Writer", "FileWriter", "WRITERS", "export", "get_writer", "iter_records", "register"]
+__all__ = ["ExportError", "Selection", "Writer", "FileWriter", "WRITERS", "export", "get_writer", "iter_ad_records", "iter_records", "register"]

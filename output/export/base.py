@@ -10,7 +10,8 @@ database; selections never know formats. Later formats plug in as Writer subclas
         def write(self, record): ...   # collect objects
         def finish(self): ...          # dump the bundle to self.stream
 
-Incremental per-partner feeds use Selection(after_id=cursor) and store the last exported id.
+Partner alerts (output/alerts) take `iter_ad_records` plus an `alert` key, and deliver with `Writer.write_dir`
+(a directory) or `Writer.dumps` (one webhook body).
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ import tempfile
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Iterator, TextIO
+from typing import Any, ClassVar, Iterable, Iterator, TextIO
 
 from crawler.sqlitetx import BUSY_TIMEOUT
 
@@ -94,23 +95,40 @@ def iter_records(db_path: Path | str, selection: Selection = Selection()) -> Ite
     conn = _open_db(db_path)
     try:
         where, params = selection.where()
-        cols = ", ".join(f'"{c}"' for c in EXPORT_COLUMNS)
-        ads = conn.execute(f"select {cols} from ads where {where} order by risk_score desc, id", params).fetchall()
-        ev_cols = ", ".join(f'"{c}"' for c in EVIDENCE_COLUMNS)
-        ct_cols = ", ".join(f'"{c}"' for c in CONTACT_COLUMNS)
-        for row in ads:
-            record = dict(row)
-            record["flagged"] = bool(record["flagged"])
-            record["fraud_flagged"] = bool(record["fraud_flagged"])
-            record["categories"] = _json_or(record["categories"], [])
-            record["nearest_lure"] = _json_or(record["nearest_lure"], None)
-            record["evidence"] = [dict(r) for r in conn.execute(
-                f"select {ev_cols} from evidence where ad_id = ? order by weight desc, id", [row["id"]])]
-            record["contacts"] = [dict(r) for r in conn.execute(
-                f"select {ct_cols} from contacts where ad_id = ? order by id", [row["id"]])]
-            yield record
+        yield from _records(conn, where, params)
     finally:
         conn.close()
+
+
+def iter_ad_records(db_path: Path | str, ad_ids: Iterable[int]) -> Iterator[dict[str, Any]]:
+    """Records of exactly these ads, whatever their score or verdict (partner alerts: updates and revocations
+    carry the ad's columns too), riskiest first."""
+    ids = list(dict.fromkeys(ad_ids))
+    conn = _open_db(db_path)
+    try:
+        for start in range(0, len(ids), 500):
+            part = ids[start:start + 500]
+            yield from _records(conn, f"id in ({','.join('?' * len(part))})", part)
+    finally:
+        conn.close()
+
+
+def _records(conn: sqlite3.Connection, where: str, params: list[Any]) -> Iterator[dict[str, Any]]:
+    cols = ", ".join(f'"{c}"' for c in EXPORT_COLUMNS)
+    ads = conn.execute(f"select {cols} from ads where {where} order by risk_score desc, id", params).fetchall()
+    ev_cols = ", ".join(f'"{c}"' for c in EVIDENCE_COLUMNS)
+    ct_cols = ", ".join(f'"{c}"' for c in CONTACT_COLUMNS)
+    for row in ads:
+        record = dict(row)
+        record["flagged"] = bool(record["flagged"])
+        record["fraud_flagged"] = bool(record["fraud_flagged"])
+        record["categories"] = _json_or(record["categories"], [])
+        record["nearest_lure"] = _json_or(record["nearest_lure"], None)
+        record["evidence"] = [dict(r) for r in conn.execute(
+            f"select {ev_cols} from evidence where ad_id = ? order by weight desc, id", [row["id"]])]
+        record["contacts"] = [dict(r) for r in conn.execute(
+            f"select {ct_cols} from contacts where ad_id = ? order by id", [row["id"]])]
+        yield record
 
 
 class Writer(ABC):
@@ -136,6 +154,30 @@ class Writer(ABC):
 
     def abort(self) -> None:
         """Discard whatever was written."""
+
+    @classmethod
+    def write_dir(cls, records: list[dict[str, Any]], out_dir: Path, delivery_id: str, **options: Any) -> list[Path]:
+        """Deliver `records` into the directory `out_dir` (created if missing); returns the files written.
+        Default: one file `<delivery_id><suffix>`, written atomically. A feed format overrides this."""
+        out_dir = Path(out_dir)
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ExportError(f"{out_dir}: cannot create the directory: {exc.strerror or exc}") from None
+        target = out_dir / f"{delivery_id}{getattr(cls, 'suffix', '')}"
+        try:
+            with cls(target, **options) as writer:
+                for record in records:
+                    writer.write(record)
+                    writer.count += 1
+        except OSError as exc:
+            raise ExportError(f"{target}: cannot write: {exc.strerror or exc}") from None
+        return [target]
+
+    @classmethod
+    def dumps(cls, records: list[dict[str, Any]], **options: Any) -> str:
+        """The format's single-file serialisation of `records`, as text (a webhook body)."""
+        raise ExportError(f"export format {cls.name!r} cannot be serialised to one text")
 
     def __enter__(self) -> "Writer":
         self.open()
@@ -197,6 +239,19 @@ class FileWriter(Writer):
         except OSError as exc:
             self._tmp.unlink(missing_ok=True)
             raise ExportError(f"{self.out}: cannot write: {exc.strerror or exc}") from None
+
+    @classmethod
+    def dumps(cls, records: list[dict[str, Any]], **options: Any) -> str:
+        import io
+
+        writer = cls("-", **options)
+        writer.stream, writer._tmp = io.StringIO(), None
+        writer.begin()
+        for record in records:
+            writer.write(record)
+            writer.count += 1
+        writer.finish()
+        return writer.stream.getvalue()
 
     def abort(self) -> None:
         if self._tmp is not None:

@@ -15,6 +15,7 @@ from ..textsafety import visible_bidi
 from .base import EXPORT_COLUMNS, FileWriter, register
 
 CSV_COLUMNS = (*EXPORT_COLUMNS, "evidence_count", "evidence", "contacts")
+ALERT_COLUMNS = ("alert_id", "alert_version", "alert_status", "alert_modified")  # with the option alerts=True
 _NUMBERISH = re.compile(r"^[+-][\d\s().,-]*$")
 
 
@@ -43,7 +44,8 @@ class CsvWriter(FileWriter):
     newline = ""
 
     def begin(self) -> None:
-        self.csv = csv.DictWriter(self.stream, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+        fields = (*CSV_COLUMNS, *ALERT_COLUMNS) if self.options.get("alerts") else CSV_COLUMNS
+        self.csv = csv.DictWriter(self.stream, fieldnames=fields, extrasaction="ignore")
         self.csv.writeheader()
 
     def write(self, record: dict[str, Any]) -> None:
@@ -60,4 +62,7 @@ class CsvWriter(FileWriter):
         row["evidence_count"] = len(record.get("evidence") or [])
         row["evidence"] = defuse(evidence_summary(record.get("evidence") or []))
         row["contacts"] = defuse(contacts_summary(record.get("contacts") or []))
+        alert = record.get("alert") or {}
+        for key in ALERT_COLUMNS:
+            row[key] = alert.get(key.removeprefix("alert_"), "")
         self.csv.writerow(row)

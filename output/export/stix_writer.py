@@ -1,0 +1,254 @@
+"""STIX 2.1: one bundle per export or delivery, built with the `stix2` library.
+
+Per ad: an `indicator` whose pattern ORs the ad's URL, domain and contact observables, the observables
+themselves (url, domain-name, email-addr, user-account with account_type telegram/whatsapp/..., and
+phone-number through the published phone-number SCO extension, declared in the bundle), and a `note`
+with score, level, evidence spans, first/last seen and verdict. Lurewatch's `identity` is the producer;
+every object carries the TLP 2.0 marking chosen with `tlp` (official TLP 2.0 marking-definition objects).
+
+Ids are UUIDv5 over the alert id (`lurewatch:<db instance>:ad:<id>`; in a one-off export
+`lurewatch:url:<ad url>`), so an update keeps its ids and bumps `modified`; a revocation sets `revoked`.
+"""
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+import stix2
+from stix2.properties import StringProperty
+from w3lib.url import safe_url_string
+
+from .base import ExportError, FileWriter, register
+
+LUREWATCH_NAMESPACE = uuid.UUID("5c6c2e0a-3f1e-5b8e-9a51-6b1f0d6c9e21")  # fixed: ids must never change
+PRODUCER_CREATED = "2024-01-01T00:00:00.000Z"
+
+# TLP 2.0 (OASIS cti-stix-common-objects, extension-definition-specifications/tlp-2.0).
+TLP2_EXTENSION = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
+TLP2_MARKINGS = {
+    "clear": "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
+    "green": "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+    "amber": "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
+    "amber+strict": "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
+    "red": "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
+}
+
+# The published phone-number SCO (github.com/muchdogesec/stix2extensions, schemas/scos/phone-number.json).
+PHONE_EXTENSION = "extension-definition--14a97ee2-e666-5ada-a6bd-b7177f79e211"
+PHONE_EXTENSION_DEFINITION = {
+    "type": "extension-definition", "spec_version": "2.1", "id": PHONE_EXTENSION,
+    "created_by_ref": "identity--9779a2db-f98c-5f4b-8d08-8ee04e02dbb5",  # dogesec, the publisher
+    "created": "2020-01-01T00:00:00.000Z", "modified": "2020-01-01T00:00:00.000Z", "name": "Phone Number",
+    "description": "This extension creates a new SCO that can be used to represent phone numbers.",
+    "schema": "https://raw.githubusercontent.com/muchdogesec/stix2extensions/main/schemas/scos/phone-number.json",
+    "version": "1.0", "extension_types": ["new-sco"],
+}
+EMAIL = re.compile(r"[A-Za-z0-9_.+-]+@[A-Za-z0-9-]+\.[A-Za-z0-9.-]+")  # what STIX validators accept
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+HOSTNAME = re.compile(rf"(?=.{{1,253}}$)(?:{_LABEL}\.)*{_LABEL}")
+MESSENGERS = ("telegram", "whatsapp", "line", "wechat", "zalo", "qq")  # user-account account_type
+
+
+@stix2.v21.CustomObservable("phone-number", [("number", StringProperty(required=True)), ("country", StringProperty())],
+                            ["number"], extension_name=PHONE_EXTENSION)
+class PhoneNumber:
+    """A phone number in E.164 form (`number`)."""
+
+
+def stix_time(value: str | None) -> str | None:
+    """Any ISO 8601 time we store -> the STIX form 2026-01-31T12:00:00.000Z (UTC)."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def pattern_string(value: str) -> str:
+    """A STIX pattern string literal: quotes and backslashes escaped (ad data is hostile)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def alert_of(record: dict[str, Any]) -> dict[str, Any]:
+    """The record's alert, or for a one-off export: version 1, active, created = first seen,
+    modified = assessed (or last seen)."""
+    alert = dict(record.get("alert") or {})
+    alert.setdefault("id", f"lurewatch:url:{record.get('url')}")
+    alert.setdefault("version", 1)
+    alert.setdefault("status", "active")
+    created = stix_time(alert.get("created") or record.get("first_seen")) or PRODUCER_CREATED
+    modified = stix_time(alert.get("modified") or record.get("assessed_at") or record.get("last_seen")) or created
+    alert["created"], alert["modified"] = created, max(created, modified)
+    return alert
+
+
+def stable_id(kind: str, key: str) -> str:
+    return f"{kind}--{uuid.uuid5(LUREWATCH_NAMESPACE, key)}"
+
+
+def stix_url(value: str) -> str | None:
+    """An http(s) URL as a valid URI (unsafe characters percent-encoded), or None."""
+    try:
+        safe = safe_url_string(value.strip())
+        parts = urlsplit(safe)
+    except ValueError:
+        return None
+    return safe if parts.scheme in ("http", "https") and parts.hostname else None
+
+
+def observables(record: dict[str, Any]) -> tuple[list[tuple[Any, str]], list[str]]:
+    """(SCO, pattern comparison) for the ad's URL, its domain and each contact, first occurrence only;
+    and the contacts no observable can carry (shown in the note instead)."""
+    found: dict[str, tuple[Any, str]] = {}
+    left: list[str] = []
+
+    def add(sco: Any, comparison: str) -> None:
+        found.setdefault(sco.id, (sco, comparison))
+
+    def url(value: str) -> None:
+        safe = stix_url(value)
+        if safe is None:
+            left.append(f"url {value}")
+            return
+        add(stix2.URL(value=safe), f"url:value = {pattern_string(safe)}")
+        domain(urlsplit(safe).hostname)
+
+    def domain(value: str) -> None:
+        try:
+            ascii_name = value.encode("idna").decode("ascii")
+        except UnicodeError:
+            ascii_name = ""
+        if not HOSTNAME.fullmatch(ascii_name):
+            left.append(f"domain {value}")
+            return
+        add(stix2.DomainName(value=value), f"domain-name:value = {pattern_string(value)}")
+
+    if record.get("url"):
+        url(record["url"])
+    for contact in record.get("contacts") or []:
+        kind, value = contact.get("kind"), str(contact.get("value") or "")
+        if not value:
+            continue
+        if kind == "url":
+            url(value)
+        elif kind == "domain":
+            domain(value)
+        elif kind == "email" and not EMAIL.fullmatch(value):
+            left.append(f"email {value}")
+        elif kind == "email":
+            add(stix2.EmailAddress(value=value), f"email-addr:value = {pattern_string(value)}")
+        elif kind == "phone" or (kind in MESSENGERS and value.startswith("+")):
+            add(PhoneNumber(number=value), f"phone-number:number = {pattern_string(value)}")
+            if kind != "phone":  # a WhatsApp/Zalo number is also that messenger's account
+                add(stix2.UserAccount(account_type=kind, account_login=value),
+                    f"user-account:account_type = {pattern_string(kind)} AND "
+                    f"user-account:account_login = {pattern_string(value)}")
+        elif kind in MESSENGERS:
+            add(stix2.UserAccount(account_type=kind, account_login=value),
+                f"user-account:account_type = {pattern_string(kind)} AND "
+                f"user-account:account_login = {pattern_string(value)}")
+        else:
+            left.append(f"{kind} {value}")
+    return list(found.values()), left
+
+
+def note_text(record: dict[str, Any], alert: dict[str, Any], left: list[str]) -> str:
+    lines = [
+        f"Lurewatch assessment of {record.get('url')}",
+        f"score: {record.get('risk_score')} ({record.get('risk_level')}); flagged: {bool(record.get('flagged'))}",
+        f"verdict: {record.get('review_status') or 'not reviewed'}",
+        f"alert: {alert['id']} version {alert['version']} ({alert['status']})",
+        f"first seen: {stix_time(record.get('first_seen'))}; last seen: {stix_time(record.get('last_seen'))}",
+    ]
+    if record.get("removed_at"):
+        lines.append(f"taken down: {stix_time(record['removed_at'])}")
+    if record.get("campaign_id"):
+        lines.append(f"campaign: {record['campaign_id']}")
+    if record.get("categories"):
+        lines.append("categories: " + ", ".join(record["categories"]))
+    lines.append("evidence:")
+    for e in record.get("evidence") or []:
+        lines.append(f"- {e.get('category')}/{e.get('rule_id')} {e.get('field')}[{e.get('start')}:{e.get('end')}] "
+                     f"weight {e.get('weight')}: {json.dumps(e.get('matched_text'), ensure_ascii=False)}")
+    if left:
+        lines.append("contacts without an observable: " + "; ".join(json.dumps(c, ensure_ascii=False) for c in left))
+    for n in record.get("notes") or []:  # only present when the partner set include_notes
+        lines.append(f"analyst note ({n.get('reviewer')}, {n.get('verdict')}, {n.get('at')}): {n.get('note')}")
+    return "\n".join(lines)
+
+
+def tlp_marking(level: str) -> stix2.MarkingDefinition:
+    if level not in TLP2_MARKINGS:
+        raise ExportError(f"unknown TLP level {level!r} (known: {', '.join(TLP2_MARKINGS)})")
+    return stix2.MarkingDefinition(
+        id=TLP2_MARKINGS[level], created="2022-10-01T00:00:00.000Z", name=f"TLP:{level.upper()}",
+        extensions={TLP2_EXTENSION: {"extension_type": "property-extension", "tlp_2_0": level}})
+
+
+def producer_identity(name: str) -> stix2.Identity:
+    return stix2.Identity(id=stable_id("identity", f"producer:{name}"), name=name, identity_class="organization",
+                          created=PRODUCER_CREATED, modified=PRODUCER_CREATED)
+
+
+def ad_objects(record: dict[str, Any], identity: str, marking: str) -> list[Any]:
+    """The indicator, note and observables of one ad."""
+    alert = alert_of(record)
+    common = {"created_by_ref": identity, "object_marking_refs": [marking], "created": alert["created"],
+              "modified": alert["modified"], "revoked": alert["status"] == "revoked"}
+    scos, left = observables(record)
+    if not scos:
+        raise ExportError(f"ad {record.get('id')}: no URL or contact to build a STIX pattern from")
+    pattern = " OR ".join(f"[{comparison}]" for _, comparison in scos)
+    indicator = stix2.Indicator(
+        id=stable_id("indicator", alert["id"]), name=f"Lurewatch: {record.get('title') or record.get('url')}",
+        description=record.get("summary") or f"Job ad scored {record.get('risk_score')} by Lurewatch", indicator_types=["malicious-activity"], pattern=pattern,
+        pattern_type="stix", valid_from=alert["created"], confidence=int(record.get("risk_score") or 0),
+        labels=list(record.get("categories") or []) or None, **common)
+    note = stix2.Note(
+        id=stable_id("note", alert["id"]), abstract=f"score {record.get('risk_score')} ({record.get('risk_level')})",
+        content=note_text(record, alert, left), object_refs=[indicator.id, *(sco.id for sco, _ in scos)], **common)
+    return [indicator, note, *(sco for sco, _ in scos)]
+
+
+def bundle(records: list[dict[str, Any]], tlp: str = "amber", producer: str = "Lurewatch") -> dict[str, Any]:
+    """The STIX bundle of `records` as a JSON-ready dict; the same records give the same bundle."""
+    identity, marking = producer_identity(producer), tlp_marking(tlp)
+    objects: dict[str, Any] = {marking.id: marking, identity.id: identity,
+                               PHONE_EXTENSION: stix2.ExtensionDefinition(**PHONE_EXTENSION_DEFINITION)}
+    versions = []
+    for record in records:
+        alert = alert_of(record)
+        versions.append(f"{alert['id']}@{alert['version']}:{alert['status']}")
+        for obj in ad_objects(record, identity.id, marking.id):
+            objects.setdefault(obj.id, obj)
+    if not any(o.type == "phone-number" for o in objects.values()):
+        del objects[PHONE_EXTENSION]
+    bundle_id = stable_id("bundle", f"{tlp}|{producer}|" + "|".join(sorted(versions)))
+    return json.loads(stix2.Bundle(objects=list(objects.values()), id=bundle_id).serialize())
+
+
+@register
+class StixWriter(FileWriter):
+    name = "stix"
+    suffix = ".json"
+    description = "STIX 2.1 bundle: indicator, note and observables per ad, TLP 2.0 marking"
+
+    def begin(self) -> None:
+        self.records: list[dict[str, Any]] = []
+
+    def write(self, record: dict[str, Any]) -> None:
+        self.records.append(record)
+
+    def finish(self) -> None:
+        data = bundle(self.records, tlp=self.options.get("tlp") or "amber",
+                      producer=self.options.get("producer") or "Lurewatch")
+        json.dump(data, self.stream, ensure_ascii=False, indent=1)
+        self.stream.write("\n")
