@@ -289,6 +289,19 @@ def test_gate_pack_languages_on_test_split(pack_rows_report):
     assert not missed_languages, f"{len(missed_languages)} languages with every lure missed"
 
 
+@pytest.fixture(scope="module")
+def short_warning_report() -> Report:
+    return _test_rows(SHORT_WARNING_ROWS)
+
+
+def test_gate_short_and_warning_posts_on_test_split(short_warning_report):
+    """Regression gate for t12 at the level the packs reached on it (rules/devset/README.md), far from the targets:
+    warning posts quote the bait, and a third of them are still flagged."""
+    overall = short_warning_report.overall
+    assert overall.recall >= 0.70, f"recall {overall.recall:.3f} ({overall.tp}/{overall.positives})"
+    assert overall.fpr <= 0.35, f"false positives {overall.fpr:.3f} ({overall.fp}/{overall.negatives})"
+
+
 def test_gate_recall_on_test_split(test_split_report):
     overall = test_split_report.overall
     recall, caught, lures = overall.recall, overall.tp, overall.positives  # plain numbers: no row ids in the output
