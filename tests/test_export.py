@@ -182,33 +182,31 @@ def test_csv_shows_bidi_controls(tmp_path):
     assert '"@hr<U+202E>gnp"' in row["evidence"]
 
 
-def test_a_format_module_dropped_into_output_export_registers_itself():
-    """Issue 14 item 6: no hand-written import in output/export/__init__.py; a new module is enough."""
+def test_a_format_module_dropped_into_output_export_registers_itself(tmp_path):
+    """Issue 14 item 6: no hand-written import in output/export/__init__.py; a new module is enough.
+    The module is dropped into a copy of the `output` package: other tests import the real one meanwhile."""
     import os
+    import shutil
     import subprocess
     import sys
-    import uuid
     from pathlib import Path
 
-    import output.export as package
+    import output
 
-    def export_help() -> str:
-        lurewatch = Path(sys.executable).with_name("lurewatch")
-        shown = subprocess.run([str(lurewatch), "export", "--help"], capture_output=True, text=True, timeout=120,
+    copy = tmp_path / "output"
+    shutil.copytree(Path(output.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+
+    def export_help(cwd: Path) -> str:
+        shown = subprocess.run([sys.executable, "-c", "from crawler.cli import cli; cli()", "export", "--help"],
+                               cwd=cwd, capture_output=True, text=True, timeout=120,
                                env={**os.environ, "COLUMNS": "400"})
         assert shown.returncode == 0, shown.stderr
         return shown.stdout
 
-    name = f"probe{uuid.uuid4().hex[:8]}"
-    module = Path(package.__file__).with_name(f"{name}_writer.py")
-    module.write_text(
+    name = "probeformat"
+    (copy / "export" / f"{name}_writer.py").write_text(
         "from .base import FileWriter, register\n\n\n@register\nclass ProbeWriter(FileWriter):\n"
         f"    name = {name!r}\n    suffix = '.txt'\n\n    def write(self, record):\n"
         "        self.stream.write(record['url'] + '\\n')\n", encoding="utf-8")
-    try:
-        assert name in export_help()
-    finally:
-        module.unlink()
-        for cached in module.parent.joinpath("__pycache__").glob(f"{module.stem}.*"):
-            cached.unlink()
-    assert name not in export_help()
+    assert name in export_help(tmp_path)  # python -c puts the working directory first: the copy is imported
+    assert name not in export_help(Path(output.__file__).parent.parent)
