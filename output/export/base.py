@@ -262,6 +262,24 @@ class FileWriter(Writer):
             self._tmp.unlink(missing_ok=True)
 
 
+
+class DocumentWriter(FileWriter):
+    """A format whose output is one document over all records (a STIX bundle, a MISP event): records are
+    collected, then `render(records)` writes the document when the file is finished."""
+
+    def begin(self) -> None:
+        self.records: list[dict[str, Any]] = []
+
+    def write(self, record: dict[str, Any]) -> None:
+        self.records.append(record)
+
+    def finish(self) -> None:
+        self.render(self.records, tlp=self.options.get("tlp") or "amber",
+                    producer=self.options.get("producer") or "Lurewatch")
+
+    @abstractmethod
+    def render(self, records: list[dict[str, Any]], *, tlp: str, producer: str) -> None: ...
+
 WRITERS: dict[str, type[Writer]] = {}
 
 

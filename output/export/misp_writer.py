@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from pymisp import MISPEvent, MISPObject, MISPOrganisation
 
-from .base import ExportError, FileWriter, register
+from .base import ExportError, DocumentWriter, register
 from .stix_writer import LUREWATCH_NAMESPACE, TLP2_MARKINGS, alert_of
 
 SCAM_TAG = 'circl:incident-classification="scam"'
@@ -152,20 +152,13 @@ def _replace(path: Path, text: str) -> None:
 
 
 @register
-class MispWriter(FileWriter):
+class MispWriter(DocumentWriter):
     name = "misp"
     suffix = ".json"
     description = "MISP event (url, domain-ip, phone-number, telegram-account, email, annotation objects)"
 
-    def begin(self) -> None:
-        self.records: list[dict[str, Any]] = []
-
-    def write(self, record: dict[str, Any]) -> None:
-        self.records.append(record)
-
-    def finish(self) -> None:
-        event = build_event(self.records, self.options.get("tlp") or "amber",
-                            self.options.get("producer") or "Lurewatch")
+    def render(self, records: list[dict[str, Any]], *, tlp: str, producer: str) -> None:
+        event = build_event(records, tlp, producer)
         self.stream.write(feed_json(event)[0] + "\n")
 
     @classmethod

@@ -22,7 +22,7 @@ import stix2
 from stix2.properties import StringProperty
 from w3lib.url import safe_url_string
 
-from .base import ExportError, FileWriter, register
+from .base import ExportError, DocumentWriter, register
 
 LUREWATCH_NAMESPACE = uuid.UUID("5c6c2e0a-3f1e-5b8e-9a51-6b1f0d6c9e21")  # fixed: ids must never change
 PRODUCER_CREATED = "2024-01-01T00:00:00.000Z"
@@ -236,19 +236,12 @@ def bundle(records: list[dict[str, Any]], tlp: str = "amber", producer: str = "L
 
 
 @register
-class StixWriter(FileWriter):
+class StixWriter(DocumentWriter):
     name = "stix"
     suffix = ".json"
     description = "STIX 2.1 bundle: indicator, note and observables per ad, TLP 2.0 marking"
 
-    def begin(self) -> None:
-        self.records: list[dict[str, Any]] = []
-
-    def write(self, record: dict[str, Any]) -> None:
-        self.records.append(record)
-
-    def finish(self) -> None:
-        data = bundle(self.records, tlp=self.options.get("tlp") or "amber",
-                      producer=self.options.get("producer") or "Lurewatch")
+    def render(self, records: list[dict[str, Any]], *, tlp: str, producer: str) -> None:
+        data = bundle(records, tlp=tlp, producer=producer)
         json.dump(data, self.stream, ensure_ascii=False, indent=1)
         self.stream.write("\n")
