@@ -624,7 +624,16 @@ def render(r: dict[str, Any], info: str) -> str:
     return "\n".join(lines)
 
 
+def part_choices() -> list[str]:
+    from output.benchparts import part_names
+
+    return ["engine", *part_names()]
+
+
 @click.command()
+@click.option("--part", "parts", multiple=True, type=click.Choice(part_choices()),
+              help="run only these parts (repeatable); default: the engine and every part in output/benchparts/")
+@click.option("--quick", is_flag=True, help="tiny sizes for every part (a smoke run: numbers are not meaningful)")
 @click.option("--ads", "n_ads", default=5000, show_default=True, help="ads assessed in (a)")
 @click.option("--corpus", "corpus_size", default=10_000, show_default=True, help="known lures in (a)")
 @click.option("--small", default=1_000, show_default=True, help="small corpus in (b)")
@@ -634,24 +643,36 @@ def render(r: dict[str, Any], info: str) -> str:
               help="cpu: CPU time of this process (robust on a shared machine); wall: elapsed time")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=ROOT / "BENCHMARKS.md",
               show_default=True)
-def main(n_ads: int, corpus_size: int, small: int, large: int, brute_sample: int, clock_name: str,
-         out: Path) -> None:
-    """Measure engine throughput and similarity scaling; write BENCHMARKS.md.
+def main(parts: tuple[str, ...], quick: bool, n_ads: int, corpus_size: int, small: int, large: int,
+         brute_sample: int, clock_name: str, out: Path) -> None:
+    """Measure the engine, the similarity index and every bench part; update their sections of BENCHMARKS.md.
+
+    Each part rewrites only its own section (see output/benchparts/__init__.py); other text in the file is kept.
 
     Example: python -m output.bench --ads 5000 --large 100000
     """
+    from output.benchparts import load, replace_section
+
     global clock
     clock = CLOCKS[clock_name]
-    pinned = pin_one_core()
-    wall0 = time.perf_counter()
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=False) as progress:
-        results = run_bench(n_ads, corpus_size, small, large, brute_sample, progress)
-    results["clock"] = clock_name
-    results["wall_total"] = time.perf_counter() - wall0
-    text = render(results, machine_info(pinned))
-    out.write_text(text, encoding="utf-8")
-    console.print(text)
+    document = out.read_text(encoding="utf-8") if out.exists() else ""
+    for name in parts or part_choices():
+        if name == "engine":
+            pinned = pin_one_core()
+            wall0 = time.perf_counter()
+            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                          TimeElapsedColumn(), console=console, transient=False) as progress:
+                results = run_bench(n_ads, corpus_size, small, large, brute_sample, progress)
+            results["clock"] = clock_name
+            results["wall_total"] = time.perf_counter() - wall0
+            text = render(results, machine_info(pinned))
+        else:
+            part = load(name)
+            console.print(f"[bold]bench part {name}[/bold]: {part.TITLE}")
+            text = f"## {part.TITLE}\n\n{part.run(quick=quick).strip()}\n"
+        document = replace_section(document, name, text)
+        out.write_text(document, encoding="utf-8")  # after each part: a later failure keeps what was measured
+        console.print(text)
     console.print(f"[green]wrote {out}[/green]")
 
 
