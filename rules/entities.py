@@ -296,9 +296,11 @@ def _labelled(f: _Field) -> None:
         if kind == "telegram" and not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{4,31}", handle):
             continue
         label = m.group(0)
-        if len(label) <= 2 and (label.isascii() or label == "飞机") and not re.search(
-                r"[:：=@]", f.text[m.end(): v.start("value") + 1]):
+        separated = re.search(r"[:：=@/]", f.text[m.end(): v.start("value") + 1])
+        if len(label) <= 2 and (label.isascii() or label == "飞机") and not separated:
             continue  # "tg", "wa", "vx", "飞机" (also "plane") alone need a colon or @ before the value
+        if not separated and not re.search(r"[\d_]", handle):
+            continue  # "Telegram today", "Telegram channels", "WeChat hoặc": a word, not a handle
         f.add(kind, handle.lower(), m.start(), end)
 
 

@@ -17,6 +17,8 @@ def found(text):
         ("Apply: t.me/JobsKH_2024", ("telegram", "jobskh_2024")),
         ("https://telegram.me/Recruit_Asia", ("telegram", "recruit_asia")),
         ("Telegram: recruit_vn", ("telegram", "recruit_vn")),
+        ("Telegram hr_team88 for details", ("telegram", "hr_team88")),  # no colon: digits/underscore make it a handle
+        ("Telegram: lotusinfotech", ("telegram", "lotusinfotech")),
         ("t e l e g r a m : abcde_12", ("telegram", "abcde_12")),
         ("T.E.L.E.G.R.A.M @hiring_now", ("telegram", "hiring_now")),
         ("link t . me / fastjob88", ("telegram", "fastjob88")),
@@ -103,6 +105,9 @@ def test_finds_contact(text, expected):
         "Contact our HR team through the careers page",
         "坐飞机 ABC company",  # "plane", not Telegram
         "Telegram only please",
+        "Send your CV on Telegram today",  # a word after the label is not a handle (it linked unrelated ads)
+        "Join our Telegram channels for updates",
+        "Liên hệ WeChat hoặc Zalo",
         "Mercy Staffing Inc. (DMW licence DMW-123-LB-0420-2026)",  # licence codes are not phones
         "POEA-091-LB-03142024-R",
     ],
