@@ -36,7 +36,10 @@ def id_ranges(store, batch: int = BATCH) -> Iterator[tuple[int, int]]:
         last_id = more - 1 + batch
 
 
-def assess_range(conn: sqlite3.Connection, engine, low: int, high: int) -> list[tuple[int, str, bool, dict]]:
+Batch = list[tuple[int, str, bool, dict]]  # (ad id, old level, old flagged, new assessment) per ad
+
+
+def assess_range(conn: sqlite3.Connection, engine, low: int, high: int) -> Batch:
     """(ad id, old level, old flagged, new assessment) of each ad with low < id <= high, in id order. A
     confirmed lure is not linked to itself (crawler.lureindex.without_own_lure)."""
     from crawler.lureindex import without_own_lure
@@ -63,12 +66,12 @@ def _assess_in_worker(low: int, high: int):
 
 
 @contextmanager
-def assessed_batches(store, engine, workers: int) -> Iterator[Iterator[list[tuple[int, str, bool, dict]]]]:
+def assessed_batches(store, engine, workers: int, batch: int = BATCH) -> Iterator[Iterator[Batch]]:
     """The assessed batches in id order: assessed here (one worker), or by `workers` processes that each read
     and assess whole batches, at most two batches per worker in flight (memory stays flat). The processes
     start on entering (fork: they share this engine), before any progress-bar thread runs."""
     if workers <= 1:
-        yield (assess_range(store.db.conn, engine, low, high) for low, high in id_ranges(store))
+        yield (assess_range(store.db.conn, engine, low, high) for low, high in id_ranges(store, batch))
         return
     import multiprocessing
 
@@ -76,7 +79,7 @@ def assessed_batches(store, engine, workers: int) -> Iterator[Iterator[list[tupl
 
     def batches():
         pending: deque = deque()
-        ranges = id_ranges(store)
+        ranges = id_ranges(store, batch)
         while True:
             while len(pending) < 2 * workers and (nxt := next(ranges, None)) is not None:
                 pending.append(pool.apply_async(_assess_in_worker, nxt))
@@ -111,9 +114,10 @@ def rescan_batches(store, batches, on_ad: Callable[[], None] | None = None) -> R
     return result
 
 
-def rescan_store(store, engine, on_ad: Callable[[], None] | None = None, workers: int = 1) -> RescanResult:
+def rescan_store(store, engine, on_ad: Callable[[], None] | None = None, workers: int = 1,
+                 batch: int = BATCH) -> RescanResult:
     """Assess every ad in `store` with `engine` (in `workers` processes) and store the new assessments."""
-    with assessed_batches(store, engine, workers) as batches:
+    with assessed_batches(store, engine, workers, batch) as batches:
         return rescan_batches(store, batches, on_ad)
 
 
@@ -121,7 +125,9 @@ def rescan_store(store, engine, on_ad: Callable[[], None] | None = None, workers
 @click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False), help="Lurewatch SQLite database.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1),
               help="Processes that assess batches of ads (this one writes); same verdicts as one.")
-def rescan(db_path, workers):
+@click.option("--batch", default=BATCH, show_default=True, type=click.IntRange(1),
+              help="Ads read, assessed and written together (one transaction).")
+def rescan(db_path, workers, batch):
     """Re-assess every stored ad with the current ruleset and engine (no
     recrawl): scores, levels, evidence and contacts are replaced; analyst
     reviews are kept. The similarity stage also knows the lures analysts
@@ -156,7 +162,7 @@ def rescan(db_path, workers):
         except RulesetError as exc:
             raise click.ClickException(str(exc))
         total = store.count("ads")
-        with assessed_batches(store, engine, workers) as batches, \
+        with assessed_batches(store, engine, workers, batch) as batches, \
                 Progress(TextColumn("Re-assessing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                          console=console, transient=True) as progress:
             task = progress.add_task("ads", total=total)
