@@ -29,10 +29,11 @@ from rules.model import Ad
 from .lureindex import without_own_lure
 from .pipelines import NormalisePipeline, clean_text, cut_text, stored_row
 from .store import Store
+from .workpool import WorkerPool
 
 FORMATS = ("jsonl", "csv")
 SPIDER = "import"  # crawls.spider and ads.spider of imported ads
-BATCH = 256  # ads assessed together, and stored in one transaction
+BATCH = 256  # ads assessed together (by one worker), and stored in one transaction
 
 # JobSpy (python-jobspy, jobspy/util.py `desired_order`) column -> our field; used when ours is absent.
 JOBSPY_COLUMNS = {"job_url": "url", "site": "source", "company_name": "company", "date_posted": "posted_at"}
@@ -253,39 +254,57 @@ def assess_batch(store: Store, engine: Engine, items: list[dict[str, Any]]) -> N
         item["language"] = assessment.get("language")
 
 
-def import_file(store: Store, engine: Engine, path: str, fmt: str, *, source: str | None = None,
-                crawl_id: int | None = None, batch: int = BATCH, on_bad: Callable[[str], None] | None = None,
-                on_row: Callable[[], None] | None = None) -> ImportResult:
-    """Import every good row of `path`; `on_bad("FILE:LINE: reason")` for each bad one, `on_row()` after each
-    row read (progress)."""
-    result = ImportResult()
-    pending: list[dict[str, Any]] = []
+_worker: dict = {}  # this process's engine and store, for lookups only (crawler.workpool.WorkerPool setup)
 
-    def flush():
-        if not pending:
-            return
-        assess_batch(store, engine, pending)
-        for item, (_, status) in zip(pending, store_batch(store, pending, crawl_id)):
+
+def _start_worker(engine: Engine, db_path: str) -> None:
+    _worker["engine"] = engine  # inherited from the parent (fork): the same engine, not rebuilt
+    _worker["store"] = Store(db_path)
+
+
+def _assess_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    assess_batch(_worker["store"], _worker["engine"], items)
+    return items
+
+
+def assessing(store: Store, engine: Engine, workers: int = 1) -> WorkerPool:
+    """The pool that assesses batches for `import_file` (enter it before a progress bar starts): `workers`
+    processes, or this one; the store is written by this process only."""
+    return WorkerPool(workers, _start_worker, (engine, str(store.path)))
+
+
+def import_file(store: Store, pool: WorkerPool, path: str, fmt: str, *, source: str | None = None,
+                crawl_id: int | None = None, batch: int = BATCH, max_field_chars: int = MAX_FIELD_CHARS,
+                on_bad: Callable[[str], None] | None = None, on_row: Callable[[], None] | None = None) -> ImportResult:
+    """Import every good row of `path`: batches are assessed by `pool` (see `assessing`) and stored here, one
+    transaction each. `on_bad("FILE:LINE: reason")` for each bad row, `on_row()` after each row read."""
+    result = ImportResult()
+
+    def batches() -> Iterator[tuple[list[dict[str, Any]]]]:
+        pending: list[dict[str, Any]] = []
+        for where, row, problem in read_rows(path, fmt):
+            result.rows += 1
+            if row is not None:
+                try:
+                    pending.append(ad_from_row(row, source, max_field_chars))
+                except BadRow as exc:
+                    problem = str(exc)
+            if problem:
+                result.bad += 1
+                if on_bad:
+                    on_bad(f"{where}: {problem}")
+            if on_row:
+                on_row()
+            if len(pending) >= batch:
+                yield (pending,)
+                pending = []
+        if pending:
+            yield (pending,)
+
+    for items in pool.map(_assess_items, batches()):
+        for item, (_, status) in zip(items, store_batch(store, items, crawl_id)):
             result.counts[status] += 1
             assessment = item["assessment"]
             result.assessed += assessment is not None
             result.flagged += bool(assessment["flagged"] if assessment is not None else item["stored_flagged"])
-        pending.clear()
-
-    for where, row, problem in read_rows(path, fmt):
-        result.rows += 1
-        if row is not None:
-            try:
-                pending.append(ad_from_row(row, source, engine.max_field_chars))
-            except BadRow as exc:
-                problem = str(exc)
-        if problem:
-            result.bad += 1
-            if on_bad:
-                on_bad(f"{where}: {problem}")
-        if len(pending) >= batch:
-            flush()
-        if on_row:
-            on_row()
-    flush()
     return result

@@ -55,7 +55,7 @@ def crawled(tmp_path_factory):
 def test_jsonl_import_stores_ads_as_the_crawl_did_and_reports_bad_lines(crawled, tmp_path):
     crawled_db, dump, ads, bad = crawled
     db = tmp_path / "imported.db"
-    proc = run_cli("import", str(dump), "--db", str(db))
+    proc = run_cli("import", str(dump), "--db", str(db), "--workers", "2")  # two assess, this one writes
     assert proc.returncode == 0, proc.stderr
     reported = re.findall(rf"^{re.escape(str(dump))}:(\d+): (.+)$", proc.stderr, re.M)
     assert [int(n) for n, _ in reported] == sorted(bad), proc.stderr

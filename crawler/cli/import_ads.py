@@ -17,7 +17,9 @@ from . import cli
               help="Input format [default: csv for a .csv file, else jsonl].")
 @click.option("--source", default=None,
               help="Source name of rows that carry none (default: the host of the ad's URL).")
-def import_ads(file, db_path, fmt, source):
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1),
+              help="Processes that assess batches of ads (this one writes); same verdicts as one.")
+def import_ads(file, db_path, fmt, source, workers):
     """Import ads from JSON Lines or CSV (the `assess` fields plus url,
     source and optionally posted_at; JobSpy's columns job_url, site,
     date_posted, min_amount/max_amount/currency/interval, emails work too).
@@ -25,18 +27,19 @@ def import_ads(file, db_path, fmt, source):
     history, evidence, contacts. Importing the same file again adds
     nothing. Bad rows are reported as FILE:LINE: reason on stderr and
     skipped; the exit code is 1 only when nothing valid was imported.
+    With --workers N, N processes assess and this one writes.
 
     Example:
 
     \b
         lurewatch import jobs.csv --db lurewatch.db --source jobspy
-        lurewatch import partner-dump.jsonl --db lurewatch.db
+        lurewatch import partner-dump.jsonl --db lurewatch.db --workers 2
     """
     from rich.console import Console
     from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from crawler.crawlrecord import finish_run, start_run
-    from crawler.importer import SPIDER, detect_format, import_file
+    from crawler.importer import SPIDER, assessing, detect_format, import_file
     from crawler.lureindex import engine_for_store
     from crawler.store import Store, StoreError
     from rules import RulesetError
@@ -55,11 +58,13 @@ def import_ads(file, db_path, fmt, source):
             crawl_id = start_run(store, SPIDER, {"file": str(file), "format": fmt, "source": source})
         except (RulesetError, StoreError, sqlite3.Error) as exc:
             raise click.ClickException(str(exc))
-        with Progress(SpinnerColumn(), TextColumn("Importing"), MofNCompleteColumn(), TextColumn("rows"),
-                      TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal) as bar:
+        with assessing(store, engine, workers) as pool, \
+                Progress(SpinnerColumn(), TextColumn("Importing"), MofNCompleteColumn(), TextColumn("rows"),
+                         TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal) as bar:
             task = bar.add_task("rows", total=None)
             try:
-                result = import_file(store, engine, file, fmt, source=source, crawl_id=crawl_id,
+                result = import_file(store, pool, file, fmt, source=source, crawl_id=crawl_id,
+                                     max_field_chars=engine.max_field_chars,
                                      on_bad=lambda message: bar.console.print(message, markup=False),
                                      on_row=lambda: bar.advance(task))
             except (StoreError, sqlite3.Error, OSError) as exc:

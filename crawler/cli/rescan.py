@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import sqlite3
-from collections import Counter, deque
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
 import click
+
+from crawler.workpool import WorkerPool
 
 from . import cli
 
@@ -53,7 +55,7 @@ def assess_range(conn: sqlite3.Connection, engine, low: int, high: int) -> Batch
     return out
 
 
-_worker: dict = {}
+_worker: dict = {}  # this process's engine and read connection (crawler.workpool.WorkerPool setup)
 
 
 def _start_worker(engine, db_path: str) -> None:
@@ -61,38 +63,16 @@ def _start_worker(engine, db_path: str) -> None:
     _worker["conn"] = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
 
 
-def _assess_in_worker(low: int, high: int):
+def _assess_in_worker(low: int, high: int) -> Batch:
     return assess_range(_worker["conn"], _worker["engine"], low, high)
 
 
 @contextmanager
 def assessed_batches(store, engine, workers: int, batch: int = BATCH) -> Iterator[Iterator[Batch]]:
-    """The assessed batches in id order: assessed here (one worker), or by `workers` processes that each read
-    and assess whole batches, at most two batches per worker in flight (memory stays flat). The processes
-    start on entering (fork: they share this engine), before any progress-bar thread runs."""
-    if workers <= 1:
-        yield (assess_range(store.db.conn, engine, low, high) for low, high in id_ranges(store, batch))
-        return
-    import multiprocessing
-
-    pool = multiprocessing.get_context("fork").Pool(workers, _start_worker, (engine, str(store.path)))
-
-    def batches():
-        pending: deque = deque()
-        ranges = id_ranges(store, batch)
-        while True:
-            while len(pending) < 2 * workers and (nxt := next(ranges, None)) is not None:
-                pending.append(pool.apply_async(_assess_in_worker, nxt))
-            if not pending:
-                return
-            yield pending.popleft().get()
-
-    try:
-        yield batches()
-        pool.close()
-    finally:
-        pool.terminate()
-        pool.join()
+    """The assessed batches in id order, each read and assessed whole by one of `workers` processes (here for
+    one), at most two batches per worker in flight (memory stays flat). Workers start on entering."""
+    with WorkerPool(workers, _start_worker, (engine, str(store.path))) as pool:
+        yield pool.map(_assess_in_worker, id_ranges(store, batch))
 
 
 def rescan_batches(store, batches, on_ad: Callable[[], None] | None = None) -> RescanResult:
