@@ -8,8 +8,10 @@ NormalisePipeline does, an ad already stored with the same text keeps its assess
 others are assessed in batches with `Engine.assess_many`, and `Store.save_ad` gives the ad its identity (any URL,
 else source + external id, else source + content hash), its history event, evidence and contacts.
 
-A bad row (invalid JSON, a field of the wrong type, no URL, no title or description) is reported as
-`FILE:LINE: reason` and skipped; the import goes on.
+A bad row (invalid JSON or UTF-8, a field of the wrong type, no http(s) URL, no title or description, more CSV
+fields than the header names) is reported as `FILE:LINE: reason` and skipped; the import goes on. Batches are
+assessed by a WorkerPool (crawler/workpool.py: here, or in forked workers) and written by the caller's process
+only, one transaction per batch (`store_batch`, the one place an import writes).
 """
 from __future__ import annotations
 
