@@ -1,0 +1,128 @@
+"""Shared frontier (crawler/frontier.py): real redis-server, real `lurewatch crawl --frontier` workers on a local board."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections import Counter
+
+import pytest
+
+from conftest import LUREWATCH, db_rows, serve_site
+from crawler.services import RedisServer
+from test_crawl import EXPECTED_TITLES
+
+pytestmark = pytest.mark.slow
+FAST_HEARTBEAT = ["-s", "LUREWATCH_FRONTIER_HEARTBEAT=0.3", "-s", "LUREWATCH_FRONTIER_DEAD_AFTER=1.5"]
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    with RedisServer(tmp_path_factory.mktemp("redis")) as server:
+        yield server.url
+
+
+def slow_board(delay: float):
+    """The unseen board, each page answered after `delay` s; `site.busy["max"]` is the most requests it had at once."""
+    site = serve_site("unseen_board")
+    busy = {"now": 0, "max": 0}
+    lock = threading.Lock()
+
+    def slow(page):
+        def route(handler):
+            with lock:
+                busy["now"] += 1
+                busy["max"] = max(busy["max"], busy["now"])
+            try:
+                time.sleep(delay)
+                return page
+            finally:
+                with lock:
+                    busy["now"] -= 1
+        return route
+
+    site.pages = {path: slow(page) for path, page in site.pages.items()}
+    site.busy = busy
+    return site
+
+
+def worker(site, redis_url, db, crawl, *extra) -> subprocess.Popen:
+    return subprocess.Popen([str(LUREWATCH), "crawl", site.url("/"), "--db", str(db), "--frontier", redis_url,
+                             "--no-progress", "-s", "LUREWATCH_FRONTIER_SITE_CONCURRENCY=2", "-s",
+                             f"LUREWATCH_FRONTIER_CRAWL={crawl}", *FAST_HEARTBEAT, *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=dict(os.environ, PYTHONUNBUFFERED="1"))
+
+
+def run_state(redis_url, crawl) -> dict:
+    import redis
+
+    from crawler.frontier import overview
+
+    [state] = overview(redis.Redis.from_url(redis_url), [crawl])
+    return state
+
+
+@pytest.fixture(scope="module")
+def two_workers(redis_url, tmp_path_factory):
+    site = slow_board(0.3)
+    db = tmp_path_factory.mktemp("two") / "ads.db"
+    procs = [worker(site, redis_url, db, "two") for _ in range(2)]
+    outputs = [p.communicate(timeout=120)[0] for p in procs]
+    state = run_state(redis_url, "two")
+    yield site, db, procs, outputs, state
+    site.stop()
+
+
+def test_two_workers_store_every_ad_once(two_workers):
+    site, db, procs, outputs, _ = two_workers
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    assert sorted(r["title"] for r in db_rows(db, "SELECT title FROM ads")) == sorted(EXPECTED_TITLES)
+    assert len(db_rows(db, "SELECT id FROM ad_history WHERE event = 'new'")) == len(EXPECTED_TITLES)
+    crawls = db_rows(db, "SELECT status FROM crawls")
+    assert [c["status"] for c in crawls] == ["finished", "finished"]
+
+
+def test_two_workers_fetch_each_page_once_and_no_disallowed_page(two_workers):
+    site, _, _, outputs, state = two_workers
+    counts = Counter(site.requests)
+    # robots.txt: once for its rules (shared through Redis by both workers), once by the spider for its Sitemap: lines
+    assert counts.pop("/robots.txt") == 2, outputs
+    assert counts and set(counts.values()) == {1}, counts
+    assert not [p for p in site.requests if p.startswith("/private/")]
+
+
+def test_two_workers_share_the_work_and_the_site_politeness(two_workers):
+    site, _, _, outputs, state = two_workers
+    assert state["state"] == "done" and state["queue"] == 0
+    pages = [w["pages"] for w in state["workers"].values()]
+    assert len(pages) == 2 and all(pages), state  # both fetched pages
+    assert sum(pages) == len(site.requests)
+    assert site.busy["max"] <= 2  # LUREWATCH_FRONTIER_SITE_CONCURRENCY=2 across both workers, not 2 each
+
+
+def test_killed_worker_loses_no_request(redis_url, tmp_path):
+    site = slow_board(0.3)
+    db = tmp_path / "ads.db"
+    try:
+        first = worker(site, redis_url, db, "kill")
+        deadline = time.monotonic() + 60
+        while len(site.requests) < 6 and time.monotonic() < deadline:
+            assert first.poll() is None, first.communicate()[0]
+            time.sleep(0.05)
+        second = worker(site, redis_url, db, "kill")
+        first.send_signal(signal.SIGKILL)  # with requests in flight (each page takes 0.3 s)
+        first.communicate()
+        out = second.communicate(timeout=120)[0]
+        assert second.returncode == 0, out
+        assert sorted(r["title"] for r in db_rows(db, "SELECT title FROM ads")) == sorted(EXPECTED_TITLES)
+        state = run_state(redis_url, "kill")
+        dead = [w for w in state["workers"].values() if w["state"] == "dead"]
+        assert len(dead) == 1 and dead[0]["requeued"] >= 1, json.dumps(state)
+        assert state["state"] == "done" and state["queue"] == 0
+        assert not [p for p in site.requests if p.startswith("/private/")]
+    finally:
+        site.stop()
