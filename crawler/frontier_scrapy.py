@@ -65,8 +65,11 @@ class FrontierAddon:
         if settings.get("JOBDIR"):
             raise ValueError("a crawl uses either a job directory (--job-dir) or a shared frontier (--frontier)")
         settings.set("SCHEDULER", "crawler.frontier_scrapy.FrontierScheduler", priority="cmdline")
-        settings.replace_in_component_priority_dict("DOWNLOADER_MIDDLEWARES", LurewatchRobotsTxtMiddleware,
-                                                    FrontierRobotsTxtMiddleware)
+        try:
+            settings.replace_in_component_priority_dict("DOWNLOADER_MIDDLEWARES", LurewatchRobotsTxtMiddleware,
+                                                        FrontierRobotsTxtMiddleware)
+        except KeyError:
+            pass  # robots.txt middleware switched off in these settings: nothing to share
         settings.set_in_component_priority_dict("DOWNLOADER_MIDDLEWARES", SharedPolitenessMiddleware, 950)
         settings.set_in_component_priority_dict("EXTENSIONS", FrontierExtension, 350)  # before CrawlRecorder
         if settings.get("LUREWATCH_SINK") == "redis":

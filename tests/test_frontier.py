@@ -25,14 +25,18 @@ def redis_url(tmp_path_factory):
         yield server.url
 
 
-def slow_board(delay: float):
-    """The unseen board, each page answered after `delay` s; `site.busy["max"]` is the most requests it had at once."""
+def slow_board(delay: float, gate=None):
+    """The unseen board, each page answered after `delay` s (and not before `gate()` is true);
+    `site.busy["max"]` is the most requests it had at once."""
     site = serve_site("unseen_board")
     busy = {"now": 0, "max": 0}
     lock = threading.Lock()
 
     def slow(page):
         def route(handler):
+            deadline = time.monotonic() + 60
+            while gate is not None and not gate() and time.monotonic() < deadline:
+                time.sleep(0.02)
             with lock:
                 busy["now"] += 1
                 busy["max"] = max(busy["max"], busy["now"])
@@ -77,7 +81,12 @@ def ingest(redis_url, db, crash_after: int | None = None) -> subprocess.Complete
 @pytest.fixture(scope="module")
 def two_workers(redis_url, tmp_path_factory):
     """Two workers pushing to Redis, then `lurewatch ingest` killed after its 3rd item, then run again."""
-    site = slow_board(0.3)
+    import redis
+
+    from crawler.frontier import Keys
+
+    client = redis.Redis.from_url(redis_url)
+    site = slow_board(0.3, gate=lambda: client.hlen(Keys("two", 1).workers) >= 2)  # both workers in one run
     db = tmp_path_factory.mktemp("two") / "ads.db"
     procs = [worker(site, redis_url, db, "two", "--push") for _ in range(2)]
     outputs = [p.communicate(timeout=120)[0] for p in procs]
@@ -154,3 +163,31 @@ def test_killed_worker_loses_no_request(redis_url, tmp_path):
         assert not [p for p in site.requests if p.startswith("/private/")]
     finally:
         site.stop()
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["--frontier", "redis://127.0.0.1:1/0"], 4, "cannot reach Redis at redis://127.0.0.1:1/0"),
+    (["--frontier", "http://127.0.0.1:6379/0"], 2, "not a Redis URL"),
+    (["--push"], 2, "--push needs --frontier"),
+])
+def test_crawl_refuses_a_bad_or_unreachable_frontier(args, code, message, tmp_path):
+    from click.testing import CliRunner
+
+    from crawler.cli import cli
+
+    result = CliRunner().invoke(cli, ["crawl", "http://127.0.0.1:9/", "--db", str(tmp_path / "a.db"), *args])
+    assert result.exit_code == code and message in result.output, result.output
+
+
+def test_plan_frontier_keys_are_checked_and_passed_to_the_crawl(tmp_path):
+    from crawler.plan import PlanError, load_plan
+    from crawler.schedule import crawl_command
+
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("jobs:\n  - name: a\n    urls: [http://127.0.0.1:9/]\n    every: 1h\n"
+                    "    frontier: redis://10.0.0.5:6379/0\n    push: true\n")
+    cmd = crawl_command(load_plan(plan).job("a"), tmp_path / "a.db")
+    assert cmd[cmd.index("--frontier") + 1] == "redis://10.0.0.5:6379/0" and "--push" in cmd
+    plan.write_text("jobs:\n  - name: a\n    urls: [http://127.0.0.1:9/]\n    every: 1h\n    frontier: 10.0.0.5\n")
+    with pytest.raises(PlanError, match=r"plan.yaml:\d+: job 'a': frontier: not a Redis URL"):
+        load_plan(plan)
