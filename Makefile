@@ -4,9 +4,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.lurewatch-installed
 
-.PHONY: demo test bench eval install browser clean
+.PHONY: demo test bench eval install browser services clean
 
-install: $(STAMP) browser
+install: $(STAMP) browser services
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ $(STAMP): pyproject.toml
 # A usable Chromium: Playwright's own if installed, else Debian's `chromium` via apt.
 browser: $(STAMP)
 	@$(PY) -m crawler.browser ensure
+
+# Scale-out: Debian's redis-server via apt when missing (scrapyd comes from PyPI with the package).
+services: $(STAMP)
+	@$(PY) -m crawler.services ensure
 
 demo: install
 	$(VENV)/bin/lurewatch demo

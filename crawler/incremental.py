@@ -11,7 +11,9 @@ of each *complete* board that nobody saw since this crawl started is marked remo
 'removed' history event; rows and snapshots stay), whatever happened on other boards. A 404/410 on a
 known ad URL marks it removed at once (ConditionalRequestMiddleware). Nothing is removed when the
 crawl did not end normally, when the spider says `complete_walk = False` (e.g. search-only crawls),
-or when errors were counted that no board can be blamed for.
+or when errors were counted that no board can be blamed for. A worker of a shared frontier
+(crawler/frontier_scrapy.py) removes nothing unless it closed the run: then it settles the boards that
+every worker walked completely, since the run began.
 """
 from __future__ import annotations
 
@@ -117,9 +119,16 @@ def settle(crawler, store, crawl_id: int, started_at: str, reason: str, spider) 
     stats = crawler.stats
     outcome = crawl_outcome(reason, stats.get_stats(), getattr(spider, "complete_walk", True), source_ledger(crawler))
     removed = stats.get_value("lurewatch/ads/removed", 0)
+    complete, since = outcome.complete_sources, started_at
+    if hasattr(crawler, "_lurewatch_frontier_result"):  # a frontier worker: only the run's last worker settles
+        run = crawler._lurewatch_frontier_result
+        if run and not run.get("pushed"):  # else `lurewatch ingest` settles, once it stored the pushed items
+            complete, since = run["complete_sources"], run["started_at"]
+        else:
+            complete = ()
     if crawler.settings.getbool("LUREWATCH_INCREMENTAL", True):
-        for source in outcome.complete_sources:
-            removed += store.remove_unseen(source, started_at, crawl_id, "absent from a complete crawl of its board")
+        for source in complete:
+            removed += store.remove_unseen(source, since, crawl_id, "absent from a complete crawl of its board")
     stats.set_value("lurewatch/ads/removed", removed)
     stats.set_value("lurewatch/outcome", outcome.status)
     stats.set_value("lurewatch/outcome_reason", outcome.reason)
@@ -132,7 +141,7 @@ class IncrementalExtension:
     """Feeds the SourceLedger from crawler signals: boards requested, spider exceptions, failed items."""
 
     def __init__(self, crawler):
-        if not crawler.settings.get("LUREWATCH_DB"):
+        if not (crawler.settings.get("LUREWATCH_DB") or crawler.settings.get("LUREWATCH_FRONTIER")):
             raise NotConfigured
         self.crawler = crawler
         self.stats = crawler.stats

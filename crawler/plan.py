@@ -27,7 +27,8 @@ from croniter import croniter
 from .urls import is_http_url
 from rules.yamldoc import LinedYaml
 
-JOB_KEYS = ("name", "urls", "profile", "every", "cron", "max_pages", "timeout", "ignore_robots", "settings")
+JOB_KEYS = ("name", "urls", "profile", "every", "cron", "max_pages", "timeout", "ignore_robots", "settings", "frontier",
+            "push")
 TOP_KEYS = ("jobs",)
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 DURATION_RE = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
@@ -76,6 +77,8 @@ class Job:
     timeout: timedelta | None = None
     ignore_robots: bool = False
     settings: dict[str, str] = field(default_factory=dict)
+    frontier: str | None = None  # redis://HOST:PORT/DB: workers share the crawl (crawler/frontier.py)
+    push: bool = False  # with frontier: items go to Redis for `lurewatch ingest`
     line: int = 0
 
     @property
@@ -254,8 +257,19 @@ def _job(doc: _Doc, where: tuple, raw: Any) -> Job:
     for key, value in settings.items():
         if isinstance(value, (dict, list)) or value is None:
             raise doc.fail(where + ("settings", key), "expected a plain value (number, text, true/false)", name)
+    frontier = raw.get("frontier")
+    if frontier is not None:
+        from .frontier import FrontierError, check_url
+
+        try:
+            check_url(frontier if isinstance(frontier, str) else repr(frontier))
+        except FrontierError as exc:
+            raise fail("frontier", str(exc)) from None
+    push = raw.get("push", False)
+    if not isinstance(push, bool) or (push and not frontier):
+        raise fail("push", f"expected true or false, with frontier: set, not {push!r}")
     return Job(name=name, urls=urls, profile=profile, every=every, cron=cron, max_pages=max_pages,
-               timeout=timeout, ignore_robots=ignore_robots,
+               timeout=timeout, ignore_robots=ignore_robots, frontier=frontier, push=push,
                settings={k: _setting_text(v) for k, v in settings.items()}, line=doc.line(where))
 
 

@@ -171,6 +171,8 @@ def judge(stats: Mapping[str, Any], spider=None, crash: str | None = None) -> tu
         if stats.get("lurewatch/outcome") == "partial" and stats.get("lurewatch/outcome_failed"):
             return EXIT_PARTIAL, f"partial: {stats.get('lurewatch/outcome_reason', 'see the log')}"
         return code, message
+    if stats.get("lurewatch/frontier/worker") and not failures and not request_errors(stats):
+        return EXIT_OK, "ok: the other workers of the shared frontier fetched every page"
     detail = "; ".join(f"{url}: {kind}" for url, kind in failures.items())
     if start_urls and failures and len(failures) >= len(start_urls) and set(failures.values()) <= UNREACHABLE_KINDS:
         return EXIT_UNREACHABLE, f"unreachable host: {detail}"
@@ -235,10 +237,21 @@ def run_crawl(spider, *, db: str | Path, spider_kwargs: Mapping[str, Any] | None
     """
     crawl_settings = build_settings(db, settings)
     try:
+        if crawl_settings.get("LUREWATCH_FRONTIER"):
+            from .frontier import FrontierError, connect
+
+            connect(crawl_settings["LUREWATCH_FRONTIER"]).close()
+    except FrontierError as exc:
+        return _finish(CrawlResult(False, EXIT_UNREACHABLE, str(exc)))
+    try:
+        if not db:  # items go to the frontier's stream (LUREWATCH_SINK=redis): no database here
+            raise _WriteProbeDone
         check_db_writable(db, busy_timeout=crawl_settings.getfloat("LUREWATCH_DB_BUSY_TIMEOUT"),
                           retry_for=crawl_settings.getfloat("LUREWATCH_DB_RETRY_FOR"))
     except StoreError as exc:
         return _finish(CrawlResult(False, EXIT_DB, str(exc)))
+    except _WriteProbeDone:
+        pass
     # the CLI prints the summary line after judging the crawl: no second copy from CrawlSummary
     crawl_settings.set("LUREWATCH_SUMMARY", False, priority="cmdline")
     process = CrawlerProcess(crawl_settings)

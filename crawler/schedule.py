@@ -55,6 +55,8 @@ def crawl_command(job: Job, db: str | Path) -> list[str]:
         cmd += ["--max-pages", str(job.max_pages)]
     if job.ignore_robots:
         cmd.append("--ignore-robots")
+    if job.frontier:
+        cmd += ["--frontier", job.frontier] + (["--push"] if job.push else [])
     for key, value in job.settings.items():
         cmd += ["-s", f"{key}={value}"]
     if job.timeout:  # Scrapy closes the crawl itself first; the runner kills it after STOP_GRACE more

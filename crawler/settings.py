@@ -15,6 +15,16 @@ LUREWATCH_MAX_FIELD_CHARS = 50_000  # ad text fields are stored and assessed cut
 LUREWATCH_DB_BUSY_TIMEOUT = 30  # seconds SQLite waits for another process's lock
 LUREWATCH_DB_RETRY_FOR = 120  # seconds a locked write transaction is retried after that
 LUREWATCH_JOB = None  # plan job name written to crawls.job (`lurewatch crawl --job`)
+# Shared frontier (crawler/frontier.py, crawler/frontier_scrapy.py): off unless LUREWATCH_FRONTIER is a redis:// URL
+LUREWATCH_FRONTIER = None
+LUREWATCH_FRONTIER_CRAWL = None  # the crawl's name in Redis (default: the job, else spider + start URLs hash)
+LUREWATCH_SINK = "db"  # "redis": push assessed items to the crawl's Redis stream for `lurewatch ingest`
+LUREWATCH_FRONTIER_HEARTBEAT = 2.0  # s between a worker's heartbeats
+LUREWATCH_FRONTIER_DEAD_AFTER = 10.0  # s without a heartbeat before a worker is dead and its requests requeued
+LUREWATCH_FRONTIER_SITE_CONCURRENCY = None  # requests in flight to one site across all workers (default: per domain)
+LUREWATCH_FRONTIER_SITE_DELAY = None  # s between two requests to one site across all workers (default: DOWNLOAD_DELAY)
+LUREWATCH_NODE = None  # the scrapyd node (URL) that runs this crawl, shown by `lurewatch status --frontier`
+ADDONS = {"crawler.frontier_scrapy.FrontierAddon": 0}
 
 # Politeness
 USER_AGENT = f"Lurewatch/0.1 (+{LUREWATCH_CONTACT_URL}; job-ad safety research)"

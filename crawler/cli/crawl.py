@@ -36,7 +36,14 @@ def spider_for_urls(urls: tuple[str, ...], max_pages: int) -> tuple[str, dict]:
                    "command again after Ctrl-C or a kill to continue; finished pages are not fetched again.")
 @click.option("--job", "job_name", metavar="NAME", default=None,
               help="Record this crawl under a plan job's name (crawls.job; set by `lurewatch schedule run`).")
-def crawl(urls, db, max_pages, ignore_robots, overrides, verbose, no_progress, profile, job_dir, job_name):
+@click.option("--frontier", metavar="redis://HOST:PORT/DB", default=None,
+              help="Share the request queue, seen-set, robots.txt and per-site politeness with every worker "
+                   "started with the same URLs (or --job) on this Redis (see README, \"Scale-out\").")
+@click.option("--push", is_flag=True,
+              help="With --frontier: push assessed ads to the crawl's Redis stream for `lurewatch ingest` "
+                   "instead of writing --db (for workers on machines without the store).")
+def crawl(urls, db, max_pages, ignore_robots, overrides, verbose, no_progress, profile, job_dir, job_name, frontier,
+          push):
     """Crawl the sites at URL... (following same-site links, robots.txt and sitemaps within
     --max-pages) and store every schema.org JobPosting found, assessed, in --db.
 
@@ -61,6 +68,7 @@ def crawl(urls, db, max_pages, ignore_robots, overrides, verbose, no_progress, p
         lurewatch crawl https://jobs.example.org/ --db ads.db --max-pages 200
         lurewatch crawl --profile jobsdb_hk --db ads.db
         lurewatch crawl https://jobs.example.org/ --db ads.db --job-dir jobs/example
+        lurewatch crawl https://jobs.example.org/ --frontier redis://10.0.0.5:6379/0 --push
     """
     from crawler.run import run_crawl
 
@@ -82,6 +90,20 @@ def crawl(urls, db, max_pages, ignore_robots, overrides, verbose, no_progress, p
         settings["JOBDIR"] = job_dir
     if job_name:
         settings["LUREWATCH_JOB"] = job_name
+    if push and not frontier:
+        raise click.UsageError("--push needs --frontier redis://HOST:PORT/DB")
+    if frontier:
+        from crawler.frontier import FrontierError, check_url
+
+        try:
+            settings["LUREWATCH_FRONTIER"] = check_url(frontier)
+        except FrontierError as exc:
+            raise click.BadParameter(str(exc), param_hint="--frontier") from None
+        if job_dir:
+            raise click.UsageError("use either --job-dir or --frontier (the frontier keeps the crawl's state)")
+        if push:
+            settings["LUREWATCH_SINK"] = "redis"
+            db = ""
     for item in overrides:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():

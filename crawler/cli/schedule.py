@@ -41,29 +41,43 @@ def schedule():
               help="SQLite database the crawls write to (also holds the job locks and run history).")
 @click.option("--once", is_flag=True, help="Start the jobs that are due now, wait for them and exit (for cron).")
 @click.option("--job", "jobs", multiple=True, metavar="NAME", help="Only this job (repeatable).")
-def run(plan_path, db, once, jobs):
+@click.option("--scrapyd", "nodes", multiple=True, metavar="URL",
+              help="Dispatch the jobs now to these scrapyd nodes (`--scrapyd URL [URL...]`, least loaded first; "
+                   "deploy there first with `lurewatch deploy`), follow them and record each with its node.")
+@click.argument("more_nodes", nargs=-1, metavar="")
+def run(plan_path, db, once, jobs, nodes, more_nodes):
     """Run the plan's jobs when due, each as a `lurewatch crawl` process, until stopped (Ctrl-C or
     SIGTERM stops the running crawls too). A job never runs twice at once, even from two schedulers
     on one database; a failing job does not stop the others; missed runs are caught up once.
 
-    Exits 0 (with --once: 1 when a run failed), 2 for a bad plan, 5 when the database is not writable.
+    With --scrapyd, every selected job is sent now to the least loaded scrapyd node (schedule.json),
+    followed to its end (listjobs.json) and recorded with its node (`lurewatch status` shows it); run it
+    from cron or a systemd timer for repeated runs.
+
+    Exits 0 (with --once or --scrapyd: 1 when a run failed), 2 for a bad plan, 4 when no scrapyd node
+    answers, 5 when the database is not writable.
 
     Example:
 
         lurewatch schedule run --plan plan.yaml --db ads.db
         lurewatch schedule run --plan plan.yaml --db ads.db --once --job board-a
+        lurewatch schedule run --plan plan.yaml --db /srv/ads.db --scrapyd http://node1:6800 http://node2:6800
     """
     from crawler.run import EXIT_DB, check_db_writable
     from crawler.schedule import Runner
     from crawler.store import StoreError
     from spiders.profiles_schema import ProfileError, load_profile
 
+    if more_nodes and not nodes:
+        raise click.UsageError(f"unexpected argument {more_nodes[0]!r} (scrapyd nodes follow --scrapyd)")
     plan, selected = _load(plan_path, jobs)
     try:
         check_db_writable(db)
     except StoreError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_DB)
+    if nodes:
+        sys.exit(_dispatch(selected, db, [*nodes, *more_nodes]))
     for job in selected:
         if job.profile:
             try:
@@ -75,6 +89,23 @@ def run(plan_path, db, once, jobs):
         click.echo(f"scheduler started: {len(selected)} job(s) of {plan.path} -> {runner.db} "
                    f"({', '.join(f'{j.name}: {j.schedule}' for j in selected)}); Ctrl-C stops", err=True)
     sys.exit(runner.run())
+
+
+def _dispatch(selected, db: str, nodes: list[str]) -> int:
+    from crawler.run import EXIT_UNREACHABLE
+    from crawler.scrapyd import Dispatcher, ScrapydError
+    from crawler.store import Store
+
+    store = Store(db)
+    try:
+        dispatcher = Dispatcher(nodes, store, str(Path(db).absolute()))
+        sent = dispatcher.dispatch(selected)
+        return 1 if dispatcher.follow(sent) else 0
+    except ScrapydError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return EXIT_UNREACHABLE
+    finally:
+        store.close()
 
 
 @schedule.command("install")

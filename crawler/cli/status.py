@@ -42,16 +42,22 @@ def _n(value) -> str:
 @click.option("--grace", default=None, callback=_duration, metavar="DURATION",
               help="How late a next run may be before the job is overdue (default: one period of the "
                    "job, at least 1m).")
-def status(db, plan_path, broken_after, grace):
+@click.option("--frontier", metavar="redis://HOST:PORT/DB", default=None,
+              help="Also show the shared frontier: per crawl its run, queue length, requests in flight, items "
+                   "waiting for `lurewatch ingest`, and each worker's node, state and pages.")
+def status(db, plan_path, broken_after, grace, frontier):
     """One line per job: last run, result, pages, ads (new/changed/removed/flagged), next run and
     health (ok, pending, warning, failed, broken, overdue) with the reason.
 
     Exits 0 when every job is healthy, 1 when any is failed, broken or overdue (the lines name
     them), 2 when the database or plan cannot be read.
 
+    Jobs dispatched to scrapyd (`schedule run --scrapyd`) are listed with the node that ran them.
+
     Example:
 
         lurewatch status --db ads.db --plan plan.yaml
+        lurewatch status --db ads.db --frontier redis://10.0.0.5:6379/0
     """
     from crawler.health import HealthCheck
     from crawler.store import Store, StoreError
@@ -68,8 +74,16 @@ def status(db, plan_path, broken_after, grace):
         lines = check.jobs(plan_jobs)
         if plan_jobs is None:
             lines += check.sources()
+        from crawler.scrapyd import node_runs
+
+        nodes = node_runs(store)
     finally:
         store.close()
+    for run in nodes:
+        click.echo(f"node {run['node']}: job {run['plan_job']} ({run['jobid']}) {run['status']}; "
+                   f"crawl={_n(run['crawl_id'])} pages={_n(run['pages'])} finished={run['finished_at'] or '-'}")
+    if frontier:
+        _frontier(frontier)
     if not lines:
         click.echo("no crawls yet", err=True)
         return
@@ -117,3 +131,19 @@ def _table(lines) -> None:
                       _n(ln.pages), _n(ln.ads), _n(ln.new), _n(ln.changed), _n(ln.removed), _n(ln.flagged),
                       "running" if ln.running_since else _time(ln.next_run), escape(ln.reason))
     Console().print(table)
+
+
+def _frontier(url: str) -> None:
+    from crawler.frontier import FrontierError, connect, overview
+
+    try:
+        crawls = overview(connect(url))
+    except FrontierError as exc:
+        raise PlanUsageError(str(exc)) from None
+    for c in crawls:
+        in_flight = sum(w.get("in_flight", 0) for w in c["workers"].values())
+        click.echo(f"frontier {c['crawl']} run {c['run']}: {c['state']}; queue={c['queue']} in_flight={in_flight} "
+                   f"waiting_ingest={c['waiting_ingest']} workers={len(c['workers'])}")
+        for worker, w in sorted(c["workers"].items()):
+            click.echo(f"    worker {worker} on {w.get('node') or w.get('host')}: {w.get('state')} "
+                       f"pages={w.get('pages', 0)} in_flight={w.get('in_flight', 0)}")
