@@ -88,8 +88,8 @@ class AdWriter:
                 self.replace_evidence(ad_id, assessment, fresh=status == "new")
             changed = "" if status == "new" else json.dumps([k for k in AD_TEXT_FIELDS if (old.get(k) or "") != (ad.get(k) or "")])
             self._history(ad_id, crawl_id, stamp, status, chash, changed)
-        if snapshot:
-            insert_snapshot(self.db, ad_id, snapshot, crawl_id, stamp, source=ad.get("source"), always=status != "unchanged")
+        if snapshot and status != "unchanged":  # retention: first, each change (crawler/snapshots.py)
+            insert_snapshot(self.db, ad_id, snapshot, crawl_id, stamp, source=ad.get("source"))
         return ad_id, status
 
     def replace_evidence(self, ad_id: int, a: dict[str, Any], fresh: bool = False) -> None:

@@ -7,11 +7,12 @@ import sqlite3
 import unicodedata
 
 from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.utils.defer import maybe_deferred_to_future
 
 from rules import Engine
 from rules.engine import MAX_FIELD_CHARS
 
-from .crawlrecord import crawl_store
+from .crawlrecord import crawl_store, crawl_writer
 from .incremental import source_ledger
 from .lureindex import engine_for_store, without_own_lure
 from .sqlitetx import StoreError
@@ -142,10 +143,11 @@ class AssessPipeline:
 
 
 class StorePipeline:
-    """Writes ads to SQLite through the crawl's Store (crawler.crawlrecord.crawl_store). The crawls
-    row belongs to crawler.crawlrecord.CrawlRecorder. An ad that cannot be stored (full disk, ...)
-    stops the crawl ("store_failed": crawler.run exits 5) and leaves its board incomplete; it is
-    counted in lurewatch/errors/store and taken out of lurewatch/flagged (only stored ads count)."""
+    """Writes ads to SQLite off the reactor thread, in batched transactions (crawler.crawlrecord.crawl_writer,
+    crawler/batchwriter.py): an item leaves this pipeline once its batch is committed. The crawls row belongs
+    to crawler.crawlrecord.CrawlRecorder. An ad that cannot be stored (full disk, ...) stops the crawl
+    ("store_failed": crawler.run exits 5) and leaves its board incomplete; it is counted in lurewatch/errors/store
+    and taken out of lurewatch/flagged (only stored ads count)."""
 
     def __init__(self, crawler, db_path: str):
         self.crawler = crawler
@@ -160,15 +162,14 @@ class StorePipeline:
             raise NotConfigured("LUREWATCH_DB is not set")
         return cls(crawler, db_path)
 
-    def process_item(self, item):
-        row = stored_row(item)
+    async def process_item(self, item):
+        entry = {"ad": stored_row(item), "assessment": item.get("assessment"), "aliases": item.get("aliases") or [],
+                 "snapshot": item.get("snapshot")}
         crawl_id = self.stats.get_value("lurewatch/crawl_id")
         try:
             if crawl_id is None:
                 raise StoreError(self.stats.get_value("lurewatch/db_error") or "the crawl has no crawls row")
-            ad_id, status = crawl_store(self.crawler).save_ad(
-                row, item.get("assessment"), aliases=item.get("aliases") or [], crawl_id=crawl_id,
-                snapshot=item.get("snapshot"))
+            ad_id, status = await maybe_deferred_to_future(crawl_writer(self.crawler).save(entry, crawl_id))
         except (StoreError, sqlite3.Error) as exc:
             self.stats.inc_value("lurewatch/errors/store")
             if item_flagged(item, self.stats):
@@ -179,6 +180,12 @@ class StorePipeline:
         self.stats.inc_value(f"lurewatch/ads/{status}")
         self.stats.inc_value("lurewatch/stored")
         return item
+
+    async def close_spider(self):
+        """Write the ads still queued, then stop the writer thread."""
+        writer = getattr(self.crawler, "_lurewatch_writer", None)
+        if writer is not None:
+            await maybe_deferred_to_future(writer.close())
 
     def stop(self, error: str) -> None:
         """Close the spider at the first failed write: the next ads would be lost the same way."""

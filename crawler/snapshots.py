@@ -1,8 +1,8 @@
 """Page snapshots in the store: bodies content-addressed in `snapshot_bodies` (sha1 -> compressed body, size),
 one `snapshots` row per kept fetch of an ad pointing at its body, so the ads of one page share one copy.
 
-Retention: the first fetch, each change and so the last: a fetch adds a snapshots row when the ad is new or its
-text changed, or when the page body differs from the ad's newest snapshot; an unchanged refetch adds nothing.
+Retention: the first fetch, each change and so the last: a fetch adds a snapshots row (crawler/adwriter.py) when
+the ad is new or its text changed; an unchanged refetch adds neither a row nor a body.
 Bodies are zstd with a dictionary per source (crawler/snapcodec.py); those written before schema 6 are gzip
 (`body_gz`) and are read the same way.
 
@@ -24,16 +24,11 @@ BODY_COLUMNS = {"sha1": str, "body_gz": bytes, "size": int,  # size: bytes befor
 
 
 def insert_snapshot(db: sqlite_utils.Database, ad_id: int, snap: dict[str, Any], crawl_id: int | None,
-                    fetched_at: str, *, source: str | None = None, always: bool = True) -> bool:
-    """A snapshots row for the fetch {url, status, content_type, body}; the body is compressed and stored only if
-    new. With always=False (the ad's text is unchanged) the row is added only when the body differs from the ad's
-    newest snapshot. True when a row was added."""
+                    fetched_at: str, *, source: str | None = None) -> None:
+    """A snapshots row for the fetch {url, status, content_type, body}; the body is compressed (with the
+    dictionary of `source`, the ad's board) and stored only if no body has the same sha1."""
     body: bytes = snap.get("body") or b""
     sha1 = hashlib.sha1(body).hexdigest()
-    if not always:
-        newest = db.execute("SELECT sha1 FROM snapshots WHERE ad_id = ? ORDER BY id DESC LIMIT 1", [ad_id]).fetchone()
-        if newest is not None and newest[0] == sha1:
-            return False
     if not db.execute("SELECT 1 FROM snapshot_bodies WHERE sha1 = ?", [sha1]).fetchone():
         data, dict_id = codec_for(db).compress(body, source, fetched_at)
         db.execute("INSERT INTO snapshot_bodies (sha1, size, body_zstd, dict_id, source) VALUES (?, ?, ?, ?, ?)",
@@ -41,7 +36,6 @@ def insert_snapshot(db: sqlite_utils.Database, ad_id: int, snap: dict[str, Any],
     db.execute("INSERT INTO snapshots (ad_id, crawl_id, fetched_at, url, status, content_type, sha1)"
                " VALUES (?, ?, ?, ?, ?, ?, ?)",
                [ad_id, crawl_id, fetched_at, snap.get("url"), snap.get("status"), snap.get("content_type"), sha1])
-    return True
 
 
 def read_snapshots(db: sqlite_utils.Database, ad_id: int) -> list[dict[str, Any]]:
