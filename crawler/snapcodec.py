@@ -15,10 +15,13 @@ from typing import Any
 
 import zstandard
 
-LEVEL = 9  # zstd level (with the dictionary: about the speed of gzip -6, a third of the bytes; output/benchparts/store.py)
-TRAIN_AFTER = 48  # plain-zstd bodies of a source before its dictionary is trained
+# Measured on 30-60 KB job pages of one board (output/benchparts/store.py): a 64 KB dictionary trained on 100+
+# pages brings a page from 6.6 KB (gzip -9) to ~0.8 KB at zstd -9, in a quarter of gzip's time; trained on fewer
+# bytes than ~50 times its size, a dictionary gains little (3.2 KB).
+LEVEL = 9
+TRAIN_AFTER = 128  # plain-zstd bodies of a source before its dictionary is trained
 TRAIN_SAMPLES = 400  # bodies read to train it (the newest)
-DICT_SIZE = 96 * 1024
+DICT_SIZE = 64 * 1024  # at most; at most 1/50 of the sample bytes
 
 DICT_COLUMNS = {"id": int, "source": str, "trained_at": str, "samples": int, "size": int, "dict": bytes}
 
@@ -36,13 +39,13 @@ class SnapshotCodec:
     def compress(self, body: bytes, source: str | None, now: str) -> tuple[bytes, int | None]:
         """(zstd frame, dictionary id or None) for a new body of `source`."""
         dict_id, cctx = self._compressor(source)
-        data = cctx.compress(body)
         if dict_id is None and source:
             count = self._untrained_count(source) + 1
             self._untrained[source] = count
-            if count >= TRAIN_AFTER:
+            if count >= TRAIN_AFTER:  # trained on the bodies stored so far; this one is its first use
                 self._train(source, now)
-        return data, dict_id
+                dict_id, cctx = self._compressor(source)
+        return cctx.compress(body), dict_id
 
     def _compressor(self, source: str | None) -> tuple[int | None, zstandard.ZstdCompressor]:
         found = self._compressors.get(source)
@@ -50,7 +53,7 @@ class SnapshotCodec:
             row = self.db.execute("SELECT id, dict FROM snapshot_dicts WHERE source = ? ORDER BY id DESC LIMIT 1",
                                   [source]).fetchone() if source else None
             if row:
-                found = row[0], zstandard.ZstdCompressor(level=LEVEL, dict_data=zstandard.ZstdCompressionDict(row[1]))
+                found = row[0], compressor(row[1])
             else:
                 found = None, zstandard.ZstdCompressor(level=LEVEL)
             self._compressors[source] = found
@@ -73,15 +76,16 @@ class SnapshotCodec:
                                " AND dict_id IS NULL ORDER BY rowid DESC LIMIT ?", [source, TRAIN_SAMPLES]).fetchall()
         plain = self.decompressor(None)
         samples = [plain.decompress(data) for _, data in rows]
+        size = max(4096, min(DICT_SIZE, sum(map(len, samples)) // 50))
         try:
-            trained = zstandard.train_dictionary(DICT_SIZE, samples, level=LEVEL)
+            trained = zstandard.train_dictionary(size, samples, level=LEVEL)
         except zstandard.ZstdError:  # too little or too uniform material: try again after more bodies
             self._untrained[source] = 0
             return
         raw = trained.as_bytes()
         dict_id = self.db.execute("INSERT INTO snapshot_dicts (source, trained_at, samples, size, dict) VALUES (?,?,?,?,?)",
                                   [source, now, len(samples), len(raw), raw]).lastrowid
-        cctx = zstandard.ZstdCompressor(level=LEVEL, dict_data=zstandard.ZstdCompressionDict(raw))
+        cctx = compressor(raw)
         self._compressors[source] = dict_id, cctx
         self.db.conn.executemany("UPDATE snapshot_bodies SET body_zstd = ?, dict_id = ? WHERE sha1 = ?",
                                  [(cctx.compress(body), dict_id, sha1) for (sha1, _), body in zip(rows, samples)])
@@ -122,6 +126,13 @@ class SnapshotCodec:
         except (zstandard.ZstdError, zlib.error, OSError, EOFError) as exc:
             raise ValueError(f"the stored body cannot be read: {exc}") from exc
         return None, False
+
+
+def compressor(dictionary: bytes) -> zstandard.ZstdCompressor:
+    """A compressor with `dictionary` digested once (not again for every body)."""
+    digested = zstandard.ZstdCompressionDict(dictionary)
+    digested.precompute_compress(level=LEVEL)
+    return zstandard.ZstdCompressor(dict_data=digested)
 
 
 def codec_for(db: Any) -> SnapshotCodec:
