@@ -218,10 +218,11 @@ class StorePipeline:
         return item
 
     async def close_spider(self):
-        """Write the ads still queued, then stop the writer thread."""
+        """Write the ads still queued, then stop the writer thread (stat lurewatch/store/batches: its commits)."""
         writer = getattr(self.crawler, "_lurewatch_writer", None)
         if writer is not None:
             await maybe_deferred_to_future(writer.close())
+            self.stats.set_value("lurewatch/store/batches", writer.batches)
 
     def stop(self, error: str) -> None:
         """Close the spider at the first failed write: the next ads would be lost the same way."""
