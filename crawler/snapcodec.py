@@ -15,10 +15,10 @@ from typing import Any
 
 import zstandard
 
-# Measured on 30-60 KB job pages of one board (output/benchparts/store.py): a 64 KB dictionary trained on 100+
-# pages brings a page from 6.6 KB (gzip -9) to ~0.8 KB at zstd -9, in a quarter of gzip's time; trained on fewer
-# bytes than ~50 times its size, a dictionary gains little (3.2 KB).
-LEVEL = 9
+# Measured on 30-60 KB job pages of one board (output/benchparts/store.py): a 64 KB dictionary trained on 128
+# pages brings a page from 6.6 KB (gzip -9, 0.6 ms) to 0.87 KB at zstd -6 (0.09 ms; -9: 0.81 KB, 0.13 ms; -3:
+# 1.16 KB, 0.03 ms); trained on fewer bytes than ~50 times its size, a dictionary gains little (3.2 KB).
+LEVEL = 6
 TRAIN_AFTER = 128  # plain-zstd bodies of a source before its dictionary is trained
 TRAIN_SAMPLES = 400  # bodies read to train it (the newest)
 DICT_SIZE = 64 * 1024  # at most; at most 1/50 of the sample bytes
