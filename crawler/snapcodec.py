@@ -62,7 +62,7 @@ class SnapshotCodec:
     def _untrained_count(self, source: str) -> int:
         if source not in self._untrained:
             self._untrained[source] = self.db.execute(
-                "SELECT count(*) FROM snapshot_bodies WHERE source = ? AND body_zstd IS NOT NULL AND dict_id IS NULL",
+                "SELECT count(*) FROM snapshot_bodies WHERE source = ? AND dict_id IS NULL",
                 [source]).fetchone()[0]
         return self._untrained[source]
 
@@ -72,8 +72,8 @@ class SnapshotCodec:
             self._compressors.pop(source, None)  # another process trained it meanwhile: use that one
             self._untrained.pop(source, None)
             return
-        rows = self.db.execute("SELECT sha1, body_zstd FROM snapshot_bodies WHERE source = ? AND body_zstd IS NOT NULL"
-                               " AND dict_id IS NULL ORDER BY rowid DESC LIMIT ?", [source, TRAIN_SAMPLES]).fetchall()
+        rows = self.db.execute("SELECT sha1, body_zstd FROM snapshot_bodies WHERE source = ? AND dict_id IS NULL"
+                               " ORDER BY rowid DESC LIMIT ?", [source, TRAIN_SAMPLES]).fetchall()
         plain = self.decompressor(None)
         samples = [plain.decompress(data) for _, data in rows]
         size = max(4096, min(DICT_SIZE, sum(map(len, samples)) // 50))

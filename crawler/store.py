@@ -202,6 +202,7 @@ class Store(Transactions):
         for t in ("evidence", "contacts", "ad_history", "snapshots", "reviews"):
             db[t].create_index(["ad_id"], if_not_exists=True)
         db["snapshots"].create_index(["sha1"], if_not_exists=True)
+        db["snapshot_bodies"].create_index(["source", "dict_id"], if_not_exists=True)  # bodies waiting for a dictionary
         db["contacts"].create_index(["kind", "value"], if_not_exists=True)
         db["job_runs"].create_index(["job", "scheduled_for"], if_not_exists=True)
         for table, columns in REVIEW_INDEXES:
