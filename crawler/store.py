@@ -294,10 +294,6 @@ class Store(Transactions):
         self.db._lurewatch_codec = None
 
     @staticmethod
-    def _changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-        return [k for k in AD_TEXT_FIELDS if (old.get(k) or "") != (new.get(k) or "")]
-
-    @staticmethod
     def _assessment_columns(a: dict[str, Any], stamp: str | None = None) -> dict[str, Any]:
         return {
             "risk_score": a["score"],
