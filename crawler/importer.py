@@ -228,13 +228,10 @@ def engine_ad(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def store_batch(store: Store, items: list[dict[str, Any]], crawl_id: int | None) -> list[tuple[int, str]]:
-    """Store `items` (each with its `assessment`, None to keep the stored one) in one transaction; the
-    (ad_id, status) of each. The one place an import writes ads: a batched Store API can replace the loop."""
-    def work():
-        return [store.save_ad(stored_row(it), it["assessment"], aliases=it["aliases"], crawl_id=crawl_id)
-                for it in items]
-
-    return store.write(work)
+    """Store `items` (each with its `assessment`, None to keep the stored one) in one transaction
+    (`Store.add_many`); the (ad_id, status) of each. The one place an import writes ads."""
+    return store.add_many([{"ad": stored_row(it), "assessment": it["assessment"], "aliases": it["aliases"],
+                            "snapshot": None} for it in items], crawl_id=crawl_id)
 
 
 def assess_batch(store: Store, engine: Engine, items: list[dict[str, Any]]) -> None:
