@@ -32,7 +32,8 @@ from typing import Any, Iterable, Iterator
 
 import sqlite_utils
 
-from .campaigns.schema import CAMPAIGN_INDEXES, CAMPAIGN_PRIMARY_KEYS, CAMPAIGN_TABLES, migrate as migrate_campaigns
+from .campaigns.schema import CAMPAIGN_PRIMARY_KEYS, CAMPAIGN_TABLES, current as campaigns_current
+from .campaigns.schema import migrate as migrate_campaigns
 from .alertstate import ALERT_PRIMARY_KEYS, ALERT_TABLES, AlertState, migrate as migrate_alerts
 from .snapshots import insert_snapshot, move_snapshot_bodies, read_snapshots
 from .sqlitetx import BUSY_TIMEOUT, RETRY_FOR, StoreError, Transactions
@@ -177,7 +178,7 @@ class Store(Transactions):
         indexes = {(t, tuple(i.columns)) for t in {t for t, _ in REVIEW_INDEXES} for i in self.db[t].indexes}
         if not all((t, tuple(c)) in indexes for t, c in REVIEW_INDEXES):
             return False
-        if not all(tuple(c) in {tuple(i.columns) for i in self.db[t].indexes} for t, c in CAMPAIGN_INDEXES):
+        if not campaigns_current(self.db):
             return False
         return all(set(columns) <= set(self.db[name].columns_dict) for name, columns in SCHEMA.items())
 

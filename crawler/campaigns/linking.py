@@ -15,7 +15,8 @@ import dataclasses
 import importlib.util
 import json
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
+from itertools import groupby
 from typing import Callable, Iterable
 
 import numpy as np
@@ -23,7 +24,8 @@ import numpy as np
 from crawler.store import now
 
 from .groups import assign_ids, components
-from .links import LINK_KINDS, MAX_BUCKET, SUSPICIOUS_SQL, Holders, board_host, contact_key, contact_pairs, is_generic, text_pairs_full
+from .links import (LINK_KINDS, MAX_BUCKET, PAIR_BUCKET, SUSPICIOUS_SQL, Holders, board_host, contact_key, contact_pairs,
+                    is_generic, text_pairs_full)
 from .report import LinkReport, LinkSettings
 from .text import TEXT_VERSION, as_array, band_keys, jaccard, signatures, template_text
 
@@ -96,12 +98,12 @@ class _Run:
         return rows
 
     # -- signatures --------------------------------------------------------------------------
-    def refresh_signatures(self, ids: list[int] | None) -> list[int]:
-        """Shingle the ads (all, or `ids`) whose text changed since the last run; their ids."""
+    def refresh_signatures(self, ids: list[int] | None) -> None:
+        """Shingle the ads (all, or `ids`) whose text changed since the last run; their band keys follow."""
         state = dict(self.q("SELECT ad_id, text_hash FROM campaign_ad_state") if ids is None else
                      self.q_in("SELECT ad_id, text_hash FROM campaign_ad_state WHERE ad_id IN ({ids})", ids))
         total = self.q("SELECT count(*) FROM ads")[0][0] if ids is None else len(ids)
-        changed: list[int] = []
+        fresh = ids is None  # a full run rewrites every band key (write_all_bands)
         done = 0
         cursor = (self.db.execute("SELECT id, title, description, company, content_hash FROM ads ORDER BY id")
                   if ids is None else iter(self.q_in(
@@ -113,27 +115,38 @@ class _Run:
             stale = [r for r in batch if state.get(r[0]) != f"{r[4]}:{TEXT_VERSION}"]
             if stale:
                 sigs = signatures([template_text(r[1], r[2], r[3]) for r in stale])
+                stale_ids = [r[0] for r in stale]
+                if not fresh:  # the old signatures' band keys go
+                    old = self.q_in("SELECT ad_id, signature FROM campaign_ad_state WHERE ad_id IN ({ids})"
+                                    " AND signature IS NOT NULL", stale_ids)
+                    self.write_bands("DELETE FROM campaign_bands WHERE band_key = ? AND ad_id = ?", old)
                 self.db.conn.executemany(
                     "INSERT INTO campaign_ad_state (ad_id, text_hash, signature) VALUES (?,?,?) ON CONFLICT(ad_id)"
                     " DO UPDATE SET text_hash = excluded.text_hash, signature = excluded.signature",
                     [(r[0], f"{r[4]}:{TEXT_VERSION}", s) for r, s in zip(stale, sigs)])
-                changed += [r[0] for r in stale]
+                if not fresh:
+                    self.write_bands("INSERT INTO campaign_bands (band_key, ad_id) VALUES (?, ?)",
+                                     [(a, s) for a, s in zip(stale_ids, sigs) if s is not None])
             done += len(batch)
             self.progress(done, total, "shingling")
-        if changed:  # their band keys, rewritten
-            if ids is None and len(changed) == total:
-                self.db.execute("DELETE FROM campaign_bands")
-            else:
-                for part in _chunks(changed):
-                    self.db.execute(f"DELETE FROM campaign_bands WHERE ad_id IN ({','.join('?' * len(part))})", part)
-            for part in _chunks(changed, BATCH):
-                rows = self.q_in("SELECT ad_id, signature FROM campaign_ad_state WHERE ad_id IN ({ids})"
-                                 " AND signature IS NOT NULL", part)
-                if rows:
-                    keys = band_keys(as_array([r[1] for r in rows]))
-                    self.db.conn.executemany("INSERT INTO campaign_bands (band_key, ad_id) VALUES (?, ?)",
-                                             [(k, r[0]) for r, ks in zip(rows, keys.tolist()) for k in ks])
-        return changed
+        return fresh
+
+    def write_bands(self, sql: str, rows: list[tuple[int, bytes]]) -> None:
+        """Run `sql` (band_key, ad_id) over the band keys of (ad_id, signature) rows."""
+        if rows:
+            keys = band_keys(as_array([r[1] for r in rows]))
+            self.db.conn.executemany(sql, [(k, r[0]) for r, ks in zip(rows, keys.tolist()) for k in ks])
+
+    def write_all_bands(self, ids: np.ndarray, keys: np.ndarray) -> None:
+        """Every band key of the store, in key order (appended to the B-tree)."""
+        self.db.execute("DELETE FROM campaign_bands")
+        flat_keys = keys.ravel()
+        flat_ids = np.repeat(ids, keys.shape[1])
+        order = np.lexsort((flat_ids, flat_keys))
+        for lo in range(0, len(order), 200_000):
+            part = order[lo: lo + 200_000]
+            self.db.conn.executemany("INSERT INTO campaign_bands (band_key, ad_id) VALUES (?, ?)",
+                                     zip(flat_keys[part].tolist(), flat_ids[part].tolist()))
 
     # -- contacts ----------------------------------------------------------------------------
     def holders_of(self, rows: Iterable[tuple]) -> tuple[dict, dict]:
@@ -154,6 +167,38 @@ class _Run:
             per_ad[ad_id].add(key)
         return holders, per_ad
 
+    def all_holders(self) -> dict:
+        """{key: Holders} of every contact value held by two or more ads (one pass over the contacts in ad
+        order), writing each ad's contact keys to campaign_ad_state on the way."""
+        shared = {r[0] for r in self.db.execute(f"SELECT value FROM contacts WHERE kind IN ({KIND_MARKS})"
+                                                " GROUP BY value HAVING count(DISTINCT ad_id) > 1", LINK_KINDS)}
+        self.db.execute("UPDATE campaign_ad_state SET contact_keys = '[]'")
+        holders: dict = {}
+        cursor = self.db.execute(f"SELECT {HOLDER_COLUMNS} FROM contacts c JOIN ads a ON a.id = c.ad_id"
+                                 f" WHERE c.kind IN ({KIND_MARKS}) ORDER BY c.ad_id", LINK_KINDS)
+        batch: list[tuple] = []
+        for _, rows in groupby(cursor, key=lambda r: r[0]):  # whole ads per batch
+            batch.extend(rows)
+            if len(batch) >= 20_000:
+                self.merge_holders(holders, batch, shared)
+                batch = []
+        self.merge_holders(holders, batch, shared)
+        return holders
+
+    def merge_holders(self, holders: dict, rows: list[tuple], shared: set) -> None:
+        part, per_ad = self.holders_of(rows)
+        for key, h in part.items():
+            if key[1] not in shared:
+                continue
+            total = holders.get(key)
+            if total is None:
+                holders[key] = h
+            else:
+                total.ads |= h.ads
+                total.sources |= h.sources
+                total.clean |= h.clean
+        self.store_contact_keys(per_ad, sorted(per_ad))
+
     def write_links(self, rows: list[tuple]) -> None:
         self.db.conn.executemany(
             "INSERT INTO ad_links (ad_id, other_ad_id, kind, value, similarity, created_at) VALUES (?,?,?,?,?,?)",
@@ -172,9 +217,7 @@ class _Run:
         self.refresh_signatures(None)
         self.report.ads_seen = self.q("SELECT count(*) FROM ads")[0][0]
         self.progress(0, 1, "contacts")
-        holders, per_ad = self.holders_of(self.db.execute(
-            f"SELECT {HOLDER_COLUMNS} FROM contacts c JOIN ads a ON a.id = c.ad_id"
-            f" WHERE c.kind IN ({KIND_MARKS})", LINK_KINDS))
+        holders = self.all_holders()
         self.db.execute("DELETE FROM ad_links")
         self.db.execute("DELETE FROM generic_contacts")
         generic, links = [], []
@@ -185,15 +228,18 @@ class _Run:
                 generic.append((*key, len(h.sources), len(h.ads)))
             else:
                 links += contact_pairs(key, h.ads)
+        del holders
         self.db.conn.executemany("INSERT INTO generic_contacts (kind, value, sources, ads) VALUES (?,?,?,?)", generic)
-        self.store_contact_keys(per_ad, [r[0] for r in self.q("SELECT ad_id FROM campaign_ad_state")])
         self.progress(0, 1, "text")
         rows = self.q("SELECT ad_id, signature FROM campaign_ad_state WHERE signature IS NOT NULL ORDER BY ad_id")
         if rows:
             ids = np.array([r[0] for r in rows], dtype=np.int64)
             sigs = as_array([r[1] for r in rows])
             del rows
-            pairs = text_pairs_full(ids, sigs, band_keys(sigs), self.settings.text_threshold)
+            keys = band_keys(sigs)
+            self.write_all_bands(ids, keys)
+            pairs = text_pairs_full(ids, sigs, keys, self.settings.text_threshold)
+            del ids, sigs, keys
             links += [(a, b, "text", None, round(e, 4)) for (a, b), e in sorted(pairs.items())]
         self.write_links(links)
         self.progress(0, 1, "grouping")
@@ -263,7 +309,8 @@ class _Run:
         return list(contact_pairs(key, h.ads))
 
     def text_links(self, ids: list[int]) -> list[tuple]:
-        """Text links of the ads `ids` with any stored ad sharing a (not overfull) band."""
+        """Text links of the ads `ids` with the stored ads sharing a band (PAIR_BUCKET: all of a small bucket,
+        the first ad of a large one, or all of it when the ad is its first)."""
         mine = self.q_in("SELECT ad_id, signature FROM campaign_ad_state WHERE ad_id IN ({ids})"
                          " AND signature IS NOT NULL", ids)
         found: dict[tuple[int, int], float] = {}
@@ -274,13 +321,21 @@ class _Run:
                                    " GROUP BY band_key", flat))
             usable = [k for k in flat if 2 <= sizes.get(k, 0) <= MAX_BUCKET]
             bucket: dict[int, list[int]] = defaultdict(list)
-            for k, ad in self.q_in("SELECT band_key, ad_id FROM campaign_bands WHERE band_key IN ({ids})", usable):
+            for k, ad in self.q_in("SELECT band_key, ad_id FROM campaign_bands WHERE band_key IN ({ids})"
+                                   " ORDER BY band_key, ad_id", usable):
                 bucket[k].append(ad)
             for (ad, sig), ad_keys in zip(part, keys.tolist()):
-                others = sorted({o for k in ad_keys for o in bucket.get(k, ()) if o != ad})
+                others: set[int] = set()
+                for k in ad_keys:
+                    members = bucket.get(k, ())
+                    if len(members) <= PAIR_BUCKET or members[0] == ad:
+                        others.update(members)
+                    else:
+                        others.add(members[0])
+                others.discard(ad)
                 if not others:
                     continue
-                rows = self.q_in("SELECT ad_id, signature FROM campaign_ad_state WHERE ad_id IN ({ids})", others)
+                rows = self.q_in("SELECT ad_id, signature FROM campaign_ad_state WHERE ad_id IN ({ids})", sorted(others))
                 est = jaccard(as_array([sig])[0], as_array([r[1] for r in rows]))
                 for (other, _), e in zip(rows, est.tolist()):
                     if e >= self.settings.text_threshold:

@@ -28,14 +28,23 @@ from .text import jaccard
 
 LINK_KINDS = ("phone", "telegram", "whatsapp", "line", "wechat", "zalo", "qq", "viber", "email", "domain")
 _NUMBER = re.compile(r"^\+\d{7,15}$")
-MAX_BUCKET = 1000  # an LSH bucket holding more ads than this is a stock phrase, not a template: skipped
+# An LSH bucket of up to PAIR_BUCKET ads: every pair is compared. A larger one is mostly a stock phrase (a
+# common shingle that is the minimum of a few permutations) or a template posted many times: each of its ads
+# is compared with the bucket's first ad only (the lowest id). Above MAX_BUCKET it is skipped.
+PAIR_BUCKET = 50
+MAX_BUCKET = 1000
+
+
+def board_host(url: str | None) -> str:
+    """The host of the ad's own site ('' when unknown)."""
+    authority = (url or "").split("/", 3)[2] if (url or "").count("/") >= 2 else ""
+    return _host(authority)
 
 
 @lru_cache(maxsize=4096)
-def board_host(url: str | None) -> str:
-    """The host of the ad's own site ('' when unknown)."""
+def _host(authority: str) -> str:
     try:
-        return (urlsplit(url or "").hostname or "").lower().removeprefix("www.")
+        return (urlsplit(f"//{authority}").hostname or "").lower().removeprefix("www.")
     except ValueError:
         return ""
 
@@ -85,29 +94,37 @@ def contact_pairs(key: tuple[str, str], ads: Iterable[int]) -> Iterator[tuple]:
 
 
 def text_pairs_full(ad_ids: np.ndarray, sigs: np.ndarray, keys: np.ndarray, threshold: float) -> dict:
-    """{(a, b): estimated Jaccard} for every pair of ads sharing a band key and reaching `threshold`.
-
-    ad_ids (n,), sigs (n, num_perm), keys (n, bands). Vectorised per band: sort the keys, take each bucket
-    of 2..MAX_BUCKET ads, compare its pairs' signatures."""
-    found: dict[tuple[int, int], float] = {}
+    """{(a, b): estimated Jaccard} for the pairs of ads sharing a band key (see PAIR_BUCKET) that reach
+    `threshold`. ad_ids (n,) ascending, sigs (n, num_perm), keys (n, bands). Per band: sort the keys, take the
+    pairs of each bucket; then the distinct pairs' signatures are compared in chunks."""
     n = len(ad_ids)
+    found: dict[tuple[int, int], float] = {}
     if n < 2:
         return found
+    candidates = []
     for band in range(keys.shape[1]):
-        col = keys[:, band]
-        order = np.argsort(col, kind="stable")
-        sorted_keys = col[order]
-        starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+        order = np.argsort(keys[:, band], kind="stable")
+        col = keys[order, band]
+        starts = np.flatnonzero(np.r_[True, col[1:] != col[:-1]])
         sizes = np.diff(np.r_[starts, n])
-        for start, size in zip(starts[(sizes >= 2) & (sizes <= MAX_BUCKET)].tolist(),
-                               sizes[(sizes >= 2) & (sizes <= MAX_BUCKET)].tolist()):
-            rows = order[start: start + size]
-            i, j = np.triu_indices(size, 1)
-            left, right = rows[i], rows[j]
-            est = jaccard(sigs[left], sigs[right])
-            ok = est >= threshold
-            for a, b, e in zip(ad_ids[left[ok]].tolist(), ad_ids[right[ok]].tolist(), est[ok].tolist()):
-                pair = (a, b) if a < b else (b, a)
-                if pair not in found:
-                    found[pair] = e
+        keep = (sizes >= 2) & (sizes <= MAX_BUCKET)
+        pairs2 = starts[keep & (sizes == 2)]  # most buckets: one pair, taken at once
+        candidates.append(np.stack([order[pairs2], order[pairs2 + 1]], axis=1))
+        for start, size in zip(starts[keep & (sizes > 2)].tolist(), sizes[keep & (sizes > 2)].tolist()):
+            rows = np.sort(order[start: start + size])
+            if size <= PAIR_BUCKET:
+                i, j = np.triu_indices(size, 1)
+                candidates.append(np.stack([rows[i], rows[j]], axis=1))
+            else:  # a star around the bucket's first ad
+                candidates.append(np.stack([np.full(size - 1, rows[0]), rows[1:]], axis=1))
+    pairs = np.concatenate(candidates) if candidates else np.zeros((0, 2), dtype=np.int64)
+    pairs.sort(axis=1)
+    pairs = np.unique(pairs[:, 0].astype(np.int64) * n + pairs[:, 1])
+    for lo in range(0, len(pairs), 100_000):
+        part = pairs[lo: lo + 100_000]
+        left, right = part // n, part % n
+        est = jaccard(sigs[left], sigs[right])
+        ok = est >= threshold
+        for a, b, e in zip(ad_ids[left[ok]].tolist(), ad_ids[right[ok]].tolist(), est[ok].tolist()):
+            found[(a, b)] = e
     return found

@@ -23,18 +23,26 @@ CAMPAIGN_TABLES = {
                   "contacts": str, "status": str, "updated_at": str},
     "generic_contacts": {"kind": str, "value": str, "sources": int, "ads": int},
     "campaign_ad_state": {"ad_id": int, "text_hash": str, "signature": bytes, "contact_keys": str},
-    "campaign_bands": {"band_key": int, "ad_id": int},
 }
-CAMPAIGN_PRIMARY_KEYS = {"generic_contacts": ("kind", "value"), "campaign_ad_state": "ad_id",
-                         "campaign_bands": None}
+CAMPAIGN_PRIMARY_KEYS = {"generic_contacts": ("kind", "value"), "campaign_ad_state": "ad_id"}
 CAMPAIGN_INDEXES = (
-    ("ad_links", ["ad_id"]), ("ad_links", ["other_ad_id"]), ("ad_links", ["kind", "value"]),
-    ("campaign_bands", ["band_key"]), ("campaign_bands", ["ad_id"]), ("ads", ["campaign_id"]),
+    ("ad_links", ["ad_id"]), ("ad_links", ["other_ad_id"]), ("ad_links", ["kind", "value"]), ("ads", ["campaign_id"]),
 )
+# one B-tree, no rowid: a full run appends its keys in order, a lookup is a range of the primary key
+BANDS_SQL = ("CREATE TABLE IF NOT EXISTS campaign_bands (band_key INTEGER NOT NULL, ad_id INTEGER NOT NULL,"
+             " PRIMARY KEY (band_key, ad_id)) WITHOUT ROWID")
+
+
+def current(db) -> bool:
+    """Every campaign table and index exists (CAMPAIGN_TABLES are checked with the store's own)."""
+    if "campaign_bands" not in db.table_names():
+        return False
+    return all(tuple(c) in {tuple(i.columns) for i in db[t].indexes} for t, c in CAMPAIGN_INDEXES)
 
 
 def migrate(db) -> None:
-    """Indexes of the campaign tables (the tables themselves come from CAMPAIGN_TABLES)."""
+    """campaign_bands and the indexes of the campaign tables (CAMPAIGN_TABLES come with the store's own)."""
+    db.execute(BANDS_SQL)
     for table, columns in CAMPAIGN_INDEXES:
         db[table].create_index(columns, if_not_exists=True)
     db["campaigns"].create_index(["key"], unique=True, if_not_exists=True)

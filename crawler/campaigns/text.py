@@ -16,16 +16,12 @@ import numpy as np
 
 from rules.similarity import IndexParams, KnownLureIndex, normalise
 
-TEXT_VERSION = "1"  # bump when template_text or the signature parameters change (signatures are recomputed)
+TEXT_VERSION = "2"  # bump when template_text or the signature parameters change (signatures are recomputed)
 MIN_TEXT_CHARS = 80  # shorter templates (a title alone) never link by text
 PARAMS = IndexParams()  # 64 permutations, 21 bands x 3 rows: a pair at Jaccard 0.5 shares a band 94% of the time
 
-_DROP = re.compile(
-    r"(?:https?://|www\.)\S+"  # links
-    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # emails
-    r"|@\w+"  # handles
-    r"|\S*\d\S*",  # anything holding a digit: salaries, phones, dates, counts
-    re.UNICODE)
+# a word (between spaces) that is a link, an email or a handle, or holds a digit (salaries, phones, dates)
+_DROP_WORD = re.compile(r"\d|@|^(?:https?:|www\.)", re.I)
 # a capitalised word that does not start a sentence or a line: a name (Ms Anna, Golden Star Co, Sihanoukville)
 _INNER_NAME = re.compile(r"(?<=[^\s.!?:;\n•\-*])([ \t]+)(?:[A-Z][\w'’-]*)")
 
@@ -35,9 +31,15 @@ def sketcher() -> KnownLureIndex:
     return KnownLureIndex(PARAMS)
 
 
+def _drop_words(text: str) -> str:
+    """`text` without its links, emails, handles and words holding a digit (lines kept)."""
+    return "\n".join(" ".join(w for w in line.split() if w.isalpha() or not _DROP_WORD.search(w))
+                     for line in text.split("\n"))
+
+
 def template_text(title: str | None, description: str | None, company: str | None = None) -> str:
     """Normalised title + description with what a reworded copy changes taken out (see module docstring)."""
-    title, text = _DROP.sub(" ", title or ""), _DROP.sub(" ", description or "")
+    title, text = _drop_words(title or ""), _drop_words(description or "")
     if company and len(company.strip()) >= 3:
         title, text = title.replace(company.strip(), " "), text.replace(company.strip(), " ")
     return normalise(title + "\n" + _INNER_NAME.sub(r"\1", text))  # titles are often Title Case: kept
