@@ -154,6 +154,7 @@ class StorePipeline:
         self.stats = crawler.stats
         self.db_path = db_path
         self.stopping = False
+        self.stored: set[int] = set()  # ads this crawl stored new or changed: linked into campaigns at the end
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -180,6 +181,8 @@ class StorePipeline:
             raise DropItem(f"cannot store {item['url']} in {self.db_path}: {exc}") from exc
         self.stats.inc_value(f"lurewatch/ads/{status}")
         self.stats.inc_value("lurewatch/stored")
+        if status != "unchanged":
+            self.stored.add(ad_id)
         return item
 
     def close_spider(self, spider=None):
@@ -193,7 +196,8 @@ class StorePipeline:
         from .campaigns import LinkSettings, link_changed
 
         try:
-            report = link_changed(crawl_store(self.crawler), (), settings=LinkSettings.from_settings(settings))
+            report = link_changed(crawl_store(self.crawler), sorted(self.stored),
+                                  settings=LinkSettings.from_settings(settings))
         except (StoreError, sqlite3.Error, ValueError) as exc:
             self.stats.inc_value("lurewatch/campaigns/failed")
             logger.error("campaign linking failed in %s: %s", self.db_path, exc)

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from crawler.campaigns import LinkSettings, link_changed, link_store
+from crawler.campaigns import LinkSettings, link_changed, link_pending, link_store
 from crawler.store import Store
 from tests.conftest import LUREWATCH, db_rows
 
@@ -203,15 +203,24 @@ def snapshot(store) -> tuple:
     return groups(store), links(store), campaigns, generic
 
 
-def test_an_incremental_run_ends_where_a_full_run_does(tmp_path):
+@pytest.mark.parametrize("how", ["scan", "crawl"])
+def test_an_incremental_run_ends_where_a_full_run_does(tmp_path, how):
+    """`scan`: what `lurewatch campaigns` runs (finds the new and changed ads); `crawl`: what the end of a crawl
+    runs (the crawl names the ads it stored new or changed)."""
     settings = LinkSettings(generic_sources=3, generic_ads=40)
     store = Store(tmp_path / "inc.db")
     world(store)
     link_store(store, settings=settings)
     first = snapshot(store)
     assert first[0][6] == first[0][7] is not None  # the free-mail desk links on 2 sources, not yet generic
+    known = {r["id"] for r in db_rows(store.path, "SELECT id FROM ads")}
     world(store, extra=True)
-    report = link_changed(store, [], settings=settings)
+    if how == "scan":
+        report = link_pending(store, settings=settings)
+    else:
+        changed = [r["id"] for r in db_rows(store.path, "SELECT id FROM ads WHERE url LIKE '%/job/4'")]
+        new = [r["id"] for r in db_rows(store.path, "SELECT id FROM ads") if r["id"] not in known]
+        report = link_changed(store, new + changed, settings=settings)
     assert report.mode == "incremental" and report.ads_seen == 5  # the 4 new ads and the changed one
     incremental = snapshot(store)
     store.close()

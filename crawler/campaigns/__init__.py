@@ -22,18 +22,21 @@ def link_store(store, *, ad_ids=None, progress=None, settings: LinkSettings | No
 
 
 def link_pending(store, *, progress=None, settings: LinkSettings | None = None) -> LinkReport:
-    """Link the ads new or changed (text, take-down) since the last run; a full run when the store was never
-    linked or was linked with other settings."""
-    return link_changed(store, (), progress=progress, settings=settings)
+    """Link the ads new or changed (text, take-down) since the last run, found by one pass over the ads; a
+    full run when the store was never linked or was linked with other settings."""
+    return link_changed(store, (), progress=progress, settings=settings, scan=True)
 
 
-def link_changed(store, ad_ids, *, progress=None, settings: LinkSettings | None = None) -> LinkReport:
-    """Link `ad_ids` (e.g. ads whose contacts a rescan changed) and every ad `link_pending` would: what the
-    end of a crawl and of a rescan run."""
+def link_changed(store, ad_ids, *, progress=None, settings: LinkSettings | None = None,
+                 scan: bool = False) -> LinkReport:
+    """Link `ad_ids` (the ads a crawl stored new or changed, the ads whose contacts or risk a rescan changed)
+    and the ads taken down or back since the last run, without reading the rest of the store; a full run
+    when the store was never linked or was linked with other settings. `scan`: also every ad whose text
+    changed since the last run (link_pending)."""
     from .linking import pending
 
     settings = settings or LinkSettings()
-    ids = pending(store, settings)
+    ids = pending(store, settings, scan=scan)
     if ids is not None:
         ids = sorted(set(ids) | {int(a) for a in ad_ids})
     return link_store(store, ad_ids=ids, progress=progress, settings=settings)

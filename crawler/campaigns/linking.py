@@ -36,21 +36,23 @@ HOLDER_COLUMNS = f"c.ad_id, c.kind, c.value, a.source, a.url, {SUSPICIOUS_SQL}"
 Progress = Callable[[int, int, str], None] | None
 
 
-def pending(store, settings: LinkSettings) -> list[int] | None:
-    """The ads new or changed since the last run (their text hash differs), or None when a full run is due:
-    never linked, or linked with other settings or another template-text version."""
+def pending(store, settings: LinkSettings, *, scan: bool = True) -> list[int] | None:
+    """None when a full run is due (never linked, or linked with other settings or another template-text
+    version); else the ads taken down or back since the last run (their campaign's status may change) and, with
+    `scan`, every ad new or changed since (its text hash differs: one pass over the ads table)."""
     def work():
         db = store.db
         last = db.execute("SELECT value FROM meta WHERE key = 'campaign_settings'").fetchone()
         if last is None or last[0] != settings_key(settings):
             return None
         since = db.execute("SELECT value FROM meta WHERE key = 'campaign_linked_at'").fetchone()
-        return sorted({r[0] for r in db.execute(
-            "SELECT a.id FROM ads a LEFT JOIN campaign_ad_state s ON s.ad_id = a.id"
-            " WHERE s.ad_id IS NULL OR s.text_hash IS NOT a.content_hash || ':' || ?", [TEXT_VERSION])}
-            | {r[0] for r in db.execute(  # taken down or back since: their campaign's status may change
-                "SELECT ad_id FROM ad_history WHERE at >= ? AND event IN ('removed', 'reappeared')",
-                [since[0] if since else ""])})
+        ids = {r[0] for r in db.execute("SELECT ad_id FROM ad_history WHERE at >= ? AND event IN ('removed', 'reappeared')",
+                                        [since[0] if since else ""])}
+        if scan:
+            ids |= {r[0] for r in db.execute(
+                "SELECT a.id FROM ads a LEFT JOIN campaign_ad_state s ON s.ad_id = a.id"
+                " WHERE s.ad_id IS NULL OR s.text_hash IS NOT a.content_hash || ':' || ?", [TEXT_VERSION])}
+        return sorted(ids)
 
     return store.retrying(work)
 
@@ -125,7 +127,7 @@ class _Run:
                     " DO UPDATE SET text_hash = excluded.text_hash, signature = excluded.signature",
                     [(r[0], f"{r[4]}:{TEXT_VERSION}", s) for r, s in zip(stale, sigs)])
                 if not fresh:
-                    self.write_bands("INSERT INTO campaign_bands (band_key, ad_id) VALUES (?, ?)",
+                    self.write_bands("INSERT OR IGNORE INTO campaign_bands (band_key, ad_id) VALUES (?, ?)",
                                      [(a, s) for a, s in zip(stale_ids, sigs) if s is not None])
             done += len(batch)
             self.progress(done, total, "shingling")
