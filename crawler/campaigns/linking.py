@@ -24,6 +24,7 @@ import numpy as np
 from crawler.store import now
 
 from .groups import assign_ids, components
+from .rows import write_campaign_rows
 from .links import (LINK_KINDS, MAX_BUCKET, PAIR_BUCKET, SUSPICIOUS_SQL, Holders, board_host, contact_key, contact_pairs,
                     is_generic, text_pairs_full)
 from .report import LinkReport, LinkSettings
@@ -373,39 +374,13 @@ class _Run:
         if full:
             gone |= {r[0] for r in self.q("SELECT id FROM campaigns")} - set(ids)
         self.q_in("DELETE FROM campaigns WHERE id IN ({ids})", sorted(gone))
-        self.write_campaign_rows(sorted(ids))
+        write_campaign_rows(self.db, sorted(ids), self.stamp)
         self.report.campaigns_touched = len(ids)
 
     def next_campaign_id(self) -> int:
         row = self.q("SELECT value FROM meta WHERE key = 'campaign_next_id'")
         top = self.q("SELECT max(id) FROM campaigns")[0][0] or 0
         return max(int(row[0][0]) if row else 1, top + 1)
-
-    def write_campaign_rows(self, ids: list[int]) -> None:
-        """campaigns rows of `ids` from their ads and links."""
-        instance = (self.q("SELECT value FROM meta WHERE key = 'instance_id'") or [("local",)])[0][0]
-        contacts: dict[int, list] = defaultdict(list)
-        for part in _chunks(ids):
-            marks = ",".join("?" * len(part))
-            for cid, kind, value, n in self.q(
-                    "SELECT a.campaign_id, l.kind, l.value, count(DISTINCT l.ad) FROM"
-                    " (SELECT ad_id AS ad, kind, value FROM ad_links WHERE kind != 'text'"
-                    "  UNION ALL SELECT other_ad_id, kind, value FROM ad_links WHERE kind != 'text') l"
-                    f" JOIN ads a ON a.id = l.ad WHERE a.campaign_id IN ({marks}) GROUP BY 1, 2, 3", part):
-                contacts[int(cid)].append({"kind": kind, "value": value, "ads": n})
-            rows = self.q(
-                "SELECT campaign_id, count(*), json_group_array(DISTINCT source), json_group_array(DISTINCT country),"
-                " json_group_array(DISTINCT language), min(first_seen), max(last_seen), max(risk_score),"
-                " avg(coalesce(flagged, 0)), sum(removed_at IS NULL) FROM ads"
-                f" WHERE campaign_id IN ({marks}) GROUP BY campaign_id", part)
-            self.db.conn.executemany(
-                "INSERT OR REPLACE INTO campaigns (id, key, ads, sources, countries, languages, first_seen, last_seen,"
-                " highest_risk, flagged_share, contacts, status, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [(int(cid), f"lurewatch:{instance}:campaign:{int(cid)}", n, _sorted_json(srcs), _sorted_json(cs),
-                  _sorted_json(langs), first, last, risk, round(share or 0.0, 4),
-                  json.dumps(sorted(contacts.get(int(cid), []), key=lambda c: (-c["ads"], c["kind"], c["value"]))),
-                  "active" if live else "removed", self.stamp)
-                 for cid, n, srcs, cs, langs, first, last, risk, share, live in rows])
 
     def finish(self) -> LinkReport:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('campaign_linked_at', ?)", [self.stamp])
@@ -414,8 +389,3 @@ class _Run:
         r.ads_linked = self.q("SELECT count(*) FROM ads WHERE campaign_id IS NOT NULL")[0][0]
         r.generic_skipped = self.q("SELECT count(*) FROM generic_contacts")[0][0]
         return r
-
-
-def _sorted_json(raw: str | None) -> str:
-    return json.dumps(sorted(v for v in json.loads(raw or "[]") if v))
-

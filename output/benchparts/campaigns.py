@@ -231,7 +231,7 @@ def both_size(both: Counter, campaign) -> int:
 
 
 def run(quick: bool) -> str:
-    n, new = (3000, 200) if quick else (FULL_ADS, NEW_ADS)
+    n, new = (2000, 100) if quick else (FULL_ADS, NEW_ADS)
     started = time.perf_counter()
     ads = world(n + new)
     kinds = Counter(k for ad in ads for k, _ in ad["contacts"])
@@ -244,7 +244,7 @@ def run(quick: bool) -> str:
         build_store(db, ads[n:])
         incremental = link_in_child(db, "incremental")
         precision_inc, recall_inc, _ = pairwise(db, ads)
-        sweep = guard_sweep(Path(tmp), 1000 if quick else 20_000, quick)
+        sweep = guard_sweep(Path(tmp), 600 if quick else 20_000, quick)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     lines = [
         f"{n:,} stored ads ({sum(1 for a in ads[:n] if a['truth'])} in {len({a['truth'] for a in ads[:n]} - {None}):,} "
@@ -276,9 +276,8 @@ def guard_sweep(tmp: Path, n: int, quick: bool = False) -> str:
     build_store(db, ads)
     rows = ["| generic sources | generic ads | clean holders | text threshold | precision | recall | generic values |",
             "|---|---|---|---|---|---|---|"]
-    variants = ({}, {"generic_ads": 20}, {"generic_ads": 80}, {"generic_ads": 10_000, "generic_sources": 10_000},
-                {"generic_sources": 2}, {"generic_sources": 8}, {"generic_clean_ads": 1_000},
-                {"generic_clean_ads": 2}, {"text_threshold": 0.4}, {"text_threshold": 0.6})
+    variants = ({}, {"generic_ads": 20}, {"generic_ads": 100}, {"generic_sources": 2}, {"generic_sources": 8},
+                {"generic_clean_ads": 1_000}, {"text_threshold": 0.4}, {"text_threshold": 0.6})
     for settings in variants[:2] if quick else variants:
         result = link_in_child(db, "full", settings)
         precision, recall, _ = pairwise(db, ads)
