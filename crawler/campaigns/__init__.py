@@ -39,4 +39,6 @@ def link_changed(store, ad_ids, *, progress=None, settings: LinkSettings | None 
     ids = pending(store, settings, scan=scan)
     if ids is not None:
         ids = sorted(set(ids) | {int(a) for a in ad_ids})
+        if len(ids) > max(1000, store.count("ads") // 5):
+            ids = None  # a rescan with a new ruleset changes most scores: one full run is cheaper
     return link_store(store, ad_ids=ids, progress=progress, settings=settings)

@@ -184,11 +184,12 @@ from crawler.campaigns import LinkSettings, link_changed, link_store
 args = json.loads(sys.argv[1])
 store = Store(args["db"])
 settings = LinkSettings(**args.get("settings", {}))
+new = [r[0] for r in store.db.execute("SELECT id FROM ads WHERE id NOT IN (SELECT ad_id FROM campaign_ad_state)")]
 wall, cpu = time.perf_counter(), time.process_time()
 if args["mode"] == "full":
     report = link_store(store, settings=settings)
-else:
-    report = link_changed(store, (), settings=settings)
+else:  # what the end of a crawl runs: the crawl names the ads it stored
+    report = link_changed(store, new, settings=settings)
 print(json.dumps({"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu,
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "report": str(report),
                   "links": dict(report.links_by_kind), "campaigns": report.campaigns, "linked": report.ads_linked}))
@@ -247,7 +248,8 @@ def run(quick: bool) -> str:
         sweep = guard_sweep(Path(tmp), 600 if quick else 20_000, quick)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     lines = [
-        f"{n:,} stored ads ({sum(1 for a in ads[:n] if a['truth'])} in {len({a['truth'] for a in ads[:n]} - {None}):,} "
+        f"{n:,} stored ads ({sum(1 for a in ads[:n] if (a['truth'] or 0) > 0):,} in "
+        f"{len({a['truth'] for a in ads[:n] if (a['truth'] or 0) > 0}):,} "
         f"planted campaigns; contacts {', '.join(f'{k} {v:,}' for k, v in kinds.most_common())}); store built in "
         f"{built:.0f} s. Load average {load:.1f} on a shared machine: compare rows of one run.",
         "",
@@ -276,7 +278,7 @@ def guard_sweep(tmp: Path, n: int, quick: bool = False) -> str:
     build_store(db, ads)
     rows = ["| generic sources | generic ads | clean holders | text threshold | precision | recall | generic values |",
             "|---|---|---|---|---|---|---|"]
-    variants = ({}, {"generic_ads": 20}, {"generic_ads": 100}, {"generic_sources": 2}, {"generic_sources": 8},
+    variants = ({}, {"generic_ads": 40}, {"generic_ads": 200}, {"generic_sources": 2}, {"generic_sources": 8},
                 {"generic_clean_ads": 1_000}, {"text_threshold": 0.4}, {"text_threshold": 0.6})
     for settings in variants[:2] if quick else variants:
         result = link_in_child(db, "full", settings)
