@@ -18,7 +18,7 @@ LUREWATCH_JOB = None  # plan job name written to crawls.job (`lurewatch crawl --
 # Campaign linking at the end of every crawl (crawler/campaigns). A contact value shared by more distinct
 # sources, or more ads, than these is generic (a board's support email, an agency hotline): it links nothing.
 LUREWATCH_CAMPAIGNS = True
-LUREWATCH_CAMPAIGN_GENERIC_SOURCES = 4
+LUREWATCH_CAMPAIGN_GENERIC_SOURCES = 8  # measured: BENCHMARKS.md, campaign linking
 LUREWATCH_CAMPAIGN_GENERIC_ADS = 100
 LUREWATCH_CAMPAIGN_GENERIC_CLEAN_ADS = 3  # ... and so is a value held by this many ads the engine judged clean,
 LUREWATCH_CAMPAIGN_GENERIC_CLEAN_SHARE = 0.5  # when they are at least this share of its holders
