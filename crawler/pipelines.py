@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import logging
 import re
 import sqlite3
 import unicodedata
@@ -18,6 +19,7 @@ from .incremental import source_ledger
 from .lureindex import engine_for_store, without_own_lure
 from .sqlitetx import StoreError
 
+logger = logging.getLogger(__name__)
 _WS = re.compile(r"[ \t\r\f\v\u00a0]+")
 _NL = re.compile(r"\n{3,}")
 _TAG = re.compile(r"<[^>]+>")
@@ -190,6 +192,7 @@ class StorePipeline:
         self.stats = crawler.stats
         self.db_path = db_path
         self.stopping = False
+        self.stored: set[int] = set()  # ads this crawl stored new or changed: linked into campaigns at the end
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -215,14 +218,39 @@ class StorePipeline:
             raise DropItem(f"cannot store {item['url']} in {self.db_path}: {exc}") from exc
         self.stats.inc_value(f"lurewatch/ads/{status}")
         self.stats.inc_value("lurewatch/stored")
+        if status != "unchanged":
+            self.stored.add(ad_id)
         return item
 
     async def close_spider(self):
-        """Write the ads still queued, then stop the writer thread (stat lurewatch/store/batches: its commits)."""
+        """Write the ads still queued and stop the writer thread (stat lurewatch/store/batches: its commits);
+        then campaign linking over the ads this crawl stored new or changed (crawler/campaigns), unless
+        LUREWATCH_CAMPAIGNS is off or the crawl could not store its ads. Stats lurewatch/campaigns/*."""
         writer = getattr(self.crawler, "_lurewatch_writer", None)
         if writer is not None:
             await maybe_deferred_to_future(writer.close())
             self.stats.set_value("lurewatch/store/batches", writer.batches)
+        self.link_campaigns()
+
+    def link_campaigns(self) -> None:
+        settings = self.crawler.settings
+        if self.stopping or not settings.getbool("LUREWATCH_CAMPAIGNS", True):
+            return
+        if self.stats.get_value("lurewatch/crawl_id") is None:
+            return
+        from .campaigns import LinkSettings, link_changed
+
+        try:
+            report = link_changed(crawl_store(self.crawler), sorted(self.stored),
+                                  settings=LinkSettings.from_settings(settings))
+        except (StoreError, sqlite3.Error, ValueError) as exc:
+            self.stats.inc_value("lurewatch/campaigns/failed")
+            logger.error("campaign linking failed in %s: %s", self.db_path, exc)
+            return
+        self.stats.set_value("lurewatch/campaigns/links_added", report.links_added)
+        self.stats.set_value("lurewatch/campaigns/campaigns", report.campaigns)
+        self.stats.set_value("lurewatch/campaigns/ads_linked", report.ads_linked)
+        logger.info("%s", report)
 
     def stop(self, error: str) -> None:
         """Close the spider at the first failed write: the next ads would be lost the same way."""

@@ -29,6 +29,14 @@ LUREWATCH_FRONTIER_SITE_CONCURRENCY = None  # requests in flight to one site acr
 LUREWATCH_FRONTIER_SITE_DELAY = None  # s between two requests to one site across all workers (default: DOWNLOAD_DELAY)
 LUREWATCH_NODE = None  # the scrapyd node (URL) that runs this crawl, shown by `lurewatch status --frontier`
 ADDONS = {"crawler.frontier_scrapy.FrontierAddon": 0}
+# Campaign linking at the end of every crawl (crawler/campaigns). A contact value shared by more distinct
+# sources, or more ads, than these is generic (a board's support email, an agency hotline): it links nothing.
+LUREWATCH_CAMPAIGNS = True
+LUREWATCH_CAMPAIGN_GENERIC_SOURCES = 8  # measured: BENCHMARKS.md, campaign linking
+LUREWATCH_CAMPAIGN_GENERIC_ADS = 100
+LUREWATCH_CAMPAIGN_GENERIC_CLEAN_ADS = 3  # ... and so is a value held by this many ads the engine judged clean,
+LUREWATCH_CAMPAIGN_GENERIC_CLEAN_SHARE = 0.5  # when they are at least this share of its holders
+LUREWATCH_CAMPAIGN_TEXT_THRESHOLD = 0.5  # estimated Jaccard of two ads' template shingles that links them
 
 # Politeness
 USER_AGENT = f"Lurewatch/0.1 (+{LUREWATCH_CONTACT_URL}; job-ad safety research)"

@@ -149,6 +149,7 @@ def test_open_moves_snapshot_bodies_of_a_schema_1_database(tmp_path):
             [(hashlib.sha1(page).hexdigest(), len(page)), (hashlib.sha1(other).hexdigest(), len(other))])
         assert [[s["body"] for s in store.snapshots(n)] for n in (1, 2, 3)] == [[page], [page], [other]]
         assert db_all(store, "SELECT value FROM meta WHERE key = 'schema_version'") == [(str(SCHEMA_VERSION),)]  # the current schema
+        assert {"ad_links", "campaigns", "generic_contacts"} <= set(store.db.table_names())
         store.save_ad(ad(url="http://board.test/jobs/9"), snapshot={"url": "u", "status": 200, "body": page})
         assert store.count("snapshot_bodies") == 2 and store.count("snapshots") == 4
     finally:

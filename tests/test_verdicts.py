@@ -102,7 +102,7 @@ def test_a_schema_2_database_is_migrated_with_its_earlier_verdicts(tmp_path):
         [lure] = s.confirmed_lures()
         assert (lure["ad_id"], lure["review_id"], lure["added"]) == (1, 1, "2026-11-02T10:00:00+00:00")
         assert [n["ad_id"] for n in s.negatives()] == [2]
-        assert s.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "4"
+        assert s.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "5"
     finally:
         s.close()
 

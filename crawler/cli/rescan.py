@@ -24,6 +24,7 @@ class RescanResult:
     flagged_before: int = 0
     flagged_after: int = 0
     transitions: Counter = field(default_factory=Counter)  # (old level, new level) -> count
+    relink: list = field(default_factory=list)  # ads whose contacts, score or flag changed: linked again
 
 
 def id_ranges(store, batch: int = BATCH) -> Iterator[tuple[int, int]]:
@@ -80,6 +81,7 @@ def rescan_batches(store, batches, on_ad: Callable[[], None] | None = None) -> R
     process only (workers only read), and count the level changes."""
     result = RescanResult()
     for batch in batches:
+        result.relink.extend(changed_for_campaigns(store, batch))
         store.write(lambda: [store.update_assessment(ad_id, assessment) for ad_id, _, _, assessment in batch])
         for _, old, flagged, assessment in batch:
             new = assessment["level"]
@@ -92,6 +94,22 @@ def rescan_batches(store, batches, on_ad: Callable[[], None] | None = None) -> R
             if on_ad:
                 on_ad()
     return result
+
+
+def changed_for_campaigns(store, batch: Batch) -> list[int]:
+    """Ids in `batch` whose new assessment changes what campaign linking reads: contacts, score or flag."""
+    ids = [ad_id for ad_id, _, _, _ in batch]
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    old_contacts: dict[int, set] = {}
+    for ad_id, kind, value in store.db.execute(
+            f"SELECT ad_id, kind, value FROM contacts WHERE ad_id IN ({marks})", ids):
+        old_contacts.setdefault(ad_id, set()).add((kind, value))
+    old_scores = dict(store.db.execute(f"SELECT id, risk_score FROM ads WHERE id IN ({marks})", ids).fetchall())
+    return [ad_id for ad_id, _, flagged, a in batch
+            if {(c["kind"], c["value"]) for c in a.get("contacts", [])} != old_contacts.get(ad_id, set())
+            or a["score"] != old_scores.get(ad_id) or bool(a["flagged"]) != bool(flagged)]
 
 
 def rescan_store(store, engine, on_ad: Callable[[], None] | None = None, workers: int = 1,
@@ -111,7 +129,8 @@ def rescan(db_path, workers, batch):
     """Re-assess every stored ad with the current ruleset and engine (no
     recrawl): scores, levels, evidence and contacts are replaced; analyst
     reviews are kept. The similarity stage also knows the lures analysts
-    confirmed in the database. Prints how many ads changed risk level.
+    confirmed in the database. Prints how many ads changed risk level, then
+    links again the ads whose contacts or risk changed (campaigns).
     Reads and writes in batches (memory stays flat at any size); with
     --workers N, N processes assess and this one writes.
 
@@ -147,10 +166,14 @@ def rescan(db_path, workers, batch):
                          console=console, transient=True) as progress:
             task = progress.add_task("ads", total=total)
             result = rescan_batches(store, batches, on_ad=lambda: progress.advance(task))
+        from crawler.campaigns import link_changed
+
+        linked = link_changed(store, result.relink)  # campaigns of the ads whose contacts or risk changed
     finally:
         store.close()
     click.echo(f"Re-assessed {result.total} ads with ruleset {engine.version}: "
                f"{result.changed_level} changed level; flagged {result.flagged_before} -> {result.flagged_after}.")
+    click.echo(str(linked))
     if result.transitions:
         table = Table("from", "to", "ads", title="Level changes")
         for (old, new), n in sorted(result.transitions.items(), key=lambda kv: -kv[1]):
