@@ -127,8 +127,12 @@ SCHEMA = {
     "job_locks": {"job": str, "run_id": int, "holder": str, "host": str, "pid": int, "pid_started": str,
                   "child_pid": int, "child_started": str, "acquired_at": str, "heartbeat_at": str, "expires_at": str},
     **ALERT_TABLES,
+    # the engine's score of each ad that campaign risk raised (crawler/campaigns/risk.py)
+    "campaign_risk": {"ad_id": int, "engine_score": int, "engine_level": str, "engine_flagged": int, "score": int,
+                      "campaign_id": int, "updated_at": str},
 }
-PRIMARY_KEYS = {"ad_urls": "url", "job_locks": "job", "snapshot_bodies": "sha1", **ALERT_PRIMARY_KEYS}  # else: id
+PRIMARY_KEYS = {"ad_urls": "url", "job_locks": "job", "snapshot_bodies": "sha1", "campaign_risk": "ad_id",
+                **ALERT_PRIMARY_KEYS}  # else: id
 # The review app's triage pages (output/review/triage.py): queue by level newest first, an analyst's reviews,
 # flagged ads per day by source and country (covering), reviews per day.
 REVIEW_INDEXES = (("ads", ["review_status", "risk_level", "first_seen"]),

@@ -28,6 +28,7 @@ def verdict(ad_id, verdict, reviewer, note, db_path):
     \b
         lurewatch verdict 42 lure --reviewer ana --note "same text as the Myawaddy ads" --db lurewatch-demo.db
     """
+    from crawler.campaigns import risk
     from crawler.store import VERDICT_TABLES, ReviewInputError, Store, StoreError
 
     if not Path(db_path).is_file():
@@ -42,6 +43,7 @@ def verdict(ad_id, verdict, reviewer, note, db_path):
         raise click.ClickException(str(exc))
     try:
         review_id = store.add_review(number, verdict, reviewer, note)
+        risk.apply(store, [number])  # the ads linked to it gain (or lose) campaign risk
     except (ReviewInputError, StoreError) as exc:
         raise click.ClickException(str(exc))
     finally:
