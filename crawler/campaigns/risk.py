@@ -123,7 +123,19 @@ def _apply(db, seeds: list[int] | None) -> RiskReport:
             report.flagged_by_campaign += int(score >= FLAG_SCORE > ad["engine_score"])
         elif had:
             report.restored += 1
+    _refresh_campaigns(db, {ads[i]["campaign_id"] for i in targets if i in ads} - {None, ""})
     return report
+
+
+def _refresh_campaigns(db, campaign_ids: set) -> None:
+    """highest_risk and flagged_share of these campaigns from their ads' scores as raised now (linking wrote
+    them from the scores before this run)."""
+    if not _has_table(db, "campaigns"):
+        return
+    for part in _chunks(sorted(campaign_ids, key=str)):
+        db.execute(f"update campaigns set highest_risk = (select max(risk_score) from ads where campaign_id ="
+                   f" campaigns.id), flagged_share = round((select avg(coalesce(flagged, 0)) from ads"
+                   f" where campaign_id = campaigns.id), 4) where id in ({_marks(part)})", part)
 
 
 def _links_of(db, ad_ids: list[int]) -> dict[int, list[tuple[int, str, str, float]]]:

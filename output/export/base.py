@@ -143,13 +143,13 @@ def _whole(value: Any) -> int | None:
         return None
 
 
-CAMPAIGN_FIELDS = ("id", "ads", "first_seen", "last_seen", "status", "updated_at", "contacts")
+CAMPAIGN_FIELDS = ("id", "key", "ads", "first_seen", "last_seen", "status", "updated_at", "contacts")
 
 
 class _Campaigns:
     """The `campaign` of a record: {ref, id, ads, first_seen, last_seen, status, updated_at, contacts} from the
-    campaigns table (crawler/campaigns/), read once per campaign; `ref` ("lurewatch:<db instance>:campaign:<id>")
-    names it across databases, as alert ids do. None without a campaign or a campaigns table."""
+    campaigns table (crawler/campaigns/), read once per campaign; `ref` (its key,
+    "lurewatch:<db instance>:campaign:<id>") names it across databases, as alert ids do. None without a campaign or a campaigns table."""
 
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
@@ -173,7 +173,7 @@ class _Campaigns:
             else:
                 found = dict(zip(CAMPAIGN_FIELDS, tuple(row)))
                 found["contacts"] = [c for c in _json_or(found["contacts"], []) if isinstance(c, dict)]
-                self.cache[campaign_id] = {"ref": self.prefix + str(campaign_id), **found}
+                self.cache[campaign_id] = {"ref": found.pop("key") or self.prefix + str(campaign_id), **found}
         return self.cache[campaign_id]
 
 
