@@ -15,6 +15,7 @@ Tables
   job_runs   one row per scheduled run of a plan job (crawler/schedule.py)
   job_locks  the job a scheduler process is running now (crawler/joblocks.py)
   alerts, alert_partners, deliveries   partner alerts: versions, cursors, what was sent (crawler/alertstate.py)
+  campaign_risk  the engine's own score of each ad its campaign raised (crawler/campaigns/risk.py)
 
 Many processes may use one database at once (crawls, rescans, exports, the review app). Every
 write is one `BEGIN IMMEDIATE` transaction (a writer takes the write lock before reading, so WAL

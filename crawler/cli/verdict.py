@@ -21,6 +21,7 @@ def verdict(ad_id, verdict, reviewer, note, db_path):
     the database's known-lure corpus: the next crawl, `assess --db` and
     `rescan` link reworded copies to it ("similar to confirmed lure #AD_ID").
     A `not_lure` ad is kept as a negative and is never exported as an alert.
+    The ads linked to it gain (or lose) campaign risk at once.
     An unknown verdict or ad id exits 1 and names it.
 
     Example:
