@@ -143,6 +143,27 @@ REVIEW_INDEXES = (("ads", ["review_status", "risk_level", "first_seen"]),
                   ("reviews", ["reviewer", "at"]), ("reviews", ["at", "verdict"]))
 
 
+FTS_COLUMNS = ("title", "description", "company")  # ads_fts: the review app's full-text search
+
+
+def _fts_trigger_narrow(db) -> bool:
+    row = db.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'ads_au'").fetchone()
+    return row is None or " UPDATE OF " in row[0]
+
+
+def narrow_fts_trigger(db) -> None:
+    """sqlite-utils' ads_au trigger re-indexes an ad's text on ANY update of its row; make it fire only when
+    title, description or company change, so writing a score, level or campaign id (rescans, campaign linking
+    and risk) does not rewrite the full-text index."""
+    cols = ", ".join(f'"{c}"' for c in FTS_COLUMNS)
+    old = ", ".join(f'old."{c}"' for c in FTS_COLUMNS)
+    new = ", ".join(f'new."{c}"' for c in FTS_COLUMNS)
+    db.execute('DROP TRIGGER IF EXISTS "ads_au"')
+    db.execute(f'CREATE TRIGGER "ads_au" AFTER UPDATE OF {cols} ON "ads" BEGIN\n'
+               f'  INSERT INTO "ads_fts" ("ads_fts", rowid, {cols}) VALUES(\'delete\', old.rowid, {old});\n'
+               f'  INSERT INTO "ads_fts" (rowid, {cols}) VALUES (new.rowid, {new});\nEND')
+
+
 def now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
@@ -183,6 +204,8 @@ class Store(Transactions):
             return False
         if not all(tuple(c) in {tuple(i.columns) for i in self.db[t].indexes} for t, c in CAMPAIGN_INDEXES):
             return False
+        if not _fts_trigger_narrow(self.db):
+            return False
         return all(set(columns) <= set(self.db[name].columns_dict) for name, columns in SCHEMA.items())
 
     def _create(self) -> None:
@@ -216,7 +239,9 @@ class Store(Transactions):
         migrate_campaigns(db)
         db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
         if not db["ads"].detect_fts():
-            db["ads"].enable_fts(["title", "description", "company"], create_triggers=True)
+            db["ads"].enable_fts(list(FTS_COLUMNS), create_triggers=True)
+        if not _fts_trigger_narrow(db):
+            narrow_fts_trigger(db)
 
     # -- ads ----------------------------------------------------------------
     def find_ad_id(self, urls: Iterable[str], source: str | None = None, external_id: str | None = None,

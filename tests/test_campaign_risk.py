@@ -170,3 +170,18 @@ def test_a_verdict_raises_the_ads_linked_to_the_confirmed_lure(store):
     assert "confirmed lure #%d" % lure in campaign_evidence(store, target)[0]["explanation"]
     record_verdict(store.path, lure, "not_lure", "ana")
     assert db_rows(store.path, "select risk_score from ads where id = ?", [target]) == [{"risk_score": 20}]
+
+
+def test_writing_a_score_leaves_the_full_text_index_alone_and_new_text_is_indexed(store):
+    """Campaign risk updates many ads' scores: the FTS trigger must fire only when title, description or company
+    change (sqlite-utils' trigger re-indexed the whole text on any update)."""
+    ad_id = save(store, 1, 30)
+    conn = store.db.conn
+    before = conn.total_changes
+    store.write(lambda: store.db.execute("update ads set risk_score = 60, flagged = 1 where id = ?", [ad_id]))
+    assert conn.total_changes - before == 1  # the ads row only, no ads_fts rows
+    store.save_ad({"url": "http://jobs-a.test/ad/1", "source": "jobs-a.test", "title": "Quokka wrangler",
+                   "description": "Unique zebra text"}, {"score": 1, "level": "none", "flagged": False,
+                                                          "evidence": [], "contacts": [], "summary": ""})
+    assert db_rows(store.path, "select rowid from ads_fts where ads_fts match 'quokka'") == [{"rowid": ad_id}]
+    assert db_rows(store.path, "select rowid from ads_fts where ads_fts match 'job'") == []

@@ -40,6 +40,7 @@ MIN_ADS_TO_FLAG = 2  # linked flagged/confirmed ads needed before campaign evide
 REJECTED = "not_lure"
 CONFIRMED = "lure"
 CHUNK = 500  # ids per IN (...) query
+EVIDENCE_KEYS = ("rule_id", "category", "weight", "matched_text", "field", "start", "end", "explanation")
 KIND_LABELS = {"phone": "phone", "telegram": "Telegram", "whatsapp": "WhatsApp", "line": "LINE", "wechat": "WeChat",
                "zalo": "Zalo", "email": "email", "domain": "domain", "url": "URL", "viber": "Viber", "signal": "Signal",
                "skype": "Skype", "qq": "QQ"}
@@ -87,8 +88,9 @@ def _has_table(db, name: str) -> bool:
 
 def apply(store, ad_ids: Iterable[int] | None = None) -> RiskReport:
     """Add, replace or remove the `campaign` evidence (and raised score) of the ads whose links or linked ads
-    may have changed: `ad_ids` (new, changed or reviewed ads), the ads directly linked to them, and every ad
-    raised before. None: every linked ad. One write transaction."""
+    may have changed: `ad_ids` (new, changed, re-linked or reviewed ads) and the ads directly linked to them, and
+    every raised ad whose evidence a re-assessment replaced since. None: every linked or raised ad. One write
+    transaction; an ad whose evidence and score would stay the same is not written."""
     return store.write(lambda: _apply(store.db, None if ad_ids is None else list(ad_ids)))
 
 
@@ -96,34 +98,37 @@ def _apply(db, seeds: list[int] | None) -> RiskReport:
     report = RiskReport()
     if not _has_table(db, "ad_links"):
         return report
-    earlier = {r[0]: r for r in db.execute(
-        "select ad_id, engine_score, engine_level, engine_flagged, score from campaign_risk")}
+    stale = {r[0] for r in db.execute(  # raised, then re-assessed: the store dropped our evidence
+        "select ad_id from campaign_risk r where not exists"
+        " (select 1 from evidence e where e.ad_id = r.ad_id and e.category = ?)", [CATEGORY])}
     if seeds is None:
-        targets = {r[0] for r in db.execute("select ad_id from ad_links union select other_ad_id from ad_links")}
+        targets = {r[0] for r in db.execute("select ad_id from ad_links union select other_ad_id from ad_links"
+                                            " union select ad_id from campaign_risk")}
     else:
         targets = set(seeds)
         for part in _chunks(sorted(targets)):
             targets.update(r[0] for r in db.execute(
                 f"select other_ad_id from ad_links where ad_id in ({_marks(part)})"
                 f" union select ad_id from ad_links where other_ad_id in ({_marks(part)})", part + part))
-    targets |= set(earlier)
+    targets |= stale
     report.examined = len(targets)
     links = _links_of(db, sorted(targets))  # ad -> [(other, kind, value, similarity)]
-    others = sorted({o for rows in links.values() for o, *_ in rows} | targets)
-    ads = _ad_states(db, others, earlier)  # id -> dict(engine_score, engine_flagged, review_status, ...)
+    ads = _ad_states(db, sorted({o for rows in links.values() for o, *_ in rows} | targets))
+    writes = _Writes(_now())
     for ad_id in sorted(targets):
         ad = ads.get(ad_id)
-        if ad is None:  # deleted ad
-            db.execute("delete from campaign_risk where ad_id = ?", [ad_id])
+        if ad is None:  # an ad that is gone
+            writes.forget.append((ad_id,))
             continue
         evidence, score = _assess(ad, links.get(ad_id, []), ads)
-        had = _write(db, ad, evidence, score)
+        writes.add(ad, evidence, score)
         if evidence:
             report.with_evidence += 1
             report.flagged_by_campaign += int(score >= FLAG_SCORE > ad["engine_score"])
-        elif had:
+        elif ad["evidence"]:
             report.restored += 1
-    _refresh_campaigns(db, {ads[i]["campaign_id"] for i in targets if i in ads} - {None, ""})
+    writes.run(db)
+    _refresh_campaigns(db, writes.campaigns)
     return report
 
 
@@ -151,21 +156,29 @@ def _links_of(db, ad_ids: list[int]) -> dict[int, list[tuple[int, str, str, floa
     return {k: v for k, v in out.items() if k in wanted}
 
 
-def _ad_states(db, ad_ids: list[int], earlier: dict[int, tuple]) -> dict[int, dict[str, Any]]:
-    """The engine's own score and flag of each ad (its campaign_risk row while its campaign evidence stands,
-    else its ads row: a re-assessment replaced the evidence and wrote the engine's score)."""
+def _ad_states(db, ad_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Each ad's engine score and flag, verdict, campaign and current campaign evidence. The engine's score is
+    the campaign_risk row's while our evidence stands and the ad still has the score we gave it; else the ads
+    row's (a re-assessment replaced the evidence and wrote the engine's score)."""
     states: dict[int, dict[str, Any]] = {}
     for part in _chunks(ad_ids):
         marks = _marks(part)
-        raised = {r[0] for r in db.execute(
-            f"select distinct ad_id from evidence where category = ? and ad_id in ({marks})", [CATEGORY, *part])}
+        ours: dict[int, list[tuple]] = {}
+        for row in db.execute(f"select ad_id, rule_id, category, weight, matched_text, field, start, end,"
+                              f" explanation from evidence where category = ? and ad_id in ({marks}) order by id",
+                              [CATEGORY, *part]):
+            ours.setdefault(row[0], []).append(tuple(row[1:]))
+        rows = {r[0]: r for r in db.execute(
+            f"select ad_id, engine_score, engine_level, engine_flagged, score, campaign_id from campaign_risk"
+            f" where ad_id in ({marks})", part)}
         for ad_id, score, level, flagged, status, campaign in db.execute(
                 f"select id, risk_score, risk_level, flagged, review_status, campaign_id from ads"
                 f" where id in ({marks})", part):
             state = {"id": ad_id, "engine_score": score or 0, "engine_level": level, "engine_flagged": bool(flagged),
-                     "review_status": status, "campaign_id": campaign, "score": score or 0, "raised": False}
-            old = earlier.get(ad_id)
-            if old is not None and ad_id in raised and old[4] == score:
+                     "review_status": status, "campaign_id": campaign, "score": score or 0, "raised": False,
+                     "evidence": ours.get(ad_id, []), "row": rows.get(ad_id)}
+            old = rows.get(ad_id)
+            if old is not None and ad_id in ours and old[4] == score:
                 state.update(engine_score=old[1] or 0, engine_level=old[2], engine_flagged=bool(old[3]), raised=True)
             states[ad_id] = state
     return states
@@ -238,32 +251,53 @@ def _assess(ad: dict[str, Any], links: list[tuple[int, str, str, float]], ads: d
     return rows, score
 
 
-def _write(db, ad: dict[str, Any], evidence: list[dict[str, Any]], score: int) -> bool:
-    """Replace the ad's campaign evidence and score; True when it had campaign evidence before."""
-    had = db.execute("select count(*) from evidence where ad_id = ? and category = ?",
-                     [ad["id"], CATEGORY]).fetchone()[0] > 0
-    db.execute("delete from evidence where ad_id = ? and category = ?", [ad["id"], CATEGORY])
-    engine = ad["engine_score"]
-    if not evidence:
-        db.execute("delete from campaign_risk where ad_id = ?", [ad["id"]])
-        if ad["raised"] and ad["score"] != engine:
-            db.execute("update ads set risk_score = ?, risk_level = ?, flagged = ? where id = ?",
-                       [engine, ad["engine_level"] or level_for(engine), int(ad["engine_flagged"]), ad["id"]])
-        return had
-    for row in evidence:
-        db.execute("insert into evidence (ad_id, rule_id, category, weight, matched_text, field, start, end,"
-                   " explanation) values (?,?,?,?,?,?,?,?,?)",
-                   [ad["id"], row["rule_id"], row["category"], row["weight"], row["matched_text"], row["field"],
-                    row["start"], row["end"], row["explanation"]])
-    flagged = score >= FLAG_SCORE if score != engine else ad["engine_flagged"]
-    level = level_for(score) if score != engine else (ad["engine_level"] or level_for(score))
-    db.execute("update ads set risk_score = ?, risk_level = ?, flagged = ? where id = ?",
-               [score, level, int(flagged), ad["id"]])
-    db.execute("insert or replace into campaign_risk (ad_id, engine_score, engine_level, engine_flagged, score,"
-               " campaign_id, updated_at) values (?,?,?,?,?,?,?)",
-               [ad["id"], engine, ad["engine_level"], int(ad["engine_flagged"]), score, ad.get("campaign_id"),
-                _now()])
-    return had
+class _Writes:
+    """The changes of one run, written with executemany at the end; an ad whose campaign evidence, score and
+    campaign_risk row would stay as they are is left alone (a re-run writes nothing)."""
+
+    def __init__(self, stamp: str):
+        self.stamp = stamp
+        self.drop: list[tuple] = []  # (ad_id,): delete its campaign evidence
+        self.evidence: list[tuple] = []
+        self.scores: list[tuple] = []  # (score, level, flagged, ad_id)
+        self.forget: list[tuple] = []  # (ad_id,): delete its campaign_risk row
+        self.rows: list[tuple] = []  # campaign_risk rows
+        self.campaigns: set = set()  # campaigns whose ads' scores changed
+
+    def add(self, ad: dict[str, Any], evidence: list[dict[str, Any]], score: int) -> None:
+        engine = ad["engine_score"]
+        new = [tuple(row[k] for k in EVIDENCE_KEYS) for row in evidence]
+        if evidence:
+            row = (ad["id"], engine, ad["engine_level"], int(ad["engine_flagged"]), score, ad.get("campaign_id"))
+            if new == ad["evidence"] and score == ad["score"] and ad["row"] is not None and \
+                    tuple(ad["row"]) == row:
+                return  # as it is
+            level = level_for(score) if score != engine else (ad["engine_level"] or level_for(score))
+            flagged = score >= FLAG_SCORE if score != engine else ad["engine_flagged"]
+            self.rows.append((*row, self.stamp))
+        else:
+            if not ad["evidence"] and ad["row"] is None:
+                return  # nothing of ours on this ad
+            self.forget.append((ad["id"],))
+            score, level, flagged = engine, ad["engine_level"] or level_for(engine), ad["engine_flagged"]
+        if ad["evidence"]:
+            self.drop.append((ad["id"],))
+        self.evidence += [(ad["id"], *values) for values in new]
+        if score != ad["score"]:
+            self.scores.append((score, level, int(flagged), ad["id"]))
+            self.campaigns.add(ad.get("campaign_id"))
+
+    def run(self, db) -> None:
+        conn = db.conn
+        conn.executemany(f"delete from evidence where ad_id = ? and category = '{CATEGORY}'", self.drop)
+        conn.executemany(f"insert into evidence (ad_id, {', '.join(EVIDENCE_KEYS)}) values (?{',?' * len(EVIDENCE_KEYS)})",
+                         self.evidence)
+        conn.executemany("update ads set risk_score = ?, risk_level = ?, flagged = ? where id = ?", self.scores)
+        conn.executemany("delete from campaign_risk where ad_id = ?", self.forget)
+        conn.executemany("insert or replace into campaign_risk (ad_id, engine_score, engine_level, engine_flagged,"
+                         " score, campaign_id, updated_at) values (?,?,?,?,?,?,?)", self.rows)
+        self.campaigns.discard(None)
+        self.campaigns.discard("")
 
 
 def _now() -> str:
