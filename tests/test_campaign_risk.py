@@ -84,10 +84,10 @@ def test_one_link_never_flags_an_otherwise_clean_ad(store, engine, expected):
 
 
 def test_legitimate_ads_sharing_a_number_stay_clean(store):
-    legit = [save(store, n, 5 + n, [("phone", "+6621234567")], source=f"hr{n}.test") for n in range(3)]
-    link_store(store)
+    legit = [save(store, n, 5 + n, [("phone", "+6621234567")], source=f"hr{n}.test") for n in range(2)]
+    link_store(store)  # two clean ads: linked (three or more would be a generic value for the guard)
     assert len({ad(store, i)["campaign_id"] for i in legit}) == 1 and ad(store, legit[0])["campaign_id"] is not None
-    assert [ad(store, i)["risk_score"] for i in legit] == [5, 6, 7]
+    assert [ad(store, i)["risk_score"] for i in legit] == [5, 6]
     assert db_rows(store.path, "select count(*) as n from evidence where category = 'campaign'") == [{"n": 0}]
     assert db_rows(store.path, "select count(*) as n from campaign_risk") == [{"n": 0}]
 
