@@ -211,7 +211,7 @@ def _assess(ad: dict[str, Any], links: list[tuple[int, str, str, float]], ads: d
     raw = CONFIRMED_POINTS * len(confirmed) + FLAGGED_POINTS * len(counted - confirmed)
     boost = min(MAX_BOOST, raw)
     score = min(100, engine + boost)
-    capped = ""
+    capped = "; 100 is the top" if engine + boost > 100 else ""
     if len(counted) < MIN_ADS_TO_FLAG and engine < FLAG_SCORE and score >= FLAG_SCORE:
         score = FLAG_SCORE - 1
         capped = "; links to one ad alone never flag an ad"
@@ -290,8 +290,8 @@ class _Writes:
     def run(self, db) -> None:
         conn = db.conn
         conn.executemany(f"delete from evidence where ad_id = ? and category = '{CATEGORY}'", self.drop)
-        conn.executemany(f"insert into evidence (ad_id, {', '.join(EVIDENCE_KEYS)}) values (?{',?' * len(EVIDENCE_KEYS)})",
-                         self.evidence)
+        conn.executemany(f"insert into evidence (ad_id, {', '.join(EVIDENCE_KEYS)})"
+                         f" values (?{',?' * len(EVIDENCE_KEYS)})", self.evidence)
         conn.executemany("update ads set risk_score = ?, risk_level = ?, flagged = ? where id = ?", self.scores)
         conn.executemany("delete from campaign_risk where ad_id = ?", self.forget)
         conn.executemany("insert or replace into campaign_risk (ad_id, engine_score, engine_level, engine_flagged,"
@@ -308,8 +308,8 @@ def _now() -> str:
 
 def engine_score(db, ad_id: int) -> int | None:
     """The engine's own score of an ad (before campaign risk), or None for an unknown ad."""
-    row = db.execute("select r.engine_score from campaign_risk r where r.ad_id = ? and exists"
-                     " (select 1 from evidence e where e.ad_id = r.ad_id and e.category = ?)", [ad_id, CATEGORY]).fetchone()
+    row = db.execute("select r.engine_score from campaign_risk r where r.ad_id = ? and exists (select 1 from"
+                     " evidence e where e.ad_id = r.ad_id and e.category = ?)", [ad_id, CATEGORY]).fetchone()
     if row:
         return row[0]
     row = db.execute("select risk_score from ads where id = ?", [ad_id]).fetchone()

@@ -149,7 +149,8 @@ CAMPAIGN_FIELDS = ("id", "key", "ads", "first_seen", "last_seen", "status", "upd
 class _Campaigns:
     """The `campaign` of a record: {ref, id, ads, first_seen, last_seen, status, updated_at, contacts} from the
     campaigns table (crawler/campaigns/), read once per campaign; `ref` (its key,
-    "lurewatch:<db instance>:campaign:<id>") names it across databases, as alert ids do. None without a campaign or a campaigns table."""
+    "lurewatch:<db instance>:campaign:<id>") names it across databases, as alert ids do. None without a campaign
+    or a campaigns table."""
 
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn

@@ -6,8 +6,9 @@ phone-number through the published phone-number SCO extension, declared in the b
 with score, level, evidence spans, first/last seen and verdict. An ad in a campaign (crawler/campaigns/) adds
 the `campaign` (one per campaign, id over "lurewatch:<db instance>:campaign:<id>"), a relationship
 `indicates` from the ad's indicator to it (STIX's own relationship between the two; `attributed-to` is for a
-threat actor or intrusion set), and `related-to` from the campaign to the observables of its shared contacts. Lurewatch's `identity` is the producer;
-every object carries the TLP 2.0 marking chosen with `tlp` (official TLP 2.0 marking-definition objects).
+threat actor or intrusion set), and `related-to` from the campaign to the observables of its shared contacts.
+Lurewatch's `identity` is the producer; every object carries the TLP 2.0 marking chosen with `tlp` (official
+TLP 2.0 marking-definition objects).
 
 Ids are UUIDv5 over the alert id (`lurewatch:<db instance>:ad:<id>`; in a one-off export
 `lurewatch:url:<ad url>`), so an update keeps its ids and bumps `modified`; a revocation sets `revoked`.
