@@ -16,6 +16,7 @@ Tables
   job_runs   one row per scheduled run of a plan job (crawler/schedule.py)
   job_locks  the job a scheduler process is running now (crawler/joblocks.py)
   alerts, alert_partners, deliveries   partner alerts: versions, cursors, what was sent (crawler/alertstate.py)
+  campaign_risk  the engine's own score of each ad its campaign raised (crawler/campaigns/risk.py)
 
 Many processes may use one database at once (crawls, rescans, exports, the review app). Every
 write is one `BEGIN IMMEDIATE` transaction (a writer takes the write lock before reading, so WAL
@@ -33,7 +34,7 @@ from typing import Any, Iterable, Iterator
 
 import sqlite_utils
 
-from .adwriter import AdWriter, fts_trigger_current, narrow_fts_trigger
+from .adwriter import FTS_COLUMNS, AdWriter, fts_trigger_current, narrow_fts_trigger
 from .campaigns.schema import CAMPAIGN_PRIMARY_KEYS, CAMPAIGN_TABLES, current as campaigns_current
 from .campaigns.schema import migrate as migrate_campaigns
 from .alertstate import ALERT_PRIMARY_KEYS, ALERT_TABLES, AlertState, migrate as migrate_alerts
@@ -135,9 +136,12 @@ SCHEMA = {
                   "child_pid": int, "child_started": str, "acquired_at": str, "heartbeat_at": str, "expires_at": str},
     **ALERT_TABLES,
     **CAMPAIGN_TABLES,
+    # the engine's score of each ad that campaign risk raised (crawler/campaigns/risk.py)
+    "campaign_risk": {"ad_id": int, "engine_score": int, "engine_level": str, "engine_flagged": int, "score": int,
+                      "campaign_id": int, "updated_at": str},
 }
 PRIMARY_KEYS = {"ad_urls": "url", "job_locks": "job", "snapshot_bodies": "sha1", **ALERT_PRIMARY_KEYS,
-                **CAMPAIGN_PRIMARY_KEYS}  # else: id
+                **CAMPAIGN_PRIMARY_KEYS, "campaign_risk": "ad_id"}  # else: id
 # The review app's triage pages (output/review/triage.py): queue by level newest first, an analyst's reviews,
 # flagged ads per day by source and country (covering), reviews per day.
 REVIEW_INDEXES = (("ads", ["review_status", "risk_level", "first_seen"]),
@@ -219,7 +223,7 @@ class Store(Transactions):
         migrate_campaigns(db)
         db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
         if not db["ads"].detect_fts():
-            db["ads"].enable_fts(["title", "description", "company"], create_triggers=True)
+            db["ads"].enable_fts(list(FTS_COLUMNS), create_triggers=True)
         narrow_fts_trigger(db)
 
     # -- ads ----------------------------------------------------------------

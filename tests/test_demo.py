@@ -280,3 +280,24 @@ def test_shared_contacts_query_links_the_lures(demo_db):
         ("wechat", "jmm_hr2026", frozenset({"zh-bocai-tuiguang-jinsanjiao", "zh-hant-online-kefu"})),
     }
     assert all(ad.label == "lure" for ad in ADS if any(ad.id in ids for _, _, ids in shared))
+
+
+@pytest.mark.slow
+def test_demo_links_lures_of_one_recruiter_into_campaigns_and_says_so(demo_db):
+    """The crawl's campaign linking groups the lures that share a recruiter's contact; the summary prints them."""
+    out = demo_db["first"].stdout
+    assert re.search(r"Campaigns: [1-9]\d* groups of linked ads", out), out[-2000:]
+    demo_ids = {r["id"]: re.search(r"/jobs/([^/]+)/$", r["url"]).group(1)
+                for r in db_rows(demo_db["db"], "select id, url from ads")}
+    groups: dict[int, set] = {}
+    for r in db_rows(demo_db["db"], "select id, campaign_id from ads where campaign_id is not null"):
+        groups.setdefault(r["campaign_id"], set()).add(demo_ids[r["id"]])
+    assert {"cs-rep-cambodia-1500", "tl-csr-abroad-placement-fee"} in groups.values()
+    assert {"zh-bocai-tuiguang-jinsanjiao", "zh-hant-online-kefu", "zh-overseas-kefu-xigang"} in groups.values()
+    labels = {ad.id: ad.label for ad in ADS}
+    assert all(labels[i] == "lure" for ids in groups.values() for i in ids)
+    assert all(len(ids) >= 2 for ids in groups.values())
+    [campaign] = [c for c, ids in groups.items() if "cs-rep-cambodia-1500" in ids]
+    table = out[out.index("Campaigns:"):]
+    assert re.search(rf"│ +#{campaign} │ +2 │ Telegram", table) and "@goldenbay_hr_ph" in table
+    assert "cs-rep-cambodia-1500" in table and "/-/lurewatch/campaigns" in table

@@ -16,7 +16,8 @@ from . import cli
 def demo(db_path, no_serve, port, board_port):
     """Serve the bundled demo job board (50 invented ads in 12 languages,
     40% of them trafficking lures) on 127.0.0.1, crawl it with the
-    JobPosting spider, print what was flagged and why, then serve the
+    JobPosting spider, print what was flagged and why and the campaigns
+    (ads of one recruiter) it linked, then serve the
     database in the review app (Datasette) until Ctrl-C. Each run (re)sets
     the analyst account `demo` to a new random password and prints it last.
 

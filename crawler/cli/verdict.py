@@ -21,6 +21,7 @@ def verdict(ad_id, verdict, reviewer, note, db_path):
     the database's known-lure corpus: the next crawl, `assess --db` and
     `rescan` link reworded copies to it ("similar to confirmed lure #AD_ID").
     A `not_lure` ad is kept as a negative and is never exported as an alert.
+    The ads linked to it gain (or lose) campaign risk at once.
     An unknown verdict or ad id exits 1 and names it.
 
     Example:
@@ -28,6 +29,7 @@ def verdict(ad_id, verdict, reviewer, note, db_path):
     \b
         lurewatch verdict 42 lure --reviewer ana --note "same text as the Myawaddy ads" --db lurewatch-demo.db
     """
+    from crawler.campaigns import risk
     from crawler.store import VERDICT_TABLES, ReviewInputError, Store, StoreError
 
     if not Path(db_path).is_file():
@@ -42,6 +44,7 @@ def verdict(ad_id, verdict, reviewer, note, db_path):
         raise click.ClickException(str(exc))
     try:
         review_id = store.add_review(number, verdict, reviewer, note)
+        risk.apply(store, [number])  # the ads linked to it gain (or lose) campaign risk
     except (ReviewInputError, StoreError) as exc:
         raise click.ClickException(str(exc))
     finally:

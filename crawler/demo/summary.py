@@ -1,5 +1,6 @@
-"""What a demo crawl found: flagged ads with the categories and text that flagged them, and how the
-engine did against the board's ground truth (the `label` of each ad in ads.yaml)."""
+"""What a demo crawl found: flagged ads with the categories and text that flagged them, how the engine did
+against the board's ground truth (the `label` of each ad in ads.yaml), and the campaigns the crawl's linking
+found (crawler/campaigns/: ads that share a recruiter's contact or a reworded template)."""
 from __future__ import annotations
 
 import json
@@ -25,9 +26,18 @@ class StoredAd:
 
 
 @dataclass
+class DemoCampaign:
+    campaign_id: int
+    demo_ids: list[str]  # the board's ad ids in it
+    contacts: list[str]  # shared contacts as an analyst reads them ("Telegram @x")
+    text_links: int  # near-duplicate text links among its ads
+
+
+@dataclass
 class DemoReport:
     ads: list[StoredAd] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # demo ad ids not in the database
+    campaigns: list[DemoCampaign] = field(default_factory=list)
 
     @property
     def lures(self) -> list[StoredAd]:
@@ -78,9 +88,33 @@ def build_report(db_path: Path | str, board_url: str, demo_ads: list[DemoAd]) ->
                 categories=json.loads(row["categories"] or "[]"),
                 matches=[(e["category"], e["matched_text"]) for e in ev],
             ))
+        report.campaigns = demo_campaigns(conn, {a.ad_id: a.demo_id for a in report.ads})
         return report
     finally:
         conn.close()
+
+
+def demo_campaigns(conn: sqlite3.Connection, demo_ids: dict[int, str]) -> list[DemoCampaign]:
+    """The campaigns holding the board's ads, largest first (none in a database without campaign tables)."""
+    from crawler.campaigns.risk import describe
+
+    tables = {r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")}
+    if not {"campaigns", "ad_links"} <= tables:
+        return []
+    members: dict[int, list[str]] = {}
+    for ad_id, campaign_id in conn.execute("select id, campaign_id from ads where campaign_id is not null"):
+        if ad_id in demo_ids:
+            members.setdefault(int(campaign_id), []).append(demo_ids[ad_id])
+    found = []
+    for row in conn.execute("select id, contacts from campaigns order by ads desc, id"):
+        if row["id"] not in members:
+            continue
+        contacts = [describe(c.get("kind"), str(c.get("value") or "")) for c in json.loads(row["contacts"] or "[]")
+                    if isinstance(c, dict)]
+        text = conn.execute("select count(*) from ad_links l join ads a on a.id = l.ad_id where l.kind = 'text'"
+                            " and a.campaign_id = ?", [row["id"]]).fetchone()[0]
+        found.append(DemoCampaign(row["id"], sorted(members[row["id"]]), contacts, text))
+    return found
 
 
 def print_report(report: DemoReport, console) -> None:
@@ -110,3 +144,24 @@ def print_report(report: DemoReport, console) -> None:
         console.print("  false alarms: " + ", ".join(a.demo_id for a in report.false_alarms), highlight=False)
     if report.missing:
         console.print(f"  [red]{len(report.missing)} board ads were not stored:[/red] " + ", ".join(report.missing))
+    print_campaigns(report, console)
+
+
+def print_campaigns(report: DemoReport, console) -> None:
+    from rich.table import Table
+
+    if not report.campaigns:
+        console.print("Campaigns: no two demo ads are linked.", highlight=False)
+        return
+    table = Table(title=f"Campaigns: {len(report.campaigns)} groups of linked ads "
+                        f"({sum(len(c.demo_ids) for c in report.campaigns)} ads)", expand=True)
+    table.add_column("campaign", justify="right")
+    table.add_column("ads", justify="right")
+    table.add_column("linked by", ratio=2, overflow="fold")
+    table.add_column("demo ads", ratio=3, overflow="fold")
+    for c in report.campaigns:
+        why = list(c.contacts) + ([f"near-duplicate text ({c.text_links})"] if c.text_links else [])
+        table.add_row(f"#{c.campaign_id}", str(len(c.demo_ids)), ", ".join(why), ", ".join(c.demo_ids))
+    console.print(table)
+    console.print("One recruiter behind several ads: see each campaign's page, its contact graph and the risk that "
+                  "travels to its ads in the review app (/-/lurewatch/campaigns).", highlight=False)

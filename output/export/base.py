@@ -1,7 +1,8 @@
 """Export core: which ads (Selection), as what records (iter_records), written how (Writer subclasses).
 
 A record is a plain dict: the ads columns an outside reader needs, `categories` as a list,
-`nearest_lure` as a dict, and `evidence` / `contacts` as lists of dicts. Writers never query the
+`nearest_lure` as a dict, `evidence` / `contacts` as lists of dicts, `campaign_id` as a number and `campaign`
+(its campaigns row: ref, id, ads, first/last seen, status, shared contacts) or None. Writers never query the
 database; selections never know formats. Later formats plug in as Writer subclasses:
 
     @register
@@ -124,6 +125,7 @@ def _records(conn: sqlite3.Connection, where: str, params: list[Any]) -> Iterato
     cols = ", ".join(f'"{c}"' for c in EXPORT_COLUMNS)
     ev_cols = ", ".join(f'"{c}"' for c in EVIDENCE_COLUMNS)
     ct_cols = ", ".join(f'"{c}"' for c in CONTACT_COLUMNS)
+    campaigns = _Campaigns(conn)
     ids = conn.execute(f"select id from ads where {where} order by risk_score desc, id", params)
     while chunk := [row[0] for row in ids.fetchmany(RECORD_BATCH)]:
         marks = ",".join("?" * len(chunk))
@@ -144,9 +146,54 @@ def _records(conn: sqlite3.Connection, where: str, params: list[Any]) -> Iterato
             record["fraud_flagged"] = bool(record["fraud_flagged"])
             record["categories"] = _json_or(record["categories"], [])
             record["nearest_lure"] = _json_or(record["nearest_lure"], None)
+            record["campaign_id"] = _whole(record["campaign_id"])
+            record["campaign"] = campaigns.get(record["campaign_id"])
             record["evidence"] = evidence.get(ad_id, [])
             record["contacts"] = contacts.get(ad_id, [])
             yield record
+
+
+def _whole(value: Any) -> int | None:
+    """ads.campaign_id as a number (the column is TEXT: SQLite hands back '12')."""
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+CAMPAIGN_FIELDS = ("id", "key", "ads", "first_seen", "last_seen", "status", "updated_at", "contacts")
+
+
+class _Campaigns:
+    """The `campaign` of a record: {ref, id, ads, first_seen, last_seen, status, updated_at, contacts} from the
+    campaigns table (crawler/campaigns/), read once per campaign; `ref` (its key,
+    "lurewatch:<db instance>:campaign:<id>") names it across databases, as alert ids do. None without a campaign
+    or a campaigns table."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self.cache: dict[int, dict[str, Any] | None] = {}
+        names = {r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")}
+        self.ready = "campaigns" in names
+        instance = None
+        if "meta" in names:
+            found = conn.execute("select value from meta where key = 'instance_id'").fetchone()
+            instance = found[0] if found else None
+        self.prefix = f"lurewatch:{instance or 'db'}:campaign:"
+
+    def get(self, campaign_id: int | None) -> dict[str, Any] | None:
+        if campaign_id is None or not self.ready:
+            return None
+        if campaign_id not in self.cache:
+            cols = ", ".join(f'"{c}"' for c in CAMPAIGN_FIELDS)
+            row = self.conn.execute(f"select {cols} from campaigns where id = ?", [campaign_id]).fetchone()
+            if row is None:
+                self.cache[campaign_id] = None
+            else:
+                found = dict(zip(CAMPAIGN_FIELDS, tuple(row)))
+                found["contacts"] = [c for c in _json_or(found["contacts"], []) if isinstance(c, dict)]
+                self.cache[campaign_id] = {"ref": found.pop("key") or self.prefix + str(campaign_id), **found}
+        return self.cache[campaign_id]
 
 
 class Writer(ABC):

@@ -6,6 +6,10 @@ first/last seen and the evidence spans. The event is tagged `tlp:<level>` and
 `circl:incident-classification="scam"` (the misp-taxonomies release pytaxonomies 2.1.2 ships has no
 employment-fraud tag; see README "Export formats").
 
+An ad in a campaign (crawler/campaigns/) has the tag `lurewatch:campaign="<id>"` on every attribute of its
+objects, and the id in its annotation: a tag, not an event per campaign, because an event here is one export or
+one partner delivery of alerts about single ads; the tag finds a campaign's attributes across those events.
+
 `write_dir` adds the event to a feed directory a MISP instance can add as a feed: `<event uuid>.json`,
 `manifest.json` and `hashes.csv` (PyMISP's `to_feed(with_meta=True)`), each replaced atomically.
 """
@@ -26,7 +30,13 @@ from .base import ExportError, SpooledDocumentWriter, indented, register
 from .stix_writer import LUREWATCH_NAMESPACE, TLP2_MARKINGS, alert_of
 
 SCAM_TAG = 'circl:incident-classification="scam"'
+CAMPAIGN_TAG_NAMESPACE = "lurewatch:campaign"
 MISP_TLP = {level: f"tlp:{level}" for level in TLP2_MARKINGS}  # tlp:clear ... tlp:amber+strict, tlp:red
+
+
+def campaign_tag(campaign_id: Any) -> str:
+    """The tag on every attribute of a campaign's ads: search it in MISP to see the campaign across events."""
+    return f'{CAMPAIGN_TAG_NAMESPACE}="{int(campaign_id)}"'
 
 
 def _object(template: str, **attributes: Any) -> MISPObject:
@@ -87,6 +97,8 @@ def ad_misp_objects(record: dict[str, Any]) -> list[MISPObject]:
             + (f"taken down: {record['removed_at']}\n" if record.get("removed_at") else "")
             + (f"other contacts: {'; '.join(others)}\n" if others else "")
             + f"evidence:\n{evidence}")
+    if record.get("campaign_id") is not None:
+        text += f"\ncampaign: {record['campaign_id']} ({campaign_tag(record['campaign_id'])})"
     for n in record.get("notes") or []:  # only present when the partner set include_notes
         text += f"\nanalyst note ({n.get('reviewer')}, {n.get('verdict')}, {n.get('at')}): {n.get('note')}"
     objects.append(_object("annotation", text=text, type="Executive Summary", format="text"))
@@ -97,6 +109,8 @@ def ad_misp_objects(record: dict[str, Any]) -> list[MISPObject]:
             if alert["status"] == "revoked":  # MISP has no revocation: no longer an indicator for detection
                 attribute.to_ids = False
             attribute.uuid = str(uuid.uuid5(LUREWATCH_NAMESPACE, f"{obj.uuid}:{attribute.object_relation}"))
+            if record.get("campaign_id") is not None:
+                attribute.add_tag(campaign_tag(record["campaign_id"]))
     return objects
 
 

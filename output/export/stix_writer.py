@@ -3,8 +3,12 @@
 Per ad: an `indicator` whose pattern ORs the ad's URL, domain and contact observables, the observables
 themselves (url, domain-name, email-addr, user-account with account_type telegram/whatsapp/..., and
 phone-number through the published phone-number SCO extension, declared in the bundle), and a `note`
-with score, level, evidence spans, first/last seen and verdict. Lurewatch's `identity` is the producer;
-every object carries the TLP 2.0 marking chosen with `tlp` (official TLP 2.0 marking-definition objects).
+with score, level, evidence spans, first/last seen and verdict. An ad in a campaign (crawler/campaigns/) adds
+the `campaign` (one per campaign, id over "lurewatch:<db instance>:campaign:<id>"), a relationship
+`indicates` from the ad's indicator to it (STIX's own relationship between the two; `attributed-to` is for a
+threat actor or intrusion set), and `related-to` from the campaign to the observables of its shared contacts.
+Lurewatch's `identity` is the producer; every object carries the TLP 2.0 marking chosen with `tlp` (official
+TLP 2.0 marking-definition objects).
 
 Ids are UUIDv5 over the alert id (`lurewatch:<db instance>:ad:<id>`; in a one-off export
 `lurewatch:url:<ad url>`), so an update keeps its ids and bumps `modified`; a revocation sets `revoked`.
@@ -218,6 +222,37 @@ def ad_objects(record: dict[str, Any], identity: str, marking: str) -> list[Any]
     return [indicator, note, *(sco for sco, _ in scos)]
 
 
+def campaign_objects(record: dict[str, Any], indicator_id: str, identity: str, marking: str) -> list[Any]:
+    """The ad's campaign (crawler/campaigns/) as a STIX `campaign`, the `indicates` relationship from the ad's
+    indicator to it, and `related-to` relationships from it to the observables of its shared contacts."""
+    found = record.get("campaign")
+    if not found:
+        return []
+    alert = alert_of(record)
+    created = stix_time(found.get("first_seen")) or PRODUCER_CREATED
+    modified = max(created, stix_time(found.get("updated_at")) or stix_time(found.get("last_seen")) or created)
+    common = {"created_by_ref": identity, "object_marking_refs": [marking]}
+    contacts = found.get("contacts") or []
+    shown = ", ".join(f"{c.get('kind')} {c.get('value')}" for c in contacts[:10])
+    campaign = stix2.Campaign(
+        id=stable_id("campaign", found["ref"]), name=f"Lurewatch campaign {found['id']}",
+        description=(f"{found.get('ads')} job ads linked by shared contacts or near-duplicate text (Lurewatch "
+                     f"{found['ref']}, status {found.get('status')})" + (f"; shared contacts: {shown}" if shown else "")),
+        first_seen=stix_time(found.get("first_seen")), last_seen=stix_time(found.get("last_seen")),
+        created=created, modified=modified, **common)
+    out: list[Any] = [campaign, stix2.Relationship(
+        id=stable_id("relationship", f"{indicator_id}|indicates|{campaign.id}"), relationship_type="indicates",
+        source_ref=indicator_id, target_ref=campaign.id, created=alert["created"], modified=alert["modified"],
+        revoked=alert["status"] == "revoked", **common)]
+    for sco, _ in observables({"contacts": contacts})[0]:
+        out.append(sco)
+        out.append(stix2.Relationship(
+            id=stable_id("relationship", f"{campaign.id}|related-to|{sco.id}"), relationship_type="related-to",
+            source_ref=campaign.id, target_ref=sco.id, created=created, modified=modified,
+            description="a contact the campaign's ads share", **common))
+    return out
+
+
 def bundle(records: list[dict[str, Any]], tlp: str = "amber", producer: str = "Lurewatch") -> dict[str, Any]:
     """The STIX bundle of `records` as a JSON-ready dict; the same records give the same bundle."""
     identity, marking = producer_identity(producer), tlp_marking(tlp)
@@ -228,6 +263,8 @@ def bundle(records: list[dict[str, Any]], tlp: str = "amber", producer: str = "L
         alert = alert_of(record)
         versions.append(f"{alert['id']}@{alert['version']}:{alert['status']}")
         for obj in ad_objects(record, identity.id, marking.id):
+            objects.setdefault(obj.id, obj)
+        for obj in campaign_objects(record, stable_id("indicator", alert["id"]), identity.id, marking.id):
             objects.setdefault(obj.id, obj)
     if not any(o.type == "phone-number" for o in objects.values()):
         del objects[PHONE_EXTENSION]

@@ -17,6 +17,7 @@ from crawler.store import VERDICTS
 from rules.ruleset import FRAUD_CATEGORIES, MITIGATING
 from rules.similarity import KNOWN_LURES_DIR, read_corpus
 
+from .campaignpage import campaign_of
 from .textmarks import Span, highlight, locate, snapshot_text, word_diff
 
 # (evidence field, ads column, label) of the ad's text fields, in page order
@@ -70,6 +71,7 @@ def build_case(conn: sqlite3.Connection, ad_id: int) -> dict[str, Any] | None:
         "history": history(conn, ad_id),
         "snapshot": latest_snapshot(conn, ad_id),
         "ad_urls": ad_urls(conn, ad),
+        "campaign": campaign_of(conn, ad),
         "verdicts": [(v, VERDICT_LABELS.get(v, v)) for v in VERDICTS],
         "max_note_chars": MAX_NOTE_CHARS,
     }
@@ -234,15 +236,19 @@ def ad_urls(conn: sqlite3.Connection, ad: dict[str, Any]) -> list[dict[str, str]
 
 
 def record_verdict(db_path: str | Path, ad_id: int, verdict: str, reviewer: str, note: str = "") -> int:
-    """Append a review through the store (which sets ads.review_status and feeds the confirmed-lure corpus);
-    returns its id. ValueError (crawler.store.ReviewInputError for the store's checks) with a message an
+    """Append a review through the store (which sets ads.review_status and feeds the confirmed-lure corpus), then
+    update the campaign risk of the ads linked to it (crawler/campaigns/risk.py); returns the review id. ValueError (crawler.store.ReviewInputError for the store's checks) with a message an
     analyst can read: unknown verdict or ad, no reviewer, a note too long."""
     from crawler.store import Store
 
     if len(note) > MAX_NOTE_CHARS:
         raise ValueError(f"the note is {len(note):,} characters long; at most {MAX_NOTE_CHARS:,} are kept")
+    from crawler.campaigns import risk
+
     store = Store(db_path)
     try:
-        return store.add_review(ad_id, verdict, reviewer=reviewer, note=note)
+        review_id = store.add_review(ad_id, verdict, reviewer=reviewer, note=note)
+        risk.apply(store, [ad_id])  # a confirmed (or rejected) lure raises (or no longer raises) its linked ads
+        return review_id
     finally:
         store.close()

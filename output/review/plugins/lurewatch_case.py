@@ -66,6 +66,7 @@ async def case_page(datasette, request):
         "verdict_action": datasette.urls.path(CASE_PATH.format(ad_id) + "/verdict"),
         "case_path": lambda other: datasette.urls.path(CASE_PATH.format(int(other))),
         "contact_path": lambda contact_id: datasette.urls.path(f"/-/lurewatch/contact/{int(contact_id)}"),
+        "campaign_path": lambda campaign_id: datasette.urls.path(f"/-/lurewatch/campaign/{int(campaign_id)}"),
     }, request=request))
 
 

@@ -1,0 +1,84 @@
+"""Datasette plugin: campaigns (groups of linked ads, crawler/campaigns/) in the review app.
+
+- GET /-/lurewatch/campaigns       every campaign, riskiest and largest first (templates/campaign_list.html)
+- GET /-/lurewatch/campaign/<id>   one campaign: its ads (linking to their case pages), sites, languages,
+                                   countries, a timeline, its shared contacts and the contact graph drawn as inline
+                                   SVG (output/review/svggraph.py); data from output/review/campaignpage.py
+- the Datasette menu links to the list.
+Same access as the case page: anonymous visitors are sent to /-/login, and the actor must be allowed to view the
+database. Server-rendered, no script, nothing loaded from another host; ad text is escaped by Jinja's autoescape.
+"""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from datasette import hookimpl
+from datasette.utils.asgi import Forbidden, NotFound, Response
+
+from output.review import campaignpage, svggraph
+
+BASE = "/-/lurewatch"
+CASE_PATH = BASE + "/ad/{}"
+CAMPAIGN_PATH = BASE + "/campaign/{}"
+
+
+@hookimpl
+def register_routes():
+    return [
+        (r"^/-/lurewatch/campaigns$", campaigns_view),
+        (r"^/-/lurewatch/campaign/(?P<campaign_id>\d{1,18})$", campaign_view),
+    ]
+
+
+@hookimpl
+def menu_links(datasette, actor):
+    if not actor:
+        return None
+    return [{"href": datasette.urls.path(f"{BASE}/campaigns"), "label": "Campaigns"}]
+
+
+async def _may_view(datasette, request) -> Response | None:
+    """None when the actor may read the database; else a redirect to the login page (anonymous) or 403
+    (as on the case page, plugins/lurewatch_case.py)."""
+    if request.actor is None:
+        return Response.redirect(datasette.urls.path("/-/login") + "?next=" + quote(request.full_path, safe="/"))
+    db = datasette.get_database()
+    for action, resource in (("view-instance", None), ("view-database", db.name)):
+        if not await datasette.permission_allowed(request.actor, action, resource=resource, default=True):
+            raise Forbidden("You may not view this database.")
+    return None
+
+
+def _paths(datasette) -> dict:
+    return {
+        "case_path": lambda ad_id: datasette.urls.path(CASE_PATH.format(int(ad_id))),
+        "campaign_path": lambda campaign_id: datasette.urls.path(CAMPAIGN_PATH.format(int(campaign_id))),
+        "campaigns_path": datasette.urls.path(f"{BASE}/campaigns"),
+    }
+
+
+async def campaigns_view(datasette, request):
+    if request.method != "GET":
+        return Response.text("Method not allowed", status=405)
+    refused = await _may_view(datasette, request)
+    if refused:
+        return refused
+    found = await datasette.get_database().execute_fn(campaignpage.list_campaigns)
+    return Response.html(await datasette.render_template("campaign_list.html", {**found, **_paths(datasette)},
+                                                         request=request))
+
+
+async def campaign_view(datasette, request):
+    if request.method != "GET":
+        return Response.text("Method not allowed", status=405)
+    refused = await _may_view(datasette, request)
+    if refused:
+        return refused
+    campaign_id = int(request.url_vars["campaign_id"])
+    found = await datasette.get_database().execute_fn(lambda conn: campaignpage.build_campaign(conn, campaign_id))
+    if found is None:
+        raise NotFound(f"No campaign with id {campaign_id}")
+    paths = _paths(datasette)
+    graph = svggraph.contact_graph(found["ads"], found["links"], paths["case_path"])
+    return Response.html(await datasette.render_template("campaign.html", {**found, **paths, "graph": graph},
+                                                         request=request))
