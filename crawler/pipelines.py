@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import logging
 import re
 import sqlite3
 import unicodedata
@@ -16,6 +17,7 @@ from .incremental import source_ledger
 from .lureindex import engine_for_store, without_own_lure
 from .sqlitetx import StoreError
 
+logger = logging.getLogger(__name__)
 _WS = re.compile(r"[ \t\r\f\v\u00a0]+")
 _NL = re.compile(r"\n{3,}")
 _TAG = re.compile(r"<[^>]+>")
@@ -179,6 +181,27 @@ class StorePipeline:
         self.stats.inc_value(f"lurewatch/ads/{status}")
         self.stats.inc_value("lurewatch/stored")
         return item
+
+    def close_spider(self, spider=None):
+        """Campaign linking over the ads this crawl stored new or changed (crawler/campaigns), unless
+        LUREWATCH_CAMPAIGNS is off or the crawl could not store its ads. Stats lurewatch/campaigns/*."""
+        settings = self.crawler.settings
+        if self.stopping or not settings.getbool("LUREWATCH_CAMPAIGNS", True):
+            return
+        if self.stats.get_value("lurewatch/crawl_id") is None:
+            return
+        from .campaigns import LinkSettings, link_changed
+
+        try:
+            report = link_changed(crawl_store(self.crawler), (), settings=LinkSettings.from_settings(settings))
+        except (StoreError, sqlite3.Error, ValueError) as exc:
+            self.stats.inc_value("lurewatch/campaigns/failed")
+            logger.error("campaign linking failed in %s: %s", self.db_path, exc)
+            return
+        self.stats.set_value("lurewatch/campaigns/links_added", report.links_added)
+        self.stats.set_value("lurewatch/campaigns/campaigns", report.campaigns)
+        self.stats.set_value("lurewatch/campaigns/ads_linked", report.ads_linked)
+        logger.info("%s", report)
 
     def stop(self, error: str) -> None:
         """Close the spider at the first failed write: the next ads would be lost the same way."""

@@ -15,6 +15,12 @@ LUREWATCH_MAX_FIELD_CHARS = 50_000  # ad text fields are stored and assessed cut
 LUREWATCH_DB_BUSY_TIMEOUT = 30  # seconds SQLite waits for another process's lock
 LUREWATCH_DB_RETRY_FOR = 120  # seconds a locked write transaction is retried after that
 LUREWATCH_JOB = None  # plan job name written to crawls.job (`lurewatch crawl --job`)
+# Campaign linking at the end of every crawl (crawler/campaigns). A contact value shared by more distinct
+# sources, or more ads, than these is generic (a board's support email, an agency hotline): it links nothing.
+LUREWATCH_CAMPAIGNS = True
+LUREWATCH_CAMPAIGN_GENERIC_SOURCES = 4
+LUREWATCH_CAMPAIGN_GENERIC_ADS = 40
+LUREWATCH_CAMPAIGN_TEXT_THRESHOLD = 0.5  # estimated Jaccard of two ads' template shingles that links them
 
 # Politeness
 USER_AGENT = f"Lurewatch/0.1 (+{LUREWATCH_CONTACT_URL}; job-ad safety research)"

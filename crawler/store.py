@@ -32,14 +32,15 @@ from typing import Any, Iterable, Iterator
 
 import sqlite_utils
 
+from .campaigns.schema import CAMPAIGN_INDEXES, CAMPAIGN_PRIMARY_KEYS, CAMPAIGN_TABLES, migrate as migrate_campaigns
 from .alertstate import ALERT_PRIMARY_KEYS, ALERT_TABLES, AlertState, migrate as migrate_alerts
 from .snapshots import insert_snapshot, move_snapshot_bodies, read_snapshots
 from .sqlitetx import BUSY_TIMEOUT, RETRY_FOR, StoreError, Transactions
 from .verdicts import (LABELLED_COLUMNS, VERDICT_TABLES, VERDICTS, ReviewInputError, check_review,  # noqa: F401
                        insert_review, known_lure_entry, labelled, migrate as migrate_verdicts)
 
-SCHEMA_VERSION = 4  # 2: page bodies moved from snapshots.body_gz to snapshot_bodies; 3: confirmed lures/negatives;
-# 4: partner alerts (alerts, alert_partners, deliveries; meta instance_id)
+SCHEMA_VERSION = 5  # 2: page bodies moved from snapshots.body_gz to snapshot_bodies; 3: confirmed lures/negatives;
+# 4: partner alerts (alerts, alert_partners, deliveries; meta instance_id); 5: campaigns (crawler/campaigns/schema.py)
 
 AD_TEXT_FIELDS = ("title", "company", "location", "salary_text", "description", "contact")
 
@@ -78,7 +79,7 @@ SCHEMA = {
         "ruleset_version": str,
         "assessed_at": str,
         "review_status": str,  # unreviewed | lure | not_lure | fraud | unsure
-        "campaign_id": str,  # set by campaign linking (later)
+        "campaign_id": int,  # campaigns.id, set by campaign linking (crawler/campaigns); TEXT in stores made before 5
     },
     "ad_urls": {"url": str, "ad_id": int, "kind": str, "first_seen": str},
     "evidence": {
@@ -127,8 +128,10 @@ SCHEMA = {
     "job_locks": {"job": str, "run_id": int, "holder": str, "host": str, "pid": int, "pid_started": str,
                   "child_pid": int, "child_started": str, "acquired_at": str, "heartbeat_at": str, "expires_at": str},
     **ALERT_TABLES,
+    **CAMPAIGN_TABLES,
 }
-PRIMARY_KEYS = {"ad_urls": "url", "job_locks": "job", "snapshot_bodies": "sha1", **ALERT_PRIMARY_KEYS}  # else: id
+PRIMARY_KEYS = {"ad_urls": "url", "job_locks": "job", "snapshot_bodies": "sha1", **ALERT_PRIMARY_KEYS,
+                **CAMPAIGN_PRIMARY_KEYS}  # else: id
 # The review app's triage pages (output/review/triage.py): queue by level newest first, an analyst's reviews,
 # flagged ads per day by source and country (covering), reviews per day.
 REVIEW_INDEXES = (("ads", ["review_status", "risk_level", "first_seen"]),
@@ -174,6 +177,8 @@ class Store(Transactions):
         indexes = {(t, tuple(i.columns)) for t in {t for t, _ in REVIEW_INDEXES} for i in self.db[t].indexes}
         if not all((t, tuple(c)) in indexes for t, c in REVIEW_INDEXES):
             return False
+        if not all(tuple(c) in {tuple(i.columns) for i in self.db[t].indexes} for t, c in CAMPAIGN_INDEXES):
+            return False
         return all(set(columns) <= set(self.db[name].columns_dict) for name, columns in SCHEMA.items())
 
     def _create(self) -> None:
@@ -204,6 +209,7 @@ class Store(Transactions):
         migrate_verdicts(db, created)
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
         migrate_alerts(db)
+        migrate_campaigns(db)
         db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
         if not db["ads"].detect_fts():
             db["ads"].enable_fts(["title", "description", "company"], create_triggers=True)

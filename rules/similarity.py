@@ -208,6 +208,14 @@ class KnownLureIndex:
         permuted += self._b
         return permuted.min(axis=1)
 
+    def signatures(self, norms: list[str]) -> np.ndarray:
+        """(n, num_perm) MinHash signatures of normalised texts (crawler/campaigns links near-duplicate ads)."""
+        return self._signatures(norms)
+
+    def band_keys(self, sigs: np.ndarray) -> np.ndarray:
+        """(n, bands) LSH band keys of signatures: two texts sharing a key are candidates."""
+        return self._band_hashes(sigs)
+
     def _signatures(self, norms: list[str], unspaced: list[bool] | None = None) -> np.ndarray:
         """Signatures of many texts at once, grouped by shingle size."""
         sigs = np.empty((len(norms), self.params.num_perm), dtype=np.uint32)

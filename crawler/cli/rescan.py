@@ -20,6 +20,7 @@ class RescanResult:
     flagged_before: int = 0
     flagged_after: int = 0
     transitions: Counter = field(default_factory=Counter)  # (old level, new level) -> count
+    relink: list = field(default_factory=list)  # ads whose contacts, score or flag changed: linked again
 
 
 def rescan_store(store, engine, on_ad: Callable[[], None] | None = None) -> RescanResult:
@@ -37,8 +38,16 @@ def rescan_store(store, engine, on_ad: Callable[[], None] | None = None) -> Resc
                 break
             last_id = more - 1
             continue
+        old_contacts: dict[int, set] = {}
+        marks = ",".join("?" * len(batch))
+        for ad_id, kind, value in store.db.execute(
+                f"SELECT ad_id, kind, value FROM contacts WHERE ad_id IN ({marks})", [r["id"] for r in batch]):
+            old_contacts.setdefault(ad_id, set()).add((kind, value))
         for row, assessed in zip(batch, engine.assess_many(batch)):
             assessment = without_own_lure(engine, row, assessed, row["id"], [row["url"]]).to_dict()
+            if ({(c["kind"], c["value"]) for c in assessment.get("contacts", [])} != old_contacts.get(row["id"], set())
+                    or assessment["score"] != row.get("risk_score") or bool(assessment["flagged"]) != bool(row.get("flagged"))):
+                result.relink.append(row["id"])
             store.update_assessment(row["id"], assessment)
             old, new = row.get("risk_level") or "unscored", assessment["level"]
             result.total += 1
@@ -59,7 +68,8 @@ def rescan(db_path):
     """Re-assess every stored ad with the current ruleset and engine (no
     recrawl): scores, levels, evidence and contacts are replaced; analyst
     reviews are kept. The similarity stage also knows the lures analysts
-    confirmed in the database. Prints how many ads changed risk level.
+    confirmed in the database. Prints how many ads changed risk level, then
+    links again the ads whose contacts or risk changed (campaigns).
 
     Example:
 
@@ -91,10 +101,14 @@ def rescan(db_path):
                       console=console, transient=True) as progress:
             task = progress.add_task("ads", total=total)
             result = rescan_store(store, engine, on_ad=lambda: progress.advance(task))
+        from crawler.campaigns import link_changed
+
+        linked = link_changed(store, result.relink)  # campaigns of the ads whose contacts or risk changed
     finally:
         store.close()
     click.echo(f"Re-assessed {result.total} ads with ruleset {engine.version}: "
                f"{result.changed_level} changed level; flagged {result.flagged_before} -> {result.flagged_after}.")
+    click.echo(str(linked))
     if result.transitions:
         table = Table("from", "to", "ads", title="Level changes")
         for (old, new), n in sorted(result.transitions.items(), key=lambda kv: -kv[1]):

@@ -1,0 +1,361 @@
+"""One linking run over a Store: full (every ad) or incremental (new/changed ads and what they touch).
+
+Both write the same result for the same store (tests/test_campaigns_link.py checks it):
+  1. signatures: each ad's template text is shingled only when its text changed (campaign_ad_state.text_hash)
+  2. contact links: every pair of ads sharing a non-generic contact value
+  3. text links: every pair sharing an LSH band whose estimated Jaccard reaches the threshold
+  4. groups: connected components; ids kept (groups.assign_ids); ads.campaign_id and campaigns rows updated
+An incremental run touches the ads given, the holders of their contact values (old and new), their text
+neighbours, and the campaigns of all those: its cost follows them, not the size of the store.
+Everything happens in one write transaction (Store.write), so concurrent runs and crawls serialise.
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import json
+import time
+from collections import Counter, defaultdict
+from typing import Callable, Iterable
+
+import numpy as np
+
+from crawler.store import now
+
+from .groups import assign_ids, components
+from .links import LINK_KINDS, MAX_BUCKET, Holders, board_domain, contact_key, contact_pairs, is_generic, text_pairs_full
+from .report import LinkReport, LinkSettings
+from .text import TEXT_VERSION, as_array, band_keys, jaccard, signatures, template_text
+
+BATCH = 2000  # ads read and shingled at a time
+CHUNK = 500  # ids per IN (...) query
+KIND_MARKS = ",".join("?" * len(LINK_KINDS))
+Progress = Callable[[int, int, str], None] | None
+
+
+def pending(store, settings: LinkSettings) -> list[int] | None:
+    """The ads new or changed since the last run (their text hash differs), or None when a full run is due:
+    never linked, or linked with other settings or another template-text version."""
+    def work():
+        db = store.db
+        last = db.execute("SELECT value FROM meta WHERE key = 'campaign_settings'").fetchone()
+        if last is None or last[0] != settings_key(settings):
+            return None
+        since = db.execute("SELECT value FROM meta WHERE key = 'campaign_linked_at'").fetchone()
+        return sorted({r[0] for r in db.execute(
+            "SELECT a.id FROM ads a LEFT JOIN campaign_ad_state s ON s.ad_id = a.id"
+            " WHERE s.ad_id IS NULL OR s.text_hash IS NOT a.content_hash || ':' || ?", [TEXT_VERSION])}
+            | {r[0] for r in db.execute(  # taken down or back since: their campaign's status may change
+                "SELECT ad_id FROM ad_history WHERE at >= ? AND event IN ('removed', 'reappeared')",
+                [since[0] if since else ""])})
+
+    return store.retrying(work)
+
+
+def settings_key(settings: LinkSettings) -> str:
+    return json.dumps({**dataclasses.asdict(settings), "text": TEXT_VERSION}, sort_keys=True)
+
+
+def run(store, *, ad_ids, progress: Progress, settings: LinkSettings) -> LinkReport:
+    started = time.monotonic()
+    if ad_ids is None:
+        report = store.write(lambda: _Run(store.db, settings, progress).full())
+    else:
+        ids = sorted({int(a) for a in ad_ids})
+        report = store.write(lambda: _Run(store.db, settings, progress).incremental(ids))
+    if importlib.util.find_spec(f"{__package__}.risk") is not None:  # campaign risk evidence (risk.py)
+        from . import risk
+
+        risk.apply(store, None if ad_ids is None else report.touched_ads)  # None: every ad (a full run)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
+    for lo in range(0, len(items), size):
+        yield items[lo: lo + size]
+
+
+class _Run:
+    def __init__(self, db, settings: LinkSettings, progress: Progress):
+        self.db = db
+        self.settings = settings
+        self.progress = progress or (lambda done, total, what: None)
+        self.report = LinkReport()
+        self.stamp = now()
+
+    def q(self, sql: str, params: Iterable = ()) -> list[tuple]:
+        return self.db.execute(sql, list(params)).fetchall()
+
+    def q_in(self, sql: str, ids: list, params: Iterable = ()) -> list[tuple]:
+        """`sql` with one `{ids}` placeholder run over `ids` in chunks; rows of every chunk."""
+        rows: list[tuple] = []
+        for part in _chunks(ids):
+            rows += self.q(sql.format(ids=",".join("?" * len(part))), [*params, *part])
+        return rows
+
+    # -- signatures --------------------------------------------------------------------------
+    def refresh_signatures(self, ids: list[int] | None) -> list[int]:
+        """Shingle the ads (all, or `ids`) whose text changed since the last run; their ids."""
+        state = dict(self.q("SELECT ad_id, text_hash FROM campaign_ad_state") if ids is None else
+                     self.q_in("SELECT ad_id, text_hash FROM campaign_ad_state WHERE ad_id IN ({ids})", ids))
+        total = self.q("SELECT count(*) FROM ads")[0][0] if ids is None else len(ids)
+        changed: list[int] = []
+        done = 0
+        cursor = (self.db.execute("SELECT id, title, description, company, content_hash FROM ads ORDER BY id")
+                  if ids is None else iter(self.q_in(
+                      "SELECT id, title, description, company, content_hash FROM ads WHERE id IN ({ids})", ids)))
+        while True:
+            batch = cursor.fetchmany(BATCH) if hasattr(cursor, "fetchmany") else [r for _, r in zip(range(BATCH), cursor)]
+            if not batch:
+                break
+            stale = [r for r in batch if state.get(r[0]) != f"{r[4]}:{TEXT_VERSION}"]
+            if stale:
+                sigs = signatures([template_text(r[1], r[2], r[3]) for r in stale])
+                self.db.conn.executemany(
+                    "INSERT INTO campaign_ad_state (ad_id, text_hash, signature) VALUES (?,?,?) ON CONFLICT(ad_id)"
+                    " DO UPDATE SET text_hash = excluded.text_hash, signature = excluded.signature",
+                    [(r[0], f"{r[4]}:{TEXT_VERSION}", s) for r, s in zip(stale, sigs)])
+                changed += [r[0] for r in stale]
+            done += len(batch)
+            self.progress(done, total, "shingling")
+        if changed:  # their band keys, rewritten
+            if ids is None and len(changed) == total:
+                self.db.execute("DELETE FROM campaign_bands")
+            else:
+                for part in _chunks(changed):
+                    self.db.execute(f"DELETE FROM campaign_bands WHERE ad_id IN ({','.join('?' * len(part))})", part)
+            for part in _chunks(changed, BATCH):
+                rows = self.q_in("SELECT ad_id, signature FROM campaign_ad_state WHERE ad_id IN ({ids})"
+                                 " AND signature IS NOT NULL", part)
+                if rows:
+                    keys = band_keys(as_array([r[1] for r in rows]))
+                    self.db.conn.executemany("INSERT INTO campaign_bands (band_key, ad_id) VALUES (?, ?)",
+                                             [(k, r[0]) for r, ks in zip(rows, keys.tolist()) for k in ks])
+        return changed
+
+    # -- contacts ----------------------------------------------------------------------------
+    def holders_of(self, rows: Iterable[tuple]) -> tuple[dict, dict]:
+        """({key: Holders}, {ad: sorted keys}) from (ad_id, kind, value, source, url) rows."""
+        holders: dict[tuple[str, str], Holders] = {}
+        per_ad: dict[int, set] = defaultdict(set)
+        for ad_id, kind, value, source, url in rows:
+            key = contact_key(kind, value, board_domain(url))
+            if key is None:
+                continue
+            h = holders.get(key)
+            if h is None:
+                h = holders[key] = Holders(set(), set())
+            h.ads.add(ad_id)
+            h.sources.add(source or "")
+            per_ad[ad_id].add(key)
+        return holders, per_ad
+
+    def write_links(self, rows: list[tuple]) -> None:
+        self.db.conn.executemany(
+            "INSERT INTO ad_links (ad_id, other_ad_id, kind, value, similarity, created_at) VALUES (?,?,?,?,?,?)",
+            [(*r, self.stamp) for r in rows])
+        self.report.links_added += len(rows)
+        self.report.links_by_kind.update(r[2] for r in rows)
+
+    def store_contact_keys(self, per_ad: dict[int, set], ids: Iterable[int]) -> None:
+        self.db.conn.executemany("UPDATE campaign_ad_state SET contact_keys = ? WHERE ad_id = ?",
+                                 [(json.dumps(sorted(per_ad.get(a, ()))), a) for a in ids])
+
+    # -- full --------------------------------------------------------------------------------
+    def full(self) -> LinkReport:
+        self.report.mode = "full"
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('campaign_settings', ?)", [settings_key(self.settings)])
+        self.refresh_signatures(None)
+        self.report.ads_seen = self.q("SELECT count(*) FROM ads")[0][0]
+        self.progress(0, 1, "contacts")
+        holders, per_ad = self.holders_of(self.db.execute(
+            f"SELECT c.ad_id, c.kind, c.value, a.source, a.url FROM contacts c JOIN ads a ON a.id = c.ad_id"
+            f" WHERE c.kind IN ({KIND_MARKS})", LINK_KINDS))
+        self.db.execute("DELETE FROM ad_links")
+        self.db.execute("DELETE FROM generic_contacts")
+        generic, links = [], []
+        for key, h in holders.items():
+            if len(h.ads) < 2:
+                continue
+            if is_generic(h, self.settings):
+                generic.append((*key, len(h.sources), len(h.ads)))
+            else:
+                links += contact_pairs(key, h.ads)
+        self.db.conn.executemany("INSERT INTO generic_contacts (kind, value, sources, ads) VALUES (?,?,?,?)", generic)
+        self.store_contact_keys(per_ad, [r[0] for r in self.q("SELECT ad_id FROM campaign_ad_state")])
+        self.progress(0, 1, "text")
+        rows = self.q("SELECT ad_id, signature FROM campaign_ad_state WHERE signature IS NOT NULL ORDER BY ad_id")
+        if rows:
+            ids = np.array([r[0] for r in rows], dtype=np.int64)
+            sigs = as_array([r[1] for r in rows])
+            del rows
+            pairs = text_pairs_full(ids, sigs, band_keys(sigs), self.settings.text_threshold)
+            links += [(a, b, "text", None, round(e, 4)) for (a, b), e in sorted(pairs.items())]
+        self.write_links(links)
+        self.progress(0, 1, "grouping")
+        everyone = [r[0] for r in self.q("SELECT id FROM ads")]
+        self.regroup(everyone, [(r[0], r[1]) for r in links], full=True)
+        return self.finish()
+
+    # -- incremental -------------------------------------------------------------------------
+    def incremental(self, ids: list[int]) -> LinkReport:
+        self.report.mode = "incremental"
+        ids = [r[0] for r in self.q_in("SELECT id FROM ads WHERE id IN ({ids})", ids)]
+        self.report.ads_seen = len(ids)
+        if not ids:
+            return self.finish()
+        # rows missing from campaign_ad_state get one first (their text is shingled)
+        self.refresh_signatures(ids)
+        old_keys: set = set()
+        for (raw,) in self.q_in("SELECT contact_keys FROM campaign_ad_state WHERE ad_id IN ({ids})", ids):
+            old_keys |= {tuple(k) for k in json.loads(raw or "[]")}
+        _, per_ad = self.holders_of(self.q_in(
+            "SELECT c.ad_id, c.kind, c.value, a.source, a.url FROM contacts c JOIN ads a ON a.id = c.ad_id"
+            f" WHERE c.kind IN ({KIND_MARKS}) AND c.ad_id IN ({{ids}})", ids, LINK_KINDS))
+        new_keys = set().union(*per_ad.values()) if per_ad else set()
+        self.store_contact_keys(per_ad, ids)
+        affected: set[int] = set(ids)
+        for a, b in self._links_touching(ids):  # links of the ads' old text and contacts: decided again
+            affected.update((a, b))
+        self.q_in("DELETE FROM ad_links WHERE ad_id IN ({ids})", ids)
+        self.q_in("DELETE FROM ad_links WHERE other_ad_id IN ({ids})", ids)
+        links: list[tuple] = []
+        for key in sorted(old_keys | new_keys):
+            links += self.relink_value(key, affected)
+        links += self.text_links(ids)
+        self.write_links(links)
+        affected.update(x for r in links for x in r[:2])
+        nodes, edges = self.closure(affected)
+        self.regroup(nodes, edges, full=False)
+        self.report.touched_ads = sorted(nodes)
+        return self.finish()
+
+    def _links_touching(self, ids: list[int]) -> list[tuple[int, int]]:
+        return (self.q_in("SELECT ad_id, other_ad_id FROM ad_links WHERE ad_id IN ({ids})", ids)
+                + self.q_in("SELECT ad_id, other_ad_id FROM ad_links WHERE other_ad_id IN ({ids})", ids))
+
+    def relink_value(self, key: tuple[str, str], affected: set[int]) -> list[tuple]:
+        """Links of one contact value, decided afresh from all its holders (the guard may change its mind)."""
+        kind, value = key
+        if kind == "phone":
+            rows = self.q(f"SELECT c.ad_id, c.kind, c.value, a.source, a.url FROM contacts c JOIN ads a"
+                          f" ON a.id = c.ad_id WHERE c.value = ? AND c.kind IN ({KIND_MARKS})", [value, *LINK_KINDS])
+        else:
+            rows = self.q("SELECT c.ad_id, c.kind, c.value, a.source, a.url FROM contacts c JOIN ads a"
+                          " ON a.id = c.ad_id WHERE c.kind = ? AND c.value = ?", [kind, value])
+        holders, _ = self.holders_of(rows)
+        h = holders.get(key, Holders(set(), set()))
+        for a, b in self.q("SELECT ad_id, other_ad_id FROM ad_links WHERE kind = ? AND value = ?", key):
+            affected.update((a, b))
+        self.db.execute("DELETE FROM ad_links WHERE kind = ? AND value = ?", key)
+        self.db.execute("DELETE FROM generic_contacts WHERE kind = ? AND value = ?", key)
+        if len(h.ads) < 2:
+            return []
+        if is_generic(h, self.settings):
+            self.db.execute("INSERT INTO generic_contacts (kind, value, sources, ads) VALUES (?,?,?,?)",
+                            [*key, len(h.sources), len(h.ads)])
+            return []
+        affected.update(h.ads)
+        return list(contact_pairs(key, h.ads))
+
+    def text_links(self, ids: list[int]) -> list[tuple]:
+        """Text links of the ads `ids` with any stored ad sharing a (not overfull) band."""
+        mine = self.q_in("SELECT ad_id, signature FROM campaign_ad_state WHERE ad_id IN ({ids})"
+                         " AND signature IS NOT NULL", ids)
+        found: dict[tuple[int, int], float] = {}
+        for part in _chunks(mine, 100):
+            keys = band_keys(as_array([r[1] for r in part]))
+            flat = sorted(set(keys.ravel().tolist()))
+            sizes = dict(self.q_in("SELECT band_key, count(*) FROM campaign_bands WHERE band_key IN ({ids})"
+                                   " GROUP BY band_key", flat))
+            usable = [k for k in flat if 2 <= sizes.get(k, 0) <= MAX_BUCKET]
+            bucket: dict[int, list[int]] = defaultdict(list)
+            for k, ad in self.q_in("SELECT band_key, ad_id FROM campaign_bands WHERE band_key IN ({ids})", usable):
+                bucket[k].append(ad)
+            for (ad, sig), ad_keys in zip(part, keys.tolist()):
+                others = sorted({o for k in ad_keys for o in bucket.get(k, ()) if o != ad})
+                if not others:
+                    continue
+                rows = self.q_in("SELECT ad_id, signature FROM campaign_ad_state WHERE ad_id IN ({ids})", others)
+                est = jaccard(as_array([sig])[0], as_array([r[1] for r in rows]))
+                for (other, _), e in zip(rows, est.tolist()):
+                    if e >= self.settings.text_threshold:
+                        found.setdefault((min(ad, other), max(ad, other)), e)
+        return [(a, b, "text", None, round(e, 4)) for (a, b), e in sorted(found.items())]
+
+    def closure(self, start: set[int]) -> tuple[set[int], list[tuple[int, int]]]:
+        """Every ad connected to `start` by links, and the links among them."""
+        nodes, frontier, edges = set(start), sorted(start), set()
+        while frontier:
+            found = self._links_touching(frontier)
+            edges.update(found)
+            frontier = sorted({x for e in found for x in e} - nodes)
+            nodes.update(frontier)
+        return nodes, sorted(edges)
+
+    # -- groups and campaign rows --------------------------------------------------------------
+    def regroup(self, nodes: Iterable[int], edges: list[tuple[int, int]], full: bool) -> None:
+        nodes = sorted(set(nodes))
+        groups = components(nodes, edges)
+        if full:
+            old = dict(self.q("SELECT id, campaign_id FROM ads WHERE campaign_id IS NOT NULL"))
+        else:
+            old = dict(self.q_in("SELECT id, campaign_id FROM ads WHERE campaign_id IS NOT NULL AND id IN ({ids})", nodes))
+        old = {a: int(c) for a, c in old.items()}
+        next_id = self.next_campaign_id()
+        ids, next_id = assign_ids(groups, old, next_id)
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('campaign_next_id', ?)", [str(next_id)])
+        new = {a: cid for group, cid in zip(groups, ids) for a in group}
+        changes = [(new.get(a), a) for a in (set(old) | set(new)) if old.get(a) != new.get(a)]
+        self.db.conn.executemany("UPDATE ads SET campaign_id = ? WHERE id = ?", sorted(changes, key=lambda c: c[1]))
+        gone = set(old.values()) - set(ids)
+        if full:
+            gone |= {r[0] for r in self.q("SELECT id FROM campaigns")} - set(ids)
+        self.q_in("DELETE FROM campaigns WHERE id IN ({ids})", sorted(gone))
+        self.write_campaign_rows(sorted(ids))
+        self.report.campaigns_touched = len(ids)
+
+    def next_campaign_id(self) -> int:
+        row = self.q("SELECT value FROM meta WHERE key = 'campaign_next_id'")
+        top = self.q("SELECT max(id) FROM campaigns")[0][0] or 0
+        return max(int(row[0][0]) if row else 1, top + 1)
+
+    def write_campaign_rows(self, ids: list[int]) -> None:
+        """campaigns rows of `ids` from their ads and links."""
+        instance = (self.q("SELECT value FROM meta WHERE key = 'instance_id'") or [("local",)])[0][0]
+        contacts: dict[int, list] = defaultdict(list)
+        for part in _chunks(ids):
+            marks = ",".join("?" * len(part))
+            for cid, kind, value, n in self.q(
+                    "SELECT a.campaign_id, l.kind, l.value, count(DISTINCT l.ad) FROM"
+                    " (SELECT ad_id AS ad, kind, value FROM ad_links WHERE kind != 'text'"
+                    "  UNION ALL SELECT other_ad_id, kind, value FROM ad_links WHERE kind != 'text') l"
+                    f" JOIN ads a ON a.id = l.ad WHERE a.campaign_id IN ({marks}) GROUP BY 1, 2, 3", part):
+                contacts[int(cid)].append({"kind": kind, "value": value, "ads": n})
+            rows = self.q(
+                "SELECT campaign_id, count(*), json_group_array(DISTINCT source), json_group_array(DISTINCT country),"
+                " json_group_array(DISTINCT language), min(first_seen), max(last_seen), max(risk_score),"
+                " avg(coalesce(flagged, 0)), sum(removed_at IS NULL) FROM ads"
+                f" WHERE campaign_id IN ({marks}) GROUP BY campaign_id", part)
+            self.db.conn.executemany(
+                "INSERT OR REPLACE INTO campaigns (id, key, ads, sources, countries, languages, first_seen, last_seen,"
+                " highest_risk, flagged_share, contacts, status, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [(int(cid), f"lurewatch:{instance}:campaign:{int(cid)}", n, _sorted_json(srcs), _sorted_json(cs),
+                  _sorted_json(langs), first, last, risk, round(share or 0.0, 4),
+                  json.dumps(sorted(contacts.get(int(cid), []), key=lambda c: (-c["ads"], c["kind"], c["value"]))),
+                  "active" if live else "removed", self.stamp)
+                 for cid, n, srcs, cs, langs, first, last, risk, share, live in rows])
+
+    def finish(self) -> LinkReport:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('campaign_linked_at', ?)", [self.stamp])
+        r = self.report
+        r.campaigns = self.q("SELECT count(*) FROM campaigns")[0][0]
+        r.ads_linked = self.q("SELECT count(*) FROM ads WHERE campaign_id IS NOT NULL")[0][0]
+        r.generic_skipped = self.q("SELECT count(*) FROM generic_contacts")[0][0]
+        return r
+
+
+def _sorted_json(raw: str | None) -> str:
+    return json.dumps(sorted(v for v in json.loads(raw or "[]") if v))
+
