@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import pytest
@@ -20,7 +20,7 @@ MIN_PRECISION, MIN_RECALL = 0.95, 0.90
 FAST = ("--no-progress", "-s", "AUTOTHROTTLE_ENABLED=False")
 # the planted contact of each contact-linked case, as a normalised value (E.164 or handle) every member must carry
 PLANTED_VALUES = {"telegram_handle": "mekong_hr_vip", "phone_formats": "+85512345678", "zalo": "+84903618274",
-                  "wechat": "jinsha_hr2026"}
+                  "wechat": "jinsha_hr2026", "recruiter_domain": "goldenhorizon-careers.com"}
 
 
 def crawl_args(board: str, site) -> list[str]:
@@ -88,9 +88,11 @@ def diagnosis(ids: dict[str, int | None]) -> str:
         if cid is not None:
             by_campaign[cid].append(key)
     for cid, keys in sorted(by_campaign.items()):
-        cases = {TRUTH["ads"].get(k) for k in keys}
-        if len(cases) > 1 or None in cases:
-            lines.append(f"  merged  campaign {cid}: " + ", ".join(f"{k} ({TRUTH['ads'].get(k) or 'none'})" for k in keys))
+        cases = Counter(TRUTH["ads"].get(k) or "none" for k in keys)
+        if len(cases) > 1 or "none" in cases:
+            mixed = ", ".join(f"{case} x{n}" for case, n in cases.most_common())
+            lines.append(f"  merged  campaign {cid} ({len(keys)} ads): {mixed}" +
+                         (": " + ", ".join(keys) if len(keys) <= 6 else ""))
     return "\n".join(lines) or "  every planted case grouped exactly"
 
 
