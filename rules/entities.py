@@ -90,7 +90,7 @@ _BARE_HANDLE = re.compile(r"(?=@)(?<![\w@.])@(?P<handle>[a-z][a-z0-9_]{4,31})(?!
 _DIGIT_RUN = guarded(r"\+?\(?\d[\d\s().\-/]{5,}\d")  # a look-ahead skips non-digit positions fast
 _BEFORE_NOT_PHONE = re.compile(
     r"(?:\b(?:id|ref|reference|no|nr|number of|code|job|post|postal|zip|postcode|salary|gaji|lương|luong|"
-    r"php|usd|us|rm|myr|thb|baht|vnd|rp|idr|inr|rs|kes|ksh|ngn|brl|rmb|cny)|[#$₱฿¥€£₫₹]|编号|工资|月薪)"
+    r"php|usd|(?<!contact |message )(?<!call |text |with |join )(?<!whatsapp )(?<!email )(?<!reach )us|rm|myr|thb|baht|vnd|rp|idr|inr|rs|kes|ksh|ngn|brl|rmb|cny)|[#$₱฿¥€£₫₹]|编号|工资|月薪)"
     r"\s*[:：#.]?\s*$",
     re.I,
 )
@@ -411,6 +411,11 @@ def _phone_windows(text: str) -> list[tuple[int, int]]:
         right = _MATCHER_RUN.match(text, m.end()).end()
         covered = right
         run = text[left:right]
+        if run.count("(") > run.count(")") and run.rindex("(") > m.end() - left:
+            # "+63 (917) 123 4567 (24h)": a bracket opened after the number and not closed here is not part of
+            # it; read with it, the number is invalid and only its national tail was found
+            right = left + run.rindex("(")
+            run = text[left:right]
         digits = sum(len(d) for d in _DIGITS.findall(run))
         if digits >= _MIN_DIGITS or (digits >= _MIN_DIGITS_PLUS and "+" in run):
             windows.append((max(0, left - 1), min(n, right + 1)))

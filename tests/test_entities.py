@@ -137,3 +137,19 @@ def test_script_hint_picks_the_region():
     # 0812345678 is valid in Thailand; a Thai-script ad should read it as Thai
     ad = Ad(description="ติดต่อ โทร 081 234 5678")
     assert ("phone", "+66812345678") in {(c.kind, c.value) for c in extract_contacts(ad)}
+
+
+@pytest.mark.parametrize("frame", ["Contact us: {}", "Call us on {} today", "Text us at {}.", "Please WhatsApp us {}",
+                                   "Hotline {} (24h)", "Call {}"])
+@pytest.mark.parametrize("written", ["+63 917 123 4567", "0917 123 4567", "0917-123-4567", "+63-917-123-4567",
+                                     "09171234567", "(0917) 123-4567", "0063 917 123 4567", "+63 (917) 123 4567"])
+def test_one_phone_written_many_ways_is_one_value(frame, written):
+    """Campaign linking joins ads on this value (crawler/campaigns): every way of writing the number, in the
+    words an ad puts before it, must give the same E.164 ("Contact us:" read as "US" dollars gave nothing)."""
+    values = {c.value for c in extract_from_text(frame.format(written), "description") if c.value.startswith("+")}
+    assert values == {"+639171234567"}
+
+
+@pytest.mark.parametrize("text", ["Pay US 25000000 per year", "Salary: US 12000000"])
+def test_us_dollars_are_still_no_phone(text):
+    assert found(text) == set()

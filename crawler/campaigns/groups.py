@@ -9,25 +9,31 @@ from __future__ import annotations
 from collections import Counter
 from typing import Iterable
 
-import numpy as np
 
 
-def components(nodes: Iterable[int], edges: Iterable[tuple[int, int]]) -> list[list[int]]:
-    """Groups of two or more nodes connected by `edges` (each sorted, groups by their smallest node)."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
+def components(edges: Iterable[tuple[int, int]]) -> list[list[int]]:
+    """Groups of the nodes connected by `edges` (each sorted, groups by their smallest node): union-find
+    with path halving. A node on no edge is in no group."""
+    parent: dict[int, int] = {}
 
-    ids = np.unique(np.fromiter(nodes, dtype=np.int64))
-    pairs = np.array(list(edges), dtype=np.int64).reshape(-1, 2)
-    if not len(ids) or not len(pairs):
-        return []
-    a, b = np.searchsorted(ids, pairs[:, 0]), np.searchsorted(ids, pairs[:, 1])
-    graph = coo_matrix((np.ones(len(pairs), dtype=np.int8), (a, b)), shape=(len(ids), len(ids)))
-    _, labels = connected_components(graph, directed=False)
-    order = np.argsort(labels, kind="stable")
-    cuts = np.flatnonzero(np.diff(labels[order])) + 1
-    groups = [ids[part].tolist() for part in np.split(order, cuts) if len(part) >= 2]
-    return sorted(groups, key=lambda g: g[0])
+    def root(x: int) -> int:
+        while parent.get(x, x) != x:
+            parent[x] = x = parent.get(parent[x], parent[x])
+        return x
+
+    linked: set[int] = set()
+    for a, b in edges:
+        linked.update((a, b))
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            if ra < rb:
+                parent[rb] = ra
+            else:
+                parent[ra] = rb
+    groups: dict[int, list[int]] = {}
+    for x in sorted(linked):
+        groups.setdefault(root(x), []).append(x)
+    return sorted((g for g in groups.values() if len(g) >= 2), key=lambda g: g[0])
 
 
 def assign_ids(groups: list[list[int]], old_ids: dict[int, int], next_id: int) -> tuple[list[int], int]:

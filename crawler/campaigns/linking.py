@@ -23,7 +23,7 @@ import numpy as np
 from crawler.store import now
 
 from .groups import assign_ids, components
-from .links import LINK_KINDS, MAX_BUCKET, Holders, board_domain, contact_key, contact_pairs, is_generic, text_pairs_full
+from .links import LINK_KINDS, MAX_BUCKET, Holders, board_host, contact_key, contact_pairs, is_generic, text_pairs_full
 from .report import LinkReport, LinkSettings
 from .text import TEXT_VERSION, as_array, band_keys, jaccard, signatures, template_text
 
@@ -140,7 +140,7 @@ class _Run:
         holders: dict[tuple[str, str], Holders] = {}
         per_ad: dict[int, set] = defaultdict(set)
         for ad_id, kind, value, source, url in rows:
-            key = contact_key(kind, value, board_domain(url))
+            key = contact_key(kind, value, board_host(url))
             if key is None:
                 continue
             h = holders.get(key)
@@ -297,7 +297,7 @@ class _Run:
     # -- groups and campaign rows --------------------------------------------------------------
     def regroup(self, nodes: Iterable[int], edges: list[tuple[int, int]], full: bool) -> None:
         nodes = sorted(set(nodes))
-        groups = components(nodes, edges)
+        groups = components(edges)
         if full:
             old = dict(self.q("SELECT id, campaign_id FROM ads WHERE campaign_id IS NOT NULL"))
         else:

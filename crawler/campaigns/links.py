@@ -28,37 +28,29 @@ _NUMBER = re.compile(r"^\+\d{7,15}$")
 MAX_BUCKET = 1000  # an LSH bucket holding more ads than this is a stock phrase, not a template: skipped
 
 
-def board_domain(url: str | None) -> str:
-    """Registered domain of the ad's own site (jobs.example.com.kh -> example.com.kh), '' when unknown."""
+@lru_cache(maxsize=4096)
+def board_host(url: str | None) -> str:
+    """The host of the ad's own site ('' when unknown)."""
     try:
-        host = urlsplit(url or "").hostname or ""
+        return (urlsplit(url or "").hostname or "").lower().removeprefix("www.")
     except ValueError:
         return ""
-    return _registered(host.lower()) if host else ""
 
 
-@lru_cache(maxsize=4096)
-def _registered(host: str) -> str:
-    r = _tld()(host)
-    return f"{r.domain}.{r.suffix}" if r.domain and r.suffix else host
+def _own(domain: str, host: str) -> bool:
+    """`domain` is the board's own: the host itself, a parent of it (example.com for jobs.example.com) or a
+    subdomain of it."""
+    return bool(host) and (domain == host or host.endswith("." + domain) or domain.endswith("." + host))
 
 
-@lru_cache(maxsize=1)
-def _tld():
-    import tldextract
-
-    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
-
-
-def contact_key(kind: str, value: str | None, own_domain: str = "") -> tuple[str, str] | None:
-    """The (kind, value) an ad's contact links on, or None (not a linking kind, or the board's own)."""
+def contact_key(kind: str, value: str | None, board: str = "") -> tuple[str, str] | None:
+    """The (kind, value) an ad's contact links on, or None (not a linking kind, or the board's own domain or
+    an email at it; `board` is the ad's host)."""
     if kind not in LINK_KINDS or not value:
         return None
     if _NUMBER.match(value):
         return ("phone", value)
-    if own_domain and (kind == "domain" and value == own_domain
-                       or kind == "email" and (value.rsplit("@", 1)[-1] == own_domain
-                                               or value.rsplit("@", 1)[-1].endswith("." + own_domain))):
+    if kind == "domain" and _own(value, board) or kind == "email" and _own(value.rsplit("@", 1)[-1], board):
         return None
     return (kind, value)
 
