@@ -20,6 +20,8 @@ LUREWATCH_JOB = None  # plan job name written to crawls.job (`lurewatch crawl --
 LUREWATCH_CAMPAIGNS = True
 LUREWATCH_CAMPAIGN_GENERIC_SOURCES = 4
 LUREWATCH_CAMPAIGN_GENERIC_ADS = 40
+LUREWATCH_CAMPAIGN_GENERIC_CLEAN_ADS = 3  # ... and so is a value held by this many ads the engine judged clean,
+LUREWATCH_CAMPAIGN_GENERIC_CLEAN_SHARE = 0.5  # when they are at least this share of its holders
 LUREWATCH_CAMPAIGN_TEXT_THRESHOLD = 0.5  # estimated Jaccard of two ads' template shingles that links them
 
 # Politeness

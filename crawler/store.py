@@ -262,6 +262,14 @@ class Store(Transactions):
             raise ValueError("ad has no url")
         return self.write(lambda: self._save_ad(ad, assessment, [ad["url"], *aliases], crawl_id, snapshot))
 
+    def save_ads(self, ads: Iterable[tuple[dict[str, Any], dict[str, Any] | None]],
+                 crawl_id: int | None = None) -> list[tuple[int, str]]:
+        """`save_ad(ad, assessment)` for many (ad, assessment) pairs in one transaction (imports, benchmarks)."""
+        batch = list(ads)
+        if any(not ad.get("url") for ad, _ in batch):
+            raise ValueError("ad has no url")
+        return self.write(lambda: [self._save_ad(ad, a, [ad["url"]], crawl_id, None) for ad, a in batch])
+
     def _save_ad(self, ad, assessment, urls, crawl_id, snapshot) -> tuple[int, str]:
         stamp = now()
         chash = content_hash(ad)

@@ -23,13 +23,14 @@ import numpy as np
 from crawler.store import now
 
 from .groups import assign_ids, components
-from .links import LINK_KINDS, MAX_BUCKET, Holders, board_host, contact_key, contact_pairs, is_generic, text_pairs_full
+from .links import LINK_KINDS, MAX_BUCKET, SUSPICIOUS_SQL, Holders, board_host, contact_key, contact_pairs, is_generic, text_pairs_full
 from .report import LinkReport, LinkSettings
 from .text import TEXT_VERSION, as_array, band_keys, jaccard, signatures, template_text
 
 BATCH = 2000  # ads read and shingled at a time
 CHUNK = 500  # ids per IN (...) query
 KIND_MARKS = ",".join("?" * len(LINK_KINDS))
+HOLDER_COLUMNS = f"c.ad_id, c.kind, c.value, a.source, a.url, {SUSPICIOUS_SQL}"
 Progress = Callable[[int, int, str], None] | None
 
 
@@ -136,18 +137,20 @@ class _Run:
 
     # -- contacts ----------------------------------------------------------------------------
     def holders_of(self, rows: Iterable[tuple]) -> tuple[dict, dict]:
-        """({key: Holders}, {ad: sorted keys}) from (ad_id, kind, value, source, url) rows."""
+        """({key: Holders}, {ad: sorted keys}) from HOLDER_COLUMNS rows."""
         holders: dict[tuple[str, str], Holders] = {}
         per_ad: dict[int, set] = defaultdict(set)
-        for ad_id, kind, value, source, url in rows:
+        for ad_id, kind, value, source, url, suspicious in rows:
             key = contact_key(kind, value, board_host(url))
             if key is None:
                 continue
             h = holders.get(key)
             if h is None:
-                h = holders[key] = Holders(set(), set())
+                h = holders[key] = Holders(set(), set(), set())
             h.ads.add(ad_id)
             h.sources.add(source or "")
+            if not suspicious:
+                h.clean.add(ad_id)
             per_ad[ad_id].add(key)
         return holders, per_ad
 
@@ -170,7 +173,7 @@ class _Run:
         self.report.ads_seen = self.q("SELECT count(*) FROM ads")[0][0]
         self.progress(0, 1, "contacts")
         holders, per_ad = self.holders_of(self.db.execute(
-            f"SELECT c.ad_id, c.kind, c.value, a.source, a.url FROM contacts c JOIN ads a ON a.id = c.ad_id"
+            f"SELECT {HOLDER_COLUMNS} FROM contacts c JOIN ads a ON a.id = c.ad_id"
             f" WHERE c.kind IN ({KIND_MARKS})", LINK_KINDS))
         self.db.execute("DELETE FROM ad_links")
         self.db.execute("DELETE FROM generic_contacts")
@@ -211,7 +214,7 @@ class _Run:
         for (raw,) in self.q_in("SELECT contact_keys FROM campaign_ad_state WHERE ad_id IN ({ids})", ids):
             old_keys |= {tuple(k) for k in json.loads(raw or "[]")}
         _, per_ad = self.holders_of(self.q_in(
-            "SELECT c.ad_id, c.kind, c.value, a.source, a.url FROM contacts c JOIN ads a ON a.id = c.ad_id"
+            f"SELECT {HOLDER_COLUMNS} FROM contacts c JOIN ads a ON a.id = c.ad_id"
             f" WHERE c.kind IN ({KIND_MARKS}) AND c.ad_id IN ({{ids}})", ids, LINK_KINDS))
         new_keys = set().union(*per_ad.values()) if per_ad else set()
         self.store_contact_keys(per_ad, ids)
@@ -239,13 +242,13 @@ class _Run:
         """Links of one contact value, decided afresh from all its holders (the guard may change its mind)."""
         kind, value = key
         if kind == "phone":
-            rows = self.q(f"SELECT c.ad_id, c.kind, c.value, a.source, a.url FROM contacts c JOIN ads a"
+            rows = self.q(f"SELECT {HOLDER_COLUMNS} FROM contacts c JOIN ads a"
                           f" ON a.id = c.ad_id WHERE c.value = ? AND c.kind IN ({KIND_MARKS})", [value, *LINK_KINDS])
         else:
-            rows = self.q("SELECT c.ad_id, c.kind, c.value, a.source, a.url FROM contacts c JOIN ads a"
+            rows = self.q(f"SELECT {HOLDER_COLUMNS} FROM contacts c JOIN ads a"
                           " ON a.id = c.ad_id WHERE c.kind = ? AND c.value = ?", [kind, value])
         holders, _ = self.holders_of(rows)
-        h = holders.get(key, Holders(set(), set()))
+        h = holders.get(key, Holders(set(), set(), set()))
         for a, b in self.q("SELECT ad_id, other_ad_id FROM ad_links WHERE kind = ? AND value = ?", key):
             affected.update((a, b))
         self.db.execute("DELETE FROM ad_links WHERE kind = ? AND value = ?", key)

@@ -7,7 +7,10 @@ domain and emails at it are not a recruiter's contact and never link.
 
 The guard: a value held by ads of more than `generic_sources` distinct sources, or by more than
 `generic_ads` ads, is generic (a board's support address, an agency hotline, a common domain) and links
-nothing; it is written to generic_contacts.
+nothing; it is written to generic_contacts. So is a value held by `generic_clean_ads` or more ads the engine
+judged clean (not flagged, or rejected by an analyst) when they are at least `generic_clean_share` of its
+holders: an agency's hotline or a board's address on ordinary ads, which would only join unrelated
+legitimate ads (a recruiter's handle is mostly on flagged ads; a few clean holders are the engine's misses).
 """
 from __future__ import annotations
 
@@ -55,15 +58,24 @@ def contact_key(kind: str, value: str | None, board: str = "") -> tuple[str, str
     return (kind, value)
 
 
+# an ad the engine or an analyst found suspicious (SQL over `ads a`): flagged and not rejected, or confirmed
+SUSPICIOUS_SQL = ("(a.review_status = 'lure' OR (coalesce(a.flagged, 0) = 1"
+                  " AND coalesce(a.review_status, '') != 'not_lure'))")
+
+
 @dataclass
 class Holders:
-    """The ads holding one contact value, and their sources."""
+    """The ads holding one contact value, their sources, and those of them that look clean."""
     ads: set
     sources: set
+    clean: set
 
 
 def is_generic(holders: Holders, settings: LinkSettings) -> bool:
-    return len(holders.sources) > settings.generic_sources or len(holders.ads) > settings.generic_ads
+    if len(holders.sources) > settings.generic_sources or len(holders.ads) > settings.generic_ads:
+        return True
+    clean = len(holders.clean)
+    return clean >= settings.generic_clean_ads and clean >= settings.generic_clean_share * len(holders.ads)
 
 
 def contact_pairs(key: tuple[str, str], ads: Iterable[int]) -> Iterator[tuple]:

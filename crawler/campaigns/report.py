@@ -14,11 +14,16 @@ class LinkSettings:
     generic_sources: int = defaults.LUREWATCH_CAMPAIGN_GENERIC_SOURCES  # a value in MORE sources is generic
     generic_ads: int = defaults.LUREWATCH_CAMPAIGN_GENERIC_ADS  # a value in MORE ads is generic
     text_threshold: float = defaults.LUREWATCH_CAMPAIGN_TEXT_THRESHOLD  # estimated Jaccard of template shingles
+    generic_clean_ads: int = defaults.LUREWATCH_CAMPAIGN_GENERIC_CLEAN_ADS  # this many clean holders ...
+    generic_clean_share: float = defaults.LUREWATCH_CAMPAIGN_GENERIC_CLEAN_SHARE  # ... this share of them: generic
 
     def __post_init__(self):
         if self.generic_sources < 1 or self.generic_ads < 2:
             raise ValueError(f"generic thresholds must be >= 1 source and >= 2 ads, got {self.generic_sources} "
                              f"sources, {self.generic_ads} ads")
+        if self.generic_clean_ads < 2 or not 0 <= self.generic_clean_share <= 1:
+            raise ValueError(f"clean-holder guard needs >= 2 ads and a share in [0, 1], got {self.generic_clean_ads}"
+                             f" ads, {self.generic_clean_share}")
         if not 0 < self.text_threshold <= 1:
             raise ValueError(f"text threshold must be in (0, 1], got {self.text_threshold}")
 
@@ -27,7 +32,9 @@ class LinkSettings:
         """From Scrapy settings (LUREWATCH_CAMPAIGN_*)."""
         return cls(settings.getint("LUREWATCH_CAMPAIGN_GENERIC_SOURCES", cls.generic_sources),
                    settings.getint("LUREWATCH_CAMPAIGN_GENERIC_ADS", cls.generic_ads),
-                   settings.getfloat("LUREWATCH_CAMPAIGN_TEXT_THRESHOLD", cls.text_threshold))
+                   settings.getfloat("LUREWATCH_CAMPAIGN_TEXT_THRESHOLD", cls.text_threshold),
+                   settings.getint("LUREWATCH_CAMPAIGN_GENERIC_CLEAN_ADS", cls.generic_clean_ads),
+                   settings.getfloat("LUREWATCH_CAMPAIGN_GENERIC_CLEAN_SHARE", cls.generic_clean_share))
 
 
 @dataclass
