@@ -20,7 +20,7 @@ MIN_PRECISION, MIN_RECALL = 0.95, 0.90
 FAST = ("--no-progress", "-s", "AUTOTHROTTLE_ENABLED=False")
 # the planted contact of each contact-linked case, as a normalised value (E.164 or handle) every member must carry
 PLANTED_VALUES = {"telegram_handle": "mekong_hr_vip", "phone_formats": "+85512345678", "zalo": "+84903618274",
-                  "wechat": "jinsha_hr2026", "recruiter_domain": "goldenhorizon-careers.com"}
+                  "wechat": "jinsha_hr2026", "recruiter_domain": "goldenhorizon-careers.com", "bait_handle": "anna_hr_bkk"}
 
 
 def crawl_args(board: str, site) -> list[str]:
