@@ -67,8 +67,13 @@ def contact_key(kind: str, value: str | None, board: str = "") -> tuple[str, str
     return (kind, value)
 
 
+# the ENGINE's flag of `ads a`: the campaign_risk row's while the ad still has the score campaign risk gave it
+# (crawler/campaigns/risk.py), else the ads row's. A flag raised by campaign risk must not make a generic
+# value's holders look suspicious, or an early link through it would keep itself alive.
+ENGINE_FLAG_SQL = ("coalesce((SELECT cr.engine_flagged FROM campaign_risk cr WHERE cr.ad_id = a.id"
+                   " AND cr.score = a.risk_score), a.flagged, 0)")
 # an ad the engine or an analyst found suspicious (SQL over `ads a`): flagged and not rejected, or confirmed
-SUSPICIOUS_SQL = ("(a.review_status = 'lure' OR (coalesce(a.flagged, 0) = 1"
+SUSPICIOUS_SQL = (f"(a.review_status = 'lure' OR ({ENGINE_FLAG_SQL} = 1"
                   " AND coalesce(a.review_status, '') != 'not_lure'))")
 
 
