@@ -295,7 +295,9 @@ class StixWriter(SpooledDocumentWriter):
     def write(self, record: dict[str, Any]) -> None:
         alert = alert_of(record)
         self.index.add_version(f"{alert['id']}@{alert['version']}:{alert['status']}")
-        for obj in ad_objects(record, self.identity.id, self.marking.id):
+        objects = [*ad_objects(record, self.identity.id, self.marking.id),
+                   *campaign_objects(record, stable_id("indicator", alert["id"]), self.identity.id, self.marking.id)]
+        for obj in objects:
             if self.index.first(obj.id):
                 self.phones = self.phones or obj.type == "phone-number"
                 self.add_part(indented(json.dumps(stix_dict(obj), ensure_ascii=False, indent=1), 2))
