@@ -29,6 +29,26 @@ def pytest_configure(config):
     load_checked(RULESET_DIR)
 
 
+# Modules whose tests share no module-scoped fixture and are CPU-heavy one by one: xdist spreads them test by test.
+SPREAD_MODULES = ("tests/test_engine_fastpaths.py",)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Each test module runs on one xdist worker, so its module-scoped fixtures (crawls, demo databases, review
+    apps, browsers) are built once instead of once per worker that got some of its tests. An explicit --dist
+    other than the default `load` is kept."""
+    if config.getoption("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return nodeid if module in SPREAD_MODULES else module
+
+    return ModuleScheduling(config, log)
+
+
 def db_rows(db, sql: str, params=()) -> list[dict]:
     """Rows of a query on a Lurewatch database, as dicts."""
     conn = sqlite3.connect(db)
