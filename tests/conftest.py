@@ -18,6 +18,37 @@ SITES = Path(__file__).resolve().parent / "sites"
 LUREWATCH = Path(sys.executable).with_name("lurewatch")
 
 
+def pytest_configure(config):
+    """Check the ruleset once, before xdist starts its workers: every worker and every `lurewatch` subprocess
+    then reads the cached result (rules/ruleset_cache.py) instead of each checking it again (~4 s CPU each)."""
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller did it
+        return
+    from rules.ruleset import RULESET_DIR
+    from rules.ruleset_cache import load_checked
+
+    load_checked(RULESET_DIR)
+
+
+# Modules whose tests share no module-scoped fixture and are CPU-heavy one by one: xdist spreads them test by test.
+SPREAD_MODULES = ("tests/test_engine_fastpaths.py",)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Each test module runs on one xdist worker, so its module-scoped fixtures (crawls, demo databases, review
+    apps, browsers) are built once instead of once per worker that got some of its tests. An explicit --dist
+    other than the default `load` is kept."""
+    if config.getoption("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return nodeid if module in SPREAD_MODULES else module
+
+    return ModuleScheduling(config, log)
+
+
 def db_rows(db, sql: str, params=()) -> list[dict]:
     """Rows of a query on a Lurewatch database, as dicts."""
     conn = sqlite3.connect(db)

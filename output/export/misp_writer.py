@@ -21,13 +21,14 @@ import tempfile
 import uuid
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-from pymisp import MISPEvent, MISPObject, MISPOrganisation
 
 from .base import ExportError, SpooledDocumentWriter, indented, register
 from .stix_writer import LUREWATCH_NAMESPACE, TLP2_MARKINGS, alert_of
+
+if TYPE_CHECKING:  # pymisp is imported where an event is built: importing it costs ~2 s of CPU (taxonomies, schemas)
+    from pymisp import MISPEvent, MISPObject
 
 SCAM_TAG = 'circl:incident-classification="scam"'
 CAMPAIGN_TAG_NAMESPACE = "lurewatch:campaign"
@@ -40,6 +41,8 @@ def campaign_tag(campaign_id: Any) -> str:
 
 
 def _object(template: str, **attributes: Any) -> MISPObject:
+    from pymisp import MISPObject
+
     obj = MISPObject(template, standalone=False)
     for relation, value in attributes.items():
         obj.add_attribute(relation, value=value)
@@ -122,6 +125,8 @@ def event_shell(tlp: str, producer: str, event_uuid: str, n_records: int, revoke
     """The event without its objects: info, date and timestamps (of the latest alert change), org and tags."""
     if tlp not in MISP_TLP:
         raise ExportError(f"unknown TLP level {tlp!r} (known: {', '.join(MISP_TLP)})")
+    from pymisp import MISPEvent, MISPOrganisation
+
     event = MISPEvent()
     event.uuid = event_uuid
     event.info = f"{producer}: {n_records} fake job ad alert(s)" + (f", {revoked} revoked" if revoked else "")
