@@ -162,3 +162,17 @@ def record_crash(crawler, message: str) -> None:
     recorder = getattr(crawler, "_lurewatch_recorder", None)
     if recorder is not None:
         recorder.record_crash(message)
+
+
+def start_run(store: Store, spider: str, args: dict | None = None) -> int:
+    """A crawls row for a run outside Scrapy (`lurewatch import`, spider "import"): running, with this host
+    and pid, so a killed run is marked interrupted like a crawl."""
+    mark_interrupted(store)
+    return store.start_crawl(spider, args or {}, host=socket.gethostname(), pid=os.getpid(),
+                             pid_started=process_started(os.getpid()))
+
+
+def finish_run(store: Store, crawl_id: int, status: str, message: str, errors: dict | None = None,
+               **counts: int) -> None:
+    """The end of such a run: status (finished | partial | failed), summary, errors by kind and counts."""
+    store.finish_crawl(crawl_id, status=status, message=message, errors=errors or {}, **counts)

@@ -65,3 +65,40 @@ def test_rescan_missing_database(tmp_path):
     result = CliRunner().invoke(cli, ["rescan", "--db", str(tmp_path / "none.db")])
     assert result.exit_code != 0 and "database not found" in result.output
     assert not (tmp_path / "none.db").exists()
+
+
+RISK_COLUMNS = ("id", "risk_score", "risk_level", "flagged", "fraud_score", "fraud_flagged", "categories", "summary",
+                "nearest_lure", "language", "salary_usd_month", "ruleset_version")
+
+
+def test_rescan_with_two_workers_stores_the_same_verdicts_as_one(tmp_path):
+    """Ads in several batches (--batch 4), one of them a confirmed lure (never its own nearest lure): the risk
+    columns, evidence and contacts tables are equal, row for row, after --workers 1 and --workers 2."""
+    import shutil
+
+    from conftest import db_rows, run_cli
+    from output.bench import synthetic_ads, synthetic_lures
+
+    ads = [*ADS, *({"url": f"http://y/{i}", "source": "y", **{k: ad[k] for k in ("title", "description", "contact")}}
+                   for i, ad in enumerate(synthetic_ads(20, synthetic_lures(10), target_chars=None)))]
+    base = tmp_path / "base.db"
+    store = Store(base)
+    for ad in ads:
+        store.save_ad(ad, STALE)
+    store.add_review(1, "lure", reviewer="analyst")
+    store.close()
+    dumps = []
+    for workers in ("1", "2"):
+        db = tmp_path / f"workers{workers}.db"
+        shutil.copy(base, db)
+        proc = run_cli("rescan", "--db", str(db), "--workers", workers, "--batch", "4")
+        assert proc.returncode == 0, proc.stderr
+        assert f"Re-assessed {len(ads)} ads" in proc.stdout
+        dumps.append((db_rows(db, f"SELECT {', '.join(RISK_COLUMNS)} FROM ads ORDER BY id"),
+                      db_rows(db, "SELECT * FROM evidence ORDER BY id"), db_rows(db, "SELECT * FROM contacts ORDER BY id")))
+    assert dumps[0] == dumps[1]
+    risk, evidence, _ = dumps[1]
+    engine = Engine.load()
+    for row, ad in zip(risk[1:], ads[1:]):  # and they are the engine's verdicts (the lure aside: its own match is left out)
+        assert row["risk_score"] == engine.assess(ad).score
+    assert len(evidence) > len(ads)

@@ -15,10 +15,12 @@ Partner alerts (output/alerts) take `iter_ad_records` plus an `alert` key, and d
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
 import tempfile
+import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,22 +115,38 @@ def iter_ad_records(db_path: Path | str, ad_ids: Iterable[int]) -> Iterator[dict
         conn.close()
 
 
+RECORD_BATCH = 500  # ads read together (their evidence and contacts in one query each)
+
+
 def _records(conn: sqlite3.Connection, where: str, params: list[Any]) -> Iterator[dict[str, Any]]:
+    """Records in the export order, streamed: the selected ids are read in order from one cursor, then the
+    ads, evidence and contacts of each chunk of RECORD_BATCH ids; memory does not grow with the selection."""
     cols = ", ".join(f'"{c}"' for c in EXPORT_COLUMNS)
-    ads = conn.execute(f"select {cols} from ads where {where} order by risk_score desc, id", params).fetchall()
     ev_cols = ", ".join(f'"{c}"' for c in EVIDENCE_COLUMNS)
     ct_cols = ", ".join(f'"{c}"' for c in CONTACT_COLUMNS)
-    for row in ads:
-        record = dict(row)
-        record["flagged"] = bool(record["flagged"])
-        record["fraud_flagged"] = bool(record["fraud_flagged"])
-        record["categories"] = _json_or(record["categories"], [])
-        record["nearest_lure"] = _json_or(record["nearest_lure"], None)
-        record["evidence"] = [dict(r) for r in conn.execute(
-            f"select {ev_cols} from evidence where ad_id = ? order by weight desc, id", [row["id"]])]
-        record["contacts"] = [dict(r) for r in conn.execute(
-            f"select {ct_cols} from contacts where ad_id = ? order by id", [row["id"]])]
-        yield record
+    ids = conn.execute(f"select id from ads where {where} order by risk_score desc, id", params)
+    while chunk := [row[0] for row in ids.fetchmany(RECORD_BATCH)]:
+        marks = ",".join("?" * len(chunk))
+        ads = {row["id"]: dict(row) for row in conn.execute(f"select {cols} from ads where id in ({marks})", chunk)}
+        evidence: dict[int, list[dict[str, Any]]] = {}
+        for row in conn.execute(f"select ad_id, {ev_cols} from evidence where ad_id in ({marks})"
+                                " order by ad_id, weight desc, id", chunk):
+            evidence.setdefault(row["ad_id"], []).append({c: row[c] for c in EVIDENCE_COLUMNS})
+        contacts: dict[int, list[dict[str, Any]]] = {}
+        for row in conn.execute(f"select ad_id, {ct_cols} from contacts where ad_id in ({marks}) order by ad_id, id",
+                                chunk):
+            contacts.setdefault(row["ad_id"], []).append({c: row[c] for c in CONTACT_COLUMNS})
+        for ad_id in chunk:
+            record = ads.get(ad_id)
+            if record is None:
+                continue  # deleted since the ids were read
+            record["flagged"] = bool(record["flagged"])
+            record["fraud_flagged"] = bool(record["fraud_flagged"])
+            record["categories"] = _json_or(record["categories"], [])
+            record["nearest_lure"] = _json_or(record["nearest_lure"], None)
+            record["evidence"] = evidence.get(ad_id, [])
+            record["contacts"] = contacts.get(ad_id, [])
+            yield record
 
 
 class Writer(ABC):
@@ -263,22 +281,102 @@ class FileWriter(Writer):
 
 
 
-class DocumentWriter(FileWriter):
-    """A format whose output is one document over all records (a STIX bundle, a MISP event): records are
-    collected, then `render(records)` writes the document when the file is finished."""
+class DocumentIndex:
+    """Bookkeeping of one document over any number of records, in a private temporary SQLite database (spilled
+    to disk, so memory stays flat): which object ids were written already, and the records' version keys,
+    whose sorted "|"-joined text names the document (`uuid5_of_sorted`)."""
+
+    def __init__(self):
+        self.db = sqlite3.connect("")  # "": a private temporary database, deleted on close
+        self.db.execute("create table seen (key text primary key) without rowid")
+        self.db.execute("create table versions (key text)")
+
+    def first(self, key: str) -> bool:
+        """True the first time `key` is seen."""
+        return self.db.execute("insert or ignore into seen values (?)", [key]).rowcount == 1
+
+    def add_version(self, key: str) -> None:
+        self.db.execute("insert into versions values (?)", [key])
+
+    def uuid5_of_sorted(self, namespace: uuid.UUID, prefix: str) -> uuid.UUID:
+        """uuid5(namespace, prefix + "|".join(sorted(versions))), hashed while streaming the sorted keys
+        (SQLite's binary order of UTF-8 is Python's code point order)."""
+        digest = hashlib.sha1(namespace.bytes + prefix.encode("utf-8"))
+        for i, (key,) in enumerate(self.db.execute("select key from versions order by key")):
+            digest.update((key if i == 0 else "|" + key).encode("utf-8"))
+        return uuid.UUID(bytes=digest.digest()[:16], version=5)
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class SpooledDocumentWriter(FileWriter):
+    """A format whose output is one document over all records (a STIX bundle, a MISP event) and whose head
+    depends on all of them (id, counts, dates). Each record's parts are rendered as the record comes and
+    spooled to a temporary file (beside the output; the system's temporary directory for stdout); `finish`
+    writes the head, the spooled parts and the tail. Memory stays flat at any size."""
+
+    separator: ClassVar[str] = ",\n"
 
     def begin(self) -> None:
-        self.records: list[dict[str, Any]] = []
+        spool_dir = self._tmp.parent if getattr(self, "_tmp", None) is not None else None
+        self.spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="", dir=spool_dir)
+        self.parts = 0
+        self.index = DocumentIndex()
+        self.tlp = self.options.get("tlp") or "amber"
+        self.producer = self.options.get("producer") or "Lurewatch"
+        self.start()
 
-    def write(self, record: dict[str, Any]) -> None:
-        self.records.append(record)
+    def start(self) -> None:
+        """Set up the document's state (options are read)."""
+
+    def add_part(self, text: str) -> None:
+        """One part of the document's list (an object), rendered; parts are joined by `separator`."""
+        if self.parts:
+            self.spool.write(self.separator)
+        self.spool.write(text)
+        self.parts += 1
+
+    def copy_parts(self, transform=None) -> None:
+        """Write the spooled parts to the output, each line through `transform` if given."""
+        self.spool.flush()
+        self.spool.seek(0)
+        for line in self.spool:
+            self.stream.write(transform(line) if transform else line)
+
+    def splice(self, frame_text: str, sentinel: str, transform=None) -> None:
+        """Write `frame_text` (the document rendered with `sentinel` as the last item of its list) with the
+        parts in the sentinel's place; without parts, the frame must have been rendered without it."""
+        before, after = frame_text.split(json.dumps(sentinel), 1)
+        self.stream.write(before)
+        self.copy_parts(transform)
+        self.stream.write(after)
 
     def finish(self) -> None:
-        self.render(self.records, tlp=self.options.get("tlp") or "amber",
-                    producer=self.options.get("producer") or "Lurewatch")
+        try:
+            self.write_document()
+        finally:
+            self._drop_spool()
 
     @abstractmethod
-    def render(self, records: list[dict[str, Any]], *, tlp: str, producer: str) -> None: ...
+    def write_document(self) -> None:
+        """Write the whole document to self.stream (use `splice`)."""
+
+    def _drop_spool(self) -> None:
+        if getattr(self, "spool", None) is not None:
+            self.spool.close()
+            self.index.close()
+            self.spool = None
+
+    def abort(self) -> None:
+        self._drop_spool()
+        super().abort()
+
+
+def indented(text: str, depth: int) -> str:
+    """JSON text (indent=1) of a value placed `depth` levels deep in an indent=1 document."""
+    return text.replace("\n", "\n" + " " * depth)
+
 
 WRITERS: dict[str, type[Writer]] = {}
 

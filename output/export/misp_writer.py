@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from pymisp import MISPEvent, MISPObject, MISPOrganisation
 
-from .base import ExportError, DocumentWriter, register
+from .base import ExportError, SpooledDocumentWriter, indented, register
 from .stix_writer import LUREWATCH_NAMESPACE, TLP2_MARKINGS, alert_of
 
 SCAM_TAG = 'circl:incident-classification="scam"'
@@ -100,21 +100,20 @@ def ad_misp_objects(record: dict[str, Any]) -> list[MISPObject]:
     return objects
 
 
-def build_event(records: list[dict[str, Any]], tlp: str = "amber", producer: str = "Lurewatch",
-                event_key: str | None = None) -> MISPEvent:
-    """One MISP event holding every record's objects. `event_key` (a delivery id) fixes the event uuid;
-    without it the uuid follows the alert versions, so the same export gives the same event."""
+DEFAULT_STAMP = "2024-01-01T00:00:00.000Z"  # an event without alerts
+
+
+def event_shell(tlp: str, producer: str, event_uuid: str, n_records: int, revoked: int,
+                latest_modified: str | None) -> MISPEvent:
+    """The event without its objects: info, date and timestamps (of the latest alert change), org and tags."""
     if tlp not in MISP_TLP:
         raise ExportError(f"unknown TLP level {tlp!r} (known: {', '.join(MISP_TLP)})")
-    alerts = [alert_of(r) for r in records]
-    key = event_key or "|".join(sorted(f"{a['id']}@{a['version']}:{a['status']}" for a in alerts))
     event = MISPEvent()
-    event.uuid = str(uuid.uuid5(LUREWATCH_NAMESPACE, f"misp-event:{tlp}|{producer}|{key}"))
-    revoked = sum(a["status"] == "revoked" for a in alerts)
-    event.info = f"{producer}: {len(records)} fake job ad alert(s)" + (f", {revoked} revoked" if revoked else "")
-    stamps = sorted(a["modified"] for a in alerts) or ["2024-01-01T00:00:00.000Z"]
-    event.set_date(stamps[-1][:10])
-    event.timestamp = int(datetime.fromisoformat(stamps[-1].replace("Z", "+00:00")).timestamp())
+    event.uuid = event_uuid
+    event.info = f"{producer}: {n_records} fake job ad alert(s)" + (f", {revoked} revoked" if revoked else "")
+    stamp = latest_modified or DEFAULT_STAMP
+    event.set_date(stamp[:10])
+    event.timestamp = int(datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp())
     event.publish_timestamp = event.timestamp
     event.published, event.analysis, event.threat_level_id = True, 2, 2
     org = MISPOrganisation()
@@ -122,14 +121,41 @@ def build_event(records: list[dict[str, Any]], tlp: str = "amber", producer: str
     event.Orgc = org
     event.add_tag(MISP_TLP[tlp])
     event.add_tag(SCAM_TAG)
+    return event
+
+
+def stamp_objects(objects: list[MISPObject], timestamp: int) -> None:
+    for obj in objects:
+        obj.timestamp = timestamp
+        for attribute in obj.attributes:
+            attribute.timestamp = timestamp
+
+
+def version_key(alert: dict[str, Any]) -> str:
+    return f"{alert['id']}@{alert['version']}:{alert['status']}"
+
+
+def build_event(records: list[dict[str, Any]], tlp: str = "amber", producer: str = "Lurewatch",
+                event_key: str | None = None) -> MISPEvent:
+    """One MISP event holding every record's objects. `event_key` (a delivery id) fixes the event uuid;
+    without it the uuid follows the alert versions, so the same export gives the same event."""
+    alerts = [alert_of(r) for r in records]
+    key = event_key or "|".join(sorted(version_key(a) for a in alerts))
+    event = event_shell(tlp, producer, str(uuid.uuid5(LUREWATCH_NAMESPACE, f"misp-event:{tlp}|{producer}|{key}")),
+                        len(records), sum(a["status"] == "revoked" for a in alerts),
+                        max((a["modified"] for a in alerts), default=None))
     for record in records:
         for obj in ad_misp_objects(record):
             event.add_object(obj)
-    for obj in event.objects:
-        obj.timestamp = event.timestamp
-        for attribute in obj.attributes:
-            attribute.timestamp = event.timestamp
+    stamp_objects(event.objects, event.timestamp)
     return event
+
+
+def object_feed(obj: MISPObject) -> dict[str, Any]:
+    """The object as MISPEvent.to_feed writes it (without distribution)."""
+    feed = obj._to_feed(with_distribution=False)
+    feed["Attribute"] = [attribute._to_feed(with_distribution=False) for attribute in obj.attributes]
+    return feed
 
 
 def feed_json(event: MISPEvent) -> tuple[str, dict[str, Any], list[str]]:
@@ -151,15 +177,52 @@ def _replace(path: Path, text: str) -> None:
         raise
 
 
+STAMP_PLACEHOLDER = 4102444800  # 2100-01-01: objects are spooled before the event's timestamp is known
+
+
 @register
-class MispWriter(DocumentWriter):
+class MispWriter(SpooledDocumentWriter):
+    """The event of `build_event`, byte for byte, written in constant memory: each record's objects are spooled
+    as they are built; the event's uuid, info and timestamp (also every object's) are known at the end."""
+
     name = "misp"
     suffix = ".json"
     description = "MISP event (url, domain-ip, phone-number, telegram-account, email, annotation objects)"
+    separator = ",\n   "  # objects sit three levels deep: {"Event": {"Object": [...]}}
 
-    def render(self, records: list[dict[str, Any]], *, tlp: str, producer: str) -> None:
-        event = build_event(records, tlp, producer)
-        self.stream.write(feed_json(event)[0] + "\n")
+    def start(self) -> None:
+        if self.tlp not in MISP_TLP:
+            raise ExportError(f"unknown TLP level {self.tlp!r} (known: {', '.join(MISP_TLP)})")
+        self.n_records, self.revoked, self.latest = 0, 0, None
+
+    def write(self, record: dict[str, Any]) -> None:
+        alert = alert_of(record)
+        self.index.add_version(version_key(alert))
+        self.n_records += 1
+        self.revoked += alert["status"] == "revoked"
+        self.latest = alert["modified"] if self.latest is None else max(self.latest, alert["modified"])
+        objects = ad_misp_objects(record)
+        stamp_objects(objects, STAMP_PLACEHOLDER)
+        for obj in objects:
+            self.add_part(indented(json.dumps(object_feed(obj), ensure_ascii=False, indent=1), 3))
+
+    def write_document(self) -> None:
+        key = self.index.uuid5_of_sorted(LUREWATCH_NAMESPACE, f"misp-event:{self.tlp}|{self.producer}|")
+        event = event_shell(self.tlp, self.producer, str(key), self.n_records, self.revoked, self.latest)
+        feed = event.to_feed(with_meta=True)
+        inner = feed.get("Event", feed)
+        inner.pop("_manifest", None)
+        inner.pop("_hashes", None)
+        if not self.parts:
+            self.stream.write(json.dumps({"Event": inner}, ensure_ascii=False, indent=1) + "\n")
+            return
+        sentinel = f"lurewatch-objects-{uuid.uuid4()}"
+        inner["Object"] = [sentinel]
+        stamp = int(datetime.fromisoformat((self.latest or DEFAULT_STAMP).replace("Z", "+00:00")).timestamp())
+        placeholder, stamp = f'"timestamp": "{STAMP_PLACEHOLDER}"', f'"timestamp": "{stamp}"'
+        self.splice(json.dumps({"Event": inner}, ensure_ascii=False, indent=1), sentinel,
+                    lambda line: line.replace(placeholder, stamp))
+        self.stream.write("\n")
 
     @classmethod
     def write_dir(cls, records: list[dict[str, Any]], out_dir: Path, delivery_id: str, **options: Any) -> list[Path]:

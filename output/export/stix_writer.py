@@ -22,7 +22,7 @@ import stix2
 from stix2.properties import StringProperty
 from w3lib.url import safe_url_string
 
-from .base import ExportError, DocumentWriter, register
+from .base import ExportError, SpooledDocumentWriter, indented, register
 
 LUREWATCH_NAMESPACE = uuid.UUID("5c6c2e0a-3f1e-5b8e-9a51-6b1f0d6c9e21")  # fixed: ids must never change
 PRODUCER_CREATED = "2024-01-01T00:00:00.000Z"
@@ -235,13 +235,44 @@ def bundle(records: list[dict[str, Any]], tlp: str = "amber", producer: str = "L
     return json.loads(stix2.Bundle(objects=list(objects.values()), id=bundle_id).serialize())
 
 
+def stix_dict(obj: Any) -> dict[str, Any]:
+    return json.loads(obj.serialize())
+
+
 @register
-class StixWriter(DocumentWriter):
+class StixWriter(SpooledDocumentWriter):
+    """The bundle of `bundle()`, byte for byte, written in constant memory: objects are spooled as they are
+    built (the first of equal ids kept), the bundle id and the phone extension's definition are known at the end."""
+
     name = "stix"
     suffix = ".json"
     description = "STIX 2.1 bundle: indicator, note and observables per ad, TLP 2.0 marking"
+    separator = ",\n  "  # objects sit two levels deep: {"objects": [...]}
 
-    def render(self, records: list[dict[str, Any]], *, tlp: str, producer: str) -> None:
-        data = bundle(records, tlp=tlp, producer=producer)
-        json.dump(data, self.stream, ensure_ascii=False, indent=1)
+    def start(self) -> None:
+        self.identity, self.marking = producer_identity(self.producer), tlp_marking(self.tlp)
+        self.phones = False
+        for fixed in (self.marking.id, self.identity.id, PHONE_EXTENSION):
+            self.index.first(fixed)
+
+    def write(self, record: dict[str, Any]) -> None:
+        alert = alert_of(record)
+        self.index.add_version(f"{alert['id']}@{alert['version']}:{alert['status']}")
+        for obj in ad_objects(record, self.identity.id, self.marking.id):
+            if self.index.first(obj.id):
+                self.phones = self.phones or obj.type == "phone-number"
+                self.add_part(indented(json.dumps(stix_dict(obj), ensure_ascii=False, indent=1), 2))
+
+    def write_document(self) -> None:
+        head = [self.marking, self.identity]
+        if self.phones:
+            head.append(stix2.ExtensionDefinition(**PHONE_EXTENSION_DEFINITION))
+        bundle_id = f"bundle--{self.index.uuid5_of_sorted(LUREWATCH_NAMESPACE, f'{self.tlp}|{self.producer}|')}"
+        frame = json.loads(stix2.Bundle(objects=head, id=bundle_id).serialize())
+        if not self.parts:
+            json.dump(frame, self.stream, ensure_ascii=False, indent=1)
+        else:
+            sentinel = f"lurewatch-objects-{uuid.uuid4()}"
+            frame["objects"].append(sentinel)
+            self.splice(json.dumps(frame, ensure_ascii=False, indent=1), sentinel)
         self.stream.write("\n")
