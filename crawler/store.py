@@ -15,6 +15,7 @@ Tables
   job_runs   one row per scheduled run of a plan job (crawler/schedule.py)
   job_locks  the job a scheduler process is running now (crawler/joblocks.py)
   alerts, alert_partners, deliveries   partner alerts: versions, cursors, what was sent (crawler/alertstate.py)
+  ad_categories  one row per category of an ad, kept in sync by triggers on ads (crawler/reviewindex.py)
 
 Many processes may use one database at once (crawls, rescans, exports, the review app). Every
 write is one `BEGIN IMMEDIATE` transaction (a writer takes the write lock before reading, so WAL
@@ -32,14 +33,16 @@ from typing import Any, Iterable, Iterator
 
 import sqlite_utils
 
+from . import reviewindex
 from .alertstate import ALERT_PRIMARY_KEYS, ALERT_TABLES, AlertState, migrate as migrate_alerts
 from .snapshots import insert_snapshot, move_snapshot_bodies, read_snapshots
 from .sqlitetx import BUSY_TIMEOUT, RETRY_FOR, StoreError, Transactions
 from .verdicts import (LABELLED_COLUMNS, VERDICT_TABLES, VERDICTS, ReviewInputError, check_review,  # noqa: F401
                        insert_review, known_lure_entry, labelled, migrate as migrate_verdicts)
 
-SCHEMA_VERSION = 4  # 2: page bodies moved from snapshots.body_gz to snapshot_bodies; 3: confirmed lures/negatives;
+SCHEMA_VERSION = 7  # 2: page bodies moved from snapshots.body_gz to snapshot_bodies; 3: confirmed lures/negatives;
 # 4: partner alerts (alerts, alert_partners, deliveries; meta instance_id)
+# 7: ad_categories kept by triggers, indexes of every review view (crawler/reviewindex.py)
 
 AD_TEXT_FIELDS = ("title", "company", "location", "salary_text", "description", "contact")
 
@@ -172,7 +175,7 @@ class Store(Transactions):
         if "body_gz" in self.db["snapshots"].columns_dict:  # schema 1: bodies still to move
             return False
         indexes = {(t, tuple(i.columns)) for t in {t for t, _ in REVIEW_INDEXES} for i in self.db[t].indexes}
-        if not all((t, tuple(c)) in indexes for t, c in REVIEW_INDEXES):
+        if not all((t, tuple(c)) in indexes for t, c in REVIEW_INDEXES) or not reviewindex.current(self.db):
             return False
         return all(set(columns) <= set(self.db[name].columns_dict) for name, columns in SCHEMA.items())
 
@@ -201,6 +204,7 @@ class Store(Transactions):
         db["job_runs"].create_index(["job", "scheduled_for"], if_not_exists=True)
         for table, columns in REVIEW_INDEXES:
             db[table].create_index(columns, if_not_exists=True)
+        reviewindex.migrate(db)
         migrate_verdicts(db, created)
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
         migrate_alerts(db)
