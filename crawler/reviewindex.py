@@ -74,7 +74,10 @@ TRIGGERS.update(_facet_triggers())
 INDEXES = (
     ("ad_categories", ["category", "ad_id"]),
     ("ads", ["risk_score desc"]), ("ads", ["review_status", "risk_score desc"]),
-    ("ads", ["risk_level"]), ("ads", ["country"]), ("ads", ["language"]),
+    ("ads", ["country"]), ("ads", ["language"]),
+    # the ads page filtered on a risk level (the usual first click): its rows and its other facets as range scans
+    ("ads", ["risk_level", "risk_score desc"]), ("ads", ["risk_level", "country"]), ("ads", ["risk_level", "source"]),
+    ("ads", ["risk_level", "language"]), ("ads", ["risk_level", "review_status"]),
     ("evidence", ["category"]), ("evidence", ["rule_id"]), ("evidence", ["field"]),
     ("contacts", ["kind", "value", "ad_id"]), ("ad_history", ["event"]),
     ("reviews", ["verdict"]),

@@ -116,6 +116,7 @@ def test_review_indexes_exist(tmp_path_factory, table, columns):
     db = tmp_path_factory.getbasetemp() / "indexes.db"
     Store(db).close()
     conn = sqlite3.connect(db)
-    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", [table])}
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?",
+                                        [table])}
     conn.close()
     assert reviewindex.index_name(table, columns) in names
