@@ -5,7 +5,8 @@ indexes of every default view, facet and sort of output/review/ (metadata.yaml, 
   and filters on it instead of scanning JSON arrays.
 - facet_counts(tbl, col, value, n): how many rows of `tbl` have `value` in `col`, for each default facet of an
   unfiltered table page (FACET_COLUMNS); a filtered page counts with the indexes instead.
-Both are kept by SQLite triggers, so every write path (save_ad, update_assessment, batched writers, bulk SQL)
+- contact_counts(kind, value, ads): how many distinct ads name each contact, for "Contacts shared by several ads".
+All three are kept by SQLite triggers, so every write path (save_ad, update_assessment, batched writers, bulk SQL)
 maintains them in its own transaction and nothing else writes them.
 """
 from __future__ import annotations
@@ -68,6 +69,22 @@ def _facet_triggers() -> dict[str, str]:
 
 TRIGGERS.update(_facet_triggers())
 
+# contact_counts(kind, value, ads): how many distinct ads name each contact (the "shared contacts" query)
+CONTACT_COUNTS_SQL = ("CREATE TABLE IF NOT EXISTS contact_counts (kind TEXT NOT NULL, value TEXT NOT NULL,"
+                      " ads INTEGER NOT NULL, PRIMARY KEY (kind, value)) WITHOUT ROWID")
+_OTHER_ROW = "SELECT 1 FROM contacts o WHERE o.kind = {r}.kind AND o.value = {r}.value AND o.ad_id = {r}.ad_id"
+_CONTACT_IN = ("INSERT INTO contact_counts (kind, value, ads) SELECT new.kind, new.value, 1 WHERE new.kind IS NOT NULL"
+               " AND new.value IS NOT NULL AND new.ad_id IS NOT NULL AND NOT EXISTS ("
+               + _OTHER_ROW.format(r="new") + " AND o.id != new.id)"
+               " ON CONFLICT (kind, value) DO UPDATE SET ads = ads + 1;")
+_CONTACT_OUT = ("UPDATE contact_counts SET ads = ads - 1 WHERE kind = old.kind AND value = old.value"
+                " AND old.ad_id IS NOT NULL AND NOT EXISTS (" + _OTHER_ROW.format(r="old") + ");")
+TRIGGERS.update({
+    "contacts_counts_ai": f"AFTER INSERT ON contacts BEGIN {_CONTACT_IN} END",
+    "contacts_counts_ad": f"AFTER DELETE ON contacts BEGIN {_CONTACT_OUT} END",
+    "contacts_counts_au": f"AFTER UPDATE OF kind, value, ad_id ON contacts BEGIN {_CONTACT_OUT} {_CONTACT_IN} END",
+})
+
 # (table, columns): each default facet (metadata.yaml `facets`), default sort and join of the review app.
 # A column written "name desc" is a descending index column: its entries run (risk_score desc, id), the ads
 # table's default order.
@@ -79,7 +96,8 @@ INDEXES = (
     ("ads", ["risk_level", "risk_score desc"]), ("ads", ["risk_level", "country"]), ("ads", ["risk_level", "source"]),
     ("ads", ["risk_level", "language"]), ("ads", ["risk_level", "review_status"]),
     ("evidence", ["category"]), ("evidence", ["rule_id"]), ("evidence", ["field"]),
-    ("contacts", ["kind", "value", "ad_id"]), ("ad_history", ["event"]),
+    ("contacts", ["kind", "value", "ad_id"]), ("contact_counts", ["ads desc", "kind", "value"]),
+    ("ad_history", ["event"]),
     ("reviews", ["verdict"]),
 )
 
@@ -91,12 +109,13 @@ def index_name(table: str, columns: list[str]) -> str:
 def current(db: sqlite_utils.Database) -> bool:
     """True when ad_categories, its triggers and every index exist (opening the store then writes nothing)."""
     names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'index', 'trigger')")}
-    return {"ad_categories", "facet_counts", *TRIGGERS, *(index_name(t, c) for t, c in INDEXES)} <= names
+    tables = {"ad_categories", "facet_counts", "contact_counts"}
+    return {*tables, *TRIGGERS, *(index_name(t, c) for t, c in INDEXES)} <= names
 
 
 def migrate(db: sqlite_utils.Database) -> None:
-    """Create ad_categories and facet_counts (filled from the stored rows the first time), their triggers and the
-    indexes."""
+    """Create ad_categories, facet_counts and contact_counts (filled from the stored rows the first time), their
+    triggers and the indexes."""
     fresh = not db["ad_categories"].exists()
     db.execute(AD_CATEGORIES_SQL)
     if fresh:
@@ -107,6 +126,11 @@ def migrate(db: sqlite_utils.Database) -> None:
             for column in columns:
                 db.execute(f"INSERT INTO facet_counts (tbl, col, value, n) SELECT '{table}', '{column}', [{column}],"
                            f" count(*) FROM [{table}] WHERE [{column}] IS NOT NULL GROUP BY [{column}]")
+    if not db["contact_counts"].exists():
+        db.execute(CONTACT_COUNTS_SQL)
+        db.execute("INSERT INTO contact_counts (kind, value, ads) SELECT kind, value, count(DISTINCT ad_id)"
+                   " FROM contacts WHERE kind IS NOT NULL AND value IS NOT NULL AND ad_id IS NOT NULL"
+                   " GROUP BY kind, value")
     for name, body in TRIGGERS.items():
         db.execute(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
     for table, columns in INDEXES:

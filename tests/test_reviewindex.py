@@ -13,10 +13,11 @@ from crawler.store import Store
 from output.benchparts._scaledata import write_ads_jsonl
 
 
-def assessment(*categories, level="high", score=80):
+def assessment(*categories, level="high", score=80, contacts=("+855123",)):
     return {"score": score, "level": level, "flagged": score >= 50, "language": "en", "categories": list(categories),
             "evidence": [{"rule_id": f"r.{c}", "category": c, "weight": 1.0, "matched_text": c, "field": "title"}
-                         for c in categories], "contacts": [{"kind": "phone", "value": "+855123", "raw": "123"}]}
+                         for c in categories],
+            "contacts": [{"kind": "phone", "value": v, "raw": v[-3:]} for v in contacts]}
 
 
 def categories_in_sync(db_path) -> dict[int, list[str]]:
@@ -35,9 +36,13 @@ def categories_in_sync(db_path) -> dict[int, list[str]]:
 
 
 def facet_counts_exact(db_path) -> None:
-    """facet_counts holds, for each kept facet column, exactly the counts a GROUP BY gives."""
+    """facet_counts holds, for each kept facet column, exactly the counts a GROUP BY gives; contact_counts the
+    distinct ads of each contact."""
     conn = sqlite3.connect(db_path)
     try:
+        kept = conn.execute("SELECT kind, value, ads FROM contact_counts WHERE ads > 0 ORDER BY 1, 2").fetchall()
+        assert kept == conn.execute("SELECT kind, value, count(DISTINCT ad_id) FROM contacts GROUP BY kind, value"
+                                    " ORDER BY 1, 2").fetchall()
         for table, columns in reviewindex.FACET_COLUMNS.items():
             for column in columns:
                 expected = dict(conn.execute(f"SELECT [{column}], count(*) FROM [{table}] WHERE [{column}] IS NOT NULL"
@@ -120,3 +125,26 @@ def test_review_indexes_exist(tmp_path_factory, table, columns):
                                         [table])}
     conn.close()
     assert reviewindex.index_name(table, columns) in names
+
+
+OLD_SHARED_CONTACTS = """select kind, value, count(distinct ad_id) as ads, group_concat(distinct ad_id) as ad_ids
+    from contacts group by kind, value having count(distinct ad_id) > 1 order by ads desc, kind, value"""
+
+
+def test_shared_contacts_query_returns_the_rows_it_did(tmp_path):
+    from output.review import build_metadata
+
+    db = tmp_path / "contacts.db"
+    store = Store(db)
+    phones = [("+1", "+2"), ("+1", "+1", "+3"), ("+2", "+1"), ("+4",), ("+3",)]
+    ids = [store.save_ad({"url": f"http://a/{i}", "source": "a", "title": f"ad {i}"}, assessment("pay", contacts=p))[0]
+           for i, p in enumerate(phones)]
+    store.update_assessment(ids[2], assessment("pay", contacts=("+2", "+5")))  # +1 leaves ad 2
+    store.close()
+    sql = build_metadata(db)["databases"]["contacts"]["queries"]["shared_contacts"]["sql"]
+    conn = sqlite3.connect(db)
+    assert conn.execute(sql).fetchall() == conn.execute(OLD_SHARED_CONTACTS).fetchall() == [
+        ("phone", "+1", 2, f"{ids[0]},{ids[1]}"), ("phone", "+2", 2, f"{ids[0]},{ids[2]}"),
+        ("phone", "+3", 2, f"{ids[1]},{ids[4]}")]
+    conn.close()
+    facet_counts_exact(db)
