@@ -17,6 +17,7 @@ Tables
   job_locks  the job a scheduler process is running now (crawler/joblocks.py)
   alerts, alert_partners, deliveries   partner alerts: versions, cursors, what was sent (crawler/alertstate.py)
   campaign_risk  the engine's own score of each ad its campaign raised (crawler/campaigns/risk.py)
+  ad_categories  one row per category of an ad, kept in sync by triggers on ads (crawler/reviewindex.py)
 
 Many processes may use one database at once (crawls, rescans, exports, the review app). Every
 write is one `BEGIN IMMEDIATE` transaction (a writer takes the write lock before reading, so WAL
@@ -37,6 +38,7 @@ import sqlite_utils
 from .adwriter import FTS_COLUMNS, AdWriter, fts_trigger_current, narrow_fts_trigger
 from .campaigns.schema import CAMPAIGN_PRIMARY_KEYS, CAMPAIGN_TABLES, current as campaigns_current
 from .campaigns.schema import migrate as migrate_campaigns
+from . import reviewindex
 from .alertstate import ALERT_PRIMARY_KEYS, ALERT_TABLES, AlertState, migrate as migrate_alerts
 from .snapcodec import DICT_COLUMNS
 from .snapshots import BODY_COLUMNS, insert_snapshot, move_snapshot_bodies, read_snapshots
@@ -44,9 +46,10 @@ from .sqlitetx import BUSY_TIMEOUT, RETRY_FOR, StoreError, Transactions
 from .verdicts import (LABELLED_COLUMNS, VERDICT_TABLES, VERDICTS, ReviewInputError, check_review,  # noqa: F401
                        insert_review, known_lure_entry, labelled, migrate as migrate_verdicts)
 
-SCHEMA_VERSION = 6  # 2: page bodies moved from snapshots.body_gz to snapshot_bodies; 3: confirmed lures/negatives;
+SCHEMA_VERSION = 7  # 2: page bodies moved from snapshots.body_gz to snapshot_bodies; 3: confirmed lures/negatives;
 # 4: partner alerts (alerts, alert_partners, deliveries; meta instance_id); 5: campaigns (crawler/campaigns/schema.py)
 # 6: snapshot bodies zstd with per-source dictionaries (snapshot_dicts), ads_au FTS trigger on text columns only
+# 7: ad_categories kept by triggers, indexes of every review view (crawler/reviewindex.py)
 
 AD_TEXT_FIELDS = ("title", "company", "location", "salary_text", "description", "contact")
 
@@ -185,7 +188,7 @@ class Store(Transactions):
         if "body_gz" in self.db["snapshots"].columns_dict or not fts_trigger_current(self.db):  # schema 1, < 6
             return False
         indexes = {(t, tuple(i.columns)) for t in {t for t, _ in REVIEW_INDEXES} for i in self.db[t].indexes}
-        if not all((t, tuple(c)) in indexes for t, c in REVIEW_INDEXES):
+        if not all((t, tuple(c)) in indexes for t, c in REVIEW_INDEXES) or not reviewindex.current(self.db):
             return False
         if not campaigns_current(self.db):
             return False
@@ -217,6 +220,7 @@ class Store(Transactions):
         db["job_runs"].create_index(["job", "scheduled_for"], if_not_exists=True)
         for table, columns in REVIEW_INDEXES:
             db[table].create_index(columns, if_not_exists=True)
+        reviewindex.migrate(db)
         migrate_verdicts(db, created)
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
         migrate_alerts(db)

@@ -448,3 +448,12 @@ def test_progress_on_a_terminal_shows_total_eta_and_not_modified(tmp_path):
     summary = re.search(r"crawl 2: .* (\d+) not modified \(304\)", printed)
     assert summary and not_modified == int(summary.group(1)) == 50, printed
     assert all(int(d) <= int(k) for d, k, _ in frames)
+
+
+def test_review_tables_follow_the_crawl(crawled):
+    from test_reviewindex import categories_in_sync, facet_counts_exact
+
+    _, db, proc = crawled
+    assert proc.returncode == 0
+    assert any(categories_in_sync(db).values())  # ad_categories holds every crawled ad's categories
+    facet_counts_exact(db)

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 import pytest
 
 from conftest import db_rows, run_cli
-from crawler.store import VERDICTS, ReviewInputError, Store
+from crawler.store import SCHEMA_VERSION, VERDICTS, ReviewInputError, Store
 from output.export import WRITERS, Selection, export
 
 LURE_AD = {"url": "http://x.test/1", "source": "x.test", "title": "Typist, Golden Lotus Plaza",
@@ -102,7 +102,7 @@ def test_a_schema_2_database_is_migrated_with_its_earlier_verdicts(tmp_path):
         [lure] = s.confirmed_lures()
         assert (lure["ad_id"], lure["review_id"], lure["added"]) == (1, 1, "2026-11-02T10:00:00+00:00")
         assert [n["ad_id"] for n in s.negatives()] == [2]
-        assert s.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "5"
+        assert s.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
     finally:
         s.close()
 

@@ -20,6 +20,7 @@ TEMPLATE_DB_KEY = "lurewatch"  # database key used in metadata.yaml
 SETTINGS = {
     "default_page_size": 50,
     "facet_time_limit_ms": 1000,
+    "suggest_facets": False,  # suggestions ran a query per column (seconds at 100k ads); facets are in metadata.yaml
     "sql_time_limit_ms": 5000,
     "truncate_cells_html": 400,
     "allow_download": False,  # the file holds the users table's password hashes

@@ -113,6 +113,8 @@ def render_cell(row, value, column, table, database, datasette):
     if column == "matched_text" and table in ("evidence", None):
         return Markup("<mark>{}</mark>").format(value)
     if column == "ad_id" and table in ("evidence", "contacts", "ad_history", "reviews", None) and str(value).isdigit():
+        if table is None and "title" in row.keys():  # a query that selects the ad's title: no query per row
+            return _ad_link_markup(datasette, database, value, row["title"])
         return _linked_ad(datasette, database, value)
     if table == "ads" and column == "categories" and "id" in row.keys():
         return _category_links(datasette, database, row["id"], value)
@@ -123,11 +125,14 @@ def _linked_ad(datasette, database, ad_id):
     async def inner():
         db = datasette.get_database(database)
         rows = (await db.execute("select title from ads where id = ?", [int(ad_id)])).rows
-        title = rows[0][0] if rows else ""
-        return Markup('<a href="{}">{}</a> <span style="color:#666">{}</span>').format(
-            _ad_link(datasette, database, ad_id), ad_id, (title or "")[:80])
+        return _ad_link_markup(datasette, database, ad_id, rows[0][0] if rows else "")
 
     return inner
+
+
+def _ad_link_markup(datasette, database, ad_id, title) -> Markup:
+    return Markup('<a href="{}">{}</a> <span style="color:#666">{}</span>').format(
+        _ad_link(datasette, database, ad_id), ad_id, str(title or "")[:80])
 
 
 def _highlighted_description(datasette, database, ad_id, text):

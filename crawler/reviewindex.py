@@ -1,0 +1,138 @@
+"""What keeps the review app fast at millions of ads (schema 7): the ad_categories table, facet_counts and the
+indexes of every default view, facet and sort of output/review/ (metadata.yaml, triage.py, casepage.py).
+
+- ad_categories(ad_id, category): one row per category of an ad's `categories` JSON list; the review app facets
+  and filters on it instead of scanning JSON arrays.
+- facet_counts(tbl, col, value, n): how many rows of `tbl` have `value` in `col`, for each default facet of an
+  unfiltered table page (FACET_COLUMNS); a filtered page counts with the indexes instead.
+- contact_counts(kind, value, ads): how many distinct ads name each contact, for "Contacts shared by several ads".
+All three are kept by SQLite triggers, so every write path (save_ad, update_assessment, batched writers, bulk SQL)
+maintains them in its own transaction and nothing else writes them.
+"""
+from __future__ import annotations
+
+import sqlite_utils
+
+AD_CATEGORIES_SQL = ("CREATE TABLE IF NOT EXISTS ad_categories (ad_id INTEGER NOT NULL REFERENCES ads(id),"
+                     " category TEXT NOT NULL, PRIMARY KEY (ad_id, category)) WITHOUT ROWID")
+
+
+def _categories_insert(row: str, source: str = "") -> str:
+    """INSERT of the categories of `row` (new, or ads when `source` is "ads, "): text items of a JSON array only."""
+    return ("INSERT OR IGNORE INTO ad_categories (ad_id, category) SELECT {r}.id, j.value FROM {s}json_each("
+            "CASE WHEN json_valid({r}.categories) AND json_type({r}.categories) = 'array' THEN {r}.categories"
+            " ELSE '[]' END) AS j WHERE j.type = 'text'").format(r=row, s=source)
+
+
+_CATEGORIES_OF_NEW = _categories_insert("new") + ";"
+TRIGGERS = {
+    "ads_categories_ai": f"AFTER INSERT ON ads BEGIN {_CATEGORIES_OF_NEW} END",
+    "ads_categories_au": ("AFTER UPDATE OF categories ON ads WHEN new.categories IS NOT old.categories BEGIN"
+                          f" DELETE FROM ad_categories WHERE ad_id = old.id; {_CATEGORIES_OF_NEW} END"),
+    "ads_categories_ad": "AFTER DELETE ON ads BEGIN DELETE FROM ad_categories WHERE ad_id = old.id; END",
+}
+FACET_COUNTS_SQL = ("CREATE TABLE IF NOT EXISTS facet_counts (tbl TEXT NOT NULL, col TEXT NOT NULL, value NOT NULL,"
+                    " n INTEGER NOT NULL, PRIMARY KEY (tbl, col, value)) WITHOUT ROWID")
+# table -> the columns of its default facets (metadata.yaml) whose counts facet_counts keeps
+FACET_COLUMNS = {
+    "ads": ("risk_level", "country", "source", "language", "review_status"),
+    "ad_categories": ("category",),
+    "evidence": ("category", "rule_id", "field"),
+    "contacts": ("kind",),
+    "ad_history": ("event",),
+    "reviews": ("verdict", "reviewer"),
+}
+
+
+def _count(table: str, column: str, row: str, step: int, guard: str = "") -> str:
+    value = f"{row}.[{column}]"
+    if step > 0:
+        return (f"INSERT INTO facet_counts (tbl, col, value, n) SELECT '{table}', '{column}', {value}, 1"
+                f" WHERE {value} IS NOT NULL{guard} ON CONFLICT (tbl, col, value) DO UPDATE SET n = n + 1;")
+    return f"UPDATE facet_counts SET n = n - 1 WHERE tbl = '{table}' AND col = '{column}' AND value = {value}{guard};"
+
+
+def _facet_triggers() -> dict[str, str]:
+    triggers = {}
+    for table, columns in FACET_COLUMNS.items():
+        moved = {c: f" AND old.[{c}] IS NOT new.[{c}]" for c in columns}
+        triggers[f"{table}_facets_ai"] = (f"AFTER INSERT ON [{table}] BEGIN "
+                                          + " ".join(_count(table, c, "new", 1) for c in columns) + " END")
+        triggers[f"{table}_facets_ad"] = (f"AFTER DELETE ON [{table}] BEGIN "
+                                          + " ".join(_count(table, c, "old", -1) for c in columns) + " END")
+        triggers[f"{table}_facets_au"] = (
+            f"AFTER UPDATE OF {', '.join(f'[{c}]' for c in columns)} ON [{table}] BEGIN "
+            + " ".join(_count(table, c, "old", -1, moved[c]) + " " + _count(table, c, "new", 1, moved[c])
+                       for c in columns) + " END")
+    return triggers
+
+
+TRIGGERS.update(_facet_triggers())
+
+# contact_counts(kind, value, ads): how many distinct ads name each contact (the "shared contacts" query)
+CONTACT_COUNTS_SQL = ("CREATE TABLE IF NOT EXISTS contact_counts (kind TEXT NOT NULL, value TEXT NOT NULL,"
+                      " ads INTEGER NOT NULL, PRIMARY KEY (kind, value)) WITHOUT ROWID")
+_OTHER_ROW = "SELECT 1 FROM contacts o WHERE o.kind = {r}.kind AND o.value = {r}.value AND o.ad_id = {r}.ad_id"
+_CONTACT_IN = ("INSERT INTO contact_counts (kind, value, ads) SELECT new.kind, new.value, 1 WHERE new.kind IS NOT NULL"
+               " AND new.value IS NOT NULL AND new.ad_id IS NOT NULL AND NOT EXISTS ("
+               + _OTHER_ROW.format(r="new") + " AND o.id != new.id)"
+               " ON CONFLICT (kind, value) DO UPDATE SET ads = ads + 1;")
+_CONTACT_OUT = ("UPDATE contact_counts SET ads = ads - 1 WHERE kind = old.kind AND value = old.value"
+                " AND old.ad_id IS NOT NULL AND NOT EXISTS (" + _OTHER_ROW.format(r="old") + ");")
+TRIGGERS.update({
+    "contacts_counts_ai": f"AFTER INSERT ON contacts BEGIN {_CONTACT_IN} END",
+    "contacts_counts_ad": f"AFTER DELETE ON contacts BEGIN {_CONTACT_OUT} END",
+    "contacts_counts_au": f"AFTER UPDATE OF kind, value, ad_id ON contacts BEGIN {_CONTACT_OUT} {_CONTACT_IN} END",
+})
+
+# (table, columns): each default facet (metadata.yaml `facets`), default sort and join of the review app.
+# A column written "name desc" is a descending index column: its entries run (risk_score desc, id), the ads
+# table's default order.
+INDEXES = (
+    ("ad_categories", ["category", "ad_id"]),
+    ("ads", ["risk_score desc"]), ("ads", ["review_status", "risk_score desc"]),
+    ("ads", ["country"]), ("ads", ["language"]),
+    # the ads page filtered on a risk level (the usual first click): its rows and its other facets as range scans
+    ("ads", ["risk_level", "risk_score desc"]), ("ads", ["risk_level", "country"]), ("ads", ["risk_level", "source"]),
+    ("ads", ["risk_level", "language"]), ("ads", ["risk_level", "review_status"]),
+    ("evidence", ["category"]), ("evidence", ["rule_id"]), ("evidence", ["field"]),
+    ("contacts", ["kind", "value", "ad_id"]), ("contact_counts", ["ads desc", "kind", "value"]),
+    ("ad_history", ["event"]),
+    ("reviews", ["verdict"]),
+)
+
+
+def index_name(table: str, columns: list[str]) -> str:
+    return "idx_" + "_".join([table, *(c.replace(" desc", "_desc") for c in columns)])
+
+
+def current(db: sqlite_utils.Database) -> bool:
+    """True when ad_categories, its triggers and every index exist (opening the store then writes nothing)."""
+    names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'index', 'trigger')")}
+    tables = {"ad_categories", "facet_counts", "contact_counts"}
+    return {*tables, *TRIGGERS, *(index_name(t, c) for t, c in INDEXES)} <= names
+
+
+def migrate(db: sqlite_utils.Database) -> None:
+    """Create ad_categories, facet_counts and contact_counts (filled from the stored rows the first time), their
+    triggers and the indexes."""
+    fresh = not db["ad_categories"].exists()
+    db.execute(AD_CATEGORIES_SQL)
+    if fresh:
+        db.execute(_categories_insert("ads", "ads, "))
+    if not db["facet_counts"].exists():
+        db.execute(FACET_COUNTS_SQL)
+        for table, columns in FACET_COLUMNS.items():
+            for column in columns:
+                db.execute(f"INSERT INTO facet_counts (tbl, col, value, n) SELECT '{table}', '{column}', [{column}],"
+                           f" count(*) FROM [{table}] WHERE [{column}] IS NOT NULL GROUP BY [{column}]")
+    if not db["contact_counts"].exists():
+        db.execute(CONTACT_COUNTS_SQL)
+        db.execute("INSERT INTO contact_counts (kind, value, ads) SELECT kind, value, count(DISTINCT ad_id)"
+                   " FROM contacts WHERE kind IS NOT NULL AND value IS NOT NULL AND ad_id IS NOT NULL"
+                   " GROUP BY kind, value")
+    for name, body in TRIGGERS.items():
+        db.execute(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
+    for table, columns in INDEXES:
+        cols = ", ".join(f"[{c[:-5]}] DESC" if c.endswith(" desc") else f"[{c}]" for c in columns)
+        db.execute(f"CREATE INDEX IF NOT EXISTS {index_name(table, columns)} ON [{table}] ({cols})")
