@@ -396,7 +396,8 @@ def test_crawl_help_lists_every_exit_code_and_one_example_a_line():
     examples = [line.strip() for line in lines if line.strip().startswith("lurewatch crawl")]
     assert examples == ["lurewatch crawl https://jobs.example.org/ --db ads.db --max-pages 200",
                         "lurewatch crawl --profile jobsdb_hk --db ads.db",
-                        "lurewatch crawl https://jobs.example.org/ --db ads.db --job-dir jobs/example"], proc.stdout
+                        "lurewatch crawl https://jobs.example.org/ --db ads.db --job-dir jobs/example",
+                        "lurewatch crawl https://jobs.example.org/ --frontier redis://10.0.0.5:6379/0 --push"], proc.stdout
 
 
 # -- live progress on a terminal -------------------------------------------------------------
