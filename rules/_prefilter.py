@@ -289,24 +289,26 @@ class TriggerMatcher:
         return pattern_key(filter_pattern([r.pattern for _, r in branches]), self.flags) in self._store
 
     def stored_patterns(self) -> Iterator[tuple[str, Any]]:
-        """(pattern, parse tree or None) of what a RegexStore for this matcher holds: every branch, and the
-        filter of every trigger word and prefix (as a token equal to it has it) and of the number branches."""
+        """(pattern, parse tree or None) of what a RegexStore for this matcher holds: every branch, and every
+        filter a token can have (its own branches, then those of its prefixes that are trigger prefixes: one per
+        trigger word, and per trigger prefix for a token equal to it or only starting with it), and the filter
+        of the number branches. A filter that must be compiled the plain way has no tree."""
         branches = {b for table in (self.word_branches, self.prefix_branches, self.sub_branches)
                     for items in table.values() for _, b in items}
         for branch in sorted(branches | {r.pattern for _, r in self.always}):
             yield branch, None
         groups = [[r.pattern for (_, r), at in zip(self.always, self.always_digit_start) if at]]
         for tok in sorted({*self.word_branches, *self.prefix_branches}):
-            items = list(self.word_branches.get(tok, ()))
-            for k in self.prefix_lens:
-                if len(tok) >= k:
-                    items += self.prefix_branches.get(tok[:k], ())
-            groups.append([b for _, b in items])
+            chain = [b for k in self.prefix_lens if len(tok) >= k for _, b in self.prefix_branches.get(tok[:k], ())]
+            groups.append([b for _, b in self.word_branches.get(tok, ())] + chain)
+            if tok in self.prefix_branches:
+                groups.append(chain)
+        seen = set()
         for patterns in groups:
-            if len(patterns) >= 2:
-                tree = filter_tree(patterns, self.flags)
-                if tree is not None:
-                    yield filter_pattern(patterns), tree
+            joined = filter_pattern(patterns)
+            if len(patterns) >= 2 and joined not in seen:
+                seen.add(joined)
+                yield joined, filter_tree(patterns, self.flags)
 
     def _token_branches(self, tok: str) -> tuple[re.Pattern | None, list]:
         """(filter, branches) that may start at a token: by the whole word or by its first characters

@@ -16,6 +16,7 @@ Example:
 """
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import mmap
@@ -67,11 +68,14 @@ class RegexStore:
         return key in self._index
 
     def add(self, pattern: str, flags: int = 0, parsed=None, key: str | None = None) -> None:
-        key = key or pattern_key(pattern, flags)
-        if key in self._index:
+        """Record the code of `pattern` (under `key`, default `pattern_key(pattern, flags)`)."""
+        entry_key = key or pattern_key(pattern, flags)
+        if entry_key in self._index:
             return
         code, final_flags, groups, names = fresh_code(pattern, flags, parsed)
-        self._index[key] = [final_flags, groups, names, len(self._words), len(code)]
+        if not isinstance(self._words, array):  # read from a file: copied before it grows
+            self._words = array(_WORD, self._words)
+        self._index[entry_key] = [final_flags, groups, names, len(self._words), len(code)] + ([pattern] if key else [])
         self._words.extend(code)
 
     def compile(self, pattern: str, flags: int = 0, key: str | None = None) -> re.Pattern | None:
@@ -79,12 +83,25 @@ class RegexStore:
         entry = self._index.get(key or pattern_key(pattern, flags))
         if entry is None:
             return None
-        final_flags, groups, names, offset, size = entry
+        final_flags, groups, names, offset, size = entry[:5]
+        pattern = entry[5] if len(entry) > 5 else pattern  # stored under a key of its own: its own text
         index_group = [None] * groups
         for name, i in names.items():
             index_group[i] = name
         code = self._words[offset: offset + size].tolist()  # an array's or a memoryview's slice
         return _sre.compile(pattern, final_flags, code, groups - 1, names, tuple(index_group))
+
+    def copy_from(self, other: "RegexStore", key: str) -> None:
+        """Take `other`'s entry `key` (code and all) unless this store has one."""
+        if key in self._index:
+            return
+        entry = list(other._index[key])
+        if not isinstance(self._words, array):
+            self._words = array(_WORD, self._words)
+        code = other._words[entry[3]: entry[3] + entry[4]]
+        entry[3] = len(self._words)
+        self._index[key] = entry
+        self._words.extend(code)
 
     @classmethod
     def build(cls, patterns: Iterable[tuple[str, int]]) -> "RegexStore":
@@ -129,6 +146,71 @@ class RegexStore:
         if len(body) % store._words.itemsize:
             raise ValueError(f"{path}: truncated regex store")
         store._words = body.cast(_WORD)
-        if any(offset + n > len(store._words) for _, _, _, offset, n in store._index.values()):
+        if any(entry[3] + entry[4] > len(store._words) for entry in store._index.values()):
             raise ValueError(f"{path}: truncated regex store")
         return store
+
+
+# -- the regexes of the engine's modules -------------------------------------------------------------------------
+def cache_dir() -> Path | None:
+    """Where the engine caches data between processes: $LUREWATCH_CACHE_DIR (`off`: nowhere), else
+    $XDG_CACHE_HOME/lurewatch, else ~/.cache/lurewatch."""
+    configured = os.environ.get("LUREWATCH_CACHE_DIR", "")
+    if configured.lower() == "off":
+        return None
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "lurewatch"
+
+
+MODULE_STORE = "regex-modules.sre"
+_modules: RegexStore | None = None
+_modules_new = 0  # regexes compiled by this process and not in the file
+
+
+def module_regex(key: str, make) -> re.Pattern:
+    """The regex stored under `key` (e.g. "guarded:" + pattern) in the store of the engine modules' own regexes,
+    else `make()` -> (pattern, flags), compiled, recorded, and written to the store when the process exits. Its
+    patterns are the modules' constants and data files (markets, places), not ads: after one process, every
+    later one reads them."""
+    global _modules, _modules_new
+    if _modules is None:
+        _modules = _read_modules()
+    regex = _modules.compile("", 0, key=key)
+    if regex is None:
+        pattern, flags = make()
+        regex = re.compile(pattern, flags)
+        if _modules_new == 0:
+            atexit.register(_write_modules)
+        _modules.add(pattern, flags, key=key)
+        _modules_new += 1
+    return regex
+
+
+def _read_modules() -> RegexStore:
+    where = cache_dir()
+    try:
+        return (RegexStore.read(where / MODULE_STORE) if where else None) or RegexStore()
+    except (OSError, ValueError, KeyError, TypeError):
+        return RegexStore()
+
+
+def _write_modules() -> None:
+    """Merged with what other processes wrote meanwhile; skipped silently when the cache is not writable."""
+    where = cache_dir()
+    if where is None or _modules is None:
+        return
+    merged = _read_modules()
+    for key in _modules._index:
+        merged.copy_from(_modules, key)
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        merged.write(where / MODULE_STORE)
+    except OSError:
+        pass
+
+
+def stored_compile(pattern: str, flags: int = 0) -> re.Pattern:
+    """`re.compile(pattern, flags)` through the store of the modules' regexes (see `module_regex`)."""
+    return module_regex("re:" + pattern_key(pattern, flags), lambda: (pattern, flags))

@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 from ._prefilter import TriggerMatcher
-from .regex_store import RegexStore
+from .regex_store import RegexStore, cache_dir  # noqa: F401  (cache_dir: used here and re-exported)
 from .ruleset import CONCEPTS_FILE, LazyPattern, Rule, load_ruleset, pack_paths
 
 logger = logging.getLogger(__name__)
@@ -47,16 +47,6 @@ def _code_digest() -> str:
 CODE_DIGEST = _code_digest()
 _RULE_FIELDS = ("id", "description", "category", "weight", "languages", "source", "fields", "raw_patterns",
                 "not_languages", "unless_in", "scope")
-
-
-def cache_dir() -> Path | None:
-    configured = os.environ.get("LUREWATCH_CACHE_DIR", "")
-    if configured.lower() == "off":
-        return None
-    if configured:
-        return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "lurewatch"
 
 
 def ruleset_key(directory: Path) -> str:
