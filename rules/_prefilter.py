@@ -243,7 +243,6 @@ class TriggerMatcher:
         for k, needs in enumerate(self.always_need_ids):
             for i in needs or ():
                 self._always_by_literal.setdefault(i, []).append(k)
-        self._any_number_start = self._any_of([r for (_, r), at in zip(self.always, self.always_digit_start) if at])
         self.ascii_subs = [(s, b) for s, b in self.sub_branches.items() if s.isascii()]
         self.other_subs: dict[str, list] = {}
         for s, b in self.sub_branches.items():
@@ -291,13 +290,13 @@ class TriggerMatcher:
     def stored_patterns(self) -> Iterator[tuple[str, Any]]:
         """(pattern, parse tree or None) of what a RegexStore for this matcher holds: every branch, and every
         filter a token can have (its own branches, then those of its prefixes that are trigger prefixes: one per
-        trigger word, and per trigger prefix for a token equal to it or only starting with it), and the filter
-        of the number branches. A filter that must be compiled the plain way has no tree."""
+        trigger word, and per trigger prefix for a token equal to it or only starting with it). A filter that
+        must be compiled the plain way has no tree."""
         branches = {b for table in (self.word_branches, self.prefix_branches, self.sub_branches)
                     for items in table.values() for _, b in items}
         for branch in sorted(branches | {r.pattern for _, r in self.always}):
             yield branch, None
-        groups = [[r.pattern for (_, r), at in zip(self.always, self.always_digit_start) if at]]
+        groups = []
         for tok in sorted({*self.word_branches, *self.prefix_branches}):
             chain = [b for k in self.prefix_lens if len(tok) >= k for _, b in self.prefix_branches.get(tok[:k], ())]
             groups.append([b for _, b in self.word_branches.get(tok, ())] + chain)
@@ -398,9 +397,8 @@ class TriggerMatcher:
                 found = _matches_at(regex, text, line_starts)
             elif at_number:
                 if number_starts is None:
+                    # all of them: pruning them first with the union of the number branches cost more than it saved
                     number_starts = [m.start() for m in self._number_start.finditer(text)]
-                    if self._any_number_start is not None:  # numbers where no number branch can match: dropped
-                        number_starts = [p for p in number_starts if self._any_number_start.match(text, p)]
                 found = _matches_at(regex, text, number_starts)
             if found is None:
                 found = regex.finditer(text)
