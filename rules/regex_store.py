@@ -118,7 +118,7 @@ class RegexStore:
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(_MAGIC + len(head).to_bytes(8, "little") + head)
-                self._words.tofile(fh)
+                fh.write(self._words)  # an array, or a memoryview of the file it was read from
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -202,7 +202,10 @@ def _write_modules() -> None:
     if where is None or _modules is None:
         return
     merged = _read_modules()
-    for key in _modules._index:
+    missing = [key for key in _modules._index if key not in merged]
+    if not missing:
+        return  # another process wrote them meanwhile
+    for key in missing:
         merged.copy_from(_modules, key)
     try:
         where.mkdir(parents=True, exist_ok=True)

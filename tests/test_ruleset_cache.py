@@ -2,6 +2,7 @@
 import json
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -83,3 +84,28 @@ def test_regex_store_holds_the_code_re_compiles_and_a_damaged_one_is_rebuilt(cac
     assert Engine.load(with_similarity=False).assess(AD).to_dict() == expected
     assert len(RegexStore.read(path)) == len(store)
     assert Engine.load(with_similarity=False).assess(AD).to_dict() == expected
+
+
+def test_module_regex_store_is_merged_with_what_another_process_wrote(cache, monkeypatch):
+    """A process writes the modules' regex store at exit, merged with the file; when another process has written
+    the same regexes meanwhile, the write is skipped (it raised AttributeError on the file's memoryview)."""
+    import subprocess
+    import sys
+
+    import rules.regex_store as store_module
+
+    monkeypatch.setattr(store_module, "_modules", None)
+    monkeypatch.setattr(store_module, "_modules_new", 0)
+    monkeypatch.setattr(store_module.atexit, "register", lambda fn: None)
+    pattern = r"(?P<only>lurewatch-test-\d+)"
+    assert store_module.stored_compile(pattern).match("lurewatch-test-7").group("only") == "lurewatch-test-7"
+    subprocess.run([sys.executable, "-c", f"import rules.regex_store as r; r.stored_compile({pattern!r})"],
+                   check=True, cwd=Path(__file__).parent.parent)
+    store_module._write_modules()  # nothing new to add: raised AttributeError before
+    store_module.stored_compile(r"lurewatch-test-other")
+    store_module._write_modules()  # merged: the other process's regexes are kept
+    written = RegexStore.read(cache / store_module.MODULE_STORE)
+    assert len(written) > 2  # the other process's own (the engine modules' regexes) too
+    for source, text in ((pattern, "lurewatch-test-12"), (r"lurewatch-test-other", "lurewatch-test-other")):
+        regex = written.compile("", key="re:" + pattern_key(source))
+        assert regex.pattern == source and regex.match(text)
