@@ -11,7 +11,7 @@ Only rules with a trigger present run their full regexes.
 from __future__ import annotations
 
 import re
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 import re._constants as C
 import re._compiler as _compiler
@@ -180,11 +180,14 @@ FILTER_AFTER = 4  # a token gets its filter regex at its 4th occurrence
 class TriggerMatcher:
     """Tries each branch only where its trigger occurs (anchored `match`). `rules`: per rule, its patterns."""
 
-    def __init__(self, rules: list[list[str]], flags: int = 0, *, tables: dict | None = None):
-        """`tables`: `analyse(rules, flags)` done earlier (e.g. cached as JSON), to skip it."""
+    def __init__(self, rules: list[list[str]], flags: int = 0, *, tables: dict | None = None,
+                 store: Any = None):
+        """`tables`: `analyse(rules, flags)` done earlier (e.g. cached as JSON), to skip it; `store`: a
+        rules.regex_store.RegexStore with the branches' and filters' compiled code (see `stored_patterns`)."""
         # table values are (rule index, branch source); a branch is compiled the first time its trigger
         # occurs in a text (most branches of a large ruleset never run on a given corpus)
         self.flags = flags
+        self._store = store
         self._regexes: dict[str, re.Pattern] = {}
         self._number_start = re.compile(r"\b\d", flags)
         t = tables if tables is not None else self.analyse(rules, flags)
@@ -192,7 +195,7 @@ class TriggerMatcher:
         self.prefix_branches: dict[str, list[tuple[int, str]]] = {k: [tuple(x) for x in v]
                                                                   for k, v in t["prefix"].items()}
         self.sub_branches: dict[str, list[tuple[int, str]]] = {k: [tuple(x) for x in v] for k, v in t["sub"].items()}
-        self.always: list[tuple[int, re.Pattern]] = [(owner, re.compile(branch, flags)) for owner, branch in t["always"]]
+        self.always: list[tuple[int, re.Pattern]] = [(owner, self._regex(branch)) for owner, branch in t["always"]]
         self.always_needs: list[tuple[str, ...] | None] = [tuple(n) if n else None for n in t["needs"]]
         self.always_line_start: list[bool] = list(t["line_start"])  # matches only where a line starts
         self.always_digit_start: list[bool] = list(t["digit_start"])  # matches only where r"\b\d" does
@@ -240,7 +243,6 @@ class TriggerMatcher:
         for k, needs in enumerate(self.always_need_ids):
             for i in needs or ():
                 self._always_by_literal.setdefault(i, []).append(k)
-        self._any_number_start = self._any_of([r for (_, r), at in zip(self.always, self.always_digit_start) if at])
         self.ascii_subs = [(s, b) for s, b in self.sub_branches.items() if s.isascii()]
         self.other_subs: dict[str, list] = {}
         for s, b in self.sub_branches.items():
@@ -250,7 +252,11 @@ class TriggerMatcher:
     def _regex(self, branch: str) -> re.Pattern:
         regex = self._regexes.get(branch)
         if regex is None:
-            regex = self._regexes[branch] = compile_parsed(branch, self.flags)
+            if self._store is not None:
+                regex = self._store.compile(branch, self.flags)
+            if regex is None:
+                regex = compile_parsed(branch, self.flags)
+            self._regexes[branch] = regex
         return regex
 
     def _compiled(self, items: Iterable[tuple[int, str]]) -> list[tuple[int, re.Pattern]]:
@@ -258,26 +264,56 @@ class TriggerMatcher:
 
     def _any_of(self, regexes: list[re.Pattern]) -> re.Pattern | None:
         """One regex that matches where any of `regexes` does (None for fewer than two): tried first, it spares
-        the separate tries at the many places where none matches. Built from the branches' memoised parse trees
-        (parsing the joined pattern again would cost more than compiling it)."""
+        the separate tries at the many places where none matches."""
         if len(regexes) < 2:
             return None
-        joined = "|".join(f"(?:{r.pattern})" for r in regexes)
-        trees = [parse_cached(r.pattern, self.flags) for r in regexes]
-        if (_GROUP_REFERENCE.search(joined)
-                or any(t.state.flags != trees[0].state.flags or t.state.groupdict for t in trees)):
+        patterns = [r.pattern for r in regexes]
+        joined = filter_pattern(patterns)
+        if self._store is not None:
+            regex = self._store.compile(joined, self.flags)
+            if regex is not None:
+                return regex
+        tree = filter_tree(patterns, self.flags)
+        if tree is None:
             return re.compile(joined, self.flags)  # group numbers would matter: the plain way
-        state = P.State()
-        state.flags = trees[0].state.flags
-        state.groupwidths = [None] * max(t.state.groups for t in trees)
-        tree = P.SubPattern(state, [(C.BRANCH, (None, trees))])
+        state = tree.state
         code = _compiler._code(tree, self.flags)
         return _sre.compile(joined, self.flags | state.flags, code, state.groups - 1, {}, (None,) * state.groups)
+
+    def _filter_stored(self, branches: list[tuple[int, re.Pattern]]) -> bool:
+        if self._store is None:
+            return False
+        from .regex_store import pattern_key
+
+        return pattern_key(filter_pattern([r.pattern for _, r in branches]), self.flags) in self._store
+
+    def stored_patterns(self) -> Iterator[tuple[str, Any]]:
+        """(pattern, parse tree or None) of what a RegexStore for this matcher holds: every branch, and every
+        filter a token can have (its own branches, then those of its prefixes that are trigger prefixes: one per
+        trigger word, and per trigger prefix for a token equal to it or only starting with it). A filter that
+        must be compiled the plain way has no tree."""
+        branches = {b for table in (self.word_branches, self.prefix_branches, self.sub_branches)
+                    for items in table.values() for _, b in items}
+        for branch in sorted(branches | {r.pattern for _, r in self.always}):
+            yield branch, None
+        groups = []
+        for tok in sorted({*self.word_branches, *self.prefix_branches}):
+            chain = [b for k in self.prefix_lens if len(tok) >= k for _, b in self.prefix_branches.get(tok[:k], ())]
+            groups.append([b for _, b in self.word_branches.get(tok, ())] + chain)
+            if tok in self.prefix_branches:
+                groups.append(chain)
+        seen = set()
+        for patterns in groups:
+            joined = filter_pattern(patterns)
+            if len(patterns) >= 2 and joined not in seen:
+                seen.add(joined)
+                yield joined, filter_tree(patterns, self.flags)
 
     def _token_branches(self, tok: str) -> tuple[re.Pattern | None, list]:
         """(filter, branches) that may start at a token: by the whole word or by its first characters
         (memoised). The filter (one regex that matches where any branch may) is built once the token has
-        occurred FILTER_AFTER times: compiling it costs more than it saves on a rare token."""
+        occurred FILTER_AFTER times (compiling it costs more than it saves on a rare token), or at once when
+        the regex store has its code."""
         found = self._compiled(self.word_branches.get(tok, ()))
         for k in self.prefix_lens:
             if len(tok) >= k:
@@ -292,8 +328,8 @@ class TriggerMatcher:
     def _with_filter(self, tok: str, entry: tuple) -> tuple:
         seen = self._token_seen.get(tok, 0) + 1
         self._token_seen[tok] = seen
-        if seen < FILTER_AFTER:
-            return entry
+        if seen < FILTER_AFTER and not (seen == 1 and self._filter_stored(entry[1])):
+            return entry  # a stored filter costs next to nothing to build: then it is built at once
         entry = self._token_cache[tok] = (self._any_of([r for _, r in entry[1]]), entry[1])
         del self._token_seen[tok]
         return entry
@@ -361,9 +397,8 @@ class TriggerMatcher:
                 found = _matches_at(regex, text, line_starts)
             elif at_number:
                 if number_starts is None:
+                    # all of them: pruning them first with the union of the number branches cost more than it saved
                     number_starts = [m.start() for m in self._number_start.finditer(text)]
-                    if self._any_number_start is not None:  # numbers where no number branch can match: dropped
-                        number_starts = [p for p in number_starts if self._any_number_start.match(text, p)]
                 found = _matches_at(regex, text, number_starts)
             if found is None:
                 found = regex.finditer(text)
@@ -373,6 +408,25 @@ class TriggerMatcher:
 
 
 _NEWLINE = re.compile("\n")
+
+
+def filter_pattern(patterns: list[str]) -> str:
+    """The source of the filter regex of `patterns` (what `filter_tree` compiles to)."""
+    return "|".join(f"(?:{p})" for p in patterns)
+
+
+def filter_tree(patterns: list[str], flags: int = 0) -> P.SubPattern | None:
+    """The parse tree of `filter_pattern(patterns)`, joined from the branches' memoised trees (parsing the joined
+    pattern again would cost more than compiling it); None when group numbers would matter (back-references,
+    named groups, differing inline flags): the caller then compiles the joined pattern the plain way."""
+    trees = [parse_cached(p, flags) for p in patterns]
+    if (_GROUP_REFERENCE.search(filter_pattern(patterns))
+            or any(t.state.flags != trees[0].state.flags or t.state.groupdict for t in trees)):
+        return None
+    state = P.State()
+    state.flags = trees[0].state.flags
+    state.groupwidths = [None] * max(t.state.groups for t in trees)
+    return P.SubPattern(state, [(C.BRANCH, (None, trees))])
 
 
 def _matches_at(regex: re.Pattern, text: str, starts: list[int]) -> list[re.Match] | None:

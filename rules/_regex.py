@@ -91,8 +91,12 @@ def first_char_class(pattern: str, flags: int = 0) -> str | None:
 
 
 def guarded(pattern: str, flags: int = 0) -> re.Pattern:
-    """`re.compile(pattern, flags)`, with a first-character look-ahead when one can be worked out."""
-    first = first_char_class(pattern, flags)
-    if first is None:
-        return re.compile(pattern, flags)
-    return re.compile(f"(?={first})(?:{pattern})", flags)
+    """`re.compile(pattern, flags)`, with a first-character look-ahead when one can be worked out. Its code is
+    kept between processes (rules/regex_store.py: the modules' big alternations cost ~0.1 s to compile)."""
+    from .regex_store import module_regex, pattern_key
+
+    def make() -> tuple[str, int]:
+        first = first_char_class(pattern, flags)
+        return (pattern if first is None else f"(?={first})(?:{pattern})"), flags
+
+    return module_regex("guarded:" + pattern_key(pattern, flags), make)

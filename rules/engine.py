@@ -164,7 +164,8 @@ class Engine:
         self.calibration = calibration or Calibration.load()
         self.similarity = similarity
         self.extract_contacts = extract_contacts
-        self.matcher = TriggerMatcher([[p.pattern for p in rule.patterns] for rule in rules], tables=trigger_tables)
+        self.matcher = TriggerMatcher([[p.pattern for p in rule.patterns] for rule in rules], tables=trigger_tables,
+                                      store=(trigger_tables or {}).get("regex_store"))
         self.pack_languages = frozenset(code for rule in rules for code in rule.languages if code != UNIVERSAL)
         self._mitigating_rules = {i for i, r in enumerate(rules) if r.category == MITIGATING}
         self._place_rules = {i for i, r in enumerate(rules) if r.category == "destination" or r.id in PLACE_RULES}

@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 from ._prefilter import TriggerMatcher
+from .regex_store import RegexStore, cache_dir  # noqa: F401  (cache_dir: used here and re-exported)
 from .ruleset import CONCEPTS_FILE, LazyPattern, Rule, load_ruleset, pack_paths
 
 logger = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ logger = logging.getLogger(__name__)
 FORMAT = 2
 KEEP = 8  # cache files kept (one per ruleset version)
 _CODE = ("ruleset.py", "textnorm.py", "textnorm_tables.json", "_prefilter.py", "_redos.py", "language.yaml",
-         "ruleset_cache.py", "places.py", "places/countries.yaml", "places/hubs.yaml")
+         "ruleset_cache.py", "regex_store.py", "places.py", "places/countries.yaml", "places/hubs.yaml")
 
 
 def _code_digest() -> str:
@@ -46,16 +47,6 @@ def _code_digest() -> str:
 CODE_DIGEST = _code_digest()
 _RULE_FIELDS = ("id", "description", "category", "weight", "languages", "source", "fields", "raw_patterns",
                 "not_languages", "unless_in", "scope")
-
-
-def cache_dir() -> Path | None:
-    configured = os.environ.get("LUREWATCH_CACHE_DIR", "")
-    if configured.lower() == "off":
-        return None
-    if configured:
-        return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "lurewatch"
 
 
 def ruleset_key(directory: Path) -> str:
@@ -110,7 +101,8 @@ def load_checked(directory: Path) -> tuple[list[Rule], dict]:
             with open(where / f"ruleset-{key[:32]}.json", encoding="utf-8") as fh:
                 doc = json.load(fh)
             if doc.get("format") == FORMAT and doc.get("key") == key:
-                return _from_json(doc)
+                rules, tables = _from_json(doc)
+                return rules, _with_store(where, key, rules, tables)
         except FileNotFoundError:
             pass
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -119,7 +111,33 @@ def load_checked(directory: Path) -> tuple[list[Rule], dict]:
     tables = TriggerMatcher.analyse([[p.pattern for p in r.patterns] for r in rules])
     if where is not None and key is not None:
         _store(where, key, {**_to_json(rules, tables), "key": key})
+        tables = _with_store(where, key, rules, tables)
     return rules, tables
+
+
+def _with_store(where: Path, key: str, rules: list[Rule], tables: dict) -> dict:
+    """`tables` with "regex_store": the compiled code of every branch and token filter (rules/regex_store.py),
+    read from `ruleset-<key>.sre`, or computed and written there when that file is missing or unreadable."""
+    path = where / f"ruleset-{key[:32]}.sre"
+    store = None
+    try:
+        store = RegexStore.read(path)
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        logger.warning("regex store unreadable (%s); compiling it again", exc)
+    if store is None:
+        if not os.access(where, os.W_OK):
+            return tables  # computing it in every process would cost more than it saves
+        matcher = TriggerMatcher([[p.pattern for p in r.patterns] for r in rules], tables=tables)
+        store = RegexStore()
+        for pattern, tree in matcher.stored_patterns():
+            store.add(pattern, matcher.flags, parsed=tree)
+        try:
+            store.write(path)
+        except OSError as exc:
+            logger.warning("regex store not written to %s (%s)", where, exc)
+    return {**tables, "regex_store": store}
 
 
 def _store(where: Path, key: str, doc: dict) -> None:
@@ -132,5 +150,6 @@ def _store(where: Path, key: str, doc: dict) -> None:
         old = sorted(where.glob("ruleset-*.json"), key=lambda p: p.stat().st_mtime, reverse=True)[KEEP:]
         for path in old:
             path.unlink(missing_ok=True)
+            path.with_suffix(".sre").unlink(missing_ok=True)
     except OSError as exc:
         logger.warning("ruleset cache not written to %s (%s)", where, exc)

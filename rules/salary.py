@@ -13,6 +13,7 @@ from pathlib import Path
 from ._hintscan import HintScan
 from ._prefilter import split_branches
 from ._regex import guarded
+from .regex_store import stored_compile
 
 MARKETS_FILE = Path(__file__).parent / "markets.yaml"
 MARKET_KEYS = {"code", "usd", "entry_pay_usd", "languages", "names", "note"}
@@ -144,14 +145,14 @@ _NUMBER_START = re.compile(r"(?<![\d.,])\d")
 def _money_regexes(ascii_only: bool) -> tuple[re.Pattern, re.Pattern]:
     """(currency right before a number, a money amount), for any text or for ASCII text only."""
     cur = _CUR_ALT_ASCII if ascii_only else _CUR_ALT
-    money = re.compile(
+    money = stored_compile(
         rf"(?:(?P<pre>{cur})\s?)?"
         rf"(?P<a>{_NUM})\s?(?:{_mult_alt('m', ascii_only)})?"
         rf"(?:{_RANGE_SEP}(?:(?P<mid>{cur})\s?)?(?P<b>{_NUM})\s?(?:{_mult_alt('n', ascii_only)})?)?"
         rf"\+?\s?(?:(?P<post>{cur}))?",
         re.IGNORECASE,
     )
-    return re.compile(rf"(?:{cur})\s?$", re.IGNORECASE), money
+    return stored_compile(rf"(?:{cur})\s?$", re.IGNORECASE), money
 
 
 _PRE_CURRENCY, _MONEY = _money_regexes(False)
