@@ -1,8 +1,11 @@
 """The crawl's database access: one Store per crawler, and the one owner of the `crawls` row.
 
 `crawl_store(crawler)` is the single accessor every crawl component (pipelines, middlewares, the
-dupefilter, extensions) uses, so a crawl holds one SQLite connection, opened with the busy timeout
-and retry settings (LUREWATCH_DB_BUSY_TIMEOUT, LUREWATCH_DB_RETRY_FOR, seconds).
+dupefilter, extensions) uses to read, so a crawl holds one SQLite connection on the reactor thread, opened
+with the busy timeout and retry settings (LUREWATCH_DB_BUSY_TIMEOUT, LUREWATCH_DB_RETRY_FOR, seconds).
+`crawl_writer(crawler)` writes ads and seen/removed marks in batches on a thread with its own connection
+(crawler/batchwriter.py, LUREWATCH_WRITE_BATCH, LUREWATCH_WRITE_INTERVAL); each batch adds its counts to the
+crawls row (`record_progress`). It is closed (queue written) before the take-downs are settled.
 
 `CrawlRecorder` (EXTENSIONS) owns the crawls row: it inserts it when the spider opens (with this
 host and pid), and when the spider closes it settles the take-downs (crawler.incremental.settle),
@@ -23,6 +26,7 @@ import sqlite3
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from .batchwriter import BATCH, INTERVAL, BatchWriter
 from .joblocks import process_alive, process_started
 from .sqlitetx import BUSY_TIMEOUT, RETRY_FOR, StoreError
 from .store import Store, now
@@ -39,6 +43,36 @@ def crawl_store(crawler) -> Store:
                       retry_for=s.getfloat("LUREWATCH_DB_RETRY_FOR", RETRY_FOR))
         crawler._lurewatch_store = store
     return store
+
+
+def crawl_writer(crawler) -> BatchWriter:
+    """The crawler's batch writer (started on first use; closed by StorePipeline, at the latest by CrawlRecorder)."""
+    writer = getattr(crawler, "_lurewatch_writer", None)
+    if writer is None:
+        s = crawler.settings
+        writer = BatchWriter(
+            lambda: Store(s["LUREWATCH_DB"], busy_timeout=s.getfloat("LUREWATCH_DB_BUSY_TIMEOUT", BUSY_TIMEOUT),
+                          retry_for=s.getfloat("LUREWATCH_DB_RETRY_FOR", RETRY_FOR)),
+            batch=s.getint("LUREWATCH_WRITE_BATCH", BATCH), interval=s.getfloat("LUREWATCH_WRITE_INTERVAL", INTERVAL),
+            progress=record_progress)
+        crawler._lurewatch_writer = writer
+    return writer
+
+
+def close_crawl_writer(crawler) -> None:
+    """Write what the crawl's writer holds and stop it (blocks; nothing to do when it is already closed)."""
+    writer = getattr(crawler, "_lurewatch_writer", None)
+    if writer is not None:
+        writer.close_now()
+
+
+def record_progress(store: Store, crawl_id: int, statuses) -> None:
+    """Inside a batch's transaction: add the ads it stored ({status: count}) to the crawls row, so the row of a
+    crawl that is killed says what it had stored (finish_crawl writes the final counts)."""
+    store.db.execute("UPDATE crawls SET items = coalesce(items, 0) + ?, new_ads = coalesce(new_ads, 0) + ?,"
+                     " changed_ads = coalesce(changed_ads, 0) + ?, unchanged_ads = coalesce(unchanged_ads, 0) + ?"
+                     " WHERE id = ?", [sum(statuses.values()), statuses["new"], statuses["changed"],
+                                        statuses["unchanged"], crawl_id])
 
 
 def close_crawl_store(crawler) -> None:
@@ -73,15 +107,16 @@ def mark_interrupted(store: Store, host: str | None = None) -> list[int]:
     host = host or socket.gethostname()
 
     def work() -> list[int]:
-        rows = store.db.execute("SELECT id, pid, pid_started FROM crawls WHERE status = 'running' AND host = ?",
+        rows = store.db.execute("SELECT id, pid, pid_started, items FROM crawls WHERE status = 'running' AND host = ?",
                                 [host]).fetchall()
-        dead = [crawl_id for crawl_id, pid, started in rows if not process_alive(pid, started)]
-        for crawl_id in dead:
+        dead = [(crawl_id, items) for crawl_id, pid, started, items in rows if not process_alive(pid, started)]
+        for crawl_id, items in dead:
             store.db.execute(
                 "UPDATE crawls SET status = 'interrupted', finished_at = ?, message = coalesce(message || '; ', '') || ?"
                 " WHERE id = ?", [now(), "interrupted: its process ended without recording the end of the crawl "
-                                         "(killed, or its last database write failed)", crawl_id])
-        return dead
+                                         f"(killed, or its last database write failed); {items or 0} ads stored before",
+                                  crawl_id])
+        return [crawl_id for crawl_id, _ in dead]
 
     dead = store.write(work)
     for crawl_id in dead:
@@ -125,12 +160,14 @@ class CrawlRecorder:
 
     def spider_closed(self, spider, reason):
         if self.crawl_id is None:
+            close_crawl_writer(self.crawler)
             close_crawl_store(self.crawler)
             return
         from .incremental import settle
         from .run import FINISHED_CODES, judge, summary_line
 
         try:
+            close_crawl_writer(self.crawler)  # every ad and seen mark committed before the take-downs are judged
             store = crawl_store(self.crawler)
             outcome = settle(self.crawler, store, self.crawl_id, self.started_at, reason, spider)
             stats = dict(self.stats.get_stats(), finish_reason=reason)

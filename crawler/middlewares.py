@@ -223,15 +223,31 @@ class ConditionalRequestMiddleware:
             return response
         crawl_id = self.stats.get_value("lurewatch/crawl_id")
         if response.status == 304 and request.meta.get("lurewatch_conditional"):
-            self.store.mark_seen(ad_id, crawl_id)
+            written(self.crawler, crawl_writer(self.crawler).mark_seen(ad_id, crawl_id))  # batched, off this thread
             self.stats.inc_value("lurewatch/ads/not_modified")
             raise NotModified(f"not modified: {request.url}")
         if response.status in (404, 410):
-            if self.store.mark_removed(ad_id, crawl_id, reason=f"http_{response.status}"):
-                self.stats.inc_value("lurewatch/ads/removed")
+            removed = crawl_writer(self.crawler).mark_removed(ad_id, crawl_id, reason=f"http_{response.status}")
+            written(self.crawler, removed.addCallback(
+                lambda marked: marked and self.stats.inc_value("lurewatch/ads/removed")))
             self.stats.inc_value("lurewatch/ads/gone")
             request.meta["lurewatch_gone"] = True
         return response
+
+
+def written(crawler, d) -> None:
+    """A failed seen/removed mark is a store error of the crawl (no take-downs are then marked)."""
+    def failed(failure):
+        crawler.stats.inc_value("lurewatch/errors/store")
+        logger.error("cannot record a seen/removed mark: %s", failure.getErrorMessage())
+
+    d.addErrback(failed)
+
+
+def crawl_writer(crawler):
+    from .crawlrecord import crawl_writer as writer
+
+    return writer(crawler)
 
 
 # -- charsets ------------------------------------------------------------------------------------

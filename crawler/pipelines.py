@@ -7,11 +7,13 @@ import sqlite3
 import unicodedata
 
 from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred
 
 from rules import Engine
 from rules.engine import MAX_FIELD_CHARS
 
-from .crawlrecord import crawl_store
+from .crawlrecord import crawl_store, crawl_writer
 from .incremental import source_ledger
 from .lureindex import engine_for_store, without_own_lure
 from .sqlitetx import StoreError
@@ -89,12 +91,17 @@ def stored_row(item) -> dict:
 
 class AssessPipeline:
     """Scores each ad. An ad already stored with the same text keeps its stored assessment: the engine
-    does not run again (this covers pages re-fetched in full from servers without ETag/Last-Modified)."""
+    does not run again (this covers pages re-fetched in full from servers without ETag/Last-Modified).
+    Ads are assessed in batches (Engine.assess_many: the similarity stage once per batch): LUREWATCH_ASSESS_BATCH
+    ads, or those that came within LUREWATCH_ASSESS_WAIT seconds of the first."""
 
-    def __init__(self, crawler, engine: Engine):
+    def __init__(self, crawler, engine: Engine, batch: int = 32, wait: float = 0.05):
         self.crawler = crawler
         self.stats = crawler.stats
         self.engine = engine
+        self.batch, self.wait = max(1, batch), wait
+        self.pending: list[tuple[dict, Deferred]] = []
+        self._flush_call = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -107,7 +114,8 @@ class AssessPipeline:
                 store = crawl_store(crawler)
             except (StoreError, sqlite3.Error):
                 store = None  # the shipped corpus only; the crawl reports the unusable database
-        return cls(crawler, engine_for_store(store, max_field_chars=cap))
+        return cls(crawler, engine_for_store(store, max_field_chars=cap), crawler.settings.getint("LUREWATCH_ASSESS_BATCH", 32),
+                   crawler.settings.getfloat("LUREWATCH_ASSESS_WAIT", 0.05))
 
     def stored_unchanged(self, item):
         if not self.crawler.settings.get("LUREWATCH_DB"):
@@ -117,7 +125,7 @@ class AssessPipeline:
         except (StoreError, sqlite3.Error):
             return None  # assessed afresh; StorePipeline reports an unusable database
 
-    def process_item(self, item):
+    async def process_item(self, item):
         stored = self.stored_unchanged(item)
         if stored is not None:
             item["assessment"] = None  # the store keeps the ad's assessment and evidence as they are
@@ -130,7 +138,7 @@ class AssessPipeline:
         ad = {k: item.get(k) for k in ("url", "title", "company", "location", "description", "contact")}
         ad["salary"] = item.get("salary_text")
         urls = [item["url"], *(item.get("aliases") or [])]  # a confirmed lure's new text is not its own match
-        assessment = without_own_lure(self.engine, ad, self.engine.assess(ad), urls=urls).to_dict()
+        assessment = (await maybe_deferred_to_future(self.assess(ad, urls))).to_dict()
         item["assessment"] = assessment
         item["language"] = assessment.get("language")
         self.stats.inc_value("lurewatch/assessed")
@@ -140,12 +148,42 @@ class AssessPipeline:
             self.stats.inc_value("lurewatch/flagged")
         return item
 
+    def assess(self, ad: dict, urls: list[str]) -> Deferred:
+        """Deferred Assessment of `ad`, made with the next batch."""
+        d: Deferred = Deferred()
+        self.pending.append(((ad, urls), d))
+        if len(self.pending) >= self.batch:
+            self.flush()
+        elif self._flush_call is None:
+            from twisted.internet import reactor
+
+            self._flush_call = reactor.callLater(self.wait, self.flush)
+        return d
+
+    def flush(self) -> None:
+        if self._flush_call is not None and self._flush_call.active():
+            self._flush_call.cancel()
+        self._flush_call = None
+        batch, self.pending = self.pending, []
+        try:
+            found = self.engine.assess_many([ad for (ad, _), _ in batch])
+        except Exception:  # noqa: BLE001 - one at a time, so only the ad that fails fails
+            found = [None] * len(batch)
+        for ((ad, urls), d), assessment in zip(batch, found):
+            try:
+                assessment = without_own_lure(self.engine, ad, assessment or self.engine.assess(ad), urls=urls)
+            except Exception:  # noqa: BLE001 - the item's own error (item_error)
+                d.errback()
+                continue
+            d.callback(assessment)
+
 
 class StorePipeline:
-    """Writes ads to SQLite through the crawl's Store (crawler.crawlrecord.crawl_store). The crawls
-    row belongs to crawler.crawlrecord.CrawlRecorder. An ad that cannot be stored (full disk, ...)
-    stops the crawl ("store_failed": crawler.run exits 5) and leaves its board incomplete; it is
-    counted in lurewatch/errors/store and taken out of lurewatch/flagged (only stored ads count)."""
+    """Writes ads to SQLite off the reactor thread, in batched transactions (crawler.crawlrecord.crawl_writer,
+    crawler/batchwriter.py): an item leaves this pipeline once its batch is committed. The crawls row belongs
+    to crawler.crawlrecord.CrawlRecorder. An ad that cannot be stored (full disk, ...) stops the crawl
+    ("store_failed": crawler.run exits 5) and leaves its board incomplete; it is counted in lurewatch/errors/store
+    and taken out of lurewatch/flagged (only stored ads count)."""
 
     def __init__(self, crawler, db_path: str):
         self.crawler = crawler
@@ -160,15 +198,14 @@ class StorePipeline:
             raise NotConfigured("LUREWATCH_DB is not set")
         return cls(crawler, db_path)
 
-    def process_item(self, item):
-        row = stored_row(item)
+    async def process_item(self, item):
+        entry = {"ad": stored_row(item), "assessment": item.get("assessment"), "aliases": item.get("aliases") or [],
+                 "snapshot": item.get("snapshot")}
         crawl_id = self.stats.get_value("lurewatch/crawl_id")
         try:
             if crawl_id is None:
                 raise StoreError(self.stats.get_value("lurewatch/db_error") or "the crawl has no crawls row")
-            ad_id, status = crawl_store(self.crawler).save_ad(
-                row, item.get("assessment"), aliases=item.get("aliases") or [], crawl_id=crawl_id,
-                snapshot=item.get("snapshot"))
+            ad_id, status = await maybe_deferred_to_future(crawl_writer(self.crawler).save(entry, crawl_id))
         except (StoreError, sqlite3.Error) as exc:
             self.stats.inc_value("lurewatch/errors/store")
             if item_flagged(item, self.stats):
@@ -179,6 +216,13 @@ class StorePipeline:
         self.stats.inc_value(f"lurewatch/ads/{status}")
         self.stats.inc_value("lurewatch/stored")
         return item
+
+    async def close_spider(self):
+        """Write the ads still queued, then stop the writer thread (stat lurewatch/store/batches: its commits)."""
+        writer = getattr(self.crawler, "_lurewatch_writer", None)
+        if writer is not None:
+            await maybe_deferred_to_future(writer.close())
+            self.stats.set_value("lurewatch/store/batches", writer.batches)
 
     def stop(self, error: str) -> None:
         """Close the spider at the first failed write: the next ads would be lost the same way."""

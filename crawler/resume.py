@@ -92,12 +92,15 @@ class ResumableDupeFilter(RFPDupeFilter):
     def _mark_ad_seen(self, url: str) -> None:
         if not self.crawler.settings.get("LUREWATCH_DB"):
             return
-        from .crawlrecord import crawl_store
+        from .crawlrecord import crawl_store, crawl_writer
 
         store = crawl_store(self.crawler)
         known = store.known_ad(url)
         if known:
-            store.mark_seen(known["id"], self.crawler.stats.get_value("lurewatch/crawl_id"))
+            from .middlewares import written
+
+            written(self.crawler, crawl_writer(self.crawler).mark_seen(known["id"],
+                                                                       self.crawler.stats.get_value("lurewatch/crawl_id")))
             self.crawler.stats.inc_value("lurewatch/resume/done_skipped")
 
     def close(self, reason: str) -> None:

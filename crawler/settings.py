@@ -14,6 +14,10 @@ LUREWATCH_MAX_FIELD_CHARS = 50_000  # ad text fields are stored and assessed cut
 # (stats lurewatch/ads/text_truncated, lurewatch/assess/truncated_fields)
 LUREWATCH_DB_BUSY_TIMEOUT = 30  # seconds SQLite waits for another process's lock
 LUREWATCH_DB_RETRY_FOR = 120  # seconds a locked write transaction is retried after that
+LUREWATCH_ASSESS_BATCH = 32  # ads assessed together (Engine.assess_many), or those within LUREWATCH_ASSESS_WAIT s
+LUREWATCH_ASSESS_WAIT = 0.05
+LUREWATCH_WRITE_BATCH = 500  # ads (and seen/removed marks) per write transaction, on the writer thread
+LUREWATCH_WRITE_INTERVAL = 0.2  # seconds the writer waits to fill a batch (crawler/batchwriter.py)
 LUREWATCH_JOB = None  # plan job name written to crawls.job (`lurewatch crawl --job`)
 
 # Politeness

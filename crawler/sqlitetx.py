@@ -37,6 +37,9 @@ class Transactions:
     _depth: int = 0
 
 
+    def _after_rollback(self) -> None:
+        """Hook: drop caches that may describe rolled-back rows."""
+
     def retrying(self, work: Callable[[], T]) -> T:
         """`work()`, run again with backoff while SQLite says the database is locked or busy."""
         deadline = time.monotonic() + self.retry_for
@@ -69,6 +72,7 @@ class Transactions:
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
+                self._after_rollback()
                 raise
             finally:
                 self._depth -= 1

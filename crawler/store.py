@@ -6,8 +6,9 @@ Tables
   evidence   why an ad scored: rule id, category, weight, matched text
   contacts   phones (E.164), messenger handles, emails, domains per ad
   ad_history new / changed / removed events with the content hash
-  snapshots  one fetch of an ad's page (url, status, when), kept after take-down; its body is in
-  snapshot_bodies  page bodies, gzip-compressed, stored once per content (sha1): the ads of one page share it
+  snapshots  a kept fetch of an ad's page (url, status, when; first, each change), kept after take-down; its body in
+  snapshot_bodies  page bodies, zstd with a dictionary per source (snapshot_dicts), once per content (sha1): the
+             ads of one page share it (crawler/snapshots.py, crawler/snapcodec.py)
   crawls     one row per run: counts and errors by kind
   reviews    analyst verdicts, append-only; ads.review_status is the latest one (crawler/verdicts.py)
   confirmed_lures      an ad's text when an analyst confirmed it a lure: joins the known-lure corpus
@@ -32,14 +33,17 @@ from typing import Any, Iterable, Iterator
 
 import sqlite_utils
 
+from .adwriter import AdWriter, fts_trigger_current, narrow_fts_trigger
 from .alertstate import ALERT_PRIMARY_KEYS, ALERT_TABLES, AlertState, migrate as migrate_alerts
-from .snapshots import insert_snapshot, move_snapshot_bodies, read_snapshots
+from .snapcodec import DICT_COLUMNS
+from .snapshots import BODY_COLUMNS, insert_snapshot, move_snapshot_bodies, read_snapshots
 from .sqlitetx import BUSY_TIMEOUT, RETRY_FOR, StoreError, Transactions
 from .verdicts import (LABELLED_COLUMNS, VERDICT_TABLES, VERDICTS, ReviewInputError, check_review,  # noqa: F401
                        insert_review, known_lure_entry, labelled, migrate as migrate_verdicts)
 
-SCHEMA_VERSION = 4  # 2: page bodies moved from snapshots.body_gz to snapshot_bodies; 3: confirmed lures/negatives;
+SCHEMA_VERSION = 6  # 2: page bodies moved from snapshots.body_gz to snapshot_bodies; 3: confirmed lures/negatives;
 # 4: partner alerts (alerts, alert_partners, deliveries; meta instance_id)
+# 6: snapshot bodies zstd with per-source dictionaries (snapshot_dicts), ads_au FTS trigger on text columns only
 
 AD_TEXT_FIELDS = ("title", "company", "location", "salary_text", "description", "contact")
 
@@ -96,7 +100,8 @@ SCHEMA = {
     "contacts": {"id": int, "ad_id": int, "kind": str, "value": str, "raw": str, "field": str},
     "ad_history": {"id": int, "ad_id": int, "crawl_id": int, "at": str, "event": str, "content_hash": str, "changed_fields": str},
     "snapshots": {"id": int, "ad_id": int, "crawl_id": int, "fetched_at": str, "url": str, "status": int, "content_type": str, "sha1": str},
-    "snapshot_bodies": {"sha1": str, "body_gz": bytes, "size": int},  # size: bytes before gzip
+    "snapshot_bodies": BODY_COLUMNS,
+    "snapshot_dicts": DICT_COLUMNS,
     "crawls": {
         "id": int,
         "spider": str,
@@ -169,7 +174,7 @@ class Store(Transactions):
         tables = set(self.db.table_names())
         if not {"meta", *SCHEMA} <= tables or not self.db["ads"].detect_fts():
             return False
-        if "body_gz" in self.db["snapshots"].columns_dict:  # schema 1: bodies still to move
+        if "body_gz" in self.db["snapshots"].columns_dict or not fts_trigger_current(self.db):  # schema 1, < 6
             return False
         indexes = {(t, tuple(i.columns)) for t in {t for t, _ in REVIEW_INDEXES} for i in self.db[t].indexes}
         if not all((t, tuple(c)) in indexes for t, c in REVIEW_INDEXES):
@@ -207,6 +212,7 @@ class Store(Transactions):
         db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
         if not db["ads"].detect_fts():
             db["ads"].enable_fts(["title", "description", "company"], create_triggers=True)
+        narrow_fts_trigger(db)
 
     # -- ads ----------------------------------------------------------------
     def find_ad_id(self, urls: Iterable[str], source: str | None = None, external_id: str | None = None,
@@ -252,62 +258,46 @@ class Store(Transactions):
         `ad` holds the ads columns (url required); `aliases` are other URLs of the same ad;
         `assessment` is Assessment.to_dict(); `snapshot` is {url, status, content_type, body}.
         """
-        if not ad.get("url"):
-            raise ValueError("ad has no url")
-        return self.write(lambda: self._save_ad(ad, assessment, [ad["url"], *aliases], crawl_id, snapshot))
+        return self.add_many([{"ad": ad, "assessment": assessment, "aliases": aliases, "snapshot": snapshot}],
+                             crawl_id=crawl_id)[0]
 
-    def _save_ad(self, ad, assessment, urls, crawl_id, snapshot) -> tuple[int, str]:
-        stamp = now()
-        chash = content_hash(ad)
-        old: dict[str, Any] = {}
-        ad_id = self.find_ad_id(urls, ad.get("source"), ad.get("external_id"), chash)
-        row = {k: v for k, v in ad.items() if k in SCHEMA["ads"] and k != "id"}
-        row.update(content_hash=chash, last_seen=stamp, removed_at=None, last_crawl_id=crawl_id)
-        if ad_id is None:
-            row.update(first_seen=stamp, review_status="unreviewed")
-            if assessment:
-                row.update(self._assessment_columns(assessment))
-            ad_id = self.db["ads"].insert(row).last_pk
-            status = "new"
-        else:
-            old = self.db["ads"].get(ad_id)
-            if old.get("removed_at"):
-                self._history(ad_id, crawl_id, "reappeared", chash)
-            if old["content_hash"] == chash:
-                status = "unchanged"
-                row = {"last_seen": stamp, "removed_at": None, "last_crawl_id": crawl_id}
-                for k in ("etag", "last_modified"):
-                    if ad.get(k):
-                        row[k] = ad[k]
-            else:
-                status = "changed"
-                row.pop("url", None)  # the first canonical URL stays the ad's key
-                if assessment:
-                    row.update(self._assessment_columns(assessment))
-            self.db["ads"].update(ad_id, row)
-        for u in dict.fromkeys(urls):
-            if u:
-                self.db.execute(
-                    "INSERT OR IGNORE INTO ad_urls (url, ad_id, kind, first_seen) VALUES (?,?,?,?)",
-                    [u, ad_id, "canonical" if u == ad["url"] else "alias", stamp],
-                )
-        if status != "unchanged":
-            if assessment:
-                self._replace_evidence(ad_id, assessment)
-            changed = "" if status == "new" else json.dumps(self._changed_fields(old, ad))
-            self.db["ad_history"].insert(
-                {"ad_id": ad_id, "crawl_id": crawl_id, "at": stamp, "event": status, "content_hash": chash, "changed_fields": changed}
-            )
-        if snapshot and status != "unchanged":
-            self.add_snapshot(ad_id, snapshot, crawl_id)
-        return ad_id, status
+    def add_many(self, entries: Iterable[dict[str, Any]], crawl_id: int | None = None) -> list[tuple[int, str]]:
+        """Save a batch of ads in ONE write transaction (crawler/adwriter.py); (ad_id, status) for each, in order.
+
+        Each entry is {"ad": ads columns (url required), "assessment": Assessment.to_dict() or None,
+        "aliases": other URLs, "snapshot": {url, status, content_type, body} or None}, as for save_ad. Ads, URLs,
+        history, evidence, contacts and snapshots are all written; a later entry sees the earlier ones (the same
+        ad twice in a batch is new, then unchanged). ValueError (nothing written) if an ad has no url.
+        Example: store.add_many([{"ad": {"url": u, "source": "board", "title": "Chat support"}}], crawl_id=7)
+        """
+        entries = list(entries)
+        for entry in entries:
+            if not (entry.get("ad") or {}).get("url"):
+                raise ValueError("ad has no url")
+
+        def work() -> list[tuple[int, str]]:
+            writer, stamp = self._writer(), now()
+            return [writer.save(e["ad"], e.get("assessment"), [e["ad"]["url"], *(e.get("aliases") or ())], crawl_id,
+                                e.get("snapshot"), stamp) for e in entries]
+
+        return self.write(work) if entries else []
+
+    def _writer(self) -> AdWriter:
+        writer = getattr(self, "_ad_writer", None)
+        if writer is None:
+            writer = self._ad_writer = AdWriter(self)
+        return writer
+
+    def _after_rollback(self) -> None:
+        """Forget what the rolled-back transaction cached (a snapshot dictionary it trained, counts)."""
+        self.db._lurewatch_codec = None
 
     @staticmethod
     def _changed_fields(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         return [k for k in AD_TEXT_FIELDS if (old.get(k) or "") != (new.get(k) or "")]
 
     @staticmethod
-    def _assessment_columns(a: dict[str, Any]) -> dict[str, Any]:
+    def _assessment_columns(a: dict[str, Any], stamp: str | None = None) -> dict[str, Any]:
         return {
             "risk_score": a["score"],
             "risk_level": a["level"],
@@ -320,18 +310,11 @@ class Store(Transactions):
             "summary": a.get("summary", ""),
             "nearest_lure": json.dumps(a["nearest_lure"]) if a.get("nearest_lure") else None,
             "ruleset_version": a.get("ruleset_version", ""),
-            "assessed_at": now(),
+            "assessed_at": stamp or now(),
         }
 
     def _replace_evidence(self, ad_id: int, a: dict[str, Any]) -> None:
-        self.db.execute("DELETE FROM evidence WHERE ad_id=?", [ad_id])
-        self.db.execute("DELETE FROM contacts WHERE ad_id=?", [ad_id])
-        ev = [{"ad_id": ad_id, **{k: e.get(k) for k in SCHEMA["evidence"] if k not in ("id", "ad_id")}} for e in a.get("evidence", [])]
-        if ev:
-            self.db["evidence"].insert_all(ev)
-        cs = [{"ad_id": ad_id, **{k: c.get(k) for k in ("kind", "value", "raw", "field")}} for c in a.get("contacts", [])]
-        if cs:
-            self.db["contacts"].insert_all(cs)
+        self._writer().replace_evidence(ad_id, a)
 
     def update_assessment(self, ad_id: int, assessment: dict[str, Any]) -> None:
         def work():

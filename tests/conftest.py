@@ -28,6 +28,19 @@ def db_rows(db, sql: str, params=()) -> list[dict]:
         conn.close()
 
 
+def stored_body(db, sha1: str) -> bytes | None:
+    """The page body stored under `sha1` (zstd with its source's dictionary, or gzip before schema 6)."""
+    import sqlite_utils
+
+    from crawler.snapshots import snapshot_body
+
+    database = sqlite_utils.Database(db)
+    try:
+        return snapshot_body(database, sha1)[0]
+    finally:
+        database.conn.close()
+
+
 TEXT_TYPES = {".html": "text/html; charset=utf-8", ".xml": "application/xml", ".txt": "text/plain"}
 
 

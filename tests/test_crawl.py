@@ -1,7 +1,6 @@
 """End-to-end crawls of fixture sites served by real HTTP servers; each crawl runs `lurewatch crawl` in a subprocess."""
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import re
@@ -11,7 +10,7 @@ import sys
 
 import pytest
 
-from conftest import LUREWATCH, REPO, SITES, run_cli, serve_site, db_rows
+from conftest import LUREWATCH, REPO, SITES, run_cli, serve_site, db_rows, stored_body
 from crawler.localsite import LocalSite, Page
 
 BOARD = SITES / "unseen_board"
@@ -130,10 +129,10 @@ def test_fields_text_and_fetch_metadata_intact(crawled):
     assert ad["source"] == f"127.0.0.1:{site.port}" and ad["spider"] == "jobposting"
     assert ad["etag"] == '"ad101-v1"' and ad["last_modified"] == "Mon, 02 Nov 2026 10:00:00 GMT"
     assert ad["risk_level"] is not None  # assessed on the way in
-    [snap] = rows(db, "SELECT s.*, b.body_gz FROM snapshots s JOIN snapshot_bodies b ON b.sha1 = s.sha1 WHERE s.ad_id = ?",
+    [snap] = rows(db, "SELECT s.* FROM snapshots s JOIN snapshot_bodies b ON b.sha1 = s.sha1 WHERE s.ad_id = ?",
                   [ad["id"]])
     assert snap["status"] == 200 and snap["url"] in (site.url("/jobs/101.html"), site.url("/featured/101"))
-    assert b"MCH-101" in gzip.decompress(snap["body_gz"])
+    assert b"MCH-101" in stored_body(db, snap["sha1"])
 
 
 @pytest.mark.parametrize("path, codec", [("/jobs/gbk.html", "gbk"), ("/jobs/big5.html", "big5"), ("/jobs/tis620.html", "tis-620")])

@@ -5,7 +5,7 @@ import gzip
 import hashlib
 import json
 
-from conftest import db_rows
+from conftest import db_rows, stored_body
 from crawler.localsite import LocalSite, Page
 from test_profiles import scrapy_crawl
 
@@ -81,9 +81,9 @@ def test_one_page_of_postings_stores_its_body_once(tmp_path):
     one_copy = len(gzip.compress(body))
     assert db_bytes(db) < 10 * one_copy  # one copy plus the ads, not one copy per ad (150 copies before)
     assert db_rows(db, "SELECT count(*) AS n, count(DISTINCT sha1) AS bodies FROM snapshots")[0] == {"n": 150, "bodies": 1}
-    [stored] = db_rows(db, "SELECT sha1, size, body_gz FROM snapshot_bodies")
+    [stored] = db_rows(db, "SELECT sha1, size FROM snapshot_bodies")
     assert (stored["sha1"], stored["size"]) == (hashlib.sha1(body).hexdigest(), len(body))
-    assert gzip.decompress(stored["body_gz"]) == body
+    assert stored_body(db, stored["sha1"]) == body
 
 
 def test_a_2_mb_description_is_stored_cut_with_a_marker(tmp_path):

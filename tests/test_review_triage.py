@@ -292,7 +292,7 @@ def hostile(tmp_path_factory):
 
 
 def stock_pages(db: str) -> list[str]:
-    sql = urllib.parse.quote("select a.id, a.url, u.url as alias, s.url as snapshot_url, b.body_gz from ads a "
+    sql = urllib.parse.quote("select a.id, a.url, u.url as alias, s.url as snapshot_url, b.body_zstd from ads a "
                              "join ad_urls u on u.ad_id = a.id left join snapshots s on s.ad_id = a.id "
                              "left join snapshot_bodies b on b.sha1 = s.sha1")
     return [f"/{db}/ads", f"/{db}/ads/1", f"/{db}/ads/2", f"/{db}/ad_urls", f"/{db}/snapshots", f"/{db}/snapshots/1",
@@ -337,7 +337,7 @@ def test_ads_rows_link_to_their_case_page(hostile, path):
     assert {f"/-/lurewatch/ad/{i}" for i in wanted} <= set(sel.css("td.col-title a::attr(href)").getall())
 
 
-@pytest.mark.parametrize("path", ["snapshot_bodies", "?sql=select+body_gz+from+snapshot_bodies"])
+@pytest.mark.parametrize("path", ["snapshot_bodies", "?sql=select+body_zstd+from+snapshot_bodies"])  # schema 6: zstd bodies
 def test_snapshot_bodies_point_to_the_case_page_not_a_download(hostile, path):
     app, ids = hostile
     sep = "" if path.startswith("?") else "/"

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from crawler.store import Store, StoreError, content_hash
+from crawler.store import SCHEMA_VERSION, Store, StoreError, content_hash
 
 
 @pytest.fixture
@@ -148,7 +148,7 @@ def test_open_moves_snapshot_bodies_of_a_schema_1_database(tmp_path):
         assert sorted(db_all(store, "SELECT sha1, size FROM snapshot_bodies")) == sorted(
             [(hashlib.sha1(page).hexdigest(), len(page)), (hashlib.sha1(other).hexdigest(), len(other))])
         assert [[s["body"] for s in store.snapshots(n)] for n in (1, 2, 3)] == [[page], [page], [other]]
-        assert db_all(store, "SELECT value FROM meta WHERE key = 'schema_version'") == [("4",)]  # the current schema
+        assert db_all(store, "SELECT value FROM meta WHERE key = 'schema_version'") == [(str(SCHEMA_VERSION),)]  # the current schema
         store.save_ad(ad(url="http://board.test/jobs/9"), snapshot={"url": "u", "status": 200, "body": page})
         assert store.count("snapshot_bodies") == 2 and store.count("snapshots") == 4
     finally:

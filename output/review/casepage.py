@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import zlib
 from pathlib import Path
 from typing import Any
 
+from crawler.snapcodec import SnapshotCodec
 from crawler.store import VERDICTS
 from rules.ruleset import FRAUD_CATEGORIES, MITIGATING
 from rules.similarity import KNOWN_LURES_DIR, read_corpus
@@ -200,23 +200,21 @@ def latest_snapshot(conn: sqlite3.Connection, ad_id: int) -> dict[str, Any] | No
     """The ad's newest snapshot with its body decoded to text: {url, fetched_at, status, content_type, size,
     source, text, cut}; never the compressed bytes."""
     rows = _rows(conn, """
-        select s.id, s.url, s.fetched_at, s.status, s.content_type, b.size, b.body_gz
+        select s.id, s.url, s.fetched_at, s.status, s.content_type, b.size, b.body_gz, b.body_zstd, b.dict_id
         from snapshots s left join snapshot_bodies b on b.sha1 = s.sha1
         where s.ad_id = ? order by s.id desc limit 1""", [ad_id])
     if not rows:
         return None
     snap = rows[0]
-    body_gz = snap.pop("body_gz")
+    stored = snap.pop("body_gz"), snap.pop("body_zstd"), snap.pop("dict_id")
     snap["count"] = conn.execute("select count(*) from snapshots where ad_id = ?", [ad_id]).fetchone()[0]
-    if body_gz is None:
+    if stored[0] is None and stored[1] is None:
         snap.update(source=None, text=None, cut=False)
         return snap
-    try:
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip framing
-        body = inflater.decompress(body_gz, MAX_SNAPSHOT_BYTES)
-        cut = bool(inflater.unconsumed_tail)
-    except zlib.error as exc:
-        snap.update(source=None, text=None, cut=False, error=f"the stored body cannot be read: {exc}")
+    try:  # zstd with the board's dictionary, or gzip before schema 6 (crawler/snapcodec.py)
+        body, cut = SnapshotCodec(conn).decode(*stored, max_bytes=MAX_SNAPSHOT_BYTES)
+    except ValueError as exc:
+        snap.update(source=None, text=None, cut=False, error=str(exc))
         return snap
     snap["source"], snap["text"] = snapshot_text(body, snap.get("content_type"))
     snap["cut"] = cut
