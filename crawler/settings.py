@@ -36,6 +36,7 @@ DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 RETRY_TIMES = 2
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # Scrapy >= 2.19's HTTP control endpoint: off like the telnet console (and no aiohttp import)
 
 # Safety, incremental crawling, error accounting (crawler/middlewares.py, crawler/incremental.py).
 # USER_AGENT above is rebuilt from LUREWATCH_CONTACT_URL at startup unless set with -s / custom_settings.
@@ -59,6 +60,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.CountingRedirectMiddleware": 600,
 }
 EXTENSIONS = {
+    "scrapy.extensions.remote_control.RemoteControl": None,  # not even imported (it pulls in aiohttp)
     "crawler.crawlrecord.CrawlRecorder": 400,  # the one owner of the crawls row
     "crawler.incremental.IncrementalExtension": 500,
     "crawler.resume.JobDirGuard": 0,

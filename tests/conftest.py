@@ -18,6 +18,17 @@ SITES = Path(__file__).resolve().parent / "sites"
 LUREWATCH = Path(sys.executable).with_name("lurewatch")
 
 
+def pytest_configure(config):
+    """Check the ruleset once, before xdist starts its workers: every worker and every `lurewatch` subprocess
+    then reads the cached result (rules/ruleset_cache.py) instead of each checking it again (~4 s CPU each)."""
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller did it
+        return
+    from rules.ruleset import RULESET_DIR
+    from rules.ruleset_cache import load_checked
+
+    load_checked(RULESET_DIR)
+
+
 def db_rows(db, sql: str, params=()) -> list[dict]:
     """Rows of a query on a Lurewatch database, as dicts."""
     conn = sqlite3.connect(db)

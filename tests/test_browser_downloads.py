@@ -53,6 +53,7 @@ class DownloadBoard:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # no ~40 ms stall per keep-alive response
 
             def log_message(self, *args):
                 pass

@@ -1,21 +1,31 @@
 """`lurewatch export`: flagged ads and their evidence for partners (CSV, JSON Lines, STIX 2.1, MISP)."""
 import click
 
-from output.export import WRITERS, ExportError, Selection, export as export_ads
-from output.export.stix_writer import TLP2_MARKINGS
-
 from . import cli
+from ._lazy import LazyChoice
+
+
+def _formats() -> list[str]:
+    from output.export import WRITERS
+
+    return sorted(WRITERS)
+
+
+def _tlp_levels() -> list[str]:
+    from output.export.stix_writer import TLP2_MARKINGS
+
+    return list(TLP2_MARKINGS)
 
 
 @cli.command()
 @click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False), help="Lurewatch SQLite database.")
-@click.option("--format", "fmt", required=True, type=click.Choice(sorted(WRITERS)), help="Output format.")
+@click.option("--format", "fmt", required=True, type=LazyChoice(_formats), help="Output format.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, allow_dash=True),
               help='Output file ("-" for stdout). Written atomically: it appears only when complete.')
 @click.option("--min-score", type=click.IntRange(0, 100), default=None,
               help="Export every ad scoring at least N instead of the flagged ones.")
 @click.option("--after-id", type=click.IntRange(0), default=None, help="Only ads with a larger id (incremental feeds).")
-@click.option("--tlp", type=click.Choice(list(TLP2_MARKINGS)), default="amber", show_default=True,
+@click.option("--tlp", type=LazyChoice(_tlp_levels), default="amber", show_default=True,
               help="TLP 2.0 marking of a STIX bundle or MISP event.")
 def export(db_path, fmt, out, min_score, after_id, tlp):
     """Export flagged ads (or those scoring at least --min-score) with the
@@ -29,6 +39,8 @@ def export(db_path, fmt, out, min_score, after_id, tlp):
         lurewatch export --db lurewatch-demo.db --format jsonl --out flagged.jsonl --min-score 50
         lurewatch export --db lurewatch-demo.db --format stix --tlp green --out flagged.stix.json
     """
+    from output.export import ExportError, Selection, export as export_ads
+
     try:
         n = export_ads(db_path, fmt, out, Selection(min_score=min_score, after_id=after_id), tlp=tlp)
     except ExportError as exc:

@@ -17,19 +17,22 @@ import tempfile
 import uuid
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-from pymisp import MISPEvent, MISPObject, MISPOrganisation
 
 from .base import ExportError, DocumentWriter, register
 from .stix_writer import LUREWATCH_NAMESPACE, TLP2_MARKINGS, alert_of
+
+if TYPE_CHECKING:  # pymisp is imported where an event is built: importing it costs ~2 s of CPU (taxonomies, schemas)
+    from pymisp import MISPEvent, MISPObject
 
 SCAM_TAG = 'circl:incident-classification="scam"'
 MISP_TLP = {level: f"tlp:{level}" for level in TLP2_MARKINGS}  # tlp:clear ... tlp:amber+strict, tlp:red
 
 
 def _object(template: str, **attributes: Any) -> MISPObject:
+    from pymisp import MISPObject
+
     obj = MISPObject(template, standalone=False)
     for relation, value in attributes.items():
         obj.add_attribute(relation, value=value)
@@ -106,6 +109,8 @@ def build_event(records: list[dict[str, Any]], tlp: str = "amber", producer: str
     without it the uuid follows the alert versions, so the same export gives the same event."""
     if tlp not in MISP_TLP:
         raise ExportError(f"unknown TLP level {tlp!r} (known: {', '.join(MISP_TLP)})")
+    from pymisp import MISPEvent, MISPOrganisation
+
     alerts = [alert_of(r) for r in records]
     key = event_key or "|".join(sorted(f"{a['id']}@{a['version']}:{a['status']}" for a in alerts))
     event = MISPEvent()
