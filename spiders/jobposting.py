@@ -13,6 +13,7 @@ import io
 import re
 from urllib.parse import urljoin, urlsplit
 
+import lxml.etree
 from scrapy.http import Request, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
@@ -27,6 +28,7 @@ SKIP_EXTENSIONS = re.compile(
     r"\.(?:pdf|jpe?g|png|gif|webp|svg|ico|css|js|json|zip|gz|rar|7z|mp[34]|avi|mov|docx?|xlsx?|pptx?|woff2?|ttf)$", re.I
 )
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024
+_LINK_HREFS = lxml.etree.XPath("//a[@href]/@href | //link[@rel='next']/@href", smart_strings=False)
 
 
 class JobPostingSpider(LurewatchSpider):
@@ -197,7 +199,7 @@ class JobPostingSpider(LurewatchSpider):
             yield self.make_ad(response, fields)
 
     def follow_links(self, response: TextResponse):
-        hrefs = response.xpath("//a[@href]/@href | //link[@rel='next']/@href").getall()
+        hrefs = _LINK_HREFS(response.selector.root)  # plain strings, no parsel Selector per link
         for href in dict.fromkeys(hrefs):  # a page's menus repeat the same links
             url = self.link_target(response.url, href)
             if url is None:
