@@ -169,38 +169,43 @@ def lurewatch_cmd(url: str, db: Path, max_pages: int) -> list[str]:
             "--no-progress"]
 
 
-STEPS = [  # (step, function name as pstats prints it: file:line(name) suffix)
-    ("spider parse (all)", "jobposting.py", "parse"),
-    ("  extraction", "extract.py", "extract"),
-    ("  link following", "jobposting.py", "follow_links"),
-    ("  page URL (rel=canonical)", "base.py", "page_url"),
-    ("  make_ad", "base.py", "make_ad"),
-    ("normalise", "pipelines.py", "process_item"),
-    ("assess (Engine.assess_many)", "engine.py", "assess_many"),
-    ("conditional requests (known_ad)", "middlewares.py", "process_request"),
-    ("charset check", "middlewares.py", "process_response"),
-    ("store (queue to the writer)", "pipelines.py", "process_item"),
+STEPS = [  # (step, "module:qualified name" of the function whose cumulative time it is)
+    ("spider parse (all)", "spiders.jobposting:JobPostingSpider.parse"),
+    ("  extraction", "crawler.extract:extract"),
+    ("  link following", "spiders.jobposting:JobPostingSpider.follow_links"),
+    ("  page URL (rel=canonical)", "spiders.base:LurewatchSpider.page_url"),
+    ("  make_ad", "spiders.base:LurewatchSpider.make_ad"),
+    ("normalise", "crawler.pipelines:NormalisePipeline.process_item"),
+    ("assess (Engine.assess_many)", "rules.engine:Engine.assess_many"),
+    ("store (queue to the writer)", "crawler.pipelines:StorePipeline.process_item"),
+    ("conditional requests (known_ad)", "crawler.middlewares:ConditionalRequestMiddleware.process_request"),
+    ("charset check", "crawler.middlewares:CharsetMiddleware.process_response"),
 ]
+
+
+def _code_key(target: str) -> tuple[str, int, str]:
+    import importlib
+    import inspect
+
+    module, qualname = target.split(":")
+    obj = importlib.import_module(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    code = inspect.unwrap(obj).__code__
+    return code.co_filename, code.co_firstlineno, code.co_name
 
 
 def profile_table(path: str) -> str:
     stats = pstats.Stats(path)
     total = max(v[3] for v in stats.stats.values())  # the outermost call's cumulative time
-    rows = {}
-    for (file, _line, name), (_cc, _nc, _tt, ct, _callers) in stats.stats.items():
-        for step, file_end, func in STEPS:
-            if file.endswith(file_end) and name == func:
-                rows.setdefault((step, file, _line), ct)
-    by_step: dict[str, float] = {}
-    for (step, _file, _line), ct in rows.items():
-        by_step[step] = max(by_step.get(step, 0.0), ct)
     lines = ["| step (reactor thread, cumulative) | s | share |", "|---|---|---|"]
-    for step, _f, _n in STEPS:
-        if step in by_step:
-            lines.append(f"| {step} | {by_step[step]:.2f} | {100 * by_step[step] / total:.0f}% |")
+    for step, target in STEPS:
+        entry = stats.stats.get(_code_key(target))
+        if entry:
+            lines.append(f"| {step} | {entry[3]:.2f} | {100 * entry[3] / total:.0f}% |")
     idle = sum(v[2] for (_f, _l, name), v in stats.stats.items() if "select.epoll" in name)
     lines.append(f"| waiting for the network (epoll) | {idle:.2f} | {100 * idle / total:.0f}% |")
-    lines.append(f"| whole crawl process (main thread, wall) | {total:.2f} | 100% |")
+    lines.append(f"| whole crawl process (main thread, wall; start-up included) | {total:.2f} | 100% |")
     return "\n".join(lines)
 
 
