@@ -23,6 +23,7 @@ from .contacts import CONTACT_SCHEMES, link_contacts, unscheme
 
 JOBPOSTING = "jobposting"
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+_ITEMSCOPE = re.compile("itemscope", re.I)
 _JSONLD_XPATH = lxml.etree.XPath('//script[translate(@type, "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")="application/ld+json"]')
 _COMMENT_LINE = re.compile(r"^\s*(//.*|<!--.*-->)", re.M)
 _SPACES = re.compile(r"[ \t\u00a0]+")
@@ -52,9 +53,12 @@ def extract_jobpostings(html: str, base_url: str = "") -> list[dict[str, Any]]:
     return extract(html, base_url).postings
 
 
-def extract(html: str, base_url: str = "") -> Extraction:
+def extract(html: str, base_url: str = "", tree=None) -> Extraction:
+    """Postings and problems of a page. `tree`: the page already parsed by lxml.html (a Scrapy response's
+    `response.selector.root`), so the page is not parsed twice."""
     out = Extraction()
-    tree = parse_html(html)
+    if tree is None or not hasattr(tree, "text_content"):
+        tree = parse_html(html)
     if tree is None:
         return out
     nodes: list[dict[str, Any]] = []
@@ -65,8 +69,9 @@ def extract(html: str, base_url: str = "") -> Extraction:
             out.errors.append(f"JSON-LD block {n}: {exc}")
             continue
         nodes.extend(_walk_jsonld(data))
-    try:
-        micro = MicrodataExtractor().extract_items(tree, base_url)
+    try:  # no itemscope anywhere: no microdata, and no walk of the whole tree for it
+        micro = MicrodataExtractor().extract_items(tree, base_url) if _ITEMSCOPE.search(
+            html if isinstance(html, str) else html.decode("utf-8", "replace")) else []
     except Exception as exc:  # extruct raises various errors on broken markup
         out.errors.append(f"microdata: {exc}")
         micro = []

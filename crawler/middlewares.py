@@ -283,7 +283,7 @@ def fix_encoding(body: bytes, content_type: str | bytes | None) -> str | None:
     m = _META_CHARSET.search(body[:4096])
     meta = m.group(1).decode("ascii").lower() if m else None
     declared = header or meta
-    non_ascii = any(b > 0x7F for b in body)
+    non_ascii = not body.isascii()  # C speed (a byte-by-byte any() was 13% of a crawl)
     if not non_ascii or body.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
         return None
     if declared in LATIN1_LABELS:

@@ -79,6 +79,8 @@ DOWNLOADER_MIDDLEWARES = {
 }
 EXTENSIONS = {
     "scrapy.extensions.remote_control.RemoteControl": None,  # not even imported (it pulls in aiohttp)
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "crawler.throttle.LurewatchAutoThrottle": 0,  # AutoThrottle that also lowers its delay on 304s
     "crawler.crawlrecord.CrawlRecorder": 400,  # the one owner of the crawls row
     "crawler.incremental.IncrementalExtension": 500,
     "crawler.resume.JobDirGuard": 0,

@@ -4,6 +4,7 @@ Pure functions (no Scrapy), so the store, spiders and exports agree on what "the
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
@@ -19,6 +20,7 @@ def is_tracking_param(name: str) -> bool:
     return name in TRACKING_PARAMS or name.startswith(TRACKING_PREFIXES)
 
 
+@lru_cache(maxsize=65536)  # a crawl asks again for every link of every page (pure: memoised)
 def canonicalize(url: str) -> str:
     """Canonical form of an absolute http(s) URL.
 
@@ -53,6 +55,7 @@ def host_of(url: str) -> str:
         return ""
 
 
+@lru_cache(maxsize=65536)
 def site_key(url: str) -> str:
     """What identifies a site: host without a leading 'www.', plus the port when not the default.
 

@@ -13,6 +13,7 @@ import io
 import re
 from urllib.parse import urljoin, urlsplit
 
+import lxml.etree
 from scrapy.http import Request, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
@@ -27,6 +28,7 @@ SKIP_EXTENSIONS = re.compile(
     r"\.(?:pdf|jpe?g|png|gif|webp|svg|ico|css|js|json|zip|gz|rar|7z|mp[34]|avi|mov|docx?|xlsx?|pptx?|woff2?|ttf)$", re.I
 )
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024
+_LINK_HREFS = lxml.etree.XPath("//a[@href]/@href | //link[@rel='next']/@href", smart_strings=False)
 
 
 class JobPostingSpider(LurewatchSpider):
@@ -44,6 +46,7 @@ class JobPostingSpider(LurewatchSpider):
         if not self.start_urls:
             raise ValueError("jobposting: no start URLs; pass -a urls=URL1,URL2")
         self.sitemaps_requested: set[str] = set()
+        self._link_targets: dict[tuple, str | None] = {}  # link_target's memo
 
     async def start(self):
         sites = {}
@@ -162,7 +165,7 @@ class JobPostingSpider(LurewatchSpider):
         yield from self.follow_links(response)
 
     def ads_from_page(self, response: TextResponse):
-        found = extract(response.text, response.url)
+        found = extract(response.text, response.url, tree=response.selector.root)  # the page parsed once
         for problem in found.errors:
             self.stat("extract/errors")
             self.note_incomplete(response.url, "extract")  # an ad on this page may be missed
@@ -196,17 +199,46 @@ class JobPostingSpider(LurewatchSpider):
             yield self.make_ad(response, fields)
 
     def follow_links(self, response: TextResponse):
-        hrefs = response.xpath("//a[@href]/@href | //link[@rel='next']/@href").getall()
-        for href in hrefs:
-            href = href.strip()
-            if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
+        hrefs = _LINK_HREFS(response.selector.root)  # plain strings, no parsel Selector per link
+        for href in dict.fromkeys(hrefs):  # a page's menus repeat the same links
+            url = self.link_target(response.url, href)
+            if url is None:
                 continue
-            url = urljoin(response.url, href)
-            if not is_http_url(url) or SKIP_EXTENSIONS.search(urlsplit(url).path):
-                continue
-            if not same_site(url, response.url):
+            if url == OFFSITE:
                 self.stat("links/offsite")
                 continue
-            request = self.request_page(url.split("#", 1)[0])
+            request = self.request_page(url)
             if request is not None:
                 yield request
+
+    def link_target(self, page_url: str, href: str):
+        """The page URL a link leads to (no fragment), OFFSITE, or None when it is not a page link. Memoised per
+        crawl: a root-relative href gives the same answer on every page of a site."""
+        href = href.strip()
+        if href.startswith("/") and not href.startswith("//"):
+            parts = urlsplit(page_url)
+            key = (parts.scheme, parts.netloc, href)
+        else:
+            key = (page_url, href)
+        try:
+            return self._link_targets[key]
+        except KeyError:
+            pass
+        if len(self._link_targets) > 200_000:
+            self._link_targets.clear()
+        target = self._link_targets[key] = _link_target(page_url, href)
+        return target
+
+
+OFFSITE = "offsite"  # link_target: a link to another site
+
+
+def _link_target(page_url: str, href: str) -> str | None:
+    if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
+        return None
+    url = urljoin(page_url, href)
+    if not is_http_url(url) or SKIP_EXTENSIONS.search(urlsplit(url).path):
+        return None
+    if not same_site(url, page_url):
+        return OFFSITE
+    return url.split("#", 1)[0]

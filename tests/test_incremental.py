@@ -1,5 +1,8 @@
 """Incremental crawling: 304s instead of full re-fetches, change history, removals only after complete crawls."""
 
+import re
+import threading
+
 import pytest
 
 from conftest import run_cli, db_rows
@@ -151,3 +154,30 @@ def _without_validators(page):
     if page is not None:
         page.headers.pop("ETag", None)
     return page
+
+
+def test_throttle_delay_falls_on_a_run_of_304s_but_not_below_download_delay(tmp_path):
+    """Stock AutoThrottle only lowers its delay on 200s: after a slow listing raised it, a recrawl answered with
+    304s stayed at that delay (the recrawl ended slower than the first crawl)."""
+    board = Board()
+    board.ads.update({n: (f"Packing worker {n}, Bavet", f"Visa on arrival, ad {n}.") for n in range(5, 11)})
+    board.listed = set(board.ads)
+    board.version = {n: 1 for n in board.ads}
+    fast_listing = board.listing
+
+    def slow_listing(handler):  # a slow server answer: AutoThrottle raises the delay to latency / 2
+        threading.Event().wait(0.4)
+        return fast_listing(handler)
+
+    board.site.pages["/"] = slow_listing
+    with board.site:
+        db = tmp_path / "ads.db"
+        assert board.crawl(db).returncode == 0
+        proc = board.crawl(db, "-s", "AUTOTHROTTLE_ENABLED=True", "-s", "AUTOTHROTTLE_START_DELAY=0.05",
+                           "-s", "DOWNLOAD_DELAY=0.01", "-s", "LOG_LEVEL=INFO")
+    assert proc.returncode == 0, proc.stderr
+    details = [status for path, _, status in board.log if path.startswith("/ad/")]
+    assert details == [304] * 10
+    delay_ms = float(re.search(r"'lurewatch/throttle/delay_ms': ([\d.]+)", proc.stderr).group(1))
+    assert 10 <= delay_ms <= 50  # not above the start delay, not below DOWNLOAD_DELAY
+    assert "'lurewatch/throttle/lowered_on_304':" in proc.stderr

@@ -1,0 +1,276 @@
+"""Crawl against bare Scrapy, in one run, and a recrawl of the unchanged board against the first crawl.
+
+The board: 2,000 JSON-LD job pages of 30-60 KB (output/benchparts/store.py's realistic template, ~900-character ads)
+and 108 listing pages, every page linking to listings and to other ads, served with ETags (304 to a matching
+If-None-Match) by crawler/localsite.py in a child process. Crawled, interleaved, by
+- full: `lurewatch crawl` (our spider, assess, store) into a fresh database;
+- bare: a plain scrapy.Spider with our settings that json.loads each JSON-LD block and follows the same links
+  (skipping those it already requested with a set, so it does not pay for a Request and fingerprint per link);
+- recrawl: `lurewatch crawl` again into the full crawl's database (every ad answers 304).
+Each crawl is a subprocess; CPU is its user+system time (all threads, the store writer included).
+The profile: one more full crawl under cProfile (reactor thread; the writer thread is not in it), grouped by step.
+
+Example: python -m output.bench --part crawl
+"""
+from __future__ import annotations
+
+import cProfile
+import html
+import json
+import multiprocessing
+import os
+import pstats
+import random
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TITLE = "Crawl against bare Scrapy; recrawl of an unchanged board"
+LISTINGS = 108
+ADS_PER_LISTING = 19
+
+
+# -- the board ---------------------------------------------------------------------------------------
+def board_pages(n_ads: int, seed: int = 16) -> dict[str, bytes]:
+    from output.bench import synthetic_ads, synthetic_lures
+    from output.benchparts.store import _template
+
+    rng = random.Random(seed)
+    n_listings = max(2, min(LISTINGS, n_ads // ADS_PER_LISTING + 1))
+    ads = synthetic_ads(n_ads, synthetic_lures(300), seed=seed, target_chars=900)
+    head, foot = _template(rng)
+    # the template's menus and footer point to listing pages (so every link is a page of the board)
+    head = re.sub(r'href="/jobs/[^"]+/(\d+)"', lambda m: f'href="/list/{int(m.group(1)) % n_listings}"', head)
+    foot = re.sub(r'href="/page/(\d+)"', lambda m: f'href="/list/{int(m.group(1)) % n_listings}"', foot)
+    pages: dict[str, bytes] = {}
+    for i, ad in enumerate(ads):
+        posting = {"@context": "https://schema.org", "@type": "JobPosting", "identifier": f"JB-{i}",
+                   "title": ad["title"], "description": ad["description"], "datePosted": f"2026-{1 + i % 12:02d}-10",
+                   "hiringOrganization": {"@type": "Organization", "name": ad["company"] or "Recruiter"},
+                   "jobLocation": {"@type": "Place", "address": {"addressLocality": ad["location"] or "Remote"}},
+                   "baseSalary": ad["salary"]}
+        cards = "".join(
+            f'<div class="card"><a href="/job/{k}">{html.escape(ads[k]["title"])}</a>'
+            f'<span>{html.escape(ads[k]["location"] or "Remote")}</span><span>{html.escape(ads[k]["salary"] or "")}'
+            f'</span><time>{rng.randint(1, 30)} days ago</time></div>'
+            for k in rng.sample(range(n_ads), min(n_ads, rng.randint(10, 40))))
+        body = (f'<script type="application/ld+json">{json.dumps(posting, ensure_ascii=False)}</script>'
+                f'<article><h1>{html.escape(ad["title"])}</h1><p>{html.escape(ad["description"])}</p></article>'
+                f'<section class="similar">{cards}</section>')
+        pages[f"/job/{i}"] = (head + body + foot).encode("utf-8")
+    for n in range(n_listings):
+        links = "".join(f'<li><a href="/job/{k}">ad {k}</a></li>' for k in range(n * ADS_PER_LISTING, (n + 1) * ADS_PER_LISTING)
+                        if k < n_ads)
+        pages[f"/list/{n}"] = (head + f'<ul class="ads">{links}</ul><a rel="next" href="/list/{(n + 1) % n_listings}">'
+                               f'next</a>' + foot).encode("utf-8")
+    pages["/"] = pages["/list/0"]
+    return pages
+
+
+def serve(pages: dict[str, bytes], port_queue) -> None:
+    """Child process: the board with ETags (304 on a matching If-None-Match), until killed."""
+    import hashlib
+
+    from crawler.localsite import LocalSite, Page
+
+    etags = {path: f'"{hashlib.sha1(body).hexdigest()[:16]}"' for path, body in pages.items()}
+
+    def route(handler):
+        path = handler.path.split("?", 1)[0]
+        if path not in pages:
+            return None
+        if handler.headers.get("If-None-Match") == etags[path]:
+            return Page(b"", status=304, headers={"ETag": etags[path]})
+        return Page(pages[path], headers={"ETag": etags[path]})
+
+    site = LocalSite({"/robots.txt": Page("User-agent: *\nAllow: /\n", content_type="text/plain")}, fallback=route)
+    site.start()
+    port_queue.put(site.port)
+    site._thread.join()
+
+
+# -- the bare spider ---------------------------------------------------------------------------------
+def bare_crawl(url: str, max_pages: int) -> None:
+    """A plain Scrapy spider with our settings: JSON-LD with json.loads, the same links, no store."""
+    from urllib.parse import urljoin
+
+    import scrapy
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.utils.project import get_project_settings
+
+    site = url.rsplit("/", 1)[0] + "/"
+
+    class BareSpider(scrapy.Spider):
+        name = "bare"
+        custom_settings = {"DEPTH_PRIORITY": 1, "SCHEDULER_DISK_QUEUE": "scrapy.squeues.PickleFifoDiskQueue",
+                           "SCHEDULER_MEMORY_QUEUE": "scrapy.squeues.FifoMemoryQueue"}
+        start_urls = [url]
+        seen: set[str] = set()
+
+        def parse(self, response):
+            for block in response.xpath('//script[@type="application/ld+json"]/text()').getall():
+                data = json.loads(block)
+                if data.get("@type") == "JobPosting":
+                    self.crawler.stats.inc_value("bare/ads")
+                    yield {"url": response.url, **data}
+            for href in response.xpath("//a[@href]/@href | //link[@rel='next']/@href").getall():
+                link = urljoin(response.url, href.strip())
+                if link.startswith(site) and link not in self.seen:  # a set, cheaper than the dupefilter alone
+                    self.seen.add(link)
+                    yield scrapy.Request(link)
+
+    os.environ["SCRAPY_SETTINGS_MODULE"] = "crawler.settings"
+    settings = get_project_settings()
+    for key in ("ITEM_PIPELINES", "SPIDER_MIDDLEWARES", "DOWNLOADER_MIDDLEWARES"):
+        settings.set(key, {})
+    settings.set("EXTENSIONS", {"scrapy.extensions.remote_control.RemoteControl": None})
+    settings.set("DUPEFILTER_CLASS", "scrapy.dupefilters.RFPDupeFilter")
+    settings.set("LOG_LEVEL", "WARNING")
+    settings.set("CLOSESPIDER_PAGECOUNT", max_pages)
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(BareSpider)
+    process.crawl(crawler)
+    process.start()
+    print(json.dumps({"ads": crawler.stats.get_value("bare/ads", 0),
+                      "pages": crawler.stats.get_value("response_received_count", 0)}))
+
+
+def profiled_crawl(url: str, db: str, max_pages: int, out: str) -> None:
+    from crawler.run import run_crawl
+
+    profile = cProfile.Profile()
+    profile.enable()
+    run_crawl("jobposting", db=db, spider_kwargs={"urls": url, "max_pages": max_pages},
+              settings={"LOG_LEVEL": "WARNING"}, progress=False)
+    profile.disable()
+    profile.dump_stats(out)
+
+
+# -- measuring ---------------------------------------------------------------------------------------
+def timed(cmd: list[str]) -> tuple[float, float, str]:
+    """(wall s, CPU s of the child, its stdout+stderr)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, COLUMNS="200"))
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode not in (0, 7):
+        raise RuntimeError(f"{' '.join(cmd[:4])} exited {proc.returncode}: {proc.stderr[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, proc.stdout + proc.stderr
+
+
+def lurewatch_cmd(url: str, db: Path, max_pages: int) -> list[str]:
+    return [str(Path(sys.executable).with_name("lurewatch")), "crawl", url, "--db", str(db), "--max-pages", str(max_pages),
+            "--no-progress"]
+
+
+STEPS = [  # (step, "module:qualified name" of the function whose cumulative time it is)
+    ("spider parse (all)", "spiders.jobposting:JobPostingSpider.parse"),
+    ("  extraction", "crawler.extract:extract"),
+    ("  link following", "spiders.jobposting:JobPostingSpider.follow_links"),
+    ("  page URL (rel=canonical)", "spiders.base:LurewatchSpider.page_url"),
+    ("  make_ad", "spiders.base:LurewatchSpider.make_ad"),
+    ("normalise", "crawler.pipelines:NormalisePipeline.process_item"),
+    ("assess (Engine.assess_many)", "rules.engine:Engine.assess_many"),
+    ("store (queue to the writer)", "crawler.pipelines:StorePipeline.process_item"),
+    ("conditional requests (known_ad)", "crawler.middlewares:ConditionalRequestMiddleware.process_request"),
+    ("charset check", "crawler.middlewares:CharsetMiddleware.process_response"),
+]
+
+
+def _code_key(target: str) -> tuple[str, int, str]:
+    import importlib
+    import inspect
+
+    module, qualname = target.split(":")
+    obj = importlib.import_module(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    code = inspect.unwrap(obj).__code__
+    return code.co_filename, code.co_firstlineno, code.co_name
+
+
+def profile_table(path: str) -> str:
+    stats = pstats.Stats(path)
+    total = max(v[3] for v in stats.stats.values())  # the outermost call's cumulative time
+    lines = ["| step (reactor thread, cumulative) | s | share |", "|---|---|---|"]
+    for step, target in STEPS:
+        entry = stats.stats.get(_code_key(target))
+        if entry:
+            lines.append(f"| {step} | {entry[3]:.2f} | {100 * entry[3] / total:.0f}% |")
+    idle = sum(v[2] for (_f, _l, name), v in stats.stats.items() if "select.epoll" in name)
+    lines.append(f"| waiting for the network (epoll) | {idle:.2f} | {100 * idle / total:.0f}% |")
+    lines.append(f"| whole crawl process (main thread, wall; start-up included) | {total:.2f} | 100% |")
+    return "\n".join(lines)
+
+
+def run(quick: bool) -> str:
+    n_ads = 40 if quick else 2000
+    pages = board_pages(n_ads)
+    max_pages = len(pages) + 10
+    ctx = multiprocessing.get_context("fork")
+    ports = ctx.Queue()
+    server = ctx.Process(target=serve, args=(pages, ports), daemon=True)
+    server.start()
+    rounds = 1  # each crawl of the full board takes minutes on the shared machine
+    results: dict[str, list[tuple[float, float, int, int]]] = {"full": [], "bare": [], "recrawl": []}
+    try:
+        url = f"http://127.0.0.1:{ports.get(timeout=60)}/"
+        with tempfile.TemporaryDirectory() as tmp:
+            for r in range(rounds):
+                db = Path(tmp) / f"full{r}.db"
+                wall, cpu, out = timed(lurewatch_cmd(url, db, max_pages))
+                m = re.search(r"crawl \d+: (\d+) pages, (\d+) ads", out)
+                results["full"].append((wall, cpu, int(m.group(1)), int(m.group(2))))
+                wall, cpu, out = timed([sys.executable, "-m", "output.benchparts.crawl", "bare", url, str(max_pages)])
+                counts = json.loads(out.strip().splitlines()[-1])
+                results["bare"].append((wall, cpu, counts["pages"], counts["ads"]))
+                wall, cpu, out = timed(lurewatch_cmd(url, db, max_pages))
+                m = re.search(r"crawl \d+: (\d+) pages, (\d+) ads.*?(\d+) not modified", out)
+                results["recrawl"].append((wall, cpu, int(m.group(1)) + int(m.group(3)), int(m.group(3))))
+            profile = ""
+            if not quick:
+                prof = str(Path(tmp) / "crawl.prof")
+                timed([sys.executable, "-m", "output.benchparts.crawl", "profile", url, str(Path(tmp) / "p.db"),
+                       str(max_pages), prof])
+                profile = profile_table(prof)
+    finally:
+        server.kill()
+        server.join()
+    return report(results, len(pages), n_ads, profile)
+
+
+def report(results, n_pages: int, n_ads: int, profile: str) -> str:
+    load = os.getloadavg()
+    lines = [f"Board: {n_pages} pages ({n_ads} JSON-LD ads of 30-60 KB), local server in a child process. "
+             f"Load average {load[0]:.1f} / {load[1]:.1f} on {os.cpu_count()} cores (shared machine: compare ratios).",
+             "", "| round | crawl | pages | ads (recrawl: 304s) | wall s | ads/s | CPU ms per page |", "|---|---|---|---|---|---|---|"]
+    for r in range(len(results["full"])):
+        for kind in ("full", "bare", "recrawl"):
+            wall, cpu, pages, ads = results[kind][r]
+            label = "recrawl (304s)" if kind == "recrawl" else kind
+            lines.append(f"| {r + 1} | {label} | {pages} | {ads} | {wall:.1f} | {ads / wall:.1f} | "
+                         f"{1000 * cpu / max(pages, 1):.1f} |")
+    full = [r for r in results["full"]]
+    bare = [r for r in results["bare"]]
+    ads_ratio = sum(f[3] / f[0] for f in full) / sum(b[3] / b[0] for b in bare)
+    cpu_ratio = sum(b[1] / b[2] for b in bare) / sum(f[1] / f[2] for f in full)
+    recrawl = sum(r[0] for r in results["recrawl"]) / sum(f[0] for f in full)
+    lines += ["", f"- full pipeline against bare Scrapy: **{ads_ratio:.2f}x** ads/s, **{cpu_ratio:.2f}x** "
+              f"(bare CPU per page / ours); goal >= 0.85x",
+              f"- recrawl of the unchanged board: **{recrawl:.2f}x** the first crawl's wall time; goal <= 0.5x"]
+    if profile:
+        lines += ["", "Where the full crawl's time goes (cProfile, one more crawl):", "", profile]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "bare":
+        bare_crawl(sys.argv[2], int(sys.argv[3]))
+    elif sys.argv[1] == "profile":
+        profiled_crawl(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])
