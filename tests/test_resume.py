@@ -55,8 +55,12 @@ def test_sigkill_then_resume_loses_and_duplicates_nothing(slow_board, tmp_path):
             "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2"]
     proc = subprocess.Popen([str(LUREWATCH), *args], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
-    while ad_count(db) < 8 and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.1)
+    done_file = job / "requests.done"
+    # kill once 8 ads are stored and at least 2 pages are marked done: with the batched writer a page is marked
+    # done on the reactor thread just after its batch commits, so the db may be ahead of the done log
+    while (ad_count(db) < 8 or not done_file.exists() or len(done_file.read_text().split()) < 2) \
+            and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     stored_before = ad_count(db)
