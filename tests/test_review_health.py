@@ -114,6 +114,7 @@ def test_health_page_shows_recent_crawls_and_jobs_per_scrapyd_node(app, frontier
     assert status == 200
     cells = row(page, "data-crawl-id", str(crawl["id"]))  # id, job, status, started, finished, pages, ..., run
     assert cells[1:3] == ["board", crawl["status"]] and cells[5] == str(crawl["pages"]), cells
+    assert cells[6:9] == [str(crawl[k]) if crawl[k] is not None else "-" for k in ("items", "new_ads", "flagged_ads")]
     assert cells[-1] == "board run 1", cells
     sd1 = row(page, "data-node", "http://sd1:6800")  # node, jobs, by status, pages, last job, its status
     assert sd1[:4] == ["http://sd1:6800", "2", "ok 1, running 1", str(crawl["pages"])], sd1
