@@ -131,17 +131,24 @@ def test_health_page_refuses_anonymous_visitors(app):
     assert status == 401 and "node-a" not in body and "queued" not in body, (status, body[:300])
 
 
-@pytest.mark.parametrize("frontier, env, shown", [
-    ("redis://:s3cret@127.0.0.1:1/0", False, "redis://:***@127.0.0.1:1/0"),  # unreachable: said, password hidden
-    (None, True, None),  # from LUREWATCH_FRONTIER: a stopped redis-server
+@pytest.mark.parametrize("frontier, env, shown, said", [
+    ("redis://:s3cret@127.0.0.1:1/0", False, "redis://:***@127.0.0.1:1/0", "cannot reach Redis at"),  # password hidden
+    (None, True, None, "cannot reach Redis at"),  # from LUREWATCH_FRONTIER: a stopped redis-server
+    ("other-db", False, None, "cannot read the frontier at"),  # a Redis database holding something else
 ])
-def test_health_page_says_when_the_frontier_is_unreachable(frontier_state, tmp_path, frontier, env, shown):
+def test_health_page_says_when_the_frontier_is_unavailable(frontier_state, redis_url, tmp_path, frontier, env, shown,
+                                                           said):
+    import redis
+
     db, _ = frontier_state
     if env:
         with RedisServer(tmp_path / "gone") as gone:
             url = gone.url
         os.environ["LUREWATCH_FRONTIER"] = url
         shown = url
+    if frontier == "other-db":
+        frontier = shown = redis_url.rsplit("/", 1)[0] + "/1"
+        redis.Redis.from_url(frontier).set("lurewatch:crawls", "not a set")
     try:
         with start_review_app(db, {}, *(["--frontier", frontier] if frontier else [])) as running:
             session = login(Session(), running.url, "ana", "pw1")
@@ -149,7 +156,7 @@ def test_health_page_says_when_the_frontier_is_unreachable(frontier_state, tmp_p
     finally:
         os.environ.pop("LUREWATCH_FRONTIER", None)
     assert status == 200, page[:500]
-    assert "Frontier unreachable" in page and f"cannot reach Redis at {shown}" in html.unescape(page), page[:3000]
+    assert "Frontier unavailable" in page and f"{said} {shown}" in html.unescape(page), page[:3000]
     assert "s3cret" not in page
     assert row(page, "data-node", "http://sd1:6800")[1] == "2"  # the rest of the page is still there
 

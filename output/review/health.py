@@ -97,8 +97,11 @@ def frontier_health(url: str | None) -> dict:
     except FrontierError as exc:
         result["error"] = str(exc).replace(url, shown)
         return result
-    except (redis.RedisError, OSError) as exc:
+    except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
         result["error"] = f"cannot reach Redis at {shown}: {str(exc).replace(url, shown)}"
+        return result
+    except (redis.RedisError, ValueError) as exc:  # e.g. a database that is not a Lurewatch frontier
+        result["error"] = f"cannot read the frontier at {shown}: {str(exc).replace(url, shown)}"
         return result
     nodes: dict[str, dict] = {}
     for crawl in crawls:
