@@ -252,14 +252,15 @@ def test_home_and_ads_pages_point_to_the_queue(known):
 def test_datasette_menu_links_the_triage_pages(known, path):
     app, _ = known
     links = page(app, session_for(app), path.format(db=app.db_name)).css("details.nav-menu a::attr(href)").getall()
-    assert {"/-/lurewatch/queue", "/-/lurewatch/mine", "/-/lurewatch/dashboard"} <= set(links)
+    assert {"/-/lurewatch/queue", "/-/lurewatch/mine", "/-/lurewatch/dashboard", "/-/lurewatch/health"} <= set(links)
 
 
 @pytest.mark.parametrize("path", ["/-/lurewatch/queue", "/-/lurewatch/mine", "/-/lurewatch/dashboard"])
 def test_triage_pages_have_the_navigation_bar(known, path):
     app, _ = known
     links = page(app, session_for(app), path).css("nav.lw-nav a::attr(href)").getall()
-    assert links == ["/-/lurewatch/queue", "/-/lurewatch/mine", "/-/lurewatch/dashboard", f"/{app.db_name}"]
+    assert links == ["/-/lurewatch/queue", "/-/lurewatch/mine", "/-/lurewatch/dashboard", "/-/lurewatch/health",
+                     f"/{app.db_name}"]
 
 
 # -- hostile ads: crawled URLs, XSS payloads ----------------------------------------------------------------------

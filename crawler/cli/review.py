@@ -15,24 +15,30 @@ from . import cli
 @click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
               help="Another host name the app answers to (repeatable). Requests naming any other host are "
                    "refused (DNS rebinding); 127.0.0.1, localhost and the --host address are always allowed.")
-def review(db_path, port, host, allow_hosts):
+@click.option("--frontier", metavar="redis://HOST:PORT/DB", envvar="LUREWATCH_FRONTIER", default=None,
+              help="The shared crawl frontier (also LUREWATCH_FRONTIER): the Crawl health page then shows its "
+                   "queues, requests in flight, items waiting for ingest and pages per node.")
+def review(db_path, port, host, allow_hosts, frontier):
     """Serve a database for analysts in Datasette: facets on risk level,
     country, source, language and evidence category, full-text search,
     and a canned query of unreviewed high-risk ads. Stops on Ctrl-C.
     A database that cannot be written is served read-only (immutable).
     Every page asks for a login at /-/login: add accounts first with
     `lurewatch users add` (the app refuses to start without one).
+    /-/lurewatch/health shows recent crawls, jobs per scrapyd node and,
+    with --frontier, the live shared frontier.
 
     Example:
 
     \b
         lurewatch review --db lurewatch-demo.db --port 8001
+        lurewatch review --db ads.db --frontier redis://10.0.0.5:6379/0
     """
     def ready(url):
         click.echo(f"Review app on {url}  (log in at {url.rsplit('/', 1)[0]}/-/login; Ctrl-C to stop)")
 
     try:
-        serve(db_path, host=host, port=port, allow_hosts=allow_hosts, on_ready=ready)
+        serve(db_path, host=host, port=port, allow_hosts=allow_hosts, on_ready=ready, frontier=frontier)
     except ReviewError as exc:
         raise click.ClickException(str(exc))
     except KeyboardInterrupt:

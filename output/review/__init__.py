@@ -111,9 +111,10 @@ def _quiet_tracebacks() -> None:
     datasette.handle_exception.rich = None
 
 
-def make_datasette(db_path: Path | str, allowed_hosts: list[str] | None = None):
+def make_datasette(db_path: Path | str, allowed_hosts: list[str] | None = None, frontier: str | None = None):
     """A configured Datasette instance for one Lurewatch database. A database that cannot be written is
-    served immutable. `allowed_hosts`: the Host names it answers to (default: 127.0.0.1, localhost, ::1)."""
+    served immutable. `allowed_hosts`: the Host names it answers to (default: 127.0.0.1, localhost, ::1).
+    `frontier`: the shared frontier's redis:// URL, shown live on /-/lurewatch/health."""
     from datasette.app import Datasette
 
     from .guard import allowed_hosts as default_hosts
@@ -122,6 +123,8 @@ def make_datasette(db_path: Path | str, allowed_hosts: list[str] | None = None):
     _quiet_tracebacks()
     metadata = build_metadata(path)
     metadata.setdefault("plugins", {})["lurewatch-review"] = {"allowed_hosts": allowed_hosts or default_hosts()}
+    if frontier:
+        metadata["plugins"]["lurewatch-health"] = {"frontier": frontier}
     read_only = is_read_only(path)
     return Datasette(
         [] if read_only else [str(path)],
@@ -135,9 +138,10 @@ def make_datasette(db_path: Path | str, allowed_hosts: list[str] | None = None):
 
 
 def serve(db_path: Path | str, host: str = "127.0.0.1", port: int = 8001, *, allow_hosts: tuple[str, ...] = (),
-          on_ready=None) -> None:
+          on_ready=None, frontier: str | None = None) -> None:
     """Serve the review app until interrupted (Ctrl-C). `on_ready(url)` is called once it is listening.
-    ReviewError when the database has no review accounts (output/review/users.py): nobody could log in.
+    ReviewError when the database has no review accounts (output/review/users.py): nobody could log in,
+    or when `frontier` is not a redis:// URL (an unreachable one is only reported on the health page).
     Requests must name 127.0.0.1, localhost, ::1, `host` or one of `allow_hosts` in their Host header."""
     import asyncio
     import logging
@@ -149,7 +153,14 @@ def serve(db_path: Path | str, host: str = "127.0.0.1", port: int = 8001, *, all
     if not count_accounts(check_database(db_path)):
         raise ReviewError(f"{db_path}: no review accounts yet, and the app needs a login. Add one with "
                           f"`lurewatch users add NAME --role analyst --db {db_path}`")
-    ds = make_datasette(db_path, allowed_hosts(host, allow_hosts))
+    if frontier:
+        from crawler.frontier import FrontierError, check_url
+
+        try:
+            check_url(frontier)
+        except FrontierError as exc:
+            raise ReviewError(f"--frontier: {exc}") from None
+    ds = make_datasette(db_path, allowed_hosts(host, allow_hosts), frontier=frontier)
     log = logging.getLogger("lurewatch.review")
     if not log.handlers:
         handler = logging.StreamHandler()

@@ -29,6 +29,7 @@ def nav_links(datasette) -> list[dict]:
         {"key": "queue", "href": f"{BASE}/queue", "label": "Queue"},
         {"key": "mine", "href": f"{BASE}/mine", "label": "My reviews"},
         {"key": "dashboard", "href": f"{BASE}/dashboard", "label": "Dashboard"},
+        {"key": "health", "href": f"{BASE}/health", "label": "Crawl health"},  # plugins/lurewatch_health.py
         {"key": "tables", "href": datasette.urls.database(db.name), "label": "Datasette tables"},
     ]
 
@@ -46,7 +47,7 @@ def register_routes():
 def menu_links(datasette, actor):
     if not actor:
         return None
-    return [{"href": link["href"], "label": link["label"]} for link in nav_links(datasette)[:3]]
+    return [{"href": link["href"], "label": link["label"]} for link in nav_links(datasette)[:3]]  # health's menu link: its own plugin
 
 
 async def _page(datasette, request, template: str, current: str, context: dict) -> Response:
