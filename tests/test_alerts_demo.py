@@ -79,11 +79,24 @@ def test_a_rerun_sends_nothing_new(demo):
         assert f"{partner}: ok, 0 of 0 delivered" in demo["runs"][1].stdout
 
 
+def same_campaign_ads(demo) -> set[int]:
+    """The other ads of the revoked ad's campaign: rejecting it takes its weight out of their campaign risk, so
+    their alerts change too (crawler/campaigns/risk.py) and go out with the revocation."""
+    rows = db_rows(demo["db"], "SELECT b.id FROM ads a JOIN ads b ON b.campaign_id = a.campaign_id AND b.id != a.id"
+                               " WHERE a.id = ?", [demo["revoked_ad"]])
+    return {r["id"] for r in rows}
+
+
 def test_a_not_lure_verdict_revokes_the_alert(demo):
-    [revocation] = demo["requests"][2]
+    requests = demo["requests"][2]
+    [revocation] = [r for r in requests if r["payload"]["alert"]["id"] == demo["revoked_ad"]]
     record = revocation["payload"]["alert"]
     assert revocation["verified"] and record["id"] == demo["revoked_ad"]
     assert (record["alert"]["status"], record["alert"]["version"]) == ("revoked", 2)
+    others = [r["payload"]["alert"] for r in requests if r is not revocation]
+    assert all(r["verified"] for r in requests)
+    assert {o["id"] for o in others} <= same_campaign_ads(demo)  # nothing unrelated is sent again
+    assert all((o["alert"]["status"], o["alert"]["version"]) == ("active", 2) for o in others)
     rows = db_rows(demo["db"], "SELECT partner, version, status FROM deliveries WHERE ad_id = ? ORDER BY id",
                    [demo["revoked_ad"]])
     assert ("hotline", 2, "delivered") in [tuple(r.values()) for r in rows]
@@ -127,6 +140,13 @@ def test_cert_gets_the_revocation_as_a_revoked_stix_indicator(demo):
                                 " AND version = 2 AND status = 'delivered'", [demo["revoked_ad"]])
     bundle = json.loads((demo["folder"] / "out/cert" / f"{row['delivery_id']}.json").read_text(encoding="utf-8"))
     assert validate_instance(bundle, ValidationOptions()).is_valid
-    indicators = [o for o in bundle["objects"] if o["type"] == "indicator"]
-    assert len(indicators) == 1 and indicators[0]["revoked"] is True
+    from output.export.stix_writer import stable_id
+
+    instance = db_rows(demo["db"], "SELECT value FROM meta WHERE key = 'instance_id'")[0]["value"]
+    indicator_of = lambda ad_id: stable_id("indicator", f"lurewatch:{instance}:ad:{ad_id}")  # noqa: E731
+    indicators = {o["id"]: o for o in bundle["objects"] if o["type"] == "indicator"}
+    assert indicators.pop(indicator_of(demo["revoked_ad"]))["revoked"] is True
+    # the rest: updates of the revoked ad's campaign (their campaign risk changed), not revoked
+    assert set(indicators) <= {indicator_of(i) for i in same_campaign_ads(demo)}
+    assert not any(o.get("revoked") for o in indicators.values())
     assert demo["runs"][2].returncode == 0, demo["runs"][2].stdout
