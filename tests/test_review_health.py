@@ -51,7 +51,8 @@ def frontier_state(redis_url, tmp_path_factory):
                             capture_output=True, text=True, timeout=120)
     assert ingest.returncode == 0, ingest.stderr
     client = redis.Redis.from_url(redis_url)
-    live = Frontier(client, "queued", worker="node-b-host:42:abc")
+    # its heartbeat outlives the module (with the default 10 s, a slow machine saw the worker dead before the page)
+    live = Frontier(client, "queued", worker="node-b-host:42:abc", dead_after=600.0)
     live.register(host="node-b-host", pid=42, node="node-b", sink="redis")
     for n in range(3):
         live.enqueue(f"fp{n}", -n, f"request {n}".encode(), dont_filter=False)

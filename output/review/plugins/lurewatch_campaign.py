@@ -10,11 +10,11 @@ database. Server-rendered, no script, nothing loaded from another host; ad text 
 """
 from __future__ import annotations
 
-from urllib.parse import quote
 
 from datasette import hookimpl
-from datasette.utils.asgi import Forbidden, NotFound, Response
+from datasette.utils.asgi import NotFound, Response
 
+from output.review.access import may_view as _may_view
 from output.review import campaignpage, svggraph
 
 BASE = "/-/lurewatch"
@@ -35,18 +35,6 @@ def menu_links(datasette, actor):
     if not actor:
         return None
     return [{"href": datasette.urls.path(f"{BASE}/campaigns"), "label": "Campaigns"}]
-
-
-async def _may_view(datasette, request) -> Response | None:
-    """None when the actor may read the database; else a redirect to the login page (anonymous) or 403
-    (as on the case page, plugins/lurewatch_case.py)."""
-    if request.actor is None:
-        return Response.redirect(datasette.urls.path("/-/login") + "?next=" + quote(request.full_path, safe="/"))
-    db = datasette.get_database()
-    for action, resource in (("view-instance", None), ("view-database", db.name)):
-        if not await datasette.permission_allowed(request.actor, action, resource=resource, default=True):
-            raise Forbidden("You may not view this database.")
-    return None
 
 
 def _paths(datasette) -> dict:

@@ -11,11 +11,11 @@ asgi-csrf before a POST reaches us.
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import quote
 
 from datasette import hookimpl
-from datasette.utils.asgi import Forbidden, NotFound, Response
+from datasette.utils.asgi import NotFound, Response
 
+from output.review.access import may_view as _may_view
 from output.review import casepage
 
 RECORD_VERDICT = "lurewatch-record-verdict"
@@ -33,17 +33,6 @@ def register_routes():
 
 def _database(datasette):
     return datasette.get_database()
-
-
-async def _may_view(datasette, request) -> Response | None:
-    """None when the actor may read the database; else a redirect to the login page (anonymous) or 403."""
-    if request.actor is None:
-        return Response.redirect(datasette.urls.path("/-/login") + "?next=" + quote(request.full_path, safe="/"))
-    db = _database(datasette)
-    for action, resource in (("view-instance", None), ("view-database", db.name)):
-        if not await datasette.permission_allowed(request.actor, action, resource=resource, default=True):
-            raise Forbidden("You may not view this database.")
-    return None
 
 
 async def case_page(datasette, request):

@@ -14,11 +14,11 @@ autoescape, and a password in the Redis URL is never shown.
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import quote
 
 from datasette import hookimpl
-from datasette.utils.asgi import Forbidden, Response
+from datasette.utils.asgi import Response
 
+from output.review.access import may_view as _may_view
 from output.review import health
 
 PATH = "/-/lurewatch/health"
@@ -35,17 +35,6 @@ def menu_links(datasette, actor):
     if not actor:
         return None
     return [{"href": datasette.urls.path(PATH), "label": "Crawl health"}]
-
-
-async def _may_view(datasette, request) -> Response | None:
-    """None when the actor may read the database; else a redirect to the login page (anonymous) or 403."""
-    if request.actor is None:
-        return Response.redirect(datasette.urls.path("/-/login") + "?next=" + quote(request.full_path, safe="/"))
-    db = datasette.get_database()
-    for action, resource in (("view-instance", None), ("view-database", db.name)):
-        if not await datasette.permission_allowed(request.actor, action, resource=resource, default=True):
-            raise Forbidden("You may not view this database.")
-    return None
 
 
 def _nav(datasette) -> list[dict]:
