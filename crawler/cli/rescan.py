@@ -71,7 +71,7 @@ def _assess_in_worker(low: int, high: int) -> Batch:
 @contextmanager
 def assessed_batches(store, engine, workers: int, batch: int = BATCH) -> Iterator[Iterator[Batch]]:
     """The assessed batches in id order, each read and assessed whole by one of `workers` processes (here for
-    one), at most two batches per worker in flight (memory stays flat). Workers start on entering."""
+    one), at most two batches per worker in flight (the batches in flight stay bounded). Workers start on entering."""
     with WorkerPool(workers, _start_worker, (engine, str(store.path))) as pool:
         yield pool.map(_assess_in_worker, id_ranges(store, batch))
 
@@ -131,7 +131,7 @@ def rescan(db_path, workers, batch):
     reviews are kept. The similarity stage also knows the lures analysts
     confirmed in the database. Prints how many ads changed risk level, then
     links again the ads whose contacts or risk changed (campaigns).
-    Reads and writes in batches (memory stays flat at any size); with
+    Reads and writes in batches (peak memory still grows with the store); with
     --workers N, N processes assess and this one writes.
 
     Example:
