@@ -1,25 +1,17 @@
 """`lurewatch alerts send | status | enable`: partner alerts (output/alerts), sent incrementally per partner."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import click
 
 from . import cli
 
+from ._store import open_existing as _store
+
 DB_OPTION = click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False),
                          help="Lurewatch SQLite database.")
 
 
-def _store(db_path: str):
-    from crawler.store import Store, StoreError
-
-    if not Path(db_path).is_file():
-        raise click.ClickException(f"database not found: {db_path}")
-    try:
-        return Store(db_path)
-    except StoreError as exc:
-        raise click.ClickException(str(exc))
 
 
 @cli.group()

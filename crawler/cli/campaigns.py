@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import click
 
 from . import cli
+from ._store import open_existing
 
 
 @cli.command()
@@ -41,14 +41,9 @@ def campaigns(db_path, full, show_id, top, generic_sources, generic_ads, text_th
         lurewatch campaigns --db lurewatch-demo.db --show 3
     """
     from crawler.campaigns import LinkSettings, link_pending, link_store
-    from crawler.store import Store, StoreError
+    from crawler.store import StoreError
 
-    if not Path(db_path).is_file():
-        raise click.ClickException(f"database not found: {db_path}")
-    try:
-        store = Store(db_path)
-    except StoreError as exc:
-        raise click.ClickException(str(exc))
+    store = open_existing(db_path)
     try:
         if show_id is not None:
             _show(store, show_id)

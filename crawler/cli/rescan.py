@@ -5,7 +5,6 @@ import sqlite3
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable, Iterator
 
 import click
@@ -13,6 +12,7 @@ import click
 from crawler.workpool import WorkerPool
 
 from . import cli
+from ._store import open_existing
 
 BATCH = 500  # ads per id range: read, assessed and written together (one transaction per batch)
 
@@ -145,15 +145,9 @@ def rescan(db_path, workers, batch):
     from rich.table import Table
 
     from crawler.lureindex import engine_for_store
-    from crawler.store import Store, StoreError
     from rules import RulesetError
 
-    if not Path(db_path).is_file():
-        raise click.ClickException(f"database not found: {db_path}")
-    try:
-        store = Store(db_path)
-    except StoreError as exc:
-        raise click.ClickException(str(exc))
+    store = open_existing(db_path)
     console = Console(stderr=True)
     try:
         try:
