@@ -150,29 +150,10 @@ class Plan:
 # -- loading ---------------------------------------------------------------------------------
 
 
-class _Doc(LinedYaml):
-    """A plan file with the line of every key and item: line(("jobs", 0, "every")) -> 5."""
-
-    def __init__(self, path: Path, text: str):
-        super().__init__(path, text, error=PlanError)
-
-    def fail(self, where: tuple, message: str, job: str | None = None) -> PlanError:
-        who = f"job {job!r}: " if job else ""
-        inside_job = len(where) >= 2 and where[0] == "jobs"
-        key = ".".join(str(w) for w in (where[2:] if inside_job else where))
-        return PlanError(f"{self.path}:{self.line(where)}: {who}{key + ': ' if key else ''}{message}")
-
-
 def load_plan(path: str | Path) -> Plan:
     """Read and validate a plan file. Raises PlanError naming file, line and key."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PlanError(f"{path}: plan file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PlanError(f"{path}: cannot read the plan file: {exc}") from None
-    doc = _Doc(path, text)
+    doc = LinedYaml.read(path, error=PlanError, what="plan file", items=("jobs", "job"))
     data = doc.data
     if not isinstance(data, dict):
         raise doc.fail((), "expected a mapping with a 'jobs' list")
@@ -193,7 +174,7 @@ def load_plan(path: str | Path) -> Plan:
     return Plan(path, tuple(jobs))
 
 
-def _job(doc: _Doc, where: tuple, raw: Any) -> Job:
+def _job(doc: LinedYaml, where: tuple, raw: Any) -> Job:
     if not isinstance(raw, dict):
         raise doc.fail(where, "each job must be a mapping (name:, urls: or profile:, every: or cron:)")
     name = raw.get("name")

@@ -28,6 +28,7 @@ import yaml
 
 from ._regex import guarded
 from .textnorm import fold
+from .yamldoc import LineLoader
 
 PLACES_DIR = Path(__file__).parent / "places"
 COUNTRIES_FILE = PLACES_DIR / "countries.yaml"
@@ -226,22 +227,9 @@ class PlacesError(ValueError):
     """A malformed places file: the message names the file and line."""
 
 
-class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-    """Records the line of each mapping."""
-
-
-def _mapping_with_line(loader, node):
-    mapping = loader.construct_mapping(node, deep=True)
-    mapping["__line__"] = node.start_mark.line + 1
-    return mapping
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_line)
-
-
 def _entries(path: Path, key: str) -> list[dict]:
     try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=LineLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise PlacesError(f"{path}{f':{mark.line + 1}' if mark else ''}: invalid YAML: {exc}") from None

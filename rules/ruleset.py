@@ -31,6 +31,7 @@ from ._prefilter import parse_cached, split_branches
 from ._redos import backtracking_risk
 from .model import AD_FIELDS
 from .textnorm import fold_pattern, normalise
+from .yamldoc import LineLoader, data_keys
 
 RULESET_DIR = Path(__file__).parent / "ruleset"
 CONCEPTS_FILE = "concepts.yaml"
@@ -134,23 +135,9 @@ def _search(patterns: list[LazyPattern], text: str) -> str | None:
 
 
 # -- YAML with lines -------------------------------------------------------------------------------------------
-class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when present: ~10x faster start-up
-    """Records the line of each mapping so errors can name it."""
-
-
-def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict:
-    mapping = loader.construct_mapping(node, deep=True)
-    mapping["__line__"] = node.start_mark.line + 1
-    mapping["__lines__"] = {k.value: k.start_mark.line + 1 for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
-    return mapping
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=LineLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
@@ -163,10 +150,6 @@ def _read_yaml(path: Path) -> Any:
         raise RulesetError(f"{path}{line}: invalid YAML: {what or exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise RulesetError(f"{path}: cannot read: {exc}") from exc
-
-
-def _keys(raw: dict) -> set[str]:
-    return {k for k in raw if k not in ("__line__", "__lines__")}
 
 
 # -- pattern checks --------------------------------------------------------------------------------------------
@@ -246,7 +229,7 @@ def load_concepts(directory: Path = RULESET_DIR) -> list[Rule]:
         for key in ("id", "description", "category", "weight"):
             if key not in raw:
                 raise RulesetError(f"{where}: concept {cid!r} is missing {key!r}")
-        unknown = _keys(raw) - CONCEPT_KEYS
+        unknown = data_keys(raw) - CONCEPT_KEYS
         if unknown:
             raise RulesetError(f"{where}: concept {cid!r} has unknown keys {sorted(unknown)}")
         if not isinstance(cid, str) or not re.fullmatch(r"[a-z0-9_]+(\.[a-z0-9_]+)+", cid):
@@ -306,7 +289,7 @@ def load_pack(path: Path, concept_ids: set[str]) -> Pack:
     if not isinstance(doc, dict) or not isinstance(doc.get("concepts"), dict):
         raise RulesetError(f"{path}:1: expected a mapping with 'language', 'name' and a 'concepts' mapping")
     lines = doc.get("__lines__", {})
-    unknown = _keys(doc) - PACK_KEYS
+    unknown = data_keys(doc) - PACK_KEYS
     if unknown:
         raise RulesetError(f"{path}:1: unknown keys {sorted(unknown)} (one of {', '.join(sorted(PACK_KEYS))})")
     language = doc.get("language")
@@ -318,14 +301,14 @@ def load_pack(path: Path, concept_ids: set[str]) -> Pack:
     entries: dict[str, PackEntry] = {}
     concepts = doc["concepts"]
     clines = concepts.get("__lines__", {})
-    for cid in _keys(concepts):
+    for cid in data_keys(concepts):
         raw = concepts[cid]
         where = f"{path}:{clines.get(cid, 1)}"
         if cid not in concept_ids:
             raise RulesetError(f"{where}: unknown concept {cid!r} (concepts are defined in {CONCEPTS_FILE})")
         if not isinstance(raw, dict):
             raise RulesetError(f"{where}: concept {cid!r} must be a mapping with 'patterns' and examples")
-        unknown = _keys(raw) - ENTRY_KEYS
+        unknown = data_keys(raw) - ENTRY_KEYS
         if unknown:
             raise RulesetError(f"{where}: concept {cid!r} has unknown keys {sorted(unknown)} "
                                f"(one of {', '.join(sorted(ENTRY_KEYS))})")
@@ -344,7 +327,7 @@ def load_pack(path: Path, concept_ids: set[str]) -> Pack:
         raise RulesetError(f"{path}:{lines.get('not_applicable', 1)}: 'not_applicable' must map concept ids to reasons")
     na_lines = not_applicable.get("__lines__", {})
     reasons = {}
-    for cid in _keys(not_applicable):
+    for cid in data_keys(not_applicable):
         where = f"{path}:{na_lines.get(cid, 1)}"
         if cid not in concept_ids:
             raise RulesetError(f"{where}: unknown concept {cid!r} in not_applicable")

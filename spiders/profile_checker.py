@@ -55,15 +55,10 @@ class _Checker:
         self.name = doc.data.get("name") if isinstance(doc.data, dict) else None
 
     def fail(self, path: tuple, message: str) -> None:
-        line = self._line(path)
+        line = self.doc.line(path)
         key = ".".join(str(p) for p in path) or "(top)"
         who = f"profile {self.name!r}: " if isinstance(self.name, str) else ""
         raise ProfileError(f"{self.doc.path}:{line}: {who}{key}: {message}")
-
-    def _line(self, path: tuple) -> int:
-        while path and path not in self.doc.lines:
-            path = path[:-1]
-        return self.doc.lines.get(path, 1)
 
     def keys(self, value: Any, path: tuple, allowed: tuple[str, ...]) -> dict:
         if not isinstance(value, dict):

@@ -24,6 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 import yaml
 
 from crawler.localsite import LocalSite, Page
+from rules.yamldoc import LINE_KEYS, PyLineLoader, data_keys
 
 ADS_PATH = Path(__file__).with_name("ads.yaml")
 DEFAULT_PORT = 8730  # a stable port keeps ad URLs stable across demo runs
@@ -66,24 +67,11 @@ class DemoAd:
         return self.location or ", ".join(p for p in (self.city, self.country) if p)
 
 
-class _LineLoader(yaml.SafeLoader):
-    pass
-
-
-def _mapping_with_line(loader, node):
-    data = loader.construct_mapping(node, deep=True)
-    data["__line__"] = node.start_mark.line + 1
-    return data
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_line)
-
-
 def load_ads(path: Path | str = ADS_PATH) -> list[DemoAd]:
     """The board's ads, validated. Raises BoardDataError naming file:line and ad id."""
     path = Path(path)
     try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=PyLineLoader)
     except yaml.YAMLError as exc:
         raise BoardDataError(f"{path}: invalid YAML: {exc}") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("ads"), list):
@@ -110,9 +98,9 @@ def load_ads(path: Path | str = ADS_PATH) -> list[DemoAd]:
                 raise BoardDataError(f"{where}: ad {aid!r}: salary needs currency, min, max, unit")
             if salary["unit"] not in UNITS:
                 raise BoardDataError(f"{where}: ad {aid!r}: salary unit must be one of {UNITS}")
-            salary = {k: v for k, v in salary.items() if k != "__line__"}
+            salary = {k: salary[k] for k in salary if k not in LINE_KEYS}
         known = set(DemoAd.__dataclass_fields__) - {"line", "salary"}
-        unknown = set(raw) - known - {"salary", "__line__"}
+        unknown = data_keys(raw) - known - {"salary"}
         if unknown:
             raise BoardDataError(f"{where}: ad {aid!r}: unknown field(s) {sorted(unknown)}")
         values = {k: raw[k] for k in known if raw.get(k) is not None}

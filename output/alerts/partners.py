@@ -146,27 +146,10 @@ class Partners:
         raise PartnersError(f"{self.path}: no partner named {name!r} (partners: {known})")
 
 
-class _Doc(LinedYaml):
-    def __init__(self, path: Path, text: str):
-        super().__init__(path, text, error=PartnersError)
-
-    def fail(self, where: tuple, message: str, partner: str | None = None) -> PartnersError:
-        who = f"partner {partner!r}: " if partner else ""
-        inside = len(where) >= 2 and where[0] == "partners"
-        key = ".".join(str(w) for w in (where[2:] if inside else where))
-        return PartnersError(f"{self.path}:{self.line(where)}: {who}{key + ': ' if key else ''}{message}")
-
-
 def load_partners(path: str | Path) -> Partners:
     """Read and validate a partners file. Raises PartnersError naming file, line and key."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PartnersError(f"{path}: partners file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PartnersError(f"{path}: cannot read the partners file: {exc}") from None
-    doc = _Doc(path, text)
+    doc = LinedYaml.read(path, error=PartnersError, what="partners file", items=("partners", "partner"))
     data = doc.data
     if not isinstance(data, dict) or "partners" not in data:
         raise doc.fail((), "expected a mapping with a 'partners' list")
@@ -188,7 +171,7 @@ def load_partners(path: str | Path) -> Partners:
     return Partners(path, tuple(partners))
 
 
-def _partner(doc: _Doc, where: tuple, raw: Any) -> Partner:
+def _partner(doc: LinedYaml, where: tuple, raw: Any) -> Partner:
     if not isinstance(raw, dict):
         raise doc.fail(where, "each partner must be a mapping (name:, formats:, to:)")
     name = raw.get("name")
@@ -258,7 +241,7 @@ def _choices(value: Any, allowed: tuple[str, ...], fail, required: bool = False)
     return tuple(value)
 
 
-def _target(doc: _Doc, to: Any, fail) -> tuple[Path | None, Webhook | None]:
+def _target(doc: LinedYaml, to: Any, fail) -> tuple[Path | None, Webhook | None]:
     if not isinstance(to, dict) or ("dir" in to) == ("webhook" in to):
         raise fail("to", "required: {dir: PATH} or {webhook: URL, secret_env: VARIABLE}")
     allowed = DIR_KEYS if "dir" in to else WEBHOOK_KEYS
