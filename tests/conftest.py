@@ -127,3 +127,18 @@ def run_cli(*args: str, cwd: Path = REPO, timeout: int = 240) -> subprocess.Comp
     """Run `lurewatch ARGS` in a subprocess (Scrapy's reactor cannot restart inside pytest)."""
     env = dict(os.environ, PYTHONUNBUFFERED="1", COLUMNS="200")
     return subprocess.run([str(LUREWATCH), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def export_db(tmp_path_factory) -> Path:
+    """The STIX and MISP export tests' database (tests/export_ads.py), built once; tests only read it."""
+    from export_ads import build_db
+
+    return build_db(tmp_path_factory.mktemp("export") / "ads.db")
+
+
+def run_export(db: Path, fmt: str, out: Path, *args: str) -> Path:
+    """`lurewatch export --db DB --format FMT --out OUT ARGS` (run_cli); the test fails on a non-zero exit."""
+    done = run_cli("export", "--db", str(db), "--format", fmt, "--out", str(out), *args, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return out

@@ -5,40 +5,27 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
 from pymisp import MISPEvent
 from pymisp.tools import feed_meta_generator
 from pytaxonomies import Taxonomies
 
-from conftest import REPO
-from export_ads import build_db
+from conftest import run_export
 from output.export import get_writer, iter_ad_records, iter_records
 
-LUREWATCH = Path(sys.executable).with_name("lurewatch")
 TEMPLATES = {"url", "domain-ip", "phone-number", "telegram-account", "email", "annotation"}
 
 
-@pytest.fixture(scope="module")
-def db(tmp_path_factory):
-    return build_db(tmp_path_factory.mktemp("misp") / "ads.db")
-
-
 def export(db: Path, out: Path, *args: str) -> MISPEvent:
-    done = subprocess.run([str(LUREWATCH), "export", "--db", str(db), "--format", "misp", "--out", str(out), *args],
-                          cwd=REPO, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
     event = MISPEvent()
-    event.load_file(str(out))
+    event.load_file(str(run_export(db, "misp", out, *args)))
     return event
 
 
-def test_cli_event_loads_back_with_the_named_templates_and_tags(db, tmp_path):
-    event = export(db, tmp_path / "event.json", "--tlp", "amber+strict")
-    flagged = list(iter_records(db))
+def test_cli_event_loads_back_with_the_named_templates_and_tags(export_db, tmp_path):
+    event = export(export_db, tmp_path / "event.json", "--tlp", "amber+strict")
+    flagged = list(iter_records(export_db))
     names = [o.name for o in event.objects]
     assert set(names) == TEMPLATES and names.count("annotation") == len(flagged) == 3
     templates = {name: MISPEvent().add_object(name=name).template_uuid for name in TEMPLATES}  # PyMISP's own
@@ -64,9 +51,9 @@ def test_cli_event_loads_back_with_the_named_templates_and_tags(db, tmp_path):
         assert json.dumps(e["matched_text"], ensure_ascii=False) in note
 
 
-def test_event_ids_are_stable_across_runs(db, tmp_path):
-    export(db, tmp_path / "a.json")
-    export(db, tmp_path / "b.json")
+def test_event_ids_are_stable_across_runs(export_db, tmp_path):
+    export(export_db, tmp_path / "a.json")
+    export(export_db, tmp_path / "b.json")
     assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
 
 
@@ -75,9 +62,9 @@ def alert(ad_id: int, version: int, status: str, modified: str) -> dict:
             "created": "2026-01-05T10:00:00.000Z", "modified": modified}
 
 
-def test_feed_directory_manifest_and_hashes_match_the_event_files(db, tmp_path):
+def test_feed_directory_manifest_and_hashes_match_the_event_files(export_db, tmp_path):
     feed, writer = tmp_path / "feed", get_writer("misp")
-    records = {r["id"]: r for r in iter_ad_records(db, [1, 2, 4])}
+    records = {r["id"]: r for r in iter_ad_records(export_db, [1, 2, 4])}
     deliveries = [([{**records[1], "alert": alert(1, 1, "active", "2026-01-05T10:00:00.000Z")},
                     {**records[2], "alert": alert(2, 1, "active", "2026-01-05T10:00:00.000Z")}], "d1"),
                   ([{**records[4], "alert": alert(4, 1, "active", "2026-01-06T10:00:00.000Z")}], "d2"),
@@ -109,9 +96,9 @@ def test_feed_directory_manifest_and_hashes_match_the_event_files(db, tmp_path):
         a.value for o in revoked.objects if o.name == "annotation" for a in o.attributes if a.object_relation == "text")
 
 
-def test_redelivering_a_delivery_replaces_its_event_and_hash_lines(db, tmp_path):
+def test_redelivering_a_delivery_replaces_its_event_and_hash_lines(export_db, tmp_path):
     feed, writer = tmp_path / "feed", get_writer("misp")
-    [record] = iter_ad_records(db, [2])
+    [record] = iter_ad_records(export_db, [2])
     for _ in range(2):  # a retried delivery (same delivery id) after a crash
         writer.write_dir([{**record, "alert": alert(2, 1, "active", "2026-01-05T10:00:00.000Z")}], feed, "d1")
     [event_file] = [p for p in feed.glob("*.json") if p.name != "manifest.json"]
@@ -122,8 +109,8 @@ def test_redelivering_a_delivery_replaces_its_event_and_hash_lines(db, tmp_path)
     assert list(json.loads((feed / "manifest.json").read_text(encoding="utf-8"))) == [event.uuid]
 
 
-def test_dumps_is_the_single_file_event(db, tmp_path):
-    records = list(iter_records(db))
+def test_dumps_is_the_single_file_event(export_db, tmp_path):
+    records = list(iter_records(export_db))
     out = tmp_path / "event.json"
-    export(db, out, "--tlp", "red")
+    export(export_db, out, "--tlp", "red")
     assert json.loads(get_writer("misp").dumps(records, tlp="red")) == json.loads(out.read_text(encoding="utf-8"))

@@ -6,32 +6,20 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from stix2validator import ValidationOptions, validate_instance
 
-from conftest import REPO
-from export_ads import build_db
+from conftest import run_export
 from output.export import get_writer, iter_ad_records, iter_records
 from output.export.stix_writer import PHONE_EXTENSION, TLP2_EXTENSION, TLP2_MARKINGS
 
-LUREWATCH = Path(sys.executable).with_name("lurewatch")
 STIX_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
 
-@pytest.fixture(scope="module")
-def db(tmp_path_factory):
-    return build_db(tmp_path_factory.mktemp("stix") / "ads.db")
-
-
 def export(db: Path, out: Path, *args: str) -> dict:
-    done = subprocess.run([str(LUREWATCH), "export", "--db", str(db), "--format", "stix", "--out", str(out), *args],
-                          cwd=REPO, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    return json.loads(out.read_text(encoding="utf-8"))
+    return json.loads(run_export(db, "stix", out, *args).read_text(encoding="utf-8"))
 
 
 def assert_valid(bundle: dict) -> None:
@@ -43,10 +31,10 @@ def of_type(bundle: dict, kind: str) -> list[dict]:
     return [o for o in bundle["objects"] if o["type"] == kind]
 
 
-def test_cli_bundle_from_a_real_database_validates_with_every_part(db, tmp_path):
-    bundle = export(db, tmp_path / "flagged.json")
+def test_cli_bundle_from_a_real_database_validates_with_every_part(export_db, tmp_path):
+    bundle = export(export_db, tmp_path / "flagged.json")
     assert_valid(bundle)
-    flagged = list(iter_records(db))
+    flagged = list(iter_records(export_db))
     [identity] = of_type(bundle, "identity")
     assert identity["name"] == "Lurewatch"
     [marking] = of_type(bundle, "marking-definition")
@@ -80,8 +68,8 @@ def test_cli_bundle_from_a_real_database_validates_with_every_part(db, tmp_path)
     assert "[email-addr:value = 'hr.asia@jobmail.example']" in pattern
 
 
-def test_hostile_strings_are_escaped_and_the_bundle_still_validates(db, tmp_path):
-    bundle = export(db, tmp_path / "all.json", "--min-score", "0")
+def test_hostile_strings_are_escaped_and_the_bundle_still_validates(export_db, tmp_path):
+    bundle = export(export_db, tmp_path / "all.json", "--min-score", "0")
     assert_valid(bundle)
     hostile = next(i for i in of_type(bundle, "indicator") if i["name"].startswith("Lurewatch: Typist"))
     assert hostile["name"] == "Lurewatch: Typist ']\" OR 1=1"
@@ -97,18 +85,18 @@ def test_hostile_strings_are_escaped_and_the_bundle_still_validates(db, tmp_path
 
 
 @pytest.mark.parametrize("tlp", list(TLP2_MARKINGS))
-def test_tlp_option_marks_every_object(db, tmp_path, tlp):
-    bundle = export(db, tmp_path / "tlp.json", "--tlp", tlp)
+def test_tlp_option_marks_every_object(export_db, tmp_path, tlp):
+    bundle = export(export_db, tmp_path / "tlp.json", "--tlp", tlp)
     assert_valid(bundle)
     [marking] = of_type(bundle, "marking-definition")
     assert marking["id"] == TLP2_MARKINGS[tlp] and marking["extensions"][TLP2_EXTENSION]["tlp_2_0"] == tlp
     assert all(o["object_marking_refs"] == [marking["id"]] for o in bundle["objects"] if o["type"] in ("indicator", "note"))
 
 
-def test_ids_are_stable_across_runs(db, tmp_path):
+def test_ids_are_stable_across_runs(export_db, tmp_path):
     first = (tmp_path / "a.json", tmp_path / "b.json")
-    export(db, first[0])
-    export(db, first[1])
+    export(export_db, first[0])
+    export(export_db, first[1])
     assert first[0].read_bytes() == first[1].read_bytes()
 
 
@@ -117,8 +105,8 @@ def alert(ad_id: int, version: int, status: str, modified: str) -> dict:
             "created": "2026-01-05T10:00:00.000Z", "modified": modified}
 
 
-def test_an_update_keeps_ids_and_bumps_modified_and_a_revocation_sets_revoked(db, tmp_path):
-    [record] = iter_ad_records(db, [2])
+def test_an_update_keeps_ids_and_bumps_modified_and_a_revocation_sets_revoked(export_db, tmp_path):
+    [record] = iter_ad_records(export_db, [2])
     writer = get_writer("stix")
     bundles = []
     for n, (version, status, modified) in enumerate([(1, "active", "2026-01-05T10:00:00.000Z"),
@@ -141,8 +129,8 @@ def test_an_update_keeps_ids_and_bumps_modified_and_a_revocation_sets_revoked(db
     assert len({b["id"] for b in bundles}) == 3
 
 
-def test_dumps_is_the_file_text(db, tmp_path):
-    records = list(iter_records(db))
+def test_dumps_is_the_file_text(export_db, tmp_path):
+    records = list(iter_records(export_db))
     writer = get_writer("stix")
     [path] = writer.write_dir(records, tmp_path, "d1", tlp="red")
     assert json.loads(writer.dumps(records, tlp="red")) == json.loads(path.read_text(encoding="utf-8"))
