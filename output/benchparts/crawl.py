@@ -1,6 +1,6 @@
 """Crawl against bare Scrapy, in one run, and a recrawl of the unchanged board against the first crawl.
 
-The board: 2,000 JSON-LD job pages of 30-60 KB (output/benchparts/store.py's realistic template, ~900-character ads)
+The board: 2,000 JSON-LD job pages of 30-60 KB (output/benchparts/_common.py's realistic template, ~900-character ads)
 and 108 listing pages, every page linking to listings and to other ads, served with ETags (304 to a matching
 If-None-Match) by crawler/localsite.py in a child process. Crawled, interleaved, by
 - full: `lurewatch crawl` (our spider, assess, store) into a fresh database;
@@ -22,12 +22,13 @@ import os
 import pstats
 import random
 import re
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from ._common import children_cpu, job_posting, page_template
 
 TITLE = "Crawl against bare Scrapy; recrawl of an unchanged board"
 LISTINGS = 108
@@ -37,22 +38,17 @@ ADS_PER_LISTING = 19
 # -- the board ---------------------------------------------------------------------------------------
 def board_pages(n_ads: int, seed: int = 16) -> dict[str, bytes]:
     from output.bench import synthetic_ads, synthetic_lures
-    from output.benchparts.store import _template
 
     rng = random.Random(seed)
     n_listings = max(2, min(LISTINGS, n_ads // ADS_PER_LISTING + 1))
     ads = synthetic_ads(n_ads, synthetic_lures(300), seed=seed, target_chars=900)
-    head, foot = _template(rng)
+    head, foot = page_template(rng)
     # the template's menus and footer point to listing pages (so every link is a page of the board)
     head = re.sub(r'href="/jobs/[^"]+/(\d+)"', lambda m: f'href="/list/{int(m.group(1)) % n_listings}"', head)
     foot = re.sub(r'href="/page/(\d+)"', lambda m: f'href="/list/{int(m.group(1)) % n_listings}"', foot)
     pages: dict[str, bytes] = {}
     for i, ad in enumerate(ads):
-        posting = {"@context": "https://schema.org", "@type": "JobPosting", "identifier": f"JB-{i}",
-                   "title": ad["title"], "description": ad["description"], "datePosted": f"2026-{1 + i % 12:02d}-10",
-                   "hiringOrganization": {"@type": "Organization", "name": ad["company"] or "Recruiter"},
-                   "jobLocation": {"@type": "Place", "address": {"addressLocality": ad["location"] or "Remote"}},
-                   "baseSalary": ad["salary"]}
+        posting = job_posting(ad, i, f"2026-{1 + i % 12:02d}-10")
         cards = "".join(
             f'<div class="card"><a href="/job/{k}">{html.escape(ads[k]["title"])}</a>'
             f'<span>{html.escape(ads[k]["location"] or "Remote")}</span><span>{html.escape(ads[k]["salary"] or "")}'
@@ -153,14 +149,13 @@ def profiled_crawl(url: str, db: str, max_pages: int, out: str) -> None:
 # -- measuring ---------------------------------------------------------------------------------------
 def timed(cmd: list[str]) -> tuple[float, float, str]:
     """(wall s, CPU s of the child, its stdout+stderr)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before = children_cpu()
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, COLUMNS="200"))
     wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = children_cpu() - before
     if proc.returncode not in (0, 7):
         raise RuntimeError(f"{' '.join(cmd[:4])} exited {proc.returncode}: {proc.stderr[-2000:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return wall, cpu, proc.stdout + proc.stderr
 
 

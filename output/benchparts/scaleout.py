@@ -8,7 +8,6 @@ board: requests served / time from its first to its last request (process start-
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -16,6 +15,8 @@ import threading
 import time
 from dataclasses import replace
 from pathlib import Path
+
+from ._common import children_cpu
 
 TITLE = "Scale-out: one worker vs two on a shared frontier"
 THINK = 0.02  # s the board takes per page (a remote board is slower; this keeps the crawl CPU-bound)
@@ -68,18 +69,18 @@ def _crawl(label: str, workers: int, redis_url: str | None, db: Path, n_ads: int
         cmd += ["--frontier", redis_url, "-s", f"LUREWATCH_FRONTIER_CRAWL=bench-{label}", *extra]
         client = redis.Redis.from_url(redis_url)
         redis_cpu = _redis_cpu(client)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before = children_cpu()
     procs = [subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
              for _ in range(workers)]
     errors = [p.communicate()[1] for p in procs]
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = children_cpu() - before
     board.stop()
     if any(p.returncode for p in procs):
         raise RuntimeError(f"{label}: a worker failed: {errors}")
     pages = len(served)
     span = (served[-1] - served[0]) if pages > 1 else float("nan")
     out = {"label": label, "workers": workers, "pages": pages, "span": span, "pps": pages / span,
-           "cpu": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime), "redis_cpu": None}
+           "cpu": cpu, "redis_cpu": None}
     if redis_url:
         out["redis_cpu"] = _redis_cpu(client) - redis_cpu
     return out

@@ -25,33 +25,16 @@ from typing import Any, Callable
 
 import zstandard
 
+from ._common import job_posting, page_template
+
 TITLE = "Store writes and disk per ad"
 SOURCE = "jobs.example:8080"
 BATCH = 500
 
 
 # -- realistic pages ---------------------------------------------------------------------------------
-def _template(rng: random.Random) -> tuple[str, str]:
-    """(head, foot) of the board's pages: ~25 KB of CSS, script, menus and footer shared by every page."""
-    css = "\n".join(f".c{n} .{rng.choice(['card', 'nav', 'btn', 'row', 'col'])}-{n} {{ margin: {n % 17}px {n % 11}px; "
-                    f"color: #{rng.randrange(16**6):06x}; font-size: {10 + n % 9}px; }}" for n in range(180))
-    script = "\n".join(f"function h{n}(e){{var t=document.querySelector('#w{n}');if(t){{t.classList.toggle('open');"
-                       f"track('{rng.choice(['click', 'view', 'apply'])}',{n});}}}}" for n in range(90))
-    categories = ["Customer service", "Sales", "IT", "Hospitality", "Logistics", "Finance", "Marketing", "Admin"]
-    nav = "".join(f'<li><a href="/jobs/{c.lower().replace(" ", "-")}/{n}">{c} jobs in city {n}</a></li>'
-                  for c in categories for n in range(10))
-    foot = "".join(f'<a href="/page/{n}">Footer link {n}: about, privacy, help</a> ' for n in range(40))
-    head = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><style>{css}</style>'
-            f'<script>{script}</script></head><body><header><ul class="nav">{nav}</ul></header><main>')
-    return head, f'</main><footer>{foot}</footer></body></html>'
-
-
 def job_page(rng: random.Random, template: tuple[str, str], ad: dict[str, Any], n: int, others: list[dict]) -> bytes:
-    posting = {"@context": "https://schema.org", "@type": "JobPosting", "identifier": f"JB-{n}", "title": ad["title"],
-               "description": ad["description"], "datePosted": f"2026-{1 + n % 12:02d}-{1 + n % 28:02d}",
-               "hiringOrganization": {"@type": "Organization", "name": ad["company"] or "Recruiter"},
-               "jobLocation": {"@type": "Place", "address": {"addressLocality": ad["location"] or "Remote"}},
-               "baseSalary": ad["salary"]}
+    posting = job_posting(ad, n, f"2026-{1 + n % 12:02d}-{1 + n % 28:02d}")
     cards = "".join(
         f'<div class="card"><a href="/job/{rng.randrange(10**6)}">{html.escape(o["title"])}</a>'
         f'<span>{html.escape(o["location"] or "Remote")}</span><span>{html.escape(o["salary"] or "")}</span>'
@@ -72,7 +55,7 @@ def realistic_entries(n: int, seed: int = 16) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     ads = synthetic_ads(n, synthetic_lures(300), seed=seed, target_chars=900)
     engine = Engine.load()
-    template = _template(rng)
+    template = page_template(rng)
     entries, rows = [], []
     for i, ad in enumerate(ads):
         url = f"http://{SOURCE}/job/{i}"
