@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .base import ExportError, SpooledDocumentWriter, indented, register
+from .contacts import for_each_contact
 from .stix_writer import LUREWATCH_NAMESPACE, TLP2_MARKINGS, alert_of
 
 if TYPE_CHECKING:  # pymisp is imported where an event is built: importing it costs ~2 s of CPU (taxonomies, schemas)
@@ -68,27 +69,31 @@ def ad_misp_objects(record: dict[str, Any]) -> list[MISPObject]:
         if host and once(("domain", host)):
             objects.append(_object("domain-ip", domain=host))
 
-    if record.get("url"):
-        url(record["url"])
-    for contact in record.get("contacts") or []:
-        kind, value = contact.get("kind"), str(contact.get("value") or "")
-        if not value:
-            continue
-        if kind == "url":
-            url(value)
-        elif kind == "domain":
-            if once(("domain", value)):
-                objects.append(_object("domain-ip", domain=value))
-        elif not once((kind, value)):
-            continue
-        elif kind == "email":
+    def domain(kind: str, value: str) -> None:
+        if once(("domain", value)):
+            objects.append(_object("domain-ip", domain=value))
+
+    def email(kind: str, value: str) -> None:
+        if once((kind, value)):
             objects.append(_object("email", **{"from": value}))
-        elif kind == "telegram":
-            objects.append(_object("telegram-account", username=value))
-        elif kind == "phone" or value.startswith("+"):
+
+    def phone(kind: str, value: str) -> None:
+        if once((kind, value)):
             objects.append(_object("phone-number", **{"phone-number": value, "text": f"{kind} contact"}))
+
+    def handle(kind: str, value: str) -> None:
+        if not once((kind, value)):
+            return
+        if kind == "telegram":
+            objects.append(_object("telegram-account", username=value))
         else:  # LINE, WeChat, Zalo, QQ handles: no MISP object template
             others.append(f"{kind} {value}")
+
+    def number(kind: str, value: str) -> None:  # a telegram "+..." stays an account
+        (handle if kind == "telegram" else phone)(kind, value)
+
+    for_each_contact(record, {"url": lambda _, value: url(value), "domain": domain, "email": email, "phone": phone,
+                              "number": number, "handle": handle})
     evidence = "\n".join(f"- {e.get('category')}/{e.get('rule_id')} {e.get('field')}[{e.get('start')}:{e.get('end')}]"
                          f" weight {e.get('weight')}: {json.dumps(e.get('matched_text'), ensure_ascii=False)}"
                          for e in record.get("evidence") or [])

@@ -27,6 +27,7 @@ from stix2.properties import StringProperty
 from w3lib.url import safe_url_string
 
 from .base import ExportError, SpooledDocumentWriter, indented, register
+from .contacts import MESSENGERS, for_each_contact
 
 LUREWATCH_NAMESPACE = uuid.UUID("5c6c2e0a-3f1e-5b8e-9a51-6b1f0d6c9e21")  # fixed: ids must never change
 PRODUCER_CREATED = "2024-01-01T00:00:00.000Z"
@@ -54,7 +55,6 @@ PHONE_EXTENSION_DEFINITION = {
 EMAIL = re.compile(r"[A-Za-z0-9_.+-]+@[A-Za-z0-9-]+\.[A-Za-z0-9.-]+")  # what STIX validators accept
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 HOSTNAME = re.compile(rf"(?=.{{1,253}}$)(?:{_LABEL}\.)*{_LABEL}")
-MESSENGERS = ("telegram", "whatsapp", "line", "wechat", "zalo", "qq")  # user-account account_type
 
 
 @stix2.v21.CustomObservable("phone-number", [("number", StringProperty(required=True)), ("country", StringProperty())],
@@ -135,32 +135,35 @@ def observables(record: dict[str, Any]) -> tuple[list[tuple[Any, str]], list[str
             return
         add(stix2.DomainName(value=value), f"domain-name:value = {pattern_string(value)}")
 
-    if record.get("url"):
-        url(record["url"])
-    for contact in record.get("contacts") or []:
-        kind, value = contact.get("kind"), str(contact.get("value") or "")
-        if not value:
-            continue
-        if kind == "url":
-            url(value)
-        elif kind == "domain":
-            domain(value)
-        elif kind == "email" and not EMAIL.fullmatch(value):
+    def email(kind: str, value: str) -> None:
+        if not EMAIL.fullmatch(value):
             left.append(f"email {value}")
-        elif kind == "email":
-            add(stix2.EmailAddress(value=value), f"email-addr:value = {pattern_string(value)}")
-        elif kind == "phone" or (kind in MESSENGERS and value.startswith("+")):
-            add(PhoneNumber(number=value), f"phone-number:number = {pattern_string(value)}")
-            if kind != "phone":  # a WhatsApp/Zalo number is also that messenger's account
-                add(stix2.UserAccount(account_type=kind, account_login=value),
-                    f"user-account:account_type = {pattern_string(kind)} AND "
-                    f"user-account:account_login = {pattern_string(value)}")
-        elif kind in MESSENGERS:
-            add(stix2.UserAccount(account_type=kind, account_login=value),
-                f"user-account:account_type = {pattern_string(kind)} AND "
-                f"user-account:account_login = {pattern_string(value)}")
+            return
+        add(stix2.EmailAddress(value=value), f"email-addr:value = {pattern_string(value)}")
+
+    def phone(kind: str, value: str) -> None:
+        add(PhoneNumber(number=value), f"phone-number:number = {pattern_string(value)}")
+
+    def account(kind: str, value: str) -> None:
+        add(stix2.UserAccount(account_type=kind, account_login=value),
+            f"user-account:account_type = {pattern_string(kind)} AND "
+            f"user-account:account_login = {pattern_string(value)}")
+
+    def number(kind: str, value: str) -> None:
+        if kind not in MESSENGERS:
+            left.append(f"{kind} {value}")
+            return
+        phone(kind, value)
+        account(kind, value)  # a WhatsApp/Zalo number is also that messenger's account
+
+    def handle(kind: str, value: str) -> None:
+        if kind in MESSENGERS:
+            account(kind, value)
         else:
             left.append(f"{kind} {value}")
+
+    for_each_contact(record, {"url": lambda _, value: url(value), "domain": lambda _, value: domain(value),
+                              "email": email, "phone": phone, "number": number, "handle": handle})
     return list(found.values()), left
 
 
