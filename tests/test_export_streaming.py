@@ -9,6 +9,7 @@ import pytest
 from crawler.store import Store
 from export_ads import build_db
 from output.export import base, export, iter_records
+from output.export import records as export_records
 from output.export.misp_writer import build_event, feed_json
 from output.export.stix_writer import bundle
 from rules import Engine
@@ -60,7 +61,7 @@ def test_document_as_a_webhook_body_is_the_same(db, fmt):
 
 def test_records_read_in_chunks_keep_order_evidence_and_contacts(db, monkeypatch):
     whole = list(iter_records(db, base.Selection(min_score=0)))
-    monkeypatch.setattr(base, "RECORD_BATCH", 2)
+    monkeypatch.setattr(export_records, "RECORD_BATCH", 2)
     chunked = list(iter_records(db, base.Selection(min_score=0)))
     assert chunked == whole and len(whole) == 4 + len(MORE)
     assert [r["risk_score"] for r in whole] == sorted((r["risk_score"] for r in whole), reverse=True)
