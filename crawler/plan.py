@@ -30,7 +30,6 @@ from rules.yamldoc import LinedYaml
 JOB_KEYS = ("name", "urls", "profile", "every", "cron", "max_pages", "timeout", "ignore_robots", "settings", "frontier",
             "push")
 TOP_KEYS = ("jobs",)
-NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 DURATION_RE = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 DURATION_HINT = "use e.g. 90s, 15m, 6h, 1d, 1h30m"
 
@@ -175,19 +174,11 @@ def load_plan(path: str | Path) -> Plan:
 
 
 def _job(doc: LinedYaml, where: tuple, raw: Any) -> Job:
-    if not isinstance(raw, dict):
-        raise doc.fail(where, "each job must be a mapping (name:, urls: or profile:, every: or cron:)")
-    name = raw.get("name")
-    if not isinstance(name, str) or not NAME_RE.match(name):
-        raise doc.fail(where + ("name",), "required: lower-case letters, digits, '-' and '_' (up to 64), "
-                                          f"not {name!r}")
+    name = doc.named_item(where, raw, JOB_KEYS, "name:, urls: or profile:, every: or cron:")
 
     def fail(key: str, message: str) -> PlanError:
         return doc.fail(where + ((key,) if key else ()), message, name)
 
-    for key in raw:
-        if key not in JOB_KEYS:
-            raise fail(key, f"unknown key (allowed: {', '.join(JOB_KEYS)})")
     if ("urls" in raw) == ("profile" in raw):
         raise fail("", "give exactly one of urls: or profile:")
     urls: tuple[str, ...] = ()

@@ -17,10 +17,13 @@ Example:
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")  # a named item of a list (a plan's job, a partner)
 
 
 LINE_KEYS = ("__line__", "__lines__")
@@ -88,6 +91,21 @@ class LinedYaml:
         inside = len(where) >= 2 and where[0] == list_key
         key = ".".join(str(w) for w in (where[2:] if inside else where))
         return self.error(f"{self.path}:{self.line(where)}: {who}{key + ': ' if key else ''}{message}")
+
+    def named_item(self, where: tuple, raw: Any, keys: tuple[str, ...], shape: str) -> str:
+        """Check one item of the document's list: a mapping (else "each {item} must be a mapping ({shape})") with a
+        `name` matching NAME_RE and only `keys`. Returns the name."""
+        item = (self.items or ("", "item"))[1]
+        if not isinstance(raw, dict):
+            raise self.fail(where, f"each {item} must be a mapping ({shape})")
+        name = raw.get("name")
+        if not isinstance(name, str) or not NAME_RE.match(name):
+            raise self.fail(where + ("name",), "required: lower-case letters, digits, '-' and '_' (up to 64), "
+                                               f"not {name!r}")
+        for key in raw:
+            if key not in keys:
+                raise self.fail(where + ((key,) if key else ()), f"unknown key (allowed: {', '.join(keys)})", name)
+        return name
 
     def _convert(self, node: yaml.Node, where: tuple) -> Any:
         self.lines.setdefault(where, node.start_mark.line + 1)

@@ -35,7 +35,6 @@ PARTNER_KEYS = ("name", "formats", "min_level", "min_score", "verdicts", "countr
                 "include_notes", "to")
 DIR_KEYS = ("dir",)
 WEBHOOK_KEYS = ("webhook", "secret_env", "timeout", "retries", "backoff")
-NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SECRET_PREFIX = "whsec_"
 
@@ -172,20 +171,12 @@ def load_partners(path: str | Path) -> Partners:
 
 
 def _partner(doc: LinedYaml, where: tuple, raw: Any) -> Partner:
-    if not isinstance(raw, dict):
-        raise doc.fail(where, "each partner must be a mapping (name:, formats:, to:)")
-    name = raw.get("name")
-    if not isinstance(name, str) or not NAME_RE.match(name):
-        raise doc.fail(where + ("name",), "required: lower-case letters, digits, '-' and '_' (up to 64), "
-                                          f"not {name!r}")
+    name = doc.named_item(where, raw, PARTNER_KEYS, "name:, formats:, to:")
 
     def fail(key: tuple | str, message: str) -> PartnersError:
         key = (key,) if isinstance(key, (str, int)) else key
         return doc.fail(where + tuple(k for k in key if k != ""), message, name)
 
-    for key in raw:
-        if key not in PARTNER_KEYS:
-            raise fail(key, f"unknown key (allowed: {', '.join(PARTNER_KEYS)})")
     formats = _choices(raw.get("formats"), FORMATS, lambda j, m: fail(("formats", j) if j is not None else "formats", m),
                        required=True)
     if "min_level" in raw and "min_score" in raw:
