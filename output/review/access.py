@@ -1,6 +1,7 @@
 """Who may open the review app's own pages (case, campaign, health): the same rule as Datasette's table pages.
 
 Example: refused = await may_view(datasette, request); if refused: return refused
+         refused = await may_get(datasette, request)  # a read-only page: 405 to anything but GET first
 """
 from __future__ import annotations
 
@@ -21,3 +22,13 @@ async def may_view(datasette, request) -> Response | None:
         if not await datasette.permission_allowed(request.actor, action, resource=resource, default=True):
             raise Forbidden("You may not view this database.")
     return None
+
+
+async def may_get(datasette, request) -> Response | None:
+    """A read-only page: 405 to anything but GET, else what `may_view` says.
+
+    Example: refused = await may_get(datasette, request)
+    """
+    if request.method != "GET":
+        return Response.text("Method not allowed", status=405)
+    return await may_view(datasette, request)

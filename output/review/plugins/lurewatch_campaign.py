@@ -14,7 +14,7 @@ from __future__ import annotations
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 
-from output.review.access import may_view as _may_view
+from output.review.access import may_get
 from output.review import campaignpage, svggraph
 
 BASE = "/-/lurewatch"
@@ -46,9 +46,7 @@ def _paths(datasette) -> dict:
 
 
 async def campaigns_view(datasette, request):
-    if request.method != "GET":
-        return Response.text("Method not allowed", status=405)
-    refused = await _may_view(datasette, request)
+    refused = await may_get(datasette, request)
     if refused:
         return refused
     found = await datasette.get_database().execute_fn(campaignpage.list_campaigns)
@@ -57,9 +55,7 @@ async def campaigns_view(datasette, request):
 
 
 async def campaign_view(datasette, request):
-    if request.method != "GET":
-        return Response.text("Method not allowed", status=405)
-    refused = await _may_view(datasette, request)
+    refused = await may_get(datasette, request)
     if refused:
         return refused
     campaign_id = int(request.url_vars["campaign_id"])

@@ -15,7 +15,7 @@ import asyncio
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 
-from output.review.access import may_view as _may_view
+from output.review.access import may_get, may_view as _may_view
 from output.review import casepage
 
 RECORD_VERDICT = "lurewatch-record-verdict"
@@ -36,9 +36,7 @@ def _database(datasette):
 
 
 async def case_page(datasette, request):
-    if request.method != "GET":
-        return Response.text("Method not allowed", status=405)
-    refused = await _may_view(datasette, request)
+    refused = await may_get(datasette, request)
     if refused:
         return refused
     ad_id = int(request.url_vars["ad_id"])

@@ -18,7 +18,7 @@ import asyncio
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-from output.review.access import may_view as _may_view
+from output.review.access import may_get
 from output.review import health
 
 PATH = "/-/lurewatch/health"
@@ -44,9 +44,7 @@ def _nav(datasette) -> list[dict]:
 
 
 async def health_view(datasette, request):
-    if request.method != "GET":
-        return Response.text("Method not allowed", status=405)
-    refused = await _may_view(datasette, request)
+    refused = await may_get(datasette, request)
     if refused:
         return refused
     db = datasette.get_database()
