@@ -15,54 +15,21 @@ cached next to the corpus as a numpy ``.npz`` of plain arrays plus JSON (read wi
 ``allow_pickle=False``: whoever can write the cache cannot make us run code), keyed
 by the corpus bytes and the index parameters, so a second start-up only reads arrays.
 
-No Scrapy here.
+Parts: similarity_text.py (normalise, shingles, score_pair, IndexParams), similarity_files.py (save, load and
+the cache), lure_corpus.py (reading corpus files). No Scrapy here.
 """
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import json
-import os
-import re
-import tempfile
-import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
-from rapidfuzz import fuzz
 
-from .jsonl import read_jsonl
-
-KNOWN_LURES_DIR = Path(__file__).parent / "known_lures"
-CACHE_SUFFIX = ".index.npz"
-INDEX_FORMAT = 3  # bump when the saved layout or the signature changes
-_ARRAYS = ("_sigs", "_band_keys", "_band_starts", "_band_rows")
-
-_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
-_UNSPACED = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
-
-
-class CorpusError(ValueError):
-    """A malformed known-lure corpus: the message names file and line (and entry id)."""
-
-
-@dataclass(frozen=True)
-class IndexParams:
-    """Candidate-stage tuning. Defaults chosen by measurement (see BENCHMARKS.md)."""
-
-    shingle: int = 5  # characters per shingle (space-separated scripts)
-    shingle_unspaced: int = 3  # for Chinese, Thai, Khmer, Lao, Burmese (no spaces between words)
-    num_perm: int = 64
-    bands: int = 21
-    rows: int = 3
-    seed: int = 7
-    max_candidates: int = 6  # how many go on to rapidfuzz
-    max_bucket: int = 1000  # a band bucket holding more entries than this is skipped
-    prerank: int = 256  # with more LSH hits, keep those sharing the most bands before comparing signatures
-    min_estimate: float = 0.12  # estimated Jaccard below this never reaches rapidfuzz
-    backend: str = "bands"  # "bands" (numpy sorted band keys) or "datasketch" (MinHashLSH)
+# the parts, re-exported here: callers import them from rules.similarity
+from .lure_corpus import KNOWN_LURES_DIR, ORIGINS, REQUIRED_KEYS, CorpusError, read_corpus  # noqa: F401
+from .similarity_files import CACHE_SUFFIX, INDEX_FORMAT, IndexFiles  # noqa: F401
+from .similarity_text import (IndexParams, _codes, _window_hashes, is_unspaced, normalise,  # noqa: F401
+                              score_pair, shingle_size)
 
 
 @dataclass
@@ -78,73 +45,7 @@ class Match:
                 "source_note": self.source_note}
 
 
-# ASCII text: NFKC changes nothing, casefold is lower, and the non-word runs are everything but [a-z0-9]
-_ASCII_NON_WORD_TO_SPACE = {i: " " for i in range(128) if not chr(i).isalnum()}
-
-
-def normalise(text: str) -> str:
-    """NFKC, case-folded, punctuation to single spaces."""
-    if not text:
-        return ""
-    if text.isascii():  # same result as the general path, without the regex
-        return " ".join(text.lower().translate(_ASCII_NON_WORD_TO_SPACE).split())
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return _NON_WORD.sub(" ", text).strip()
-
-
-def score_pair(query_norm: str, lure_norm: str, unspaced: bool | None = None) -> float:
-    """The precise scorer (0..100), shared with the brute-force baseline in the bench.
-
-    Spaced scripts: token_set_ratio forgives reordering and extra words; averaging with
-    token_sort_ratio keeps a short generic text from scoring 100 just by being a subset
-    of a long lure. Unspaced scripts (Chinese, Thai...): character-level ratio.
-    """
-    if unspaced is None:
-        unspaced = is_unspaced(query_norm)
-    if unspaced:
-        return fuzz.ratio(query_norm.replace(" ", ""), lure_norm.replace(" ", ""))
-    return 0.5 * (fuzz.token_set_ratio(query_norm, lure_norm) + fuzz.token_sort_ratio(query_norm, lure_norm))
-
-
-def _window_hashes(codes: np.ndarray, k: int) -> np.ndarray:
-    """32-bit hash of every k-window of ``codes`` (uint64 code points), vectorised and stable."""
-    n = codes.size - k + 1
-    h = codes[:n] * np.uint64(1000003)
-    for j in range(1, k):  # polynomial hash over k shifted views: contiguous, fast
-        h += codes[j: j + n]
-        h *= np.uint64(1000003)
-    # splitmix64 finaliser spreads the polynomial hash, then keep 32 bits (in place: one scratch array)
-    t = np.right_shift(h, np.uint64(30))
-    h ^= t
-    h *= np.uint64(0xBF58476D1CE4E5B9)
-    np.right_shift(h, np.uint64(27), out=t)
-    h ^= t
-    h *= np.uint64(0x94D049BB133111EB)
-    np.right_shift(h, np.uint64(31), out=t)
-    h ^= t
-    return h.astype(np.uint32)
-
-
-def is_unspaced(norm: str) -> bool:
-    """Most letters come from a script written without spaces between words."""
-    if norm.isascii():
-        return False  # no unspaced-script letter at all
-    letters = len(norm) - norm.count(" ")
-    return bool(letters) and len(_UNSPACED.findall(norm)) * 2 > letters
-
-
-def shingle_size(norm: str, params: "IndexParams") -> int:
-    return params.shingle_unspaced if is_unspaced(norm) else params.shingle
-
-
-def _codes(norm: str, k: int) -> np.ndarray:
-    codes = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    if codes.size < k:  # a text shorter than one shingle is one (padded) shingle
-        codes = np.concatenate([codes, np.zeros(k - codes.size, dtype=np.uint64)])
-    return codes
-
-
-class KnownLureIndex:
+class KnownLureIndex(IndexFiles):
     """Known lure texts, searchable by similarity. ``add`` ..., ``build()``, then ``nearest(text)``."""
 
     def __init__(self, params: IndexParams | None = None, min_similarity: float = 0.5):
@@ -446,169 +347,3 @@ class KnownLureIndex:
         if best_i < 0 or best / 100.0 < floor:
             return None
         return self._match(best_i, best / 100.0)
-
-    # -- persistence ----------------------------------------------------------
-    def save(self, path: str | Path, key: str = "") -> None:
-        """Write the built index as ``.npz`` (arrays and JSON, no pickle), atomically."""
-        self.build()
-        path = Path(path)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                self._write(fh, key)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-
-    def _write(self, fh, key: str) -> None:
-        meta = {"format": INDEX_FORMAT, "key": key, "params": dataclasses.asdict(self.params),
-                "min_similarity": self.min_similarity, "ids": self.ids, "texts": self.texts, "norms": self.norms,
-                "notes": self.notes, "metas": self.metas}
-        arrays = {} if self._lsh is not None else {name.lstrip("_"): getattr(self, name) for name in _ARRAYS}
-        meta_bytes = np.frombuffer(json.dumps(meta, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
-        np.savez(fh, meta=meta_bytes, **arrays)
-
-    @classmethod
-    def load_saved(cls, path: str | Path, key: str | None = None) -> "KnownLureIndex":
-        """An index written by ``save``. ValueError when the file is not one (of this format, or this ``key``);
-        nothing in it is ever unpickled."""
-        if Path(path).suffix == ".pkl":
-            raise ValueError(f"{path}: pickled indexes are not read (loading a pickle runs code); "
-                             "rebuild from the corpus and save as .npz")
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                meta = json.loads(bytes(data["meta"]).decode("utf-8"))
-                arrays = {name: data[name.lstrip("_")] for name in _ARRAYS if name.lstrip("_") in data.files}
-        except (OSError, ValueError, KeyError, EOFError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{path}: not a known-lure index: {exc}") from None
-        if not isinstance(meta, dict) or meta.get("format") != INDEX_FORMAT:
-            raise ValueError(f"{path}: not a known-lure index of format {INDEX_FORMAT}")
-        if key is not None and meta.get("key") != key:
-            raise ValueError(f"{path}: built from another corpus")
-        try:
-            index = cls(IndexParams(**meta["params"]), min_similarity=float(meta["min_similarity"]))
-            for attr in ("ids", "texts", "norms", "notes", "metas"):
-                setattr(index, attr, list(meta[attr]))
-            index._id_set = set(index.ids)
-            if index._lsh is None and arrays:
-                for name, array in arrays.items():
-                    setattr(index, name, array)
-                index._indexed = len(index.ids)
-            index._check()
-        except (TypeError, KeyError, ValueError) as exc:
-            raise ValueError(f"{path}: damaged known-lure index: {exc}") from None
-        return index.build()  # the datasketch backend re-inserts its signatures
-
-    def _check(self) -> None:
-        """Shapes and types of a loaded index agree (a damaged file is rebuilt, not used)."""
-        n, p = len(self.ids), self.params
-        if not all(len(getattr(self, a)) == n for a in ("texts", "norms", "notes", "metas")):
-            raise ValueError("entry lists of different lengths")
-        if not all(isinstance(v, str) for a in ("ids", "texts", "norms", "notes") for v in getattr(self, a)):
-            raise ValueError("entries must be strings")
-        if self._indexed:
-            if self._sigs.shape != (n, p.num_perm) or self._sigs.dtype != np.uint32:
-                raise ValueError("signature array has the wrong shape")
-            if self._band_rows.size != n * p.bands or self._band_starts.size != self._band_keys.size + 1:
-                raise ValueError("band arrays have the wrong shape")
-            if n and (self._band_rows.min() < 0 or self._band_rows.max() >= n):
-                raise ValueError("band rows out of range")
-
-    @classmethod
-    def load(cls, path: str | Path, params: IndexParams | None = None, cache: bool = True,
-             min_similarity: float = 0.5) -> "KnownLureIndex":
-        """Build from a JSONL file, or every ``*.jsonl`` in a directory; or open a saved ``.npz``.
-
-        With ``cache``, the built index is kept in ``<corpus>.index.npz`` (directory:
-        ``<dir>/.index.npz``) and reused while the corpus bytes and params are unchanged.
-        """
-        path = Path(path)
-        if path.suffix in (".npz", ".pkl"):
-            return cls.load_saved(path)
-        files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
-        if not files:
-            raise CorpusError(f"{path}: no *.jsonl corpus files")
-        params = params or IndexParams()
-        digest = hashlib.sha256(repr((INDEX_FORMAT, params)).encode())
-        for f in files:
-            digest.update(f.name.encode())
-            digest.update(f.read_bytes())
-        key = digest.hexdigest()
-        cache_path = (path / CACHE_SUFFIX) if path.is_dir() else path.with_name(path.name + CACHE_SUFFIX)
-        if cache and cache_path.exists():
-            try:
-                index = cls.load_saved(cache_path, key=key)
-                index.min_similarity = min_similarity
-                return index
-            except ValueError:  # a stale, torn or foreign cache is rebuilt, never fatal
-                pass
-        index = cls(params, min_similarity=min_similarity)
-        for f in files:
-            index.add_many(read_corpus(f, seen=index._id_set))
-        index.build()
-        if cache:
-            try:
-                index.save(cache_path, key=key)
-            except OSError:
-                pass  # read-only install: just no cache
-        return index
-
-    @classmethod
-    def load_default(cls, **kwargs: Any) -> "KnownLureIndex":
-        """The shipped corpus under rules/known_lures/."""
-        return cls.load(KNOWN_LURES_DIR, **kwargs)
-
-    @classmethod
-    def load_with(cls, entries: list[dict[str, Any]], cache_path: str | Path | None = None,
-                  corpus: str | Path = KNOWN_LURES_DIR, params: IndexParams | None = None,
-                  min_similarity: float = 0.5) -> "KnownLureIndex":
-        """The corpus at `corpus` (default: shipped) plus `entries` (corpus schema; extra keys are kept as
-        metadata), e.g. the lures analysts confirmed in a database. With `cache_path` the built index is kept
-        there, keyed by the corpus bytes, the entries and the params, like the corpus cache."""
-        base = cls.load(corpus, params=params, min_similarity=min_similarity)
-        if not entries:
-            return base
-        digest = hashlib.sha256(repr((INDEX_FORMAT, base.params, base.ids, base.norms)).encode())
-        digest.update(json.dumps(entries, sort_keys=True, ensure_ascii=False, default=str).encode())
-        key = digest.hexdigest()
-        if cache_path is not None and Path(cache_path).exists():
-            try:
-                index = cls.load_saved(cache_path, key=key)
-                index.min_similarity = min_similarity
-                return index
-            except ValueError:  # stale, torn or foreign: rebuilt
-                pass
-        base.add_many(entries)
-        base.build()
-        if cache_path is not None:
-            try:
-                base.save(cache_path, key=key)
-            except OSError:
-                pass  # an unwritable folder: just no cache
-        return base
-
-
-REQUIRED_KEYS = ("id", "text", "lang", "source_note", "added", "origin")
-ORIGINS = ("seed", "review")
-
-
-def read_corpus(path: str | Path, seen: set[str] | None = None) -> list[dict[str, Any]]:
-    """Parse and check one JSONL corpus file. Errors name file:line and the entry id."""
-    path = Path(path)
-    seen = set() if seen is None else set(seen)
-    out = []
-    for where, entry in read_jsonl(path, CorpusError):
-        eid = entry.get("id")
-        missing = [k for k in REQUIRED_KEYS if not entry.get(k)]
-        if missing:
-            raise CorpusError(f"{where}: entry {eid!r} is missing {', '.join(missing)}")
-        if entry["origin"] not in ORIGINS:
-            raise CorpusError(f"{where}: entry {eid!r} origin must be one of {ORIGINS}, not {entry['origin']!r}")
-        if not isinstance(entry["text"], str):
-            raise CorpusError(f"{where}: entry {eid!r} text must be a string")
-        if str(eid) in seen:
-            raise CorpusError(f"{where}: duplicate id {eid!r}")
-        seen.add(str(eid))
-        out.append(entry)
-    return out
