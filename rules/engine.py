@@ -24,7 +24,7 @@ from .entities import hub_country_number
 from .language import detect_language
 from .model import Ad, Assessment, Contact, Evidence
 from .ruleset import (CATEGORIES, FRAUD, FRAUD_CATEGORIES, FRAUD_HINT, LURE_CATEGORIES, MITIGATING,  # noqa: F401
-                      RULESET_DIR, UNIVERSAL, LazyPattern, Rule, RulesetError, _check_pattern, lint_ruleset,
+                      RULESET_DIR, UNIVERSAL, WARNING, LazyPattern, Rule, RulesetError, _check_pattern, lint_ruleset,
                       load_ruleset)
 from .ruleset_cache import load_checked
 from .salary import LANGUAGE_MARKET, Salary, find_salaries, pay_norm_usd
@@ -64,6 +64,10 @@ IRREGULAR_RULES = ("perks.no_cost", "pay.crypto")
 NEGATING_CATEGORIES = ("visa",)
 PLACE_RULES = ("mitigating.distant_workplace",)  # besides `destination` rules, these name the work place
 AWARENESS_RULES = ("mitigating.awareness_post",)  # a warning against such offers is not an offer
+# A warning post is also read from broad vocabulary (the `warning` concepts: scam named, harm, authority, caution):
+# their weights summed (a lure's denial of fraud, "not a scam", "100% legit", weighs -1) reach this, from at least
+# two different concepts
+AWARENESS_MIN = 1.0
 # A fee scam (the recruit pays for a visa, kit, registration, training or medical to get the job) is ordinary
 # fraud (fraud_score), not a compound lure, unless a trafficking marker is present too: a compound country or
 # hub or "a neighbouring country", an irregular route, a tourist visa for work, a held passport, debt bondage,
@@ -170,6 +174,7 @@ class Engine:
         self._mitigating_rules = {i for i, r in enumerate(rules) if r.category == MITIGATING}
         self._place_rules = {i for i, r in enumerate(rules) if r.category == "destination" or r.id in PLACE_RULES}
         self._negating_rules = {i for i, r in enumerate(rules) if r.category in NEGATING_CATEGORIES}
+        self._warning_rules = {i for i, r in enumerate(rules) if r.category == WARNING}  # never shielded
         self._context_rules = (self._mitigating_rules | self._place_rules | self._negating_rules
                                | {i for i, r in enumerate(rules) if r.unless_in})
         self._allowed_cache: dict[tuple, list[frozenset[int] | None]] = {}
@@ -330,7 +335,7 @@ class Engine:
             if owner in self._mitigating_rules:
                 if negations and any(x <= a and b <= y for x, y in negations):
                     continue  # the safeguard is named only to be skipped
-            elif shields and any(x <= a and b <= y for x, y in shields):
+            elif shields and owner not in self._warning_rules and any(x <= a and b <= y for x, y in shields):
                 continue
             first_norm[owner] = (m.start(), -m.end())
             first[owner] = (a, b)
@@ -413,7 +418,10 @@ class Engine:
         n_categories = sum(1 for c in LURE_CATEGORIES if values.get(c, 0) > 0)
         values["n_lure_categories"] = float(n_categories)
         values["strength"] = sum(values.get(c, 0.0) for c in LURE_CATEGORIES)
-        values["awareness"] = float(any(e.rule_id in AWARENESS_RULES for e in evidence))
+        warned = {e.rule_id: e.weight for e in evidence if e.category == WARNING}
+        values[WARNING] = sum(warned.values())
+        values["awareness"] = float(any(e.rule_id in AWARENESS_RULES for e in evidence) or (
+            values[WARNING] >= AWARENESS_MIN and sum(w > 0 for w in warned.values()) >= 2))
         values["breadth"] = min(1.0, max(0, n_categories - 2) / 4)  # many kinds of indicator at once
         reached = any(e.rule_id.startswith(COMBO_REACH_RULES) and e.rule_id not in NOT_REACH_RULES
                       for e in evidence if e.category in ("contact", "passport"))
