@@ -377,7 +377,7 @@ class Engine:
         # contacts found by the entity extractor: an off-platform messenger handle is contact evidence
         contacts: list[Contact] = []
         if self.extract_contacts is not None:
-            contacts = list(self.extract_contacts(ad))
+            contacts = list(self.extract_contacts(ad, language=language))
             messengers = [c for c in contacts if c.kind in MESSENGER_KINDS]
             if messengers and "contact" not in strength:
                 c = messengers[0]

@@ -109,6 +109,11 @@ _WORD_RUN = re.compile(
     re.I,
 )
 
+# The ad's language -> the phone region its readers' national numbers belong to: tried first, before script
+# hints and the default order ("(061) 456 7788" in an Indonesian ad is a Medan number, not a Thai one).
+LANGUAGE_REGIONS = {"id": "ID", "ms": "MY", "th": "TH", "vi": "VN", "km": "KH", "my": "MM", "lo": "LA",
+                    "tl": "PH", "ceb": "PH", "zh-hans": "CN", "hi": "IN", "hi-latn": "IN", "sw": "KE", "pt": "BR"}
+
 # Script or app hints: which region a national-format number most likely belongs to.
 # (pattern, region, a substring that must be present before the regex is worth running; "" = a
 # non-ASCII script, not worth running on ASCII text)
@@ -166,8 +171,9 @@ def _parse_phone(raw: str, regions: tuple[str, ...]) -> str | None:
 class _Field:
     """Collects contacts from one field's text, keeping claimed spans apart."""
 
-    def __init__(self, text: str, field: str, regions: tuple[str, ...]):
+    def __init__(self, text: str, field: str, regions: tuple[str, ...], home: str | None = None):
         self.text, self.field, self.regions = text, field, regions
+        self.home = home  # the ad's language's region: its valid reading wins over another region's grouping
         self.low = text.lower()
         self.claimed: list[tuple[int, int]] = []
         self.found: list[Contact] = []
@@ -428,8 +434,8 @@ def _phones(f: _Field) -> None:
     if not any(f.free(m.start(), m.end()) for m in _DIGIT_RUN.finditer(f.text)):
         return
     windows = _phone_windows(f.text)
-    # every region's reading of every span; a span keeps the first region whose grouping fits,
-    # else the first region at all (regions are in order of likelihood)
+    # every region's reading of every span; a span keeps the home region's reading (the ad's language), else the
+    # first region whose grouping fits, else the first region at all (regions are in order of likelihood)
     readings: dict[tuple[int, int], list[tuple[bool, int, str]]] = {}
     for rank, region in enumerate(f.regions):
         for w_start, w_end in windows:
@@ -437,7 +443,7 @@ def _phones(f: _Field) -> None:
                 _phone_reading(f, readings, rank, w_start, pm)
     for (start, end), options in sorted(readings.items()):
         if f.free(start, end):
-            f.add("phone", min(options)[2], start, end)
+            f.add("phone", min(options)[-1], start, end)
 
 
 def _phone_reading(f: _Field, readings: dict, rank: int, offset: int, pm: phonenumbers.PhoneNumberMatch) -> None:
@@ -445,7 +451,8 @@ def _phone_reading(f: _Field, readings: dict, rank: int, offset: int, pm: phonen
     if not f.free(*span) or not _plausible_phone_span(f.text, *span):
         return
     e164 = phonenumbers.format_number(pm.number, PhoneNumberFormat.E164)
-    readings.setdefault(span, []).append((not _grouping_matches(pm.raw_string, pm.number), rank, e164))
+    home = f.home is not None and f.regions[rank] == f.home
+    readings.setdefault(span, []).append((not home, not _grouping_matches(pm.raw_string, pm.number), rank, e164))
 
 
 _DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "oh")
@@ -478,38 +485,42 @@ def _word_phones(f: _Field) -> None:
             f.add("phone", phone, start, end)
 
 
-def _ordered_regions(texts: Iterable[str], regions: tuple[str, ...]) -> tuple[str, ...]:
+def _ordered_regions(texts: Iterable[str], regions: tuple[str, ...], language: str | None = None) -> tuple[str, ...]:
     joined = " ".join(texts).lower()
     ascii_only = joined.isascii()
     hinted = [region for pattern, region, needed in _HINTS
               if region in regions and (needed or not ascii_only) and needed in joined and pattern.search(joined)]
-    return tuple(dict.fromkeys(hinted + list(regions)))
+    home = LANGUAGE_REGIONS.get(language or "")
+    return tuple(dict.fromkeys(([home] if home in regions else []) + hinted + list(regions)))
 
 
-def extract_from_text(text: str, field: str = "", regions: tuple[str, ...] | None = None) -> list[Contact]:
+def extract_from_text(text: str, field: str = "", regions: tuple[str, ...] | None = None,
+                      home: str | None = None) -> list[Contact]:
     """Contacts in one text, in order of position (duplicates kept).
 
     ``regions``: phone regions in order of preference; default REGIONS, reordered by script hints.
+    ``home``: the region of the ad's language: a valid national reading there wins.
     """
     if regions is None:
         regions = _ordered_regions([text or ""], REGIONS)
-    f = _Field(text or "", field, regions)
+    f = _Field(text or "", field, regions, home)
     if f.text:
         for step in (_links, _emails, _labelled, _bare_handles, _phones, _word_phones):
             step(f)
     return sorted(f.found, key=lambda c: (c.start, c.kind))
 
 
-def extract_contacts(ad: Ad, regions: tuple[str, ...] | None = None) -> list[Contact]:
-    """Every distinct contact point of ``ad`` (first occurrence of each kind+value)."""
+def extract_contacts(ad: Ad, regions: tuple[str, ...] | None = None, language: str | None = None) -> list[Contact]:
+    """Every distinct contact point of ``ad`` (first occurrence of each kind+value). ``language``: the ad's
+    language code; its country's region is tried first for numbers in national format (LANGUAGE_REGIONS)."""
     texts = {k: getattr(ad, k) for k in CONTACT_FIELDS if getattr(ad, k, "")}
-    order = _ordered_regions(texts.values(), tuple(regions or REGIONS))
+    order = _ordered_regions(texts.values(), tuple(regions or REGIONS), language)
     seen: set[tuple[str, str]] = set()
     out: list[Contact] = []
     for name in AD_FIELDS:
         if name not in texts:
             continue
-        for c in extract_from_text(texts[name], name, order):
+        for c in extract_from_text(texts[name], name, order, LANGUAGE_REGIONS.get(language or "")):
             if (c.kind, c.value) not in seen:
                 seen.add((c.kind, c.value))
                 out.append(c)
