@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ._hintscan import HintScan
+from .numwords import spell_numbers
 from ._prefilter import split_branches
 from ._regex import guarded
 from .regex_store import stored_compile
@@ -307,6 +308,9 @@ def find_salaries(text: str, default_currency: str | None = None, pay_field: boo
         hints = rx.hint.starts(low_text)
         if not rx.hint.any_in(low_text, hints):
             return []  # no currency, multiplier or pay word anywhere: nothing to parse
+    spelled = spell_numbers(text)  # pay in words ("fifteen thousand", "dos mil", "一万五"): read as digits
+    if spelled is not None:
+        return spelled.remap(find_salaries(spelled.text, default_currency, pay_field), text)
     out: list[Salary] = []
     for m in _money_matches(low_text, not pay_field, rx, hints):
         currency = _currency_of(m.group("pre")) or _currency_of(m.group("mid")) or _currency_of(m.group("post"))
