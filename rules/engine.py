@@ -49,7 +49,10 @@ COMBO_BAIT = ("perks", "low_bar")
 # in some languages ("no fee", "without cost"): they pair only with a compound town or zone.
 PAIR_TRAVEL_RULES = ("visa.tourist_for_work", "visa.cover_story", "transit.travel_debt")
 PAIR_HUB_RULES = ("destination.cambodia_hub", "destination.myanmar_hub", "destination.laos_zone")
-PAIR_HUB_TRAVEL_RULES = ("perks.no_cost",)
+PAIR_HUB_TRAVEL_RULES = ("perks.no_cost", "perks.free_flight")
+# A compound country or town, a bait role and pay far above the market's norm flag together (issue 12's short posts)
+PAIR_PLACE_RULES = ("destination.compound_country", "destination.neighbour_compound_country", *PAIR_HUB_RULES)
+PAIR_PAY_RATIO = 3.0
 # Free housing or meals alone do not move anyone (domestic factories, hotels and BPOs offer them)
 STAY_ONLY_RULES = ("perks.food_housing",)
 # Signs of irregular travel or a compound location: with none of these, two or more mitigating signs (licence,
@@ -430,7 +433,9 @@ class Engine:
         ids = {e.rule_id for e in evidence}
         values["place_and_irregular_travel"] = float(
             (values.get("destination", 0) > 0 and not ids.isdisjoint(PAIR_TRAVEL_RULES))
-            or (not ids.isdisjoint(PAIR_HUB_RULES) and not ids.isdisjoint(PAIR_HUB_TRAVEL_RULES)))
+            or (not ids.isdisjoint(PAIR_HUB_RULES) and not ids.isdisjoint(PAIR_HUB_TRAVEL_RULES))
+            or (not ids.isdisjoint(PAIR_PLACE_RULES) and values.get("bait_role", 0) > 0
+                and (pay_ratio or 0) >= PAIR_PAY_RATIO))
         values["moves"] = float(any(e.category in RELOCATION_CATEGORIES and e.rule_id not in STAY_ONLY_RULES
                                     for e in evidence))
         hard = any(e.category in HARD_LURE_CATEGORIES or e.rule_id in HARD_LURE_RULES for e in evidence)
