@@ -103,6 +103,10 @@ _JOIN = r"(?:[\s-]+(?:and|y|e|et|dan|at|va|linh|le)[\s-]+|[\s-]+)"
 _PHRASE = re.compile(
     rf"(?<![\w-])(?:{_LATIN_WORD})(?:{_JOIN}(?:{_LATIN_WORD}))*(?![\w-])|{_NOSPACE_WORD}+", re.IGNORECASE)
 # cheap test first: a thousand-or-more word anywhere
+# "8 mil reais", "2 mil dólares": in Spanish and Portuguese "mil" after digits is a thousand (salary.py reads a
+# bare "mil" as a million, as in English "$2 mil"); only before a currency word of those markets
+_DIGITS_MIL = re.compile(r"(?<![\d.,])(\d{1,3}(?:[.,]\d{1,2})?) mil (?=(?:reais|real|r\$|dolares|pesos|euros|soles|"
+                         r"meticais|kwanzas|bolivianos|quetzales)\b)")
 _CUT_AFTER = re.compile(r"\b(?:juta|sejuta|trieu)\b")
 _SCALE_HINT = re.compile(r"thousand|million|\bmil\b|mille|milh|millon|ribu|juta|\blibo|milyon|ngh|ngàn|ngan|"
                          r"triệu|trieu|千|万|萬|พัน|หมื่น|แสน|ล้าน", re.IGNORECASE)
@@ -205,8 +209,12 @@ def spell_numbers(text: str) -> Spelled | None:
         else:
             replacement = _digits(_value(tokens))
         pieces.append((start, end, replacement))
+    for m in _DIGITS_MIL.finditer(folded):
+        if not any(a < m.end() and m.start() < b for a, b, _ in pieces):
+            pieces.append((m.start(), m.end() - 1, _digits(float(m.group(1).replace(",", ".")) * 1e3)))
     if not pieces:
         return None
+    pieces.sort()
     out, starts, ends, pos = [], [], [0], 0
     for a, b, rep in pieces:
         for k in range(pos, a):

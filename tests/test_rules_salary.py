@@ -93,6 +93,9 @@ def test_local_scripts_units_and_periods(text, default, currency, period, usd_mi
     ("Lương mười lăm triệu một tháng", "VND", "mười lăm triệu", "VND", 15_000_000),
     ("เงินเดือนหนึ่งหมื่นห้าพันบาท", "THB", "หนึ่งหมื่นห้าพันบาท", "THB", 15000),
     ("月薪一万五", "CNY", "一万五", "CNY", 15000),
+    # digits + "mil" before a Spanish/Portuguese currency word is thousands, not millions
+    ("Vaga no Camboja, 8 mil reais por mês", "BRL", "8 mil reais", "BRL", 8000),
+    ("Sueldo de 2,5 mil dólares al mes", "USD", "2,5 mil dólares", "USD", 2500),
 ])
 def test_pay_written_in_words_is_read_like_digits(text, market, quote, currency, amount):
     found = find_salaries(text, market)
