@@ -24,7 +24,7 @@ from .entities import hub_country_number
 from .language import detect_language
 from .model import Ad, Assessment, Contact, Evidence
 from .ruleset import (CATEGORIES, FRAUD, FRAUD_CATEGORIES, FRAUD_HINT, LURE_CATEGORIES, MITIGATING,  # noqa: F401
-                      RULESET_DIR, UNIVERSAL, LazyPattern, Rule, RulesetError, _check_pattern, lint_ruleset,
+                      RULESET_DIR, UNIVERSAL, WARNING, LazyPattern, Rule, RulesetError, _check_pattern, lint_ruleset,
                       load_ruleset)
 from .ruleset_cache import load_checked
 from .salary import LANGUAGE_MARKET, Salary, find_salaries, pay_norm_usd
@@ -49,7 +49,10 @@ COMBO_BAIT = ("perks", "low_bar")
 # in some languages ("no fee", "without cost"): they pair only with a compound town or zone.
 PAIR_TRAVEL_RULES = ("visa.tourist_for_work", "visa.cover_story", "transit.travel_debt")
 PAIR_HUB_RULES = ("destination.cambodia_hub", "destination.myanmar_hub", "destination.laos_zone")
-PAIR_HUB_TRAVEL_RULES = ("perks.no_cost",)
+PAIR_HUB_TRAVEL_RULES = ("perks.no_cost", "perks.free_flight")
+# A compound country or town, a bait role and pay far above the market's norm flag together (issue 12's short posts)
+PAIR_PLACE_RULES = ("destination.compound_country", "destination.neighbour_compound_country", *PAIR_HUB_RULES)
+PAIR_PAY_RATIO = 3.0
 # Free housing or meals alone do not move anyone (domestic factories, hotels and BPOs offer them)
 STAY_ONLY_RULES = ("perks.food_housing",)
 # Signs of irregular travel or a compound location: with none of these, two or more mitigating signs (licence,
@@ -64,6 +67,10 @@ IRREGULAR_RULES = ("perks.no_cost", "pay.crypto")
 NEGATING_CATEGORIES = ("visa",)
 PLACE_RULES = ("mitigating.distant_workplace",)  # besides `destination` rules, these name the work place
 AWARENESS_RULES = ("mitigating.awareness_post",)  # a warning against such offers is not an offer
+# A warning post is also read from broad vocabulary (the `warning` concepts: scam named, harm, authority, caution):
+# their weights summed (a lure's denial of fraud, "not a scam", "100% legit", weighs -1) reach this, from at least
+# two different concepts
+AWARENESS_MIN = 1.0
 # A fee scam (the recruit pays for a visa, kit, registration, training or medical to get the job) is ordinary
 # fraud (fraud_score), not a compound lure, unless a trafficking marker is present too: a compound country or
 # hub or "a neighbouring country", an irregular route, a tourist visa for work, a held passport, debt bondage,
@@ -170,6 +177,7 @@ class Engine:
         self._mitigating_rules = {i for i, r in enumerate(rules) if r.category == MITIGATING}
         self._place_rules = {i for i, r in enumerate(rules) if r.category == "destination" or r.id in PLACE_RULES}
         self._negating_rules = {i for i, r in enumerate(rules) if r.category in NEGATING_CATEGORIES}
+        self._warning_rules = {i for i, r in enumerate(rules) if r.category == WARNING}  # never shielded
         self._context_rules = (self._mitigating_rules | self._place_rules | self._negating_rules
                                | {i for i, r in enumerate(rules) if r.unless_in})
         self._allowed_cache: dict[tuple, list[frozenset[int] | None]] = {}
@@ -330,7 +338,7 @@ class Engine:
             if owner in self._mitigating_rules:
                 if negations and any(x <= a and b <= y for x, y in negations):
                     continue  # the safeguard is named only to be skipped
-            elif shields and any(x <= a and b <= y for x, y in shields):
+            elif shields and owner not in self._warning_rules and any(x <= a and b <= y for x, y in shields):
                 continue
             first_norm[owner] = (m.start(), -m.end())
             first[owner] = (a, b)
@@ -372,7 +380,7 @@ class Engine:
         # contacts found by the entity extractor: an off-platform messenger handle is contact evidence
         contacts: list[Contact] = []
         if self.extract_contacts is not None:
-            contacts = list(self.extract_contacts(ad))
+            contacts = list(self.extract_contacts(ad, language=language))
             messengers = [c for c in contacts if c.kind in MESSENGER_KINDS]
             if messengers and "contact" not in strength:
                 c = messengers[0]
@@ -413,7 +421,10 @@ class Engine:
         n_categories = sum(1 for c in LURE_CATEGORIES if values.get(c, 0) > 0)
         values["n_lure_categories"] = float(n_categories)
         values["strength"] = sum(values.get(c, 0.0) for c in LURE_CATEGORIES)
-        values["awareness"] = float(any(e.rule_id in AWARENESS_RULES for e in evidence))
+        warned = {e.rule_id: e.weight for e in evidence if e.category == WARNING}
+        values[WARNING] = sum(warned.values())
+        values["awareness"] = float(any(e.rule_id in AWARENESS_RULES for e in evidence) or (
+            values[WARNING] >= AWARENESS_MIN and sum(w > 0 for w in warned.values()) >= 2))
         values["breadth"] = min(1.0, max(0, n_categories - 2) / 4)  # many kinds of indicator at once
         reached = any(e.rule_id.startswith(COMBO_REACH_RULES) and e.rule_id not in NOT_REACH_RULES
                       for e in evidence if e.category in ("contact", "passport"))
@@ -422,7 +433,9 @@ class Engine:
         ids = {e.rule_id for e in evidence}
         values["place_and_irregular_travel"] = float(
             (values.get("destination", 0) > 0 and not ids.isdisjoint(PAIR_TRAVEL_RULES))
-            or (not ids.isdisjoint(PAIR_HUB_RULES) and not ids.isdisjoint(PAIR_HUB_TRAVEL_RULES)))
+            or (not ids.isdisjoint(PAIR_HUB_RULES) and not ids.isdisjoint(PAIR_HUB_TRAVEL_RULES))
+            or (not ids.isdisjoint(PAIR_PLACE_RULES) and values.get("bait_role", 0) > 0
+                and (pay_ratio or 0) >= PAIR_PAY_RATIO))
         values["moves"] = float(any(e.category in RELOCATION_CATEGORIES and e.rule_id not in STAY_ONLY_RULES
                                     for e in evidence))
         hard = any(e.category in HARD_LURE_CATEGORIES or e.rule_id in HARD_LURE_RULES for e in evidence)

@@ -84,6 +84,11 @@ _VALUE_AFTER = re.compile(_LABEL_VALUE, re.I)
 
 _BARE_HANDLE = re.compile(r"(?=@)(?<![\w@.])@(?P<handle>[a-z][a-z0-9_]{4,31})(?![\w@]|\.[a-z])", re.I)
 
+# The ad's language -> the phone region its readers' national numbers belong to: tried first, before script
+# hints and the default order ("(061) 456 7788" in an Indonesian ad is a Medan number, not a Thai one).
+LANGUAGE_REGIONS = {"id": "ID", "ms": "MY", "th": "TH", "vi": "VN", "km": "KH", "my": "MM", "lo": "LA",
+                    "tl": "PH", "ceb": "PH", "zh-hans": "CN", "hi": "IN", "hi-latn": "IN", "sw": "KE", "pt": "BR"}
+
 # Script or app hints: which region a national-format number most likely belongs to.
 # (pattern, region, a substring that must be present before the regex is worth running; "" = a
 # non-ASCII script, not worth running on ASCII text)
@@ -119,8 +124,9 @@ def _clean_dots(s: str) -> str:
 class _Field:
     """Collects contacts from one field's text, keeping claimed spans apart."""
 
-    def __init__(self, text: str, field: str, regions: tuple[str, ...]):
+    def __init__(self, text: str, field: str, regions: tuple[str, ...], home: str | None = None):
         self.text, self.field, self.regions = text, field, regions
+        self.home = home  # the ad's language's region: its valid reading wins over another region's grouping
         self.low = text.lower()
         self.claimed: list[tuple[int, int]] = []
         self.found: list[Contact] = []
@@ -267,38 +273,42 @@ def _bare_handles(f: _Field) -> None:
             f.add("telegram", m.group("handle").lower(), m.start(), m.end())
 
 
-def _ordered_regions(texts: Iterable[str], regions: tuple[str, ...]) -> tuple[str, ...]:
+def _ordered_regions(texts: Iterable[str], regions: tuple[str, ...], language: str | None = None) -> tuple[str, ...]:
     joined = " ".join(texts).lower()
     ascii_only = joined.isascii()
     hinted = [region for pattern, region, needed in _HINTS
               if region in regions and (needed or not ascii_only) and needed in joined and pattern.search(joined)]
-    return tuple(dict.fromkeys(hinted + list(regions)))
+    home = LANGUAGE_REGIONS.get(language or "")
+    return tuple(dict.fromkeys(([home] if home in regions else []) + hinted + list(regions)))
 
 
-def extract_from_text(text: str, field: str = "", regions: tuple[str, ...] | None = None) -> list[Contact]:
+def extract_from_text(text: str, field: str = "", regions: tuple[str, ...] | None = None,
+                      home: str | None = None) -> list[Contact]:
     """Contacts in one text, in order of position (duplicates kept).
 
     ``regions``: phone regions in order of preference; default REGIONS, reordered by script hints.
+    ``home``: the region of the ad's language: a valid national reading there wins.
     """
     if regions is None:
         regions = _ordered_regions([text or ""], REGIONS)
-    f = _Field(text or "", field, regions)
+    f = _Field(text or "", field, regions, home)
     if f.text:
         for step in (_links, _emails, _labelled, _bare_handles, _phones, _word_phones):
             step(f)
     return sorted(f.found, key=lambda c: (c.start, c.kind))
 
 
-def extract_contacts(ad: Ad, regions: tuple[str, ...] | None = None) -> list[Contact]:
-    """Every distinct contact point of ``ad`` (first occurrence of each kind+value)."""
+def extract_contacts(ad: Ad, regions: tuple[str, ...] | None = None, language: str | None = None) -> list[Contact]:
+    """Every distinct contact point of ``ad`` (first occurrence of each kind+value). ``language``: the ad's
+    language code; its country's region is tried first for numbers in national format (LANGUAGE_REGIONS)."""
     texts = {k: getattr(ad, k) for k in CONTACT_FIELDS if getattr(ad, k, "")}
-    order = _ordered_regions(texts.values(), tuple(regions or REGIONS))
+    order = _ordered_regions(texts.values(), tuple(regions or REGIONS), language)
     seen: set[tuple[str, str]] = set()
     out: list[Contact] = []
     for name in AD_FIELDS:
         if name not in texts:
             continue
-        for c in extract_from_text(texts[name], name, order):
+        for c in extract_from_text(texts[name], name, order, LANGUAGE_REGIONS.get(language or "")):
             if (c.kind, c.value) not in seen:
                 seen.add((c.kind, c.value))
                 out.append(c)

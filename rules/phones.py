@@ -180,8 +180,8 @@ def _phones(f: _Field) -> None:
     if not any(f.free(m.start(), m.end()) for m in _DIGIT_RUN.finditer(f.text)):
         return
     windows = _phone_windows(f.text)
-    # every region's reading of every span; a span keeps the first region whose grouping fits,
-    # else the first region at all (regions are in order of likelihood)
+    # every region's reading of every span; a span keeps the home region's reading (the ad's language), else the
+    # first region whose grouping fits, else the first region at all (regions are in order of likelihood)
     readings: dict[tuple[int, int], list[tuple[bool, int, str]]] = {}
     for rank, region in enumerate(f.regions):
         for w_start, w_end in windows:
@@ -189,7 +189,7 @@ def _phones(f: _Field) -> None:
                 _phone_reading(f, readings, rank, w_start, pm)
     for (start, end), options in sorted(readings.items()):
         if f.free(start, end):
-            f.add("phone", min(options)[2], start, end)
+            f.add("phone", min(options)[-1], start, end)
 
 
 def _phone_reading(f: _Field, readings: dict, rank: int, offset: int, pm: phonenumbers.PhoneNumberMatch) -> None:
@@ -197,7 +197,8 @@ def _phone_reading(f: _Field, readings: dict, rank: int, offset: int, pm: phonen
     if not f.free(*span) or not _plausible_phone_span(f.text, *span):
         return
     e164 = phonenumbers.format_number(pm.number, PhoneNumberFormat.E164)
-    readings.setdefault(span, []).append((not _grouping_matches(pm.raw_string, pm.number), rank, e164))
+    home = f.home is not None and f.regions[rank] == f.home
+    readings.setdefault(span, []).append((not home, not _grouping_matches(pm.raw_string, pm.number), rank, e164))
 
 
 _DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "oh")

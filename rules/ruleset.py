@@ -44,7 +44,10 @@ MITIGATING = "mitigating"
 FRAUD = "fraud"
 FRAUD_HINT = "fraud_hint"  # weak signs of ordinary job fraud: the fraud model weighs them, the lure model never sees them
 FRAUD_CATEGORIES = (FRAUD, FRAUD_HINT)
-CATEGORIES = (*LURE_CATEGORIES, MITIGATING, *FRAUD_CATEGORIES)
+# warning-post vocabulary: never scored; the engine sums the weights of the matched `warning` concepts (a lure's
+# denial of fraud is negative) and reads a warning post when the sum is high enough (rules/engine.py AWARENESS_MIN)
+WARNING = "warning"
+CATEGORIES = (*LURE_CATEGORIES, MITIGATING, *FRAUD_CATEGORIES, WARNING)
 SCOPES = ("language", "universal", "optional")
 CONCEPT_KEYS = {"id", "description", "category", "weight", "scope", "fields", "not_languages", "unless_in"}
 PACK_KEYS = {"language", "name", "script", "concepts", "not_applicable", "extends"}
@@ -192,8 +195,9 @@ def load_concepts(directory: Path = RULESET_DIR) -> list[Rule]:
         weight = raw["weight"]
         if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not -1.0 <= weight <= 1.0:
             raise RulesetError(f"{where}: concept {cid!r} weight must be a number in [-1, 1], got {weight!r}")
-        if (category == MITIGATING) != (weight < 0):
-            raise RulesetError(f"{where}: concept {cid!r}: only '{MITIGATING}' concepts have negative weights")
+        if (category == MITIGATING and weight >= 0) or (weight < 0 and category not in (MITIGATING, WARNING)):
+            raise RulesetError(f"{where}: concept {cid!r}: '{MITIGATING}' concepts have negative weights, and only "
+                               f"they and '{WARNING}' concepts (a lure's denial) may")
         if not isinstance(raw["description"], str) or not raw["description"].strip():
             raise RulesetError(f"{where}: concept {cid!r} needs a description (shown to analysts as the explanation)")
         scope = raw.get("scope", "language")

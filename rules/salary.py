@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ._hintscan import HintScan
+from .numwords import spell_numbers
 from ._prefilter import split_branches
 from ._regex import guarded
 from .regex_store import stored_compile
@@ -66,10 +67,10 @@ def _load_markets(path: Path = MARKETS_FILE) -> tuple[dict[str, float], dict[str
 USD_RATES, PAY_NORM_USD, LANGUAGE_MARKET, _CURRENCIES = _load_markets()
 # Where a USD salary is offered, the market it is compared with: by work place or audience language.
 MARKET_HINTS = (
-    (r"cambodia|campuchia|kamboja|camboja|柬埔寨|កម្ពុជា|กัมพูชา|phnom penh|sihanoukville|poipet|bavet", "KHR"),
+    (r"cambodia|campuchia|kamboja|camboja|camboya|cambodge|kambodscha|kemboja|камбодж|캄보디아|カンボジア|柬埔寨|កម្ពុជា|กัมพูชา|phnom penh|sihanoukville|poipet|bavet", "KHR"),
     (r"myanmar|burma|miến điện|緬甸|缅甸|พม่า|myawa?ddy|tachileik|mandalay|yangon", "MMK"),
     (r"\blaos\b|\blao pdr\b|老挝|寮國|ລາວ|ลาว|golden triangle|vientiane", "LAK"),
-    (r"thailand|thái lan|泰国|泰國|ประเทศไทย|bangkok|mae sot|pattaya|chiang", "THB"),
+    (r"thailand|tailandia|tailândia|thaïlande|thailande|таиланд|태국|タイ王国|thái lan|泰国|泰國|ประเทศไทย|bangkok|mae sot|pattaya|chiang", "THB"),
     (r"philippines|pilipinas|manila|cebu|davao|pinoy|filipino", "PHP"),
     (r"vietnam|việt nam|viet nam|越南|hanoi|hà nội|saigon|hồ chí minh", "VND"),
     (r"indonesia|jakarta|surabaya|medan|batam|\bwni\b", "IDR"),
@@ -307,6 +308,9 @@ def find_salaries(text: str, default_currency: str | None = None, pay_field: boo
         hints = rx.hint.starts(low_text)
         if not rx.hint.any_in(low_text, hints):
             return []  # no currency, multiplier or pay word anywhere: nothing to parse
+    spelled = spell_numbers(text)  # pay in words ("fifteen thousand", "dos mil", "一万五"): read as digits
+    if spelled is not None:
+        return spelled.remap(find_salaries(spelled.text, default_currency, pay_field), text)
     out: list[Salary] = []
     for m in _money_matches(low_text, not pay_field, rx, hints):
         currency = _currency_of(m.group("pre")) or _currency_of(m.group("mid")) or _currency_of(m.group("post"))

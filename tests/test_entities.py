@@ -158,3 +158,23 @@ def test_one_phone_written_many_ways_is_one_value(frame, written):
 @pytest.mark.parametrize("text", ["Pay US 25000000 per year", "Salary: US 12000000"])
 def test_us_dollars_are_still_no_phone(text):
     assert found(text) == set()
+
+
+@pytest.mark.parametrize("language, text, phone", [
+    # an Indonesian ad's Medan number, not a Thai one (Thailand comes first in the default order)
+    ("id", "Lowongan admin di Medan, hubungi kantor kami di (061) 456 7788 atau datang langsung.", "+62614567788"),
+    ("ms", "Jawatan kosong kerani di Kuala Lumpur, hubungi pejabat (03) 2145 6789 pada waktu pejabat.", "+60321456789"),
+])
+def test_the_ads_language_picks_the_region(language, text, phone):
+    ad = Ad(description=text)
+    assert ("phone", phone) in {(c.kind, c.value) for c in extract_contacts(ad, language=language)}
+
+
+def test_the_engine_reads_national_numbers_in_the_ads_language():
+    from rules.engine import Engine
+
+    assessment = Engine.load(with_similarity=False).assess(
+        {"title": "Lowongan kerja admin kantor", "description": "Dibutuhkan admin kantor di Medan, gaji sesuai UMR. "
+         "Kirim lamaran atau hubungi kantor kami di (061) 456 7788."})
+    assert assessment.language == "id"
+    assert [c.value for c in assessment.contacts if c.kind == "phone"] == ["+62614567788"]

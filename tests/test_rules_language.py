@@ -83,6 +83,10 @@ def test_pack_language(lang, text):
      "takpe.", "ms"),
     # ... and stay English when it is a loanword or two
     ("We are hiring drivers in Manila, salary paid monthly, apply with your CV po.", "en"),
+    # romanised Tajik (Latin script) is Tajik, not Hungarian or English (issue 12, stop 13)
+    ("Kor dar Kambodja. Maoshi 1500 dollar, chiptai havopaimo roygon. Tajribai kori lozim nest. Baroi malumot ba "
+     "Telegram navised.", "tg"),
+    ("Ba mo operator lozim. Chiptaro shirkat megirad, dar hamin hafta parvoz mekunem.", "tg"),
     # languages without a pack: the detector's own ISO 639 code
     ("Wir suchen eine erfahrene Buchhalterin für unser Büro in Berlin, Bezahlung nach Tarif.", "de"),
     ("Cerchiamo un contabile con esperienza per il nostro ufficio di Milano, stipendio da concordare.", "it"),

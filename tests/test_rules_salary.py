@@ -79,3 +79,31 @@ def test_local_scripts_units_and_periods(text, default, currency, period, usd_mi
     s = parse_salary(text, default, pay_field=True)
     assert (s.currency, s.period) == (currency, period)
     assert usd_min <= s.usd_month <= usd_max
+
+
+@pytest.mark.parametrize("text, market, quote, currency, amount", [
+    ("Salary fifteen thousand dollars a month", "USD", "fifteen thousand dollars", "USD", 15000),
+    ("Sueldo de dos mil dólares al mes, pasaje pagado", "USD", "dos mil dólares", "USD", 2000),
+    ("Sueldo de treinta y cinco mil pesos", "MXN", "treinta y cinco mil pesos", "MXN", 35000),
+    ("Salário de quinze mil reais por mês", "BRL", "quinze mil reais", "BRL", 15000),
+    ("Salaire de quinze mille dollars par mois", "USD", "quinze mille dollars", "USD", 15000),
+    ("Gaji lima belas juta per bulan", "IDR", "lima belas juta", "IDR", 15_000_000),
+    ("Gaji tiga ribu ringgit sebulan", "MYR", "tiga ribu ringgit", "MYR", 3000),
+    ("Sahod na labinlimang libong piso kada buwan", "PHP", "labinlimang libong piso", "PHP", 15000),
+    ("Lương mười lăm triệu một tháng", "VND", "mười lăm triệu", "VND", 15_000_000),
+    ("เงินเดือนหนึ่งหมื่นห้าพันบาท", "THB", "หนึ่งหมื่นห้าพันบาท", "THB", 15000),
+    ("月薪一万五", "CNY", "一万五", "CNY", 15000),
+    # digits + "mil" before a Spanish/Portuguese currency word is thousands, not millions
+    ("Vaga no Camboja, 8 mil reais por mês", "BRL", "8 mil reais", "BRL", 8000),
+    ("Sueldo de 2,5 mil dólares al mes", "USD", "2,5 mil dólares", "USD", 2500),
+])
+def test_pay_written_in_words_is_read_like_digits(text, market, quote, currency, amount):
+    found = find_salaries(text, market)
+    assert [(s.text, s.currency, s.low) for s in found] == [(quote, currency, amount)]
+    assert text[found[0].start:found[0].end] == quote  # offsets point into the original text
+
+
+@pytest.mark.parametrize("text", ["One of our team leads thousands of clients", "Tiga orang dibutuhkan segera",
+                                  "Mil gracias por tu interés"])
+def test_number_words_without_pay_are_no_salary(text):
+    assert find_salaries(text, "USD") == []

@@ -1,0 +1,234 @@
+"""Pay written in words -> digits, so rules/salary.py reads it like any amount: "fifteen thousand dollars",
+"dos mil dólares", "quinze mil reais", "quinze mille dollars", "lima belas juta", "labinlimang libo",
+"mười lăm triệu", "หนึ่งหมื่นห้าพันบาท", "一万五".
+
+`spell_numbers(text)` returns None when `text` has no amount in words (the usual case, one regex search), else
+the text with each amount replaced by digits and a map back to the original offsets (`Spelled.remap`).
+Only phrases with a thousand-or-more word are amounts (a lone "one" or "dua" is not pay). The number words
+are data (NUMBER_WORDS below): word -> (value, kind); kinds:
+  u  a value added on ("twenty", "five", "quinze", "mười");      h  x100 of what precedes ("hundred", "ratus")
+  t  x10 of what precedes ("puluh", "mươi");  b  +10 ("belas");  p  a place (Thai/Chinese 十 百 千 หมื่น)
+  s  a scale that closes a group ("thousand", "mil", "ribu", "juta", "triệu", 万, ล้าน)
+A scale word that implies a currency (juta, triệu, 万, ล้าน, หมื่น, lakh) is kept after the digits.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from typing import Any
+
+_LATIN = {
+    # English
+    "one": (1, "u"), "two": (2, "u"), "three": (3, "u"), "four": (4, "u"), "five": (5, "u"), "six": (6, "u"),
+    "seven": (7, "u"), "eight": (8, "u"), "nine": (9, "u"), "ten": (10, "u"), "eleven": (11, "u"),
+    "twelve": (12, "u"), "thirteen": (13, "u"), "fourteen": (14, "u"), "fifteen": (15, "u"), "sixteen": (16, "u"),
+    "seventeen": (17, "u"), "eighteen": (18, "u"), "nineteen": (19, "u"), "twenty": (20, "u"), "thirty": (30, "u"),
+    "forty": (40, "u"), "fifty": (50, "u"), "sixty": (60, "u"), "seventy": (70, "u"), "eighty": (80, "u"),
+    "ninety": (90, "u"), "hundred": (100, "h"), "thousand": (1e3, "s"), "million": (1e6, "s"),
+    # Spanish
+    "un": (1, "u"), "uno": (1, "u"), "una": (1, "u"), "dos": (2, "u"), "tres": (3, "u"), "cuatro": (4, "u"),
+    "cinco": (5, "u"), "seis": (6, "u"), "siete": (7, "u"), "ocho": (8, "u"), "nueve": (9, "u"), "diez": (10, "u"),
+    "once": (11, "u"), "doce": (12, "u"), "trece": (13, "u"), "catorce": (14, "u"), "quince": (15, "u"),
+    "dieciseis": (16, "u"), "diecisiete": (17, "u"), "dieciocho": (18, "u"), "diecinueve": (19, "u"),
+    "veinte": (20, "u"), "veinticinco": (25, "u"), "treinta": (30, "u"), "cuarenta": (40, "u"),
+    "cincuenta": (50, "u"), "sesenta": (60, "u"), "setenta": (70, "u"), "ochenta": (80, "u"), "noventa": (90, "u"),
+    "cien": (100, "u"), "ciento": (100, "u"), "doscientos": (200, "u"), "trescientos": (300, "u"),
+    "quinientos": (500, "u"), "mil": (1e3, "s"), "millon": (1e6, "s"), "millones": (1e6, "s"),
+    # Portuguese
+    "um": (1, "u"), "uma": (1, "u"), "dois": (2, "u"), "duas": (2, "u"), "quatro": (4, "u"),
+    "sete": (7, "u"), "oito": (8, "u"), "nove": (9, "u"), "dez": (10, "u"), "onze": (11, "u"), "doze": (12, "u"),
+    "treze": (13, "u"), "quatorze": (14, "u"), "quinze": (15, "u"), "dezesseis": (16, "u"), "dezessete": (17, "u"),
+    "dezoito": (18, "u"), "dezenove": (19, "u"), "vinte": (20, "u"), "trinta": (30, "u"), "quarenta": (40, "u"),
+    "cinquenta": (50, "u"), "sessenta": (60, "u"), "oitenta": (80, "u"), "cem": (100, "u"), "cento": (100, "u"),
+    "duzentos": (200, "u"), "trezentos": (300, "u"), "quinhentos": (500, "u"), "milhao": (1e6, "s"),
+    "milhoes": (1e6, "s"),
+    # French
+    "deux": (2, "u"), "trois": (3, "u"), "quatre": (4, "u"), "cinq": (5, "u"), "sept": (7, "u"), "huit": (8, "u"),
+    "neuf": (9, "u"), "dix": (10, "u"), "douze": (12, "u"), "treize": (13, "u"), "seize": (16, "u"),
+    "vingt": (20, "u"), "trente": (30, "u"), "quarante": (40, "u"), "cinquante": (50, "u"), "soixante": (60, "u"),
+    "soixante-dix": (70, "u"), "quatre-vingt": (80, "u"), "quatre-vingts": (80, "u"), "quatre-vingt-dix": (90, "u"),
+    "cent": (100, "h"), "cents": (100, "h"), "mille": (1e3, "s"),
+    # Indonesian / Malay
+    "satu": (1, "u"), "dua": (2, "u"), "tiga": (3, "u"), "empat": (4, "u"), "lima": (5, "u"), "enam": (6, "u"),
+    "tujuh": (7, "u"), "delapan": (8, "u"), "lapan": (8, "u"), "sembilan": (9, "u"), "sepuluh": (10, "u"),
+    "sebelas": (11, "u"), "belas": (10, "b"), "puluh": (10, "t"), "ratus": (100, "h"), "seratus": (100, "u"),
+    "ribu": (1e3, "s"), "seribu": (1e3, "s"), "juta": (1e6, "s"), "sejuta": (1e6, "s"),
+    # Tagalog (the -ng linker form too)
+    "isa": (1, "u"), "isang": (1, "u"), "dalawa": (2, "u"), "dalawang": (2, "u"), "tatlo": (3, "u"),
+    "tatlong": (3, "u"), "apat": (4, "u"), "apat na": (4, "u"), "limang": (5, "u"), "anim": (6, "u"),
+    "pito": (7, "u"), "walo": (8, "u"), "siyam": (9, "u"), "sampu": (10, "u"), "sampung": (10, "u"),
+    "labinlima": (15, "u"), "labinlimang": (15, "u"), "labindalawa": (12, "u"), "labindalawang": (12, "u"),
+    "dalawampu": (20, "u"), "dalawampung": (20, "u"), "tatlumpu": (30, "u"), "tatlumpung": (30, "u"),
+    "apatnapu": (40, "u"), "apatnapung": (40, "u"), "limampu": (50, "u"), "limampung": (50, "u"),
+    "animnapu": (60, "u"), "animnapung": (60, "u"), "daan": (100, "h"), "daang": (100, "h"), "libo": (1e3, "s"),
+    "libong": (1e3, "s"), "milyon": (1e6, "s"),
+    # Vietnamese (accents folded: see _fold)
+    "mot": (1, "u"), "hai": (2, "u"), "ba": (3, "u"), "bon": (4, "u"), "nam": (5, "u"), "lam": (5, "u"),
+    "sau": (6, "u"), "bay": (7, "u"), "tam": (8, "u"), "chin": (9, "u"), "muoi": (10, "u"), "mươi": (10, "t"),
+    "tram": (100, "h"), "nghin": (1e3, "s"), "ngan": (1e3, "s"), "trieu": (1e6, "s"),
+}
+# Vietnamese: mười (10) and mươi (x10) differ only by a tone mark, kept apart before folding
+_VI_EXACT = {"mười": (10, "u"), "mươi": (10, "t")}
+# no spaces between words: Thai and Chinese (traditional forms too); ยี่ only in ยี่สิบ (20), เอ็ด after a ten
+_NOSPACE = {
+    "หนึ่ง": (1, "u"), "สอง": (2, "u"), "สาม": (3, "u"), "สี่": (4, "u"), "ห้า": (5, "u"), "หก": (6, "u"),
+    "เจ็ด": (7, "u"), "แปด": (8, "u"), "เก้า": (9, "u"), "ยี่": (2, "u"), "เอ็ด": (1, "u"), "สิบ": (10, "p"),
+    "ร้อย": (100, "p"), "พัน": (1e3, "p"), "หมื่น": (1e4, "p"), "แสน": (1e5, "p"), "ล้าน": (1e6, "s"),
+    "一": (1, "u"), "二": (2, "u"), "两": (2, "u"), "兩": (2, "u"), "三": (3, "u"), "四": (4, "u"), "五": (5, "u"),
+    "六": (6, "u"), "七": (7, "u"), "八": (8, "u"), "九": (9, "u"), "十": (10, "p"), "百": (100, "p"),
+    "千": (1e3, "p"), "万": (1e4, "s"), "萬": (1e4, "s"),
+}
+NUMBER_WORDS = {**_LATIN, **_NOSPACE}
+# a scale word kept after the digits: it implies the currency (rules/salary.py _MULTIPLIERS)
+_KEEP_SCALE = {"juta", "sejuta", "trieu", "triệu", "万", "萬", "ล้าน"}
+_BIG = 1e3  # a phrase is an amount only with a word worth this much or more
+
+_FOLD = str.maketrans("àáâãạảấầẩẫậăắằẳẵặèéêẹẻẽếềểễệìíịỉĩòóôõọỏốồổỗộơớờởỡợùúụủũưứừửữựỳýỵỷỹđç",
+                      "aaaaaaaaaaaaaaaaaeeeeeeeeeeeiiiiiooooooooooooooooouuuuuuuuuuuyyyyydc")
+
+
+def _fold(word: str) -> str:
+    return word.lower().translate(_FOLD)
+
+
+def _latin_alt() -> str:
+    words = sorted(_LATIN, key=len, reverse=True)  # matched on folded text (see spell_numbers)
+    return "|".join(re.escape(w) for w in words)
+
+
+_LATIN_WORD = rf"(?:{_latin_alt()})"
+_NOSPACE_WORD = "(?:" + "|".join(sorted(map(re.escape, _NOSPACE), key=len, reverse=True)) + ")"
+_JOIN = r"(?:[\s-]+(?:and|y|e|et|dan|at|va|linh|le)[\s-]+|[\s-]+)"
+_PHRASE = re.compile(
+    rf"(?<![\w-])(?:{_LATIN_WORD})(?:{_JOIN}(?:{_LATIN_WORD}))*(?![\w-])|{_NOSPACE_WORD}+", re.IGNORECASE)
+# cheap test first: a thousand-or-more word anywhere
+# "8 mil reais", "2 mil dólares": in Spanish and Portuguese "mil" after digits is a thousand (salary.py reads a
+# bare "mil" as a million, as in English "$2 mil"); only before a currency word of those markets
+_DIGITS_MIL = re.compile(r"(?<![\d.,])(\d{1,3}(?:[.,]\d{1,2})?) mil (?=(?:reais|real|r\$|dolares|pesos|euros|soles|"
+                         r"meticais|kwanzas|bolivianos|quetzales)\b)")
+_CUT_AFTER = re.compile(r"\b(?:juta|sejuta|trieu)\b")
+_SCALE_HINT = re.compile(r"thousand|million|\bmil\b|mille|milh|millon|ribu|juta|\blibo|milyon|ngh|ngàn|ngan|"
+                         r"triệu|trieu|千|万|萬|พัน|หมื่น|แสน|ล้าน", re.IGNORECASE)
+
+
+def _tokens(phrase: str) -> list[tuple[float, str, str]]:
+    """(value, kind, word) per number word of a phrase that _PHRASE matched."""
+    if re.match(_NOSPACE_WORD, phrase):
+        return [(*_NOSPACE[t], t) for t in re.findall(_NOSPACE_WORD, phrase)]
+    out = []
+    words = phrase.split()
+    i = 0
+    while i < len(words):
+        two = f"{words[i]} {words[i + 1]}".lower() if i + 1 < len(words) else ""
+        if two in _LATIN:  # "apat na"
+            out.append((*_LATIN[two], two))
+            i += 2
+            continue
+        low = words[i].lower()
+        key = low if low in _VI_EXACT or low in _LATIN else _fold(low)
+        entry = _VI_EXACT.get(low) or _LATIN.get(key)
+        if entry is not None:
+            out.append((*entry, key))
+        else:  # "vinte-e-cinco", "lima-belas": parts joined by hyphens
+            out.extend((*_LATIN[_fold(p)], _fold(p)) for p in low.split("-") if _fold(p) in _LATIN)
+        i += 1
+    return out
+
+
+def _value(tokens: list[tuple[float, str, str]]) -> float:
+    total = section = pending = 0.0
+    for value, kind, _ in tokens:
+        if kind == "u":
+            pending += value
+        elif kind == "t":
+            pending = (pending or 1) * value
+        elif kind == "b":
+            pending += value
+        elif kind == "h":
+            section += (pending or 1) * value
+            pending = 0
+        elif kind == "p":
+            section += (pending or 1) * value
+            pending = 0
+        else:  # scale
+            total += ((section + pending) or 1) * value
+            section = pending = 0
+    if pending and pending < 10 and tokens[-1][1] == "u" and len(tokens) > 1:
+        before = tokens[-2]
+        if before[1] in ("p", "s") and before[2] in _NOSPACE:  # 一万五 = 15,000, หมื่นห้า = 15,000
+            return total + section + pending * before[0] / 10
+    return total + section + pending
+
+
+@dataclass
+class Spelled:
+    """`text` with amounts in digits; `starts[i]` / `ends[i]`: the original offset of position i as a start /
+    as an exclusive end."""
+
+    text: str
+    starts: list[int]
+    ends: list[int]
+
+    def remap(self, salaries: list[Any], original: str) -> list[Any]:
+        out = []
+        for s in salaries:
+            a, b = self.starts[s.start], self.ends[s.end]
+            out.append(dataclasses.replace(s, text=original[a:b], start=a, end=b))
+        return out
+
+
+def _digits(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def spell_numbers(text: str) -> Spelled | None:
+    """`text` with every amount written in words (a phrase with a thousand-or-more word) in digits, or None
+    when there is none."""
+    if not text:
+        return None
+    folded = _fold(text)  # one character for one: offsets stay those of `text`
+    if len(folded) != len(text) or not _SCALE_HINT.search(folded):
+        return None
+    pieces: list[tuple[int, int, str]] = []
+    for m in _PHRASE.finditer(folded):
+        start, end = m.span()
+        cut = _CUT_AFTER.search(folded, start, end)
+        if cut:  # "mười lăm triệu | một tháng": what follows a currency-implying scale is another number
+            end = cut.end()
+        tokens = _tokens(text[start:end])
+        if not tokens or all(kind == "s" for _, kind, _ in tokens) or max(v for v, _, _ in tokens) < _BIG:
+            continue
+        if len(tokens) == 1 and tokens[0][2] not in ("seribu", "sejuta"):
+            continue  # one word alone ("mil", "thousand") is no amount
+        last = tokens[-1]
+        if last[1] == "s" and last[2] in _KEEP_SCALE:  # "15 juta", "15 triệu", "1.5万": the word implies the currency
+            value = _value(tokens[:-1]) if len(tokens) > 1 else 1.0
+            word = {"sejuta": "juta"}.get(last[2], last[2])
+            replacement = _digits(value) + ("" if word in _NOSPACE else " ") + word
+        else:
+            replacement = _digits(_value(tokens))
+        pieces.append((start, end, replacement))
+    for m in _DIGITS_MIL.finditer(folded):
+        if not any(a < m.end() and m.start() < b for a, b, _ in pieces):
+            pieces.append((m.start(), m.end() - 1, _digits(float(m.group(1).replace(",", ".")) * 1e3)))
+    if not pieces:
+        return None
+    pieces.sort()
+    out, starts, ends, pos = [], [], [0], 0
+    for a, b, rep in pieces:
+        for k in range(pos, a):
+            out.append(text[k])
+            starts.append(k)
+            ends.append(k + 1)
+        for _ in rep:
+            starts.append(a)
+            ends.append(b)
+        out.append(rep)
+        pos = b
+    for k in range(pos, len(text)):
+        out.append(text[k])
+        starts.append(k)
+        ends.append(k + 1)
+    starts.append(len(text))
+    return Spelled("".join(out), starts, ends)
