@@ -258,7 +258,9 @@ def test_cli_emscad_bad_csv(tmp_path):
 PACK_ROWS = ("t10a.jsonl", "t10b.jsonl", "t11_short.jsonl", "t11_newlang.jsonl")
 # t12: short lures and warning posts in 43 variants, with a gate of their own (below).
 SHORT_WARNING_ROWS = ("t12_short.jsonl",)
-LATER_ROWS = PACK_ROWS + SHORT_WARNING_ROWS
+# t13: a third author's short lures, long lures, warning posts and honest posts in 43 variants (own gate, below).
+THIRD_AUTHOR_ROWS = ("t13_short.jsonl",)
+LATER_ROWS = PACK_ROWS + SHORT_WARNING_ROWS + THIRD_AUTHOR_ROWS
 
 
 def _test_rows(names: tuple[str, ...] | None):
@@ -300,6 +302,18 @@ def test_gate_short_and_warning_posts_on_test_split(short_warning_report):
     overall = short_warning_report.overall
     assert overall.recall >= 0.70, f"recall {overall.recall:.3f} ({overall.tp}/{overall.positives})"
     assert overall.fpr <= 0.35, f"false positives {overall.fpr:.3f} ({overall.fp}/{overall.negatives})"
+
+
+@pytest.fixture(scope="module")
+def third_author_report() -> Report:
+    return _test_rows(THIRD_AUTHOR_ROWS)
+
+
+def test_gate_third_author_rows_on_test_split(third_author_report):
+    """Regression gate for t13 at the level measured when it landed (rules/devset/README.md), below the targets."""
+    overall = third_author_report.overall
+    assert overall.recall >= 0.68, f"recall {overall.recall:.3f} ({overall.tp}/{overall.positives})"
+    assert overall.fpr <= 0.22, f"false positives {overall.fpr:.3f} ({overall.fp}/{overall.negatives})"
 
 
 def test_gate_recall_on_test_split(test_split_report):
