@@ -29,7 +29,8 @@ logger = logging.getLogger(__name__)
 FORMAT = 2
 KEEP = 8  # cache files kept (one per ruleset version)
 _CODE = ("ruleset.py", "textnorm.py", "textnorm_tables.json", "_prefilter.py", "_redos.py", "language.yaml",
-         "ruleset_cache.py", "regex_store.py", "places.py", "places/countries.yaml", "places/hubs.yaml")
+         "ruleset_cache.py", "regex_store.py", "places.py", "places/countries.yaml", "places/hubs.yaml",
+         "branch_analysis.py")
 
 
 def _code_digest() -> str:
