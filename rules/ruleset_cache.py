@@ -30,7 +30,7 @@ FORMAT = 2
 KEEP = 8  # cache files kept (one per ruleset version)
 _CODE = ("ruleset.py", "pattern_checks.py", "yamldoc.py", "textnorm.py", "textnorm_tables.json", "_prefilter.py",
          "_redos.py", "language.yaml", "ruleset_cache.py", "regex_store.py", "places.py", "places/countries.yaml",
-         "places/hubs.yaml")
+         "places/hubs.yaml", "branch_analysis.py")
 
 
 def _code_digest() -> str:
