@@ -11,6 +11,7 @@ dies with its parent (Linux PR_SET_PDEATHSIG). When it dies, `submit` fails with
 from __future__ import annotations
 
 import concurrent.futures
+import gc
 import multiprocessing
 import os
 import signal
@@ -54,6 +55,7 @@ def assess_batch(engine: Engine, batch: list[tuple[dict, list[str]]]) -> list[tu
 def _child_start(engine: Engine) -> None:
     global _ENGINE
     _ENGINE = engine
+    gc.freeze()  # the inherited heap is never traversed here: its pages stay shared with the crawl process
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:  # Linux: killed when the crawl process dies (a SIGKILLed crawl leaves no orphan)
         import ctypes
