@@ -191,6 +191,7 @@ class ConditionalRequestMiddleware:
             raise NotConfigured
         self.crawler = crawler
         self.stats = crawler.stats
+        self.hash_first = crawler.settings.getbool("LUREWATCH_HASH_FIRST", True)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -222,7 +223,8 @@ class ConditionalRequestMiddleware:
         return None
 
     def process_response(self, request, response):
-        if response.status == 200 and request.method == "GET" and getattr(self.crawler.spider, "skips_unchanged_pages", False):
+        if (self.hash_first and response.status == 200 and request.method == "GET"
+                and getattr(self.crawler.spider, "skips_unchanged_pages", False)):
             self.unchanged_by_hash(request, response)
         ad_id = request.meta.get("lurewatch_ad_id")
         if ad_id is None:

@@ -62,6 +62,7 @@ REMOTE_CONTROL_ENABLED = False  # Scrapy >= 2.19's HTTP control endpoint: off li
 LUREWATCH_TRUSTED_HOSTS = []  # "host" or "host:port" the SSRF guard lets through (start URL hosts are added)
 LUREWATCH_SSRF_GUARD = True
 LUREWATCH_CONDITIONAL_REQUESTS = True  # If-None-Match / If-Modified-Since for stored ads
+LUREWATCH_HASH_FIRST = True  # a page with the body of its last fetch: ads marked seen, not extracted (crawler/pagehash.py)
 LUREWATCH_RETRY_AFTER_MAX = 60  # seconds: cap on a server's Retry-After
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ErrorAccountingMiddleware": 50,
