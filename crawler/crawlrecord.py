@@ -88,7 +88,7 @@ def crawl_counts(stats: dict) -> dict:
     return {
         "pages": stats.get("response_received_count", 0), "items": get("stored"), "new_ads": get("ads/new"),
         "changed_ads": get("ads/changed"), "unchanged_ads": get("ads/unchanged"), "assessed_ads": get("assessed"),
-        "removed_ads": get("ads/removed"), "not_modified_ads": get("ads/not_modified"), "flagged_ads": get("flagged"),
+        "removed_ads": get("ads/removed"), "not_modified_ads": get("ads/not_modified") + get("ads/unchanged_by_hash"), "flagged_ads": get("flagged"),
     }
 
 

@@ -23,7 +23,8 @@ from .contacts import CONTACT_SCHEMES, link_contacts, unscheme
 
 JOBPOSTING = "jobposting"
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
-_ITEMSCOPE = re.compile("itemscope", re.I)
+_HAS_ITEMSCOPE = lxml.etree.XPath("boolean(//*[@itemscope])")  # what extruct looks for (a case-insensitive regex
+# over the page text cost more than the rest of the extraction)
 _JSONLD_XPATH = lxml.etree.XPath('//script[translate(@type, "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")="application/ld+json"]')
 _COMMENT_LINE = re.compile(r"^\s*(//.*|<!--.*-->)", re.M)
 _SPACES = re.compile(r"[ \t\u00a0]+")
@@ -69,9 +70,8 @@ def extract(html: str, base_url: str = "", tree=None) -> Extraction:
             out.errors.append(f"JSON-LD block {n}: {exc}")
             continue
         nodes.extend(_walk_jsonld(data))
-    try:  # no itemscope anywhere: no microdata, and no walk of the whole tree for it
-        micro = MicrodataExtractor().extract_items(tree, base_url) if _ITEMSCOPE.search(
-            html if isinstance(html, str) else html.decode("utf-8", "replace")) else []
+    try:  # no itemscope attribute anywhere: no microdata, and no extruct walk of the whole tree for it
+        micro = MicrodataExtractor().extract_items(tree, base_url) if _HAS_ITEMSCOPE(tree) else []
     except Exception as exc:  # extruct raises various errors on broken markup
         out.errors.append(f"microdata: {exc}")
         micro = []

@@ -22,6 +22,7 @@ class JobAd(scrapy.Item):
     etag = scrapy.Field()
     last_modified = scrapy.Field()
     snapshot = scrapy.Field()  # {url, status, content_type, body: bytes}
+    page = scrapy.Field()  # {url, sha1, ads}: the page it came from, for hash-first skipping (crawler/pagehash.py)
     # set by the pipelines
     language = scrapy.Field()
     assessment = scrapy.Field()  # rules.Assessment.to_dict()

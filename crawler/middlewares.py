@@ -8,7 +8,8 @@ increasing priority, process_response/process_exception in decreasing priority:
     100 LurewatchRobotsTxtMiddleware   crawler/robots.py: fails closed, fixed for concurrent waiters
     500 UserAgentMiddleware (ours)     identifying UA built from LUREWATCH_CONTACT_URL
     560 RetryAfterMiddleware           429/503 + Retry-After: wait (capped), then retry
-    570 ConditionalRequestMiddleware   If-None-Match / If-Modified-Since; 304 -> ad seen, not re-assessed
+    570 ConditionalRequestMiddleware   If-None-Match / If-Modified-Since; 304 -> ad seen, not re-assessed;
+                                       a page body hashed as at its last fetch -> its ads seen (crawler/pagehash.py)
     580 CharsetMiddleware              mislabelled / unlabelled legacy charsets
     590 HttpCompressionMiddleware (ours)  counts decompression bombs
     600 RedirectMiddleware (ours)      counts redirect loops
@@ -18,6 +19,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import re
+import sqlite3
 import time
 
 from scrapy import signals
@@ -33,6 +35,8 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet import task
 
 from .netguard import NetGuard
+from .pagehash import unchanged_page_ads
+from .sqlitetx import StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -187,6 +191,7 @@ class ConditionalRequestMiddleware:
             raise NotConfigured
         self.crawler = crawler
         self.stats = crawler.stats
+        self.hash_first = crawler.settings.getbool("LUREWATCH_HASH_FIRST", True)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -218,6 +223,9 @@ class ConditionalRequestMiddleware:
         return None
 
     def process_response(self, request, response):
+        if (self.hash_first and response.status == 200 and request.method == "GET"
+                and getattr(self.crawler.spider, "skips_unchanged_pages", False)):
+            self.unchanged_by_hash(request, response)
         ad_id = request.meta.get("lurewatch_ad_id")
         if ad_id is None:
             return response
@@ -233,6 +241,23 @@ class ConditionalRequestMiddleware:
             self.stats.inc_value("lurewatch/ads/gone")
             request.meta["lurewatch_gone"] = True
         return response
+
+
+    def unchanged_by_hash(self, request, response) -> None:
+        """A page whose body is that of its last fetch (crawler/pagehash.py): its ads are marked seen as on a 304
+        and the spider skips the page's ads (meta lurewatch_unchanged_page); links are still followed."""
+        try:
+            ad_ids = self.store.retrying(lambda: unchanged_page_ads(self.store.db.conn, response.url, response.body))
+        except (StoreError, sqlite3.Error):
+            return  # extracted as usual
+        if not ad_ids:
+            return
+        crawl_id = self.stats.get_value("lurewatch/crawl_id")
+        for ad_id in ad_ids:
+            written(self.crawler, crawl_writer(self.crawler).mark_seen(ad_id, crawl_id))
+        request.meta["lurewatch_unchanged_page"] = True
+        self.stats.inc_value("lurewatch/unchanged_by_hash")
+        self.stats.inc_value("lurewatch/ads/unchanged_by_hash", len(ad_ids))
 
 
 def written(crawler, d) -> None:

@@ -132,6 +132,8 @@ def summary_line(stats: Mapping[str, Any], crawl_id: int | None = None) -> str:
         text += f", {s('ssrf_blocked')} blocked by the SSRF guard"
     if stats.get("lurewatch/max_pages_reached"):
         text += f", stopped at max_pages={stats['lurewatch/max_pages_reached']}"
+    if s("unchanged_by_hash"):
+        text += f", {s('unchanged_by_hash')} pages unchanged ({s('ads/unchanged_by_hash')} ads seen by page hash)"
     return text
 
 
@@ -145,6 +147,9 @@ def judge(stats: Mapping[str, Any], spider=None, crash: str | None = None) -> tu
         return EXIT_DB, (f"crawl stopped: {stats.get('lurewatch/errors/store', 0)} ads could not be stored in the "
                          f"database ({stats.get('lurewatch/store_error') or 'see the log'}); "
                          "free space or fix the database, then run the crawl again")
+    if stats.get("lurewatch/assess_process_error"):
+        return EXIT_CRASHED, (f"crawl stopped: the assess process died ({stats['lurewatch/assess_process_error']}); "
+                              "the ads fetched until then are assessed and stored; run the crawl again")
     reason = stats.get("finish_reason")
     if reason not in ("finished", "closespider_pagecount", "closespider_itemcount", "closespider_timeout"):
         return EXIT_CRASHED, f"crawl did not finish (reason: {reason})"
@@ -157,7 +162,8 @@ def judge(stats: Mapping[str, Any], spider=None, crash: str | None = None) -> tu
         fetched = stats.get("response_received_count", 0) - stats.get("robotstxt/response_count", 0)
     if fetched or stats.get("item_scraped_count", 0):
         code, message = EXIT_OK, "ok"
-        if stats.get("lurewatch/ads/not_modified", 0) and not stats.get("lurewatch/stored", 0):
+        seen_unchanged = stats.get("lurewatch/ads/not_modified", 0) + stats.get("lurewatch/ads/unchanged_by_hash", 0)
+        if seen_unchanged and not stats.get("lurewatch/stored", 0):
             message = "ok: no ad changed since the last crawl"
         elif not stats.get("lurewatch/stored", 0) and not stats.get("item_scraped_count", 0):
             if stats.get("lurewatch/errors/profile_no_match", 0):

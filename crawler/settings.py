@@ -16,6 +16,7 @@ LUREWATCH_DB_BUSY_TIMEOUT = 30  # seconds SQLite waits for another process's loc
 LUREWATCH_DB_RETRY_FOR = 120  # seconds a locked write transaction is retried after that
 LUREWATCH_ASSESS_BATCH = 32  # ads assessed together (Engine.assess_many), or those within LUREWATCH_ASSESS_WAIT s
 LUREWATCH_ASSESS_WAIT = 0.05
+LUREWATCH_ASSESS_PROCESS = True  # assess in one forked child process (crawler/assessproc.py); False: in the reactor thread
 LUREWATCH_WRITE_BATCH = 500  # ads (and seen/removed marks) per write transaction, on the writer thread
 LUREWATCH_WRITE_INTERVAL = 0.2  # seconds the writer waits to fill a batch (crawler/batchwriter.py)
 LUREWATCH_JOB = None  # plan job name written to crawls.job (`lurewatch crawl --job`)
@@ -61,6 +62,7 @@ REMOTE_CONTROL_ENABLED = False  # Scrapy >= 2.19's HTTP control endpoint: off li
 LUREWATCH_TRUSTED_HOSTS = []  # "host" or "host:port" the SSRF guard lets through (start URL hosts are added)
 LUREWATCH_SSRF_GUARD = True
 LUREWATCH_CONDITIONAL_REQUESTS = True  # If-None-Match / If-Modified-Since for stored ads
+LUREWATCH_HASH_FIRST = True  # a page with the body of its last fetch: ads marked seen, not extracted (crawler/pagehash.py)
 LUREWATCH_RETRY_AFTER_MAX = 60  # seconds: cap on a server's Retry-After
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ErrorAccountingMiddleware": 50,

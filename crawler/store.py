@@ -41,6 +41,7 @@ from .campaigns.schema import migrate as migrate_campaigns
 from . import reviewindex
 from .alertstate import ALERT_PRIMARY_KEYS, ALERT_TABLES, AlertState, migrate as migrate_alerts
 from .snapcodec import DICT_COLUMNS
+from .pagehash import PAGE_ADS_COLUMNS, PAGE_ADS_KEY, record_page_ad
 from .snapshots import BODY_COLUMNS, insert_snapshot, move_snapshot_bodies, read_snapshots
 from .sqlitetx import BUSY_TIMEOUT, RETRY_FOR, StoreError, Transactions
 from .verdicts import (LABELLED_COLUMNS, VERDICT_TABLES, VERDICTS, ReviewInputError, check_review,  # noqa: F401
@@ -122,7 +123,7 @@ SCHEMA = {
         "unchanged_ads": int,
         "assessed_ads": int,  # ads the engine scored in this run (unchanged ones keep their assessment)
         "removed_ads": int,
-        "not_modified_ads": int,  # answered 304: seen, unchanged, not fetched again
+        "not_modified_ads": int,  # seen unchanged without extraction: answered 304, or same page body hash
         "flagged_ads": int,  # ads of this run the engine flagged (new, changed or unchanged)
         "errors": str,  # JSON {kind: count}
         "message": str,
@@ -140,10 +141,11 @@ SCHEMA = {
     **ALERT_TABLES,
     **CAMPAIGN_TABLES,
     # the engine's score of each ad that campaign risk raised (crawler/campaigns/risk.py)
+    "page_ads": PAGE_ADS_COLUMNS,  # the ads of each page's last fetch, by body sha1 (crawler/pagehash.py)
     "campaign_risk": {"ad_id": int, "engine_score": int, "engine_level": str, "engine_flagged": int, "score": int,
                       "campaign_id": int, "updated_at": str},
 }
-PRIMARY_KEYS = {"ad_urls": "url", "job_locks": "job", "snapshot_bodies": "sha1", **ALERT_PRIMARY_KEYS,
+PRIMARY_KEYS = {"ad_urls": "url", "page_ads": PAGE_ADS_KEY, "job_locks": "job", "snapshot_bodies": "sha1", **ALERT_PRIMARY_KEYS,
                 **CAMPAIGN_PRIMARY_KEYS, "campaign_risk": "ad_id"}  # else: id
 # The review app's triage pages (output/review/triage.py): queue by level newest first, an analyst's reviews,
 # flagged ads per day by source and country (covering), reviews per day.
@@ -281,7 +283,8 @@ class Store(Transactions):
         """Save a batch of ads in ONE write transaction (crawler/adwriter.py); (ad_id, status) for each, in order.
 
         Each entry is {"ad": ads columns (url required), "assessment": Assessment.to_dict() or None,
-        "aliases": other URLs, "snapshot": {url, status, content_type, body} or None}, as for save_ad. Ads, URLs,
+        "aliases": other URLs, "snapshot": {url, status, content_type, body} or None, optionally "page": the
+        page it came from, crawler/pagehash.py}, as for save_ad. Ads, URLs,
         history, evidence, contacts and snapshots are all written; a later entry sees the earlier ones (the same
         ad twice in a batch is new, then unchanged). ValueError (nothing written) if an ad has no url.
         Example: store.add_many([{"ad": {"url": u, "source": "board", "title": "Chat support"}}], crawl_id=7)
@@ -293,8 +296,12 @@ class Store(Transactions):
 
         def work() -> list[tuple[int, str]]:
             writer, stamp = self._writer(), now()
-            return [writer.save(e["ad"], e.get("assessment"), [e["ad"]["url"], *(e.get("aliases") or ())], crawl_id,
-                                e.get("snapshot"), stamp) for e in entries]
+            saved = [writer.save(e["ad"], e.get("assessment"), [e["ad"]["url"], *(e.get("aliases") or ())], crawl_id,
+                                 e.get("snapshot"), stamp) for e in entries]
+            for e, (ad_id, _status) in zip(entries, saved):
+                if e.get("page"):
+                    record_page_ad(self.db.conn, e["page"], ad_id)
+            return saved
 
         return self.write(work) if entries else []
 

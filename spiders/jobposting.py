@@ -19,6 +19,8 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from crawler.extract import extract
+from crawler.items import JobAd
+from crawler.pagehash import page_record
 from crawler.urls import canonicalize, is_http_url, same_site
 
 from .base import LurewatchSpider
@@ -33,6 +35,7 @@ _LINK_HREFS = lxml.etree.XPath("//a[@href]/@href | //link[@rel='next']/@href", s
 
 class JobPostingSpider(LurewatchSpider):
     name = "jobposting"
+    skips_unchanged_pages = True  # a page fetched with the body of its last fetch is not extracted again
     max_sitemaps = 100  # sitemap documents fetched per crawl (indexes included)
     custom_settings = {
         # breadth-first: listing pages and their ads before deep archives, so max_pages keeps the useful part
@@ -161,11 +164,21 @@ class JobPostingSpider(LurewatchSpider):
             self.stat("pages/not_html")
             return
         self.note_page(response)
-        yield from self.ads_from_page(response)
+        if not response.meta.get("lurewatch_unchanged_page"):  # else its ads were marked seen (crawler/pagehash.py)
+            yield from self.ads_from_page(response)
         yield from self.follow_links(response)
 
     def ads_from_page(self, response: TextResponse):
         found = extract(response.text, response.url, tree=response.selector.root)  # the page parsed once
+        items = list(self.page_items(response, found))
+        ads = [item for item in items if isinstance(item, JobAd)]
+        if ads and len(ads) == len(items) and not found.errors:  # the page gives exactly these ads: skip it next time
+            page = page_record(response.url, response.body, len(ads))
+            for ad in ads:
+                ad["page"] = page
+        yield from items
+
+    def page_items(self, response: TextResponse, found):
         for problem in found.errors:
             self.stat("extract/errors")
             self.note_incomplete(response.url, "extract")  # an ad on this page may be missed

@@ -1,5 +1,6 @@
 """Incremental crawling: 304s instead of full re-fetches, change history, removals only after complete crawls."""
 
+import itertools
 import re
 import threading
 
@@ -124,8 +125,11 @@ def test_no_removals_after_a_partial_crawl(board, tmp_path, how):
 
 
 def test_unchanged_ads_from_a_server_without_validators_are_not_reassessed(tmp_path):
+    """Each fetch of a page differs (a served-at stamp), so hash-first skipping (test_crawl_hashfirst.py) does not
+    apply: the ads are extracted again and AssessPipeline keeps the stored assessment of those with the same text."""
     board = Board()
-    board.site.fallback = lambda h: _without_validators(board.detail(h))
+    served = itertools.count()
+    board.site.fallback = lambda h: _stamped(_without_validators(board.detail(h)), next(served))
     board.site.start()
     try:
         db = tmp_path / "ads.db"
@@ -153,6 +157,12 @@ def test_unchanged_ads_from_a_server_without_validators_are_not_reassessed(tmp_p
 def _without_validators(page):
     if page is not None:
         page.headers.pop("ETag", None)
+    return page
+
+
+def _stamped(page, n: int):
+    if page is not None:
+        page.body = page.encoded() + f"<!-- served {n} -->".encode()
     return page
 
 

@@ -199,7 +199,8 @@ def test_a_crawl_stores_every_ad_with_its_page_and_history(recrawled):
 def test_a_recrawl_keeps_a_snapshot_only_for_the_changed_page(recrawled):
     board, db, _, second, first_pages = recrawled
     assert second.returncode == 0, second.stderr[-2000:]
-    assert "0 new, 1 changed, 5 unchanged" in second.stderr
+    # the 5 unchanged pages have the body of their last fetch: hash-first skipping marks their ads seen
+    assert "0 new, 1 changed, 0 unchanged" in second.stderr and "5 pages unchanged (5 ads seen by page hash)" in second.stderr
     snaps = db_rows(db, "SELECT a.url, s.sha1 FROM snapshots s JOIN ads a ON a.id = s.ad_id ORDER BY s.id")
     per_ad = {}
     for s in snaps:
@@ -208,7 +209,7 @@ def test_a_recrawl_keeps_a_snapshot_only_for_the_changed_page(recrawled):
     assert [stored_body(db, sha1) for sha1 in per_ad["2"]] == [first_pages[2], board.page(2)]
     assert db_rows(db, "SELECT count(*) AS n FROM snapshot_bodies")[0]["n"] == 7  # unchanged pages: no new body
     crawl = db_rows(db, "SELECT * FROM crawls ORDER BY id DESC LIMIT 1")[0]
-    assert (crawl["items"], crawl["changed_ads"], crawl["unchanged_ads"]) == (6, 1, 5)
+    assert (crawl["items"], crawl["changed_ads"], crawl["unchanged_ads"], crawl["not_modified_ads"]) == (1, 1, 0, 5)
 
 
 @pytest.mark.slow
