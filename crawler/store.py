@@ -39,6 +39,7 @@ from .adwriter import FTS_COLUMNS, AdWriter, fts_trigger_current, narrow_fts_tri
 from .campaigns.schema import CAMPAIGN_PRIMARY_KEYS, CAMPAIGN_TABLES, current as campaigns_current
 from .campaigns.schema import migrate as migrate_campaigns
 from . import reviewindex
+from .bulkindex import BULK_MIN, BulkIndex
 from .alertstate import ALERT_PRIMARY_KEYS, ALERT_TABLES, AlertState, migrate as migrate_alerts
 from .snapcodec import DICT_COLUMNS
 from .snapshots import BODY_COLUMNS, insert_snapshot, move_snapshot_bodies, read_snapshots
@@ -293,8 +294,20 @@ class Store(Transactions):
 
         def work() -> list[tuple[int, str]]:
             writer, stamp = self._writer(), now()
-            return [writer.save(e["ad"], e.get("assessment"), [e["ad"]["url"], *(e.get("aliases") or ())], crawl_id,
-                                e.get("snapshot"), stamp) for e in entries]
+            bulk = BulkIndex(writer.conn) if len(entries) >= BULK_MIN else None
+            writer.bulk = bulk if bulk and bulk.suspend() else None
+            try:
+                saved = [writer.save(e["ad"], e.get("assessment"), [e["ad"]["url"], *(e.get("aliases") or ())],
+                                     crawl_id, e.get("snapshot"), stamp) for e in entries]
+                if writer.bulk:
+                    writer.bulk.finish()
+            except BaseException:
+                if writer.bulk and writer.conn.in_transaction:
+                    writer.bulk.restore()  # the transaction rolls back; a caller that goes on has its triggers
+                raise
+            finally:
+                writer.bulk = None
+            return saved
 
         return self.write(work) if entries else []
 
