@@ -4,18 +4,21 @@ Each ad costs a few indexed lookups (identity) and prepared INSERTs with cached 
 evidence and contacts with executemany, the snapshot through crawler/snapshots.py); a batch of ads is one
 transaction, so one commit. Full-text search stays in sync through the ads_fts triggers; the update trigger
 fires only when title, description or company change (a last_seen bump or a new assessment leaves the index alone).
+A large batch keeps FTS and the review indexes with bulk statements instead (`bulk`, crawler/bulkindex.py).
 """
 from __future__ import annotations
 
 import json
 from typing import Any, Iterable
 
+from .reviewindex import FACET_COLUMNS
 from .snapshots import insert_snapshot
 
 FTS_COLUMNS = ("title", "description", "company")
 EVIDENCE_COLUMNS = ("ad_id", "rule_id", "category", "weight", "matched_text", "field", "start", "end", "explanation")
 CONTACT_COLUMNS = ("ad_id", "kind", "value", "raw", "field")
 OLD_COLUMNS = ("content_hash", "removed_at")  # read from the stored row of a known ad, with the text fields
+BULK_OLD_COLUMNS = (*FACET_COLUMNS["ads"], "categories")  # and these when a BulkIndex keeps the indexes
 
 
 def fts_update_trigger_sql() -> str:
@@ -48,6 +51,7 @@ class AdWriter:
         self.conn = store.db.conn
         self._insert_sql: dict[tuple[str, ...], str] = {}
         self._text_fields: tuple[str, ...] = ()
+        self.bulk = None  # a BulkIndex while a large batch is written: it does the triggers' work
 
     def save(self, ad: dict[str, Any], assessment: dict[str, Any] | None, urls: Iterable[str], crawl_id: int | None,
              snapshot: dict[str, Any] | None, stamp: str) -> tuple[int, str]:
@@ -66,8 +70,10 @@ class AdWriter:
                 row.update(self.store._assessment_columns(assessment, stamp))
             ad_id = self.conn.execute(self._insert("ads", tuple(row)), list(row.values())).lastrowid
             status = "new"
+            if self.bulk:
+                self.bulk.ad_inserted(ad_id, row)
         else:
-            names = OLD_COLUMNS + AD_TEXT_FIELDS
+            names = OLD_COLUMNS + AD_TEXT_FIELDS + (BULK_OLD_COLUMNS if self.bulk else ())
             old = dict(zip(names, self.conn.execute(f"SELECT {', '.join(names)} FROM ads WHERE id = ?", [ad_id]).fetchone()))
             if old.get("removed_at"):
                 self._history(ad_id, crawl_id, stamp, "reappeared", chash, "")
@@ -81,6 +87,8 @@ class AdWriter:
                 if assessment:
                     row.update(self.store._assessment_columns(assessment, stamp))
             self.conn.execute(f"UPDATE ads SET {', '.join(f'[{k}] = ?' for k in row)} WHERE id = ?", [*row.values(), ad_id])
+            if self.bulk:
+                self.bulk.ad_updated(ad_id, old, row)
         self.conn.executemany("INSERT OR IGNORE INTO ad_urls (url, ad_id, kind, first_seen) VALUES (?,?,?,?)",
                               [(u, ad_id, "canonical" if u == ad["url"] else "alias", stamp) for u in urls])
         if status != "unchanged":
@@ -95,18 +103,26 @@ class AdWriter:
     def replace_evidence(self, ad_id: int, a: dict[str, Any], fresh: bool = False) -> None:
         """The ad's evidence and contacts are those of assessment `a` (fresh: the ad is new, nothing to delete)."""
         if not fresh:
+            if self.bulk:
+                self.bulk.rows_deleted(ad_id)
             self.conn.execute("DELETE FROM evidence WHERE ad_id = ?", [ad_id])
             self.conn.execute("DELETE FROM contacts WHERE ad_id = ?", [ad_id])
         if a.get("evidence"):
             self.conn.executemany(self._insert("evidence", EVIDENCE_COLUMNS),
                                   [(ad_id, *(e.get(k) for k in EVIDENCE_COLUMNS[1:])) for e in a["evidence"]])
+            if self.bulk:
+                self.bulk.evidence_inserted(a["evidence"])
         if a.get("contacts"):
             self.conn.executemany(self._insert("contacts", CONTACT_COLUMNS),
                                   [(ad_id, *(c.get(k) for k in CONTACT_COLUMNS[1:])) for c in a["contacts"]])
+            if self.bulk:
+                self.bulk.contacts_inserted(a["contacts"])
 
     def _history(self, ad_id, crawl_id, stamp, event, chash, detail) -> None:
         self.conn.execute("INSERT INTO ad_history (ad_id, crawl_id, at, event, content_hash, changed_fields)"
                           " VALUES (?, ?, ?, ?, ?, ?)", [ad_id, crawl_id, stamp, event, chash, detail])
+        if self.bulk:
+            self.bulk.history_inserted(event)
 
     def _insert(self, table: str, columns: tuple[str, ...]) -> str:
         key = (table, *columns)

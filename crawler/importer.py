@@ -5,13 +5,15 @@ A row holds the `assess` fields (title, company, location, salary, description, 
 `source` and optionally `posted_at`, `external_id`, `country`. JobSpy's column names are accepted too
 (see JOBSPY_COLUMNS). Each row goes through the crawl's own steps: the text fields are cleaned and cut like
 NormalisePipeline does, an ad already stored with the same text keeps its assessment (AssessPipeline), the
-others are assessed in batches with `Engine.assess_many`, and `Store.save_ad` gives the ad its identity (any URL,
+others are assessed in batches with `Engine.assess_many`, and `Store.add_many` gives the ad its identity (any URL,
 else source + external id, else source + content hash), its history event, evidence and contacts.
 
 A bad row (invalid JSON or UTF-8, a field of the wrong type, no http(s) URL, no title or description, more CSV
 fields than the header names) is reported as `FILE:LINE: reason` and skipped; the import goes on. Batches are
 assessed by a WorkerPool (crawler/workpool.py: here, or in forked workers) and written by the caller's process
-only, one transaction per batch (`store_batch`, the one place an import writes).
+only, by one writer thread while the next batch is assessed, one transaction per batch (`store_batch`, the one
+place an import writes). An ad met again in the very next batch may be assessed twice (the first is not committed
+yet); the second save finds it unchanged, so the stored rows are the same.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import csv
 import json
 import sys
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
@@ -300,10 +303,25 @@ def import_file(store: Store, pool: WorkerPool, path: str, fmt: str, *, source: 
         if pending:
             yield (pending,)
 
-    for items in pool.map(_assess_items, batches()):
-        for item, (_, status) in zip(items, store_batch(store, items, crawl_id)):
+    def count(items: list[dict[str, Any]], saved: list[tuple[int, str]]) -> None:
+        for item, (_, status) in zip(items, saved):
             result.counts[status] += 1
             assessment = item["assessment"]
             result.assessed += assessment is not None
             result.flagged += bool(assessment["flagged"] if assessment is not None else item["stored_flagged"])
+
+    # One writer thread with its own connection stores batch N while this thread assesses batch N+1 (SQLite
+    # releases the GIL while it works); at most one batch waits, so memory stays bounded.
+    writer_store = Store(store.path, busy_timeout=store.busy_timeout, retry_for=store.retry_for)
+    try:
+        with ThreadPoolExecutor(1, thread_name_prefix="lurewatch-import-writer") as writer:
+            writing = None
+            for items in pool.map(_assess_items, batches()):
+                if writing is not None:
+                    count(*writing.result())
+                writing = writer.submit(lambda items=items: (items, store_batch(writer_store, items, crawl_id)))
+            if writing is not None:
+                count(*writing.result())
+    finally:
+        writer_store.close()
     return result

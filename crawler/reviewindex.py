@@ -7,7 +7,8 @@ indexes of every default view, facet and sort of output/review/ (metadata.yaml, 
   unfiltered table page (FACET_COLUMNS); a filtered page counts with the indexes instead.
 - contact_counts(kind, value, ads): how many distinct ads name each contact, for "Contacts shared by several ads".
 All three are kept by SQLite triggers, so every write path (save_ad, update_assessment, batched writers, bulk SQL)
-maintains them in its own transaction and nothing else writes them.
+maintains them in its own transaction and nothing else writes them (a large Store.add_many batch suspends the
+triggers in its transaction and makes the same changes in bulk: crawler/bulkindex.py).
 """
 from __future__ import annotations
 

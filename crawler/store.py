@@ -38,7 +38,8 @@ import sqlite_utils
 from .adwriter import FTS_COLUMNS, AdWriter, fts_trigger_current, narrow_fts_trigger
 from .campaigns.schema import CAMPAIGN_PRIMARY_KEYS, CAMPAIGN_TABLES, current as campaigns_current
 from .campaigns.schema import migrate as migrate_campaigns
-from . import reviewindex
+from . import reviewindex, storelayout
+from .bulkindex import BULK_MIN, BulkIndex
 from .alertstate import ALERT_PRIMARY_KEYS, ALERT_TABLES, AlertState, migrate as migrate_alerts
 from .snapcodec import DICT_COLUMNS
 from .pagehash import PAGE_ADS_COLUMNS, PAGE_ADS_KEY, record_page_ad
@@ -47,10 +48,11 @@ from .sqlitetx import BUSY_TIMEOUT, RETRY_FOR, StoreError, Transactions
 from .verdicts import (LABELLED_COLUMNS, VERDICT_TABLES, VERDICTS, ReviewInputError, check_review,  # noqa: F401
                        insert_review, known_lure_entry, labelled, migrate as migrate_verdicts)
 
-SCHEMA_VERSION = 7  # 2: page bodies moved from snapshots.body_gz to snapshot_bodies; 3: confirmed lures/negatives;
+SCHEMA_VERSION = 8  # 2: page bodies moved from snapshots.body_gz to snapshot_bodies; 3: confirmed lures/negatives;
 # 4: partner alerts (alerts, alert_partners, deliveries; meta instance_id); 5: campaigns (crawler/campaigns/schema.py)
 # 6: snapshot bodies zstd with per-source dictionaries (snapshot_dicts), ads_au FTS trigger on text columns only
 # 7: ad_categories kept by triggers, indexes of every review view (crawler/reviewindex.py)
+# 8: redundant idx_contacts_kind_value dropped, 8 KiB pages for new databases (crawler/storelayout.py)
 
 AD_TEXT_FIELDS = ("title", "company", "location", "salary_text", "description", "contact")
 
@@ -175,6 +177,7 @@ class Store(Transactions):
             conn = sqlite3.connect(str(self.path), timeout=busy_timeout, check_same_thread=False)
             self.db = sqlite_utils.Database(conn)
             self.db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            self.retrying(lambda: storelayout.new_database_pages(conn))
             self.retrying(self.db.enable_wal)
             if not self.retrying(self._schema_current):
                 self.write(self._create)
@@ -192,7 +195,7 @@ class Store(Transactions):
         indexes = {(t, tuple(i.columns)) for t in {t for t, _ in REVIEW_INDEXES} for i in self.db[t].indexes}
         if not all((t, tuple(c)) in indexes for t, c in REVIEW_INDEXES) or not reviewindex.current(self.db):
             return False
-        if not campaigns_current(self.db):
+        if not campaigns_current(self.db) or not storelayout.current(self.db):
             return False
         return all(set(columns) <= set(self.db[name].columns_dict) for name, columns in SCHEMA.items())
 
@@ -218,11 +221,11 @@ class Store(Transactions):
             db[t].create_index(["ad_id"], if_not_exists=True)
         db["snapshots"].create_index(["sha1"], if_not_exists=True)
         db["snapshot_bodies"].create_index(["source", "dict_id"], if_not_exists=True)  # bodies waiting for a dictionary
-        db["contacts"].create_index(["kind", "value"], if_not_exists=True)
         db["job_runs"].create_index(["job", "scheduled_for"], if_not_exists=True)
         for table, columns in REVIEW_INDEXES:
             db[table].create_index(columns, if_not_exists=True)
         reviewindex.migrate(db)
+        storelayout.migrate(db)
         migrate_verdicts(db, created)
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
         migrate_alerts(db)
@@ -296,8 +299,19 @@ class Store(Transactions):
 
         def work() -> list[tuple[int, str]]:
             writer, stamp = self._writer(), now()
-            saved = [writer.save(e["ad"], e.get("assessment"), [e["ad"]["url"], *(e.get("aliases") or ())], crawl_id,
-                                 e.get("snapshot"), stamp) for e in entries]
+            bulk = BulkIndex(writer.conn) if len(entries) >= BULK_MIN else None
+            writer.bulk = bulk if bulk and bulk.suspend() else None
+            try:
+                saved = [writer.save(e["ad"], e.get("assessment"), [e["ad"]["url"], *(e.get("aliases") or ())],
+                                     crawl_id, e.get("snapshot"), stamp) for e in entries]
+                if writer.bulk:
+                    writer.bulk.finish()
+            except BaseException:
+                if writer.bulk and writer.conn.in_transaction:
+                    writer.bulk.restore()  # the transaction rolls back; a caller that goes on has its triggers
+                raise
+            finally:
+                writer.bulk = None
             for e, (ad_id, _status) in zip(entries, saved):
                 if e.get("page"):
                     record_page_ad(self.db.conn, e["page"], ad_id)

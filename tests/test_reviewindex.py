@@ -9,7 +9,7 @@ import pytest
 
 from conftest import run_cli
 from crawler import reviewindex
-from crawler.store import Store
+from crawler.store import SCHEMA_VERSION, Store
 from output.benchparts._scaledata import write_ads_jsonl
 
 
@@ -94,7 +94,7 @@ def test_an_older_database_is_filled_in_on_open(tmp_path):
     assert categories_in_sync(db) == {ids[0]: ["pay", "perks"], ids[1]: []}
     facet_counts_exact(db)
     conn = sqlite3.connect(db)
-    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "7"
+    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
     conn.close()
 
 

@@ -1,0 +1,151 @@
+"""A batch of ads keeps full-text search and the review indexes (crawler/reviewindex.py) with a few bulk statements
+instead of per-row triggers.
+
+`Store.add_many` of BULK_MIN ads or more drops the triggers of SUSPENDED inside its own write transaction, writes
+the ads, hands every change to a BulkIndex (the same changes the triggers would have made: FTS deletes and inserts
+in order, ad_categories rows, facet_counts and contact_counts deltas), applies them with executemany, and creates
+the triggers again, all before the transaction commits. Other connections only ever see the triggers in place, and
+every other write path (save_ad, update_assessment, verdicts, bulk SQL) keeps using them.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from .adwriter import FTS_COLUMNS
+from .reviewindex import FACET_COLUMNS
+
+BULK_MIN = 8  # ads per add_many from which the bulk path pays for dropping and creating the triggers
+# The triggers a batch of saves would fire (ads are never deleted by it: ads_ad and its kin stay).
+SUSPENDED = ("ads_ai", "ads_au", "ads_categories_ai", "ads_categories_au", "ads_facets_ai", "ads_facets_au",
+             "ad_categories_facets_ai", "ad_categories_facets_ad", "evidence_facets_ai", "evidence_facets_ad",
+             "contacts_facets_ai", "contacts_facets_ad", "contacts_counts_ai", "contacts_counts_ad",
+             "ad_history_facets_ai")
+
+
+def stored_text(value: Any) -> Any:
+    """`value` as a TEXT column stores it (what a trigger would count)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return str(int(value))
+    return str(value) if isinstance(value, (int, float)) else value
+
+
+def category_list(value: Any) -> list[str]:
+    """The text items of a `categories` JSON array, each once (what the ad_categories trigger inserts)."""
+    try:
+        items = json.loads(value) if isinstance(value, str) else None
+    except ValueError:
+        return []
+    return list(dict.fromkeys(i for i in items if isinstance(i, str))) if isinstance(items, list) else []
+
+
+class BulkIndex:
+    """The index changes of one batch; `suspend()` first, then the AdWriter reports, then `finish()`."""
+
+    def __init__(self, conn):
+        self.conn = conn
+        self.triggers: list[tuple[str, str]] = []
+        self.fts: list[tuple] = []  # ('delete' or None, rowid, title, description, company), in order
+        self.facets: Counter = Counter()  # (tbl, col, value) -> delta
+        self.contacts: Counter = Counter()  # (kind, value) -> delta of distinct ads
+
+    def suspend(self) -> bool:
+        """Drop the SUSPENDED triggers (in the open transaction); False, dropping none, unless all exist."""
+        marks = ",".join("?" * len(SUSPENDED))
+        rows = self.conn.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})",
+                                 SUSPENDED).fetchall()
+        if len(rows) != len(SUSPENDED):
+            return False
+        for name, _ in rows:
+            self.conn.execute(f'DROP TRIGGER "{name}"')
+        self.triggers = rows
+        return True
+
+    def finish(self) -> None:
+        """Apply the batch's changes, then create the triggers again exactly as they were."""
+        if self.fts:
+            self.conn.executemany('INSERT INTO ads_fts (ads_fts, rowid, title, description, company)'
+                                  ' VALUES (?, ?, ?, ?, ?)', self.fts)
+        self._apply("INSERT INTO facet_counts (tbl, col, value, n) VALUES (?, ?, ?, ?) ON CONFLICT (tbl, col, value)"
+                    " DO UPDATE SET n = n + excluded.n",
+                    "UPDATE facet_counts SET n = n + ? WHERE tbl = ? AND col = ? AND value = ?", self.facets)
+        self._apply("INSERT INTO contact_counts (kind, value, ads) VALUES (?, ?, ?) ON CONFLICT (kind, value)"
+                    " DO UPDATE SET ads = ads + excluded.ads",
+                    "UPDATE contact_counts SET ads = ads + ? WHERE kind = ? AND value = ?", self.contacts)
+        self.restore()
+
+    def restore(self) -> None:
+        for _, sql in self.triggers:
+            self.conn.execute(sql)
+        self.triggers = []
+
+    def _apply(self, upsert: str, update: str, deltas: Counter) -> None:
+        self.conn.executemany(upsert, [(*key, n) for key, n in deltas.items() if n > 0])
+        self.conn.executemany(update, [(n, *key) for key, n in deltas.items() if n < 0])
+
+    # -- what the AdWriter reports ---------------------------------------------------------------
+    def _count(self, table: str, row: dict[str, Any], step: int, columns=None) -> None:
+        for column in columns or FACET_COLUMNS[table]:
+            value = stored_text(row.get(column))
+            if value is not None:
+                self.facets[table, column, value] += step
+
+    def ad_inserted(self, ad_id: int, row: dict[str, Any]) -> None:
+        self.fts.append((None, ad_id, *(stored_text(row.get(c)) for c in FTS_COLUMNS)))
+        self._count("ads", row, 1)
+        self._categories(ad_id, category_list(row.get("categories")))
+
+    def ad_updated(self, ad_id: int, old: dict[str, Any], row: dict[str, Any]) -> None:
+        """UPDATE ads SET `row` of the ad whose stored columns were `old` (FTS_COLUMNS, facets and categories)."""
+        if any(c in row for c in FTS_COLUMNS):
+            self.fts.append(("delete", ad_id, *(old[c] for c in FTS_COLUMNS)))
+            self.fts.append((None, ad_id, *(stored_text(row[c]) if c in row else old[c] for c in FTS_COLUMNS)))
+        for column in FACET_COLUMNS["ads"]:
+            if column in row and stored_text(row[column]) != old[column]:
+                self._count("ads", old, -1, (column,))
+                self._count("ads", row, 1, (column,))
+        if "categories" in row and stored_text(row["categories"]) != old["categories"]:
+            stored = [r[0] for r in self.conn.execute("SELECT category FROM ad_categories WHERE ad_id = ?", [ad_id])]
+            self.conn.execute("DELETE FROM ad_categories WHERE ad_id = ?", [ad_id])
+            for category in stored:
+                self.facets["ad_categories", "category", category] -= 1
+            self._categories(ad_id, category_list(row["categories"]))
+
+    def _categories(self, ad_id: int, categories: list[str]) -> None:
+        if categories:
+            self.conn.executemany("INSERT INTO ad_categories (ad_id, category) VALUES (?, ?)",
+                                  [(ad_id, c) for c in categories])
+            for category in categories:
+                self.facets["ad_categories", "category", category] += 1
+
+    def rows_deleted(self, ad_id: int) -> None:
+        """The ad's evidence and contacts are about to be deleted."""
+        for row in self.conn.execute("SELECT category, rule_id, field FROM evidence WHERE ad_id = ?", [ad_id]):
+            self._count("evidence", dict(zip(("category", "rule_id", "field"), row)), -1)
+        pairs = set()
+        for kind, value in self.conn.execute("SELECT kind, value FROM contacts WHERE ad_id = ?", [ad_id]):
+            self._count("contacts", {"kind": kind}, -1)
+            if kind is not None and value is not None:
+                pairs.add((kind, value))
+        for pair in pairs:
+            self.contacts[pair] -= 1
+
+    def evidence_inserted(self, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            self._count("evidence", row, 1)
+
+    def contacts_inserted(self, rows: list[dict[str, Any]]) -> None:
+        pairs = set()
+        for row in rows:
+            self._count("contacts", row, 1)
+            kind, value = stored_text(row.get("kind")), stored_text(row.get("value"))
+            if kind is not None and value is not None:
+                pairs.add((kind, value))
+        for pair in pairs:
+            self.contacts[pair] += 1
+
+    def history_inserted(self, event: str) -> None:
+        self._count("ad_history", {"event": event}, 1)
