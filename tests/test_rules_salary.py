@@ -96,6 +96,12 @@ def test_local_scripts_units_and_periods(text, default, currency, period, usd_mi
     # digits + "mil" before a Spanish/Portuguese currency word is thousands, not millions
     ("Vaga no Camboja, 8 mil reais por mês", "BRL", "8 mil reais", "BRL", 8000),
     ("Sueldo de 2,5 mil dólares al mes", "USD", "2,5 mil dólares", "USD", 2500),
+    # Russian, Kyrgyz, Uzbek, Tajik (Latin): the languages of Central Asian recruits
+    ("Платят две тысячи долларов в месяц", "USD", "две тысячи долларов", "USD", 2000),
+    ("Зарплата полторы тысячи долларов", "USD", "полторы тысячи долларов", "USD", 1500),
+    ("айлыгы бир миң сегиз жүз доллар", "USD", "бир миң сегиз жүз доллар", "USD", 1800),
+    ("oylik ikki ming dollar", "USD", "ikki ming dollar", "USD", 2000),
+    ("moyona du hazor dollar", "USD", "du hazor dollar", "USD", 2000),
 ])
 def test_pay_written_in_words_is_read_like_digits(text, market, quote, currency, amount):
     found = find_salaries(text, market)
@@ -104,6 +110,6 @@ def test_pay_written_in_words_is_read_like_digits(text, market, quote, currency,
 
 
 @pytest.mark.parametrize("text", ["One of our team leads thousands of clients", "Tiga orang dibutuhkan segera",
-                                  "Mil gracias por tu interés"])
+                                  "Mil gracias por tu interés", "Он знает тысячи клиентов"])
 def test_number_words_without_pay_are_no_salary(text):
     assert find_salaries(text, "USD") == []
