@@ -73,6 +73,7 @@ def test_only_a_region_named_compares_with_a_southeast_asian_norm():
     ("每日NT$8,000", "TWD", "TWD", "day", 4000, 7000),          # per day, not per month
     ("ယွမ် ၈,၀၀၀", "MMK", "CNY", "month", 1000, 1300),          # yuan written in Burmese, Burmese digits
     ("ကျပ် ၄ သိန်း", "MMK", "MMK", "month", 150, 250),            # 4 lakh kyat
+    ("ເງິນເດືອນ 25 ລ້ານກີບ", None, "LAK", "month", 1000, 1300),  # 25 million kip
     ("USDT 1,200 weekly settlement", None, "USDT", "week", 5000, 5400),
 ])
 def test_local_scripts_units_and_periods(text, default, currency, period, usd_min, usd_max):
