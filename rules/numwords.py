@@ -9,6 +9,7 @@ are data (NUMBER_WORDS below): word -> (value, kind); kinds:
   u  a value added on ("twenty", "five", "quinze", "mười");      h  x100 of what precedes ("hundred", "ratus")
   t  x10 of what precedes ("puluh", "mươi");  b  +10 ("belas");  p  a place (Thai/Chinese 十 百 千 หมื่น)
   s  a scale that closes a group ("thousand", "mil", "ribu", "juta", "triệu", 万, ล้าน)
+  x  a scale written before its multiplier (Swahili "elfu mbili", Hausa "dubu biyu"): x times the units after it
 A scale word that implies a currency (juta, triệu, 万, ล้าน, หมื่น, lakh) is kept after the digits.
 """
 from __future__ import annotations
@@ -92,6 +93,14 @@ _LATIN = {
         (50, "ellik эллик panjoh панҷоҳ")) for w in ws.split()},
     "yuz": (100, "h"), "юз": (100, "h"), "sad": (100, "h"), "сад": (100, "h"),
     "ming": (1e3, "s"), "минг": (1e3, "s"), "hazor": (1e3, "s"), "ҳазор": (1e3, "s"),
+    # Swahili and Hausa put the scale first: "elfu moja na mia nane" = 1,800, "dubu biyu" = 2,000 (kind x;
+    # Hausa "dari", 100, is left out: it is Indonesian/Malay "from")
+    **{w: (v, "u") for v, ws in (
+        (1, "moja daya"), (2, "mbili biyu"), (3, "tatu uku"), (4, "nne hudu"), (5, "tano biyar"),
+        (6, "sita shida"), (7, "saba bakwai"), (8, "nane takwas"), (9, "tisa"), (10, "kumi goma"),
+        (20, "ishirini ashirin"), (30, "thelathini talatin"), (40, "arobaini"), (50, "hamsini hamsin"),
+        (60, "sitini"), (70, "sabini"), (80, "themanini"), (90, "tisini")) for w in ws.split()},
+    "mia": (100, "x"), "elfu": (1e3, "x"), "laki": (1e5, "x"), "dubu": (1e3, "x"),
 }
 # Vietnamese: mười (10) and mươi (x10) differ only by a tone mark, kept apart before folding
 _VI_EXACT = {"mười": (10, "u"), "mươi": (10, "t")}
@@ -124,7 +133,7 @@ def _latin_alt() -> str:
 
 _LATIN_WORD = rf"(?:{_latin_alt()})"
 _NOSPACE_WORD = "(?:" + "|".join(sorted(map(re.escape, _NOSPACE), key=len, reverse=True)) + ")"
-_JOIN = r"(?:[\s-]+(?:and|y|e|et|dan|at|va|linh|le|и)[\s-]+|[\s-]+)"
+_JOIN = r"(?:[\s-]+(?:and|y|e|et|dan|at|va|linh|le|и|na|da)[\s-]+|[\s-]+)"
 _PHRASE = re.compile(
     rf"(?<![\w-])(?:{_LATIN_WORD})(?:{_JOIN}(?:{_LATIN_WORD}))*(?![\w-])|{_NOSPACE_WORD}+", re.IGNORECASE)
 # cheap test first: a thousand-or-more word anywhere
@@ -134,7 +143,7 @@ _DIGITS_MIL = re.compile(r"(?<![\d.,])(\d{1,3}(?:[.,]\d{1,2})?) mil (?=(?:reais|
                          r"meticais|kwanzas|bolivianos|quetzales)\b)")
 _CUT_AFTER = re.compile(r"\b(?:juta|sejuta|trieu)\b")
 _SCALE_HINT = re.compile(r"thousand|million|\bmil\b|mille|milh|millon|ribu|juta|\blibo|milyon|ngh|ngàn|ngan|"
-                         r"triệu|trieu|тысяч|миллион|миң|мың|ming|минг|hazor|ҳазор|千|万|萬|พัน|หมื่น|แสน|ล้าน", re.IGNORECASE)
+                         r"triệu|trieu|тысяч|миллион|миң|мың|ming|минг|hazor|ҳазор|elfu|laki|dubu|千|万|萬|พัน|หมื่น|แสน|ล้าน", re.IGNORECASE)
 
 
 def _tokens(phrase: str) -> list[tuple[float, str, str]]:
@@ -162,6 +171,8 @@ def _tokens(phrase: str) -> list[tuple[float, str, str]]:
 
 
 def _value(tokens: list[tuple[float, str, str]]) -> float:
+    if any(kind == "x" for _, kind, _ in tokens):
+        return _value_scale_first(tokens)
     total = section = pending = 0.0
     for value, kind, _ in tokens:
         if kind == "u":
@@ -184,6 +195,19 @@ def _value(tokens: list[tuple[float, str, str]]) -> float:
         if before[1] in ("p", "s") and before[2] in _NOSPACE:  # 一万五 = 15,000, หมื่นห้า = 15,000
             return total + section + pending * before[0] / 10
     return total + section + pending
+
+
+def _value_scale_first(tokens: list[tuple[float, str, str]]) -> float:
+    """"elfu moja na mia nane" = 1000 x 1 + 100 x 8; "laki moja" = 100,000; units before any scale add on."""
+    total = units = 0.0
+    scale = 1.0
+    for value, kind, _ in tokens:
+        if kind == "x":
+            total += scale * (units or (1 if scale > 1 else 0))
+            scale, units = value, 0.0
+        elif kind in ("u", "t", "b"):
+            units += value
+    return total + scale * (units or (1 if scale > 1 else 0))
 
 
 @dataclass

@@ -103,6 +103,10 @@ def test_local_scripts_units_and_periods(text, default, currency, period, usd_mi
     ("айлыгы бир миң сегиз жүз доллар", "USD", "бир миң сегиз жүз доллар", "USD", 1800),
     ("oylik ikki ming dollar", "USD", "ikki ming dollar", "USD", 2000),
     ("moyona du hazor dollar", "USD", "du hazor dollar", "USD", 2000),
+    # Swahili and Hausa write the scale first ("thousand one and hundred eight")
+    ("Mshahara ni dola elfu moja na mia nane kwa mwezi", "USD", "dola elfu moja na mia nane", "USD", 1800),
+    ("Mshahara laki moja na elfu ishirini ksh", "KES", "laki moja na elfu ishirini ksh", "KES", 120_000),
+    ("Albashi naira dubu hamsin a wata", "NGN", "naira dubu hamsin", "NGN", 50_000),
 ])
 def test_pay_written_in_words_is_read_like_digits(text, market, quote, currency, amount):
     found = find_salaries(text, market)
@@ -111,6 +115,7 @@ def test_pay_written_in_words_is_read_like_digits(text, market, quote, currency,
 
 
 @pytest.mark.parametrize("text", ["One of our team leads thousands of clients", "Tiga orang dibutuhkan segera",
-                                  "Mil gracias por tu interés", "Он знает тысячи клиентов"])
+                                  "Mil gracias por tu interés", "Он знает тысячи клиентов",
+                                  "Gaji mulai dari lima orang"])
 def test_number_words_without_pay_are_no_salary(text):
     assert find_salaries(text, "USD") == []
