@@ -9,6 +9,7 @@ are data (NUMBER_WORDS below): word -> (value, kind); kinds:
   u  a value added on ("twenty", "five", "quinze", "mười");      h  x100 of what precedes ("hundred", "ratus")
   t  x10 of what precedes ("puluh", "mươi");  b  +10 ("belas");  p  a place (Thai/Chinese 十 百 千 หมื่น)
   s  a scale that closes a group ("thousand", "mil", "ribu", "juta", "triệu", 万, ล้าน)
+  x  a scale written before its multiplier (Swahili "elfu mbili", Hausa "dubu biyu"): x times the units after it
 A scale word that implies a currency (juta, triệu, 万, ล้าน, หมื่น, lakh) is kept after the digits.
 """
 from __future__ import annotations
@@ -67,6 +68,39 @@ _LATIN = {
     "mot": (1, "u"), "hai": (2, "u"), "ba": (3, "u"), "bon": (4, "u"), "nam": (5, "u"), "lam": (5, "u"),
     "sau": (6, "u"), "bay": (7, "u"), "tam": (8, "u"), "chin": (9, "u"), "muoi": (10, "u"), "mươi": (10, "t"),
     "tram": (100, "h"), "nghin": (1e3, "s"), "ngan": (1e3, "s"), "trieu": (1e6, "s"),
+    # Russian
+    **{w: (v, "u") for v, ws in (
+        (1, "один одна одну"), (1.5, "полторы полтора"), (2, "два две"), (3, "три"), (4, "четыре"), (5, "пять"),
+        (6, "шесть"), (7, "семь"), (8, "восемь"), (9, "девять"), (10, "десять"), (15, "пятнадцать"),
+        (20, "двадцать"), (30, "тридцать"), (40, "сорок"), (50, "пятьдесят"), (60, "шестьдесят"),
+        (70, "семьдесят"), (80, "восемьдесят"), (90, "девяносто"), (100, "сто"), (200, "двести"),
+        (300, "триста"), (400, "четыреста"), (500, "пятьсот"), (600, "шестьсот"), (700, "семьсот"),
+        (800, "восемьсот"), (900, "девятьсот")) for w in ws.split()},
+    **{w: (1e3, "s") for w in ("тысяча", "тысячи", "тысяч", "тысячу")},
+    **{w: (1e6, "s") for w in ("миллион", "миллиона", "миллионов")},
+    # Kyrgyz and Kazakh (their "он", 10, is Russian "he": left out)
+    **{w: (v, "u") for v, ws in (
+        (1, "бир бір"), (2, "эки екі"), (3, "үч үш"), (4, "төрт"), (5, "беш"), (6, "алты"), (7, "жети жеті"),
+        (8, "сегиз сегіз"), (9, "тогуз тоғыз"), (20, "жыйырма жиырма"), (30, "отуз отыз"), (40, "кырк қырық"),
+        (50, "элүү елу"), (60, "алтымыш алпыс"), (70, "жетимиш жетпіс"), (80, "сексен"), (90, "токсон тоқсан"))
+       for w in ws.split()},
+    "жүз": (100, "h"), "миң": (1e3, "s"), "мың": (1e3, "s"),
+    # Uzbek (Latin and Cyrillic) and Tajik (Cyrillic and Latin)
+    **{w: (v, "u") for v, ws in (
+        (1, "bir yak як"), (2, "ikki икки du ду"), (3, "uch уч se се"), (4, "chor чор"), (5, "besh panj панҷ"),
+        (6, "olti олти shash шаш"), (7, "yetti етти haft ҳафт"), (8, "sakkiz саккиз hasht ҳашт"),
+        (10, "dah даҳ"), (20, "yigirma йигирма bist бист"), (30, "сӣ"), (40, "qirq қирқ chil чил"),
+        (50, "ellik эллик panjoh панҷоҳ")) for w in ws.split()},
+    "yuz": (100, "h"), "юз": (100, "h"), "sad": (100, "h"), "сад": (100, "h"),
+    "ming": (1e3, "s"), "минг": (1e3, "s"), "hazor": (1e3, "s"), "ҳазор": (1e3, "s"),
+    # Swahili and Hausa put the scale first: "elfu moja na mia nane" = 1,800, "dubu biyu" = 2,000 (kind x;
+    # Hausa "dari", 100, is left out: it is Indonesian/Malay "from")
+    **{w: (v, "u") for v, ws in (
+        (1, "moja daya"), (2, "mbili biyu"), (3, "tatu uku"), (4, "nne hudu"), (5, "tano biyar"),
+        (6, "sita shida"), (7, "saba bakwai"), (8, "nane takwas"), (9, "tisa"), (10, "kumi goma"),
+        (20, "ishirini ashirin"), (30, "thelathini talatin"), (40, "arobaini"), (50, "hamsini hamsin"),
+        (60, "sitini"), (70, "sabini"), (80, "themanini"), (90, "tisini")) for w in ws.split()},
+    "mia": (100, "x"), "elfu": (1e3, "x"), "laki": (1e5, "x"), "dubu": (1e3, "x"),
 }
 # Vietnamese: mười (10) and mươi (x10) differ only by a tone mark, kept apart before folding
 _VI_EXACT = {"mười": (10, "u"), "mươi": (10, "t")}
@@ -99,7 +133,7 @@ def _latin_alt() -> str:
 
 _LATIN_WORD = rf"(?:{_latin_alt()})"
 _NOSPACE_WORD = "(?:" + "|".join(sorted(map(re.escape, _NOSPACE), key=len, reverse=True)) + ")"
-_JOIN = r"(?:[\s-]+(?:and|y|e|et|dan|at|va|linh|le)[\s-]+|[\s-]+)"
+_JOIN = r"(?:[\s-]+(?:and|y|e|et|dan|at|va|linh|le|и|na|da)[\s-]+|[\s-]+)"
 _PHRASE = re.compile(
     rf"(?<![\w-])(?:{_LATIN_WORD})(?:{_JOIN}(?:{_LATIN_WORD}))*(?![\w-])|{_NOSPACE_WORD}+", re.IGNORECASE)
 # cheap test first: a thousand-or-more word anywhere
@@ -109,7 +143,7 @@ _DIGITS_MIL = re.compile(r"(?<![\d.,])(\d{1,3}(?:[.,]\d{1,2})?) mil (?=(?:reais|
                          r"meticais|kwanzas|bolivianos|quetzales)\b)")
 _CUT_AFTER = re.compile(r"\b(?:juta|sejuta|trieu)\b")
 _SCALE_HINT = re.compile(r"thousand|million|\bmil\b|mille|milh|millon|ribu|juta|\blibo|milyon|ngh|ngàn|ngan|"
-                         r"triệu|trieu|千|万|萬|พัน|หมื่น|แสน|ล้าน", re.IGNORECASE)
+                         r"triệu|trieu|тысяч|миллион|миң|мың|ming|минг|hazor|ҳазор|elfu|laki|dubu|千|万|萬|พัน|หมื่น|แสน|ล้าน", re.IGNORECASE)
 
 
 def _tokens(phrase: str) -> list[tuple[float, str, str]]:
@@ -137,6 +171,8 @@ def _tokens(phrase: str) -> list[tuple[float, str, str]]:
 
 
 def _value(tokens: list[tuple[float, str, str]]) -> float:
+    if any(kind == "x" for _, kind, _ in tokens):
+        return _value_scale_first(tokens)
     total = section = pending = 0.0
     for value, kind, _ in tokens:
         if kind == "u":
@@ -159,6 +195,19 @@ def _value(tokens: list[tuple[float, str, str]]) -> float:
         if before[1] in ("p", "s") and before[2] in _NOSPACE:  # 一万五 = 15,000, หมื่นห้า = 15,000
             return total + section + pending * before[0] / 10
     return total + section + pending
+
+
+def _value_scale_first(tokens: list[tuple[float, str, str]]) -> float:
+    """"elfu moja na mia nane" = 1000 x 1 + 100 x 8; "laki moja" = 100,000; units before any scale add on."""
+    total = units = 0.0
+    scale = 1.0
+    for value, kind, _ in tokens:
+        if kind == "x":
+            total += scale * (units or (1 if scale > 1 else 0))
+            scale, units = value, 0.0
+        elif kind in ("u", "t", "b"):
+            units += value
+    return total + scale * (units or (1 if scale > 1 else 0))
 
 
 @dataclass

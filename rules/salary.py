@@ -124,6 +124,7 @@ _MULTIPLIERS = [
     (r"lakhs?|lacs?|lpa\b", 1e5, "INR"),
     (r"crores?", 1e7, "INR"),
     (r"ล้าน", 1e6, "THB"),
+    (r"ລ້ານ", 1e6, "LAK"),
     (r"แสน", 1e5, "THB"),
     (r"သိန်း", 1e5, "MMK"),
     (r"သောင်း", 1e4, "MMK"),
@@ -252,7 +253,7 @@ _MONEY_HINT_PATTERN = (
     r"[₩₽₸₮₺]|krw|jpy|etb|birr|ብር|nakfa|npr|lkr|rub|kzt|kgs|tjs|uzs|mnt|\btl\b|fcfa|cfa|egp|\bsar\b|ugx|ush|"
     r"원|円|руб|тенге|теңге|сом|сўм|сум|so'm|төгрөг|lira|dolar|dólar|доллар|دولار|ڈالر|डॉलर|ডলার|ዶላር|달러|ドル|"
     r"रु|रू|රු|ரூ|روپے|روپیہ|रुपये|रुपए|টাকা|جنيه|ريال|만|लाख|লাখ|لاکھ|ලක්ෂ|करोड|কোটি|млн|mln|"
-    r"ඩොලර්|டாலர்|డాలర్|ഡോളർ|ਡਾਲਰ|ໂດລາ|" + _PAY_WORD_PATTERN
+    r"ඩොලර්|டாலர்|డాలర్|ഡോളർ|ਡਾਲਰ|ໂດລາ|ລ້ານ|ກີບ|" + _PAY_WORD_PATTERN
 )
 _MONEY_HINT = HintScan(_MONEY_HINT_PATTERN)
 _MONEY_HINT_ASCII = HintScan(_ascii_part(_MONEY_HINT_PATTERN))

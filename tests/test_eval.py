@@ -310,10 +310,11 @@ def third_author_report() -> Report:
 
 
 def test_gate_third_author_rows_on_test_split(third_author_report):
-    """Regression gate for t13 at the level measured when it landed (rules/devset/README.md), below the targets."""
+    """Regression gate for t13 at the level of the second short-lure pass (rules/devset/README.md, "Short lures,
+    second pass") minus a small margin; warning posts keep the false-positive rate above the targets."""
     overall = third_author_report.overall
-    assert overall.recall >= 0.68, f"recall {overall.recall:.3f} ({overall.tp}/{overall.positives})"
-    assert overall.fpr <= 0.22, f"false positives {overall.fpr:.3f} ({overall.fp}/{overall.negatives})"
+    assert overall.recall >= 0.83, f"recall {overall.recall:.3f} ({overall.tp}/{overall.positives})"
+    assert overall.fpr <= 0.20, f"false positives {overall.fpr:.3f} ({overall.fp}/{overall.negatives})"
 
 
 def test_gate_recall_on_test_split(test_split_report):

@@ -73,6 +73,7 @@ def test_only_a_region_named_compares_with_a_southeast_asian_norm():
     ("每日NT$8,000", "TWD", "TWD", "day", 4000, 7000),          # per day, not per month
     ("ယွမ် ၈,၀၀၀", "MMK", "CNY", "month", 1000, 1300),          # yuan written in Burmese, Burmese digits
     ("ကျပ် ၄ သိန်း", "MMK", "MMK", "month", 150, 250),            # 4 lakh kyat
+    ("ເງິນເດືອນ 25 ລ້ານກີບ", None, "LAK", "month", 1000, 1300),  # 25 million kip
     ("USDT 1,200 weekly settlement", None, "USDT", "week", 5000, 5400),
 ])
 def test_local_scripts_units_and_periods(text, default, currency, period, usd_min, usd_max):
@@ -96,6 +97,16 @@ def test_local_scripts_units_and_periods(text, default, currency, period, usd_mi
     # digits + "mil" before a Spanish/Portuguese currency word is thousands, not millions
     ("Vaga no Camboja, 8 mil reais por mês", "BRL", "8 mil reais", "BRL", 8000),
     ("Sueldo de 2,5 mil dólares al mes", "USD", "2,5 mil dólares", "USD", 2500),
+    # Russian, Kyrgyz, Uzbek, Tajik (Latin): the languages of Central Asian recruits
+    ("Платят две тысячи долларов в месяц", "USD", "две тысячи долларов", "USD", 2000),
+    ("Зарплата полторы тысячи долларов", "USD", "полторы тысячи долларов", "USD", 1500),
+    ("айлыгы бир миң сегиз жүз доллар", "USD", "бир миң сегиз жүз доллар", "USD", 1800),
+    ("oylik ikki ming dollar", "USD", "ikki ming dollar", "USD", 2000),
+    ("moyona du hazor dollar", "USD", "du hazor dollar", "USD", 2000),
+    # Swahili and Hausa write the scale first ("thousand one and hundred eight")
+    ("Mshahara ni dola elfu moja na mia nane kwa mwezi", "USD", "dola elfu moja na mia nane", "USD", 1800),
+    ("Mshahara laki moja na elfu ishirini ksh", "KES", "laki moja na elfu ishirini ksh", "KES", 120_000),
+    ("Albashi naira dubu hamsin a wata", "NGN", "naira dubu hamsin", "NGN", 50_000),
 ])
 def test_pay_written_in_words_is_read_like_digits(text, market, quote, currency, amount):
     found = find_salaries(text, market)
@@ -104,6 +115,7 @@ def test_pay_written_in_words_is_read_like_digits(text, market, quote, currency,
 
 
 @pytest.mark.parametrize("text", ["One of our team leads thousands of clients", "Tiga orang dibutuhkan segera",
-                                  "Mil gracias por tu interés"])
+                                  "Mil gracias por tu interés", "Он знает тысячи клиентов",
+                                  "Gaji mulai dari lima orang"])
 def test_number_words_without_pay_are_no_salary(text):
     assert find_salaries(text, "USD") == []

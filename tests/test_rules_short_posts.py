@@ -1,6 +1,6 @@
 """Short posts with two or three strong signals flag (issue 12 item 4, stop 13): a compound town with
-company-paid travel, and a compound country or town with a bait role and pay far above the norm. Written for
-this test, not taken from the dev set."""
+company-paid travel, and a compound country or town with a bait role and pay far above the norm; posing as a tourist
+with an unnamed destination. Written for this test, not taken from the dev set."""
 from __future__ import annotations
 
 import pytest
@@ -17,11 +17,24 @@ SHORT_LURES = [
     "Kerja di Kemboja, gaji sampai RM15,000 sebulan, tak perlu keluar satu sen pun untuk ke sana.",
     "Encoder sa Cambodia, 70k a month, walang gagastusin papunta.",
 ]
+# stop 13, second pass: posing as a tourist with no named country; "buy your ticket, refunded on arrival" (company-
+# paid travel in every pack); pay written in Russian words with a compound country and a bait role
+SHORT_LURES += [
+    "Typing job, $2000 a month. You go on a tourist visa; if immigration asks, say you are on holiday.",
+    "Shaqo dibadda ah, fiisaha dalxiiska ayaad ku safraysaa. Haddii garoonka lagu weydiiyo dheh fasax ayaan u socdaa.",
+    "Online marketing job in Asia via Dubai. Buy your own ticket, the company refunds it when you arrive.",
+    "Казино в Азии через Дубай, билет покупаешь сам, по приезде компания вернет деньги.",
+    "Kazi ya customer care Asia kupitia Dubai, nunua tiketi yako, ukifika kampuni inakurudishia pesa.",
+    "Работа в Лаосе, оператор чата, две тысячи долларов в месяц.",
+]
 # the same roles at home, at ordinary pay, or abroad through a licensed channel: not flagged
 NOT_LURES = [
     "Typing job in Manila, PHP 18,000 a month. Apply at our office.",
     "Data entry clerk in Phnom Penh, $350 a month, Khmer and English, apply with CV.",
     "Customer service in Cambodia for our bank, $450 a month, contract and social security. Apply at the branch.",
+    "Hotel receptionist in Dubai, air ticket refunded after probation, employment contract and work visa by the employer.",
+    "Работа в Азии в нашем офисе, трудовой договор, рабочая виза от работодателя, стаж от 3 лет.",
+    "Travel agency: holiday packages to Asia, airport transfers included, 5 nights from $799 per person.",
 ]
 
 
