@@ -38,16 +38,17 @@ def rescan_peak_mb(db) -> float:
 
 
 def test_rescan_peak_memory_does_not_grow_with_the_store(tmp_path):
-    """4x the ads, about the same peak: before, a rescan of a store never linked linked it in full (every link,
-    signature and band key in memory: +30 MB from 500 to 2,000 ads here, 831 MB at 100,000)."""
+    """8x the ads, about the same peak (measured +7 MB, engine caches warming up): before, a rescan of a store
+    never linked linked it in full, every link, signature and band key in memory (+39 MB from 500 to 4,000 ads
+    here, 831 MB at 100,000)."""
     peaks = {}
-    for n in (500, 2000):
+    for n in (500, 4000):
         db = tmp_path / f"ads{n}.db"
         stale_store(db, n).close()
         peaks[n] = rescan_peak_mb(db)
         assert db_rows(db, "SELECT count(*) AS n FROM ads WHERE ruleset_version IS NOT NULL")[0]["n"] == n
         assert db_rows(db, "SELECT count(*) AS n FROM ads WHERE summary = 'stale'")[0]["n"] == 0
-    assert peaks[2000] - peaks[500] < 12, peaks
+    assert peaks[4000] - peaks[500] < 20, peaks
 
 
 CAMPAIGN_STATE = {
