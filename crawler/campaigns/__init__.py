@@ -65,7 +65,7 @@ def relink_rescanned(store, relink, rescored, *, settings: LinkSettings | None =
     if gone is None:
         return None
     total = LinkReport(mode="incremental")
-    for lo in range(0, len(relink) or len(gone), chunk):
+    for lo in range(0, max(len(relink), 1 if gone else 0), chunk):
         part = [int(a) for a in relink[lo: lo + chunk]] + (list(gone) if lo == 0 else [])
         report = link_store(store, ad_ids=part, settings=settings)
         total.ads_seen += report.ads_seen
