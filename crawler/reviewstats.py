@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from rules.ruleset import FRAUD_CATEGORIES, MITIGATING
@@ -101,21 +100,17 @@ class ReviewReport:
                                   for r, t in self.most_rejected()]}
 
 
-def review_report(db_path: str | Path) -> ReviewReport:
-    """The report for the reviewed ads of a database (StoreError when it cannot be opened)."""
-    store = Store(db_path)
-    try:
-        latest = store.db.execute(
-            "SELECT r.ad_id, r.verdict, r.at FROM reviews r JOIN ads a ON a.id = r.ad_id"
-            " WHERE r.id IN (SELECT max(id) FROM reviews GROUP BY ad_id) AND r.verdict IN (?, ?, ?, ?)"
-            " ORDER BY r.ad_id", list(VERDICTS)).fetchall()
-        hits: dict[int, list[tuple[str, str]]] = defaultdict(list)
-        for ad_id, rule_id, category in store.db.execute(
-                "SELECT DISTINCT ad_id, rule_id, category FROM evidence"
-                " WHERE ad_id IN (SELECT ad_id FROM reviews) ORDER BY ad_id, rule_id"):
-            hits[ad_id].append((rule_id, category or ""))
-    finally:
-        store.close()
+def review_report(store: Store) -> ReviewReport:
+    """The report for the reviewed ads of an open store."""
+    latest = store.db.execute(
+        "SELECT r.ad_id, r.verdict, r.at FROM reviews r JOIN ads a ON a.id = r.ad_id"
+        " WHERE r.id IN (SELECT max(id) FROM reviews GROUP BY ad_id) AND r.verdict IN (?, ?, ?, ?)"
+        " ORDER BY r.ad_id", list(VERDICTS)).fetchall()
+    hits: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for ad_id, rule_id, category in store.db.execute(
+            "SELECT DISTINCT ad_id, rule_id, category FROM evidence"
+            " WHERE ad_id IN (SELECT ad_id FROM reviews) ORDER BY ad_id, rule_id"):
+        hits[ad_id].append((rule_id, category or ""))
     report = ReviewReport()
     verdicts = {v: 0 for v in VERDICTS}
     for ad_id, verdict, at in latest:

@@ -2,6 +2,7 @@
 
     link_store(store)                  full rebuild of ad_links, campaigns, ads.campaign_id, generic_contacts
     link_store(store, ad_ids=[...])    incremental: only those new or changed ads and what they touch
+    relink_rescanned(store, relink, rescored)   after a rescan: in chunks, never a full run
 
 Tables: crawler/campaigns/schema.py. Links and the generic-contact guard: links.py; the template text and its
 MinHash signature: text.py; groups and stable ids: groups.py; the run itself: linking.py.
@@ -10,7 +11,9 @@ from __future__ import annotations
 
 from .report import LinkReport, LinkSettings
 
-__all__ = ["LinkReport", "LinkSettings", "link_changed", "link_pending", "link_store"]
+__all__ = ["LinkReport", "LinkSettings", "link_changed", "link_pending", "link_store", "relink_rescanned"]
+
+RELINK_CHUNK = 2000  # ads per incremental run after a rescan: memory follows the chunk, not the store
 
 
 def link_store(store, *, ad_ids=None, progress=None, settings: LinkSettings | None = None) -> LinkReport:
@@ -42,3 +45,42 @@ def link_changed(store, ad_ids, *, progress=None, settings: LinkSettings | None 
         if len(ids) > max(1000, store.count("ads") // 5):
             ids = None  # a rescan with a new ruleset changes most scores: one full run is cheaper
     return link_store(store, ad_ids=ids, progress=progress, settings=settings)
+
+
+def relink_rescanned(store, relink, rescored, *, settings: LinkSettings | None = None,
+                     chunk: int = RELINK_CHUNK) -> LinkReport | None:
+    """After a rescan: link again the ads `relink` (contacts or flag changed: their links may change) in
+    incremental runs of `chunk` ads, and give the ads `rescored` (only their score changed: same links) their
+    campaign risk and campaign rows again. Never a full run, so memory follows the chunk and the campaigns
+    touched, not the store. None when the store was never linked with these settings (nothing to update;
+    `lurewatch campaigns` links it in full)."""
+    import time
+
+    from . import risk
+    from .linking import pending
+
+    settings = settings or LinkSettings()
+    started = time.monotonic()
+    gone = pending(store, settings, scan=False)  # ads taken down or back since the last run
+    if gone is None:
+        return None
+    total = LinkReport(mode="incremental")
+    for lo in range(0, max(len(relink), 1 if gone else 0), chunk):
+        part = [int(a) for a in relink[lo: lo + chunk]] + (list(gone) if lo == 0 else [])
+        report = link_store(store, ad_ids=part, settings=settings)
+        total.ads_seen += report.ads_seen
+        total.links_added += report.links_added
+        total.links_by_kind.update(report.links_by_kind)
+        total.campaigns_touched += report.campaigns_touched
+        total.campaigns, total.ads_linked, total.generic_skipped = (report.campaigns, report.ads_linked,
+                                                                    report.generic_skipped)
+    for lo in range(0, len(rescored), chunk):
+        part = [int(a) for a in rescored[lo: lo + chunk]]
+        risk.apply(store, part)
+        risk.refresh_campaigns_of(store, part)
+    if not (relink or gone):  # nothing linked again: the totals of the store as it is
+        total.campaigns = store.count("campaigns")
+        total.ads_linked = store.db.execute("SELECT count(*) FROM ads WHERE campaign_id IS NOT NULL").fetchone()[0]
+        total.generic_skipped = store.count("generic_contacts")
+    total.seconds = time.monotonic() - started
+    return total

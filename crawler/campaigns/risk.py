@@ -94,6 +94,19 @@ def apply(store, ad_ids: Iterable[int] | None = None) -> RiskReport:
     return store.write(lambda: _apply(store.db, None if ad_ids is None else list(ad_ids)))
 
 
+def refresh_campaigns_of(store, ad_ids: Iterable[int]) -> None:
+    """highest_risk and flagged_share of the campaigns of `ad_ids`, whose scores changed without a relink
+    (a rescan that kept their contacts and flags)."""
+    def work():
+        campaigns: set = set()
+        for part in _chunks(sorted(ad_ids)):
+            campaigns.update(r[0] for r in store.db.execute(
+                f"select campaign_id from ads where campaign_id is not null and id in ({_marks(part)})", part))
+        _refresh_campaigns(store.db, campaigns)
+
+    store.write(work)
+
+
 def _apply(db, seeds: list[int] | None) -> RiskReport:
     report = RiskReport()
     if not _has_table(db, "ad_links"):

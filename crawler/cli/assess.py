@@ -62,19 +62,16 @@ def _engine(db_path: str | None) -> Engine:
     """The shipped engine; with a database, its similarity stage also knows the lures confirmed there."""
     if db_path is None:
         return Engine.load()
-    from pathlib import Path
-
     from crawler.lureindex import known_lures
-    from crawler.store import Store, StoreError
+    from crawler.store import StoreError
 
-    if not Path(db_path).is_file():
-        raise click.ClickException(f"database not found: {db_path}")
+    from ._store import open_existing
+
+    store = open_existing(db_path)
     try:
-        store = Store(db_path)
-        try:
-            index = known_lures(store)
-        finally:
-            store.close()
+        index = known_lures(store)
     except StoreError as exc:
         raise click.ClickException(str(exc))
+    finally:
+        store.close()
     return Engine.load(known_lures=index)

@@ -197,16 +197,16 @@ def eval_cmd(datasets, split, as_json, threshold, emscad, reviews, db_path):
     engine = None
     if reviews:
         from crawler.reviewstats import review_report
-        from crawler.store import StoreError
+
+        from ._store import open_existing
 
         if db_path is None:
             raise click.UsageError("--reviews needs --db PATH")
-        if not Path(db_path).is_file():
-            raise click.ClickException(f"database not found: {db_path}")
+        store = open_existing(db_path)
         try:
-            rr = review_report(db_path)
-        except StoreError as exc:
-            raise click.ClickException(str(exc))
+            rr = review_report(store)
+        finally:
+            store.close()
         out["reviews"] = {"db": str(db_path), **rr.to_dict()}
         if not as_json:
             _print_reviews(console, rr, db_path)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlite3
+from array import array
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,7 +25,8 @@ class RescanResult:
     flagged_before: int = 0
     flagged_after: int = 0
     transitions: Counter = field(default_factory=Counter)  # (old level, new level) -> count
-    relink: list = field(default_factory=list)  # ads whose contacts, score or flag changed: linked again
+    relink: array = field(default_factory=lambda: array("q"))  # contacts or flag changed: linked again
+    rescored: array = field(default_factory=lambda: array("q"))  # only the score changed: campaign risk again
 
 
 def id_ranges(store, batch: int = BATCH) -> Iterator[tuple[int, int]]:
@@ -81,7 +83,9 @@ def rescan_batches(store, batches, on_ad: Callable[[], None] | None = None) -> R
     process only (workers only read), and count the level changes."""
     result = RescanResult()
     for batch in batches:
-        result.relink.extend(changed_for_campaigns(store, batch))
+        relink, rescored = changed_for_campaigns(store, batch)
+        result.relink.extend(relink)
+        result.rescored.extend(rescored)
         store.write(lambda: [store.update_assessment(ad_id, assessment) for ad_id, _, _, assessment in batch])
         for _, old, flagged, assessment in batch:
             new = assessment["level"]
@@ -96,20 +100,26 @@ def rescan_batches(store, batches, on_ad: Callable[[], None] | None = None) -> R
     return result
 
 
-def changed_for_campaigns(store, batch: Batch) -> list[int]:
-    """Ids in `batch` whose new assessment changes what campaign linking reads: contacts, score or flag."""
+def changed_for_campaigns(store, batch: Batch) -> tuple[list[int], list[int]]:
+    """(ids whose new contacts or flag change campaign links, ids whose score alone changes: campaign risk) in
+    `batch`. The flag counts for links: the generic-contact guard reads it."""
     ids = [ad_id for ad_id, _, _, _ in batch]
     if not ids:
-        return []
+        return [], []
     marks = ",".join("?" * len(ids))
     old_contacts: dict[int, set] = {}
     for ad_id, kind, value in store.db.execute(
             f"SELECT ad_id, kind, value FROM contacts WHERE ad_id IN ({marks})", ids):
         old_contacts.setdefault(ad_id, set()).add((kind, value))
     old_scores = dict(store.db.execute(f"SELECT id, risk_score FROM ads WHERE id IN ({marks})", ids).fetchall())
-    return [ad_id for ad_id, _, flagged, a in batch
-            if {(c["kind"], c["value"]) for c in a.get("contacts", [])} != old_contacts.get(ad_id, set())
-            or a["score"] != old_scores.get(ad_id) or bool(a["flagged"]) != bool(flagged)]
+    relink, rescored = [], []
+    for ad_id, _, flagged, a in batch:
+        if ({(c["kind"], c["value"]) for c in a.get("contacts", [])} != old_contacts.get(ad_id, set())
+                or bool(a["flagged"]) != bool(flagged)):
+            relink.append(ad_id)
+        elif a["score"] != old_scores.get(ad_id):
+            rescored.append(ad_id)
+    return relink, rescored
 
 
 def rescan_store(store, engine, on_ad: Callable[[], None] | None = None, workers: int = 1,
@@ -130,8 +140,9 @@ def rescan(db_path, workers, batch):
     recrawl): scores, levels, evidence and contacts are replaced; analyst
     reviews are kept. The similarity stage also knows the lures analysts
     confirmed in the database. Prints how many ads changed risk level, then
-    links again the ads whose contacts or risk changed (campaigns).
-    Reads and writes in batches (peak memory still grows with the store); with
+    links again the ads whose contacts or risk changed (campaigns), in
+    chunks; a database never linked is left to `lurewatch campaigns`.
+    Reads and writes in batches: memory stays flat as the store grows; with
     --workers N, N processes assess and this one writes.
 
     Example:
@@ -160,14 +171,16 @@ def rescan(db_path, workers, batch):
                          console=console, transient=True) as progress:
             task = progress.add_task("ads", total=total)
             result = rescan_batches(store, batches, on_ad=lambda: progress.advance(task))
-        from crawler.campaigns import link_changed
+        from crawler.campaigns import relink_rescanned
 
-        linked = link_changed(store, result.relink)  # campaigns of the ads whose contacts or risk changed
+        linked = relink_rescanned(store, result.relink, result.rescored)  # in chunks, never a full run
     finally:
         store.close()
     click.echo(f"Re-assessed {result.total} ads with ruleset {engine.version}: "
                f"{result.changed_level} changed level; flagged {result.flagged_before} -> {result.flagged_after}.")
-    click.echo(str(linked))
+    click.echo(str(linked) if linked is not None else
+               "campaigns: this database was never linked (or with other settings): `lurewatch campaigns --full`"
+               " links it")
     if result.transitions:
         table = Table("from", "to", "ads", title="Level changes")
         for (old, new), n in sorted(result.transitions.items(), key=lambda kv: -kv[1]):

@@ -1,8 +1,6 @@
 """`lurewatch verdict`: record an analyst's verdict on a stored ad (for scripts; the review app has a form)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from . import cli
@@ -30,19 +28,16 @@ def verdict(ad_id, verdict, reviewer, note, db_path):
         lurewatch verdict 42 lure --reviewer ana --note "same text as the Myawaddy ads" --db lurewatch-demo.db
     """
     from crawler.campaigns import risk
-    from crawler.store import VERDICT_TABLES, ReviewInputError, Store, StoreError
+    from crawler.store import VERDICT_TABLES, ReviewInputError, StoreError
 
-    if not Path(db_path).is_file():
-        raise click.ClickException(f"database not found: {db_path}")
+    from ._store import open_existing
+
+    store = open_existing(db_path)
     try:
-        number = int(ad_id)
-    except ValueError:
-        raise click.ClickException(f"ad id must be a whole number, not {ad_id!r}") from None
-    try:
-        store = Store(db_path)
-    except StoreError as exc:
-        raise click.ClickException(str(exc))
-    try:
+        try:
+            number = int(ad_id)
+        except ValueError:
+            raise click.ClickException(f"ad id must be a whole number, not {ad_id!r}") from None
         review_id = store.add_review(number, verdict, reviewer, note)
         risk.apply(store, [number])  # the ads linked to it gain (or lose) campaign risk
     except (ReviewInputError, StoreError) as exc:

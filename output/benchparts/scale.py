@@ -1,34 +1,23 @@
-"""Scale: `lurewatch import` against `assess` alone on the same realistic ads, then peak memory of import, export
-(every format) and rescan (--workers 1 and 2), each command a child process measured with getrusage."""
+"""Scale: `lurewatch import` against `assess` alone on the same realistic ads, then peak memory of every command
+that touches the whole store (import, export in every format, status, alerts status, eval --reviews, rescan
+--workers 1 and 2, campaigns --full), each command a child process measured with getrusage (_rss.py).
+
+On a database built elsewhere (the 1M-ad one), only the peak-memory rows, in place:
+
+    python -m output.benchparts.scale --db PATH --rss        (same as python -m output.benchparts._rss --db PATH)
+"""
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from ._rss import measure, measure_store, table
 from ._scaledata import write_ads_jsonl
 
 TITLE = "Scale: import, export and rescan"
-LUREWATCH = Path(sys.executable).with_name("lurewatch")
-# Runs COMMAND as its only child and prints that child's peak RSS and CPU (children included: rescan's workers).
-MEASURE = ("import json, resource, subprocess, sys; rc = subprocess.run(sys.argv[2:], stdout=open(sys.argv[1], 'w'))"
-           ".returncode; r = resource.getrusage(resource.RUSAGE_CHILDREN); "
-           "print(json.dumps({'rc': rc, 'rss_mb': r.ru_maxrss / 1024, 'cpu': r.ru_utime + r.ru_stime}))")
-
-
-def measure(args: list[str], stdout: str = os.devnull) -> dict:
-    """Run `lurewatch ARGS`: wall seconds, CPU seconds and peak RSS (MB) of its process tree."""
-    start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", MEASURE, stdout, str(LUREWATCH), *args], capture_output=True,
-                          text=True, check=True)
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    if result["rc"] != 0:
-        raise RuntimeError(f"lurewatch {' '.join(args)} exited {result['rc']}")
-    return {**result, "wall": time.perf_counter() - start}
 
 
 def run(quick: bool) -> str:
@@ -48,14 +37,8 @@ def run(quick: bool) -> str:
             for leftover in Path(tmp).glob("two.db*"):
                 leftover.unlink()
         size = db.stat().st_size + sum(p.stat().st_size for p in Path(tmp).glob("scale.db-*"))
-        for fmt in formats:
-            out = Path(tmp) / f"export.{fmt}"
-            rows[f"export {fmt} (every ad)"] = measure(["export", "--db", str(db), "--format", fmt, "--out", str(out),
-                                                        "--min-score", "0"])
-            out.unlink()
-        for workers in ("2",) if quick else ("1", "2"):
-            rows[f"rescan --workers {workers}"] = measure(["rescan", "--db", str(db), "--workers", workers, "--batch",
-                                                           "50" if quick else "500"])
+        rows.update(measure_store(db, {"export", "status", "rescan"} if quick else None, formats=formats,
+                                  workers=("2",) if quick else ("1", "2"), batch="50" if quick else "500"))
     return render(n, made, size, rows)
 
 
@@ -66,13 +49,12 @@ def render(n: int, made: float, size: int, rows: dict[str, dict]) -> str:
     lines = [
         f"{n:,} realistic ads (`output/benchparts/_scaledata.py`: `synthetic_ads` padded to ~900 characters, 10 "
         f"sources; written in {made:.1f} s) as one JSON Lines file. Each command runs as a child process; peak RSS "
-        "is its process tree's largest (getrusage RUSAGE_CHILDREN), CPU includes its workers.",
+        "is its process tree's largest (getrusage RUSAGE_CHILDREN), CPU includes its workers. The store commands "
+        "run in the order shown; `rescan` finds the imported store never linked (it leaves that to `campaigns "
+        "--full`, measured last).",
         "",
-        "| command | wall s | CPU s | ads/s (wall) | peak RSS MB |",
-        "|---|---:|---:|---:|---:|",
+        *table(rows, n),
     ]
-    for name, r in rows.items():
-        lines.append(f"| `{name}` | {r['wall']:.1f} | {r['cpu']:.1f} | {n / r['wall']:,.0f} | {r['rss_mb']:.0f} |")
     lines.append("")
     if "assess" in rows:
         assess, two = rows["assess"], rows.get("import --workers 2")
@@ -92,3 +74,12 @@ def render(n: int, made: float, size: int, rows: dict[str, dict]) -> str:
         f"Machine: {machine_info('not pinned')}",
     ]
     return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    if "--rss" not in sys.argv[1:]:
+        sys.exit("usage: python -m output.benchparts.scale --db PATH --rss [--only rescan,campaigns] "
+                 "(the whole part runs with: python -m output.bench --part scale)")
+    from ._rss import main
+
+    main([a for a in sys.argv[1:] if a != "--rss"])
