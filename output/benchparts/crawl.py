@@ -26,6 +26,7 @@ import os
 import pstats
 import random
 import re
+import resource
 import subprocess
 import sys
 import tempfile
