@@ -46,10 +46,11 @@ from .sqlitetx import BUSY_TIMEOUT, RETRY_FOR, StoreError, Transactions
 from .verdicts import (LABELLED_COLUMNS, VERDICT_TABLES, VERDICTS, ReviewInputError, check_review,  # noqa: F401
                        insert_review, known_lure_entry, labelled, migrate as migrate_verdicts)
 
-SCHEMA_VERSION = 7  # 2: page bodies moved from snapshots.body_gz to snapshot_bodies; 3: confirmed lures/negatives;
+SCHEMA_VERSION = 8  # 2: page bodies moved from snapshots.body_gz to snapshot_bodies; 3: confirmed lures/negatives;
 # 4: partner alerts (alerts, alert_partners, deliveries; meta instance_id); 5: campaigns (crawler/campaigns/schema.py)
 # 6: snapshot bodies zstd with per-source dictionaries (snapshot_dicts), ads_au FTS trigger on text columns only
 # 7: ad_categories kept by triggers, indexes of every review view (crawler/reviewindex.py)
+# 8: facet_pairs (counts of two facet values together) kept by triggers on ads (crawler/reviewindex.py)
 
 AD_TEXT_FIELDS = ("title", "company", "location", "salary_text", "description", "contact")
 
