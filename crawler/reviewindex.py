@@ -111,21 +111,25 @@ TRIGGERS.update({
 
 
 def _fill_facet_pairs(db: sqlite_utils.Database) -> None:
-    """facet_pairs from the stored ads: one read of ads, then a join on the ad id (minutes at a million ads)."""
-    db.execute("DROP TABLE IF EXISTS temp.lw_ads")
-    db.execute("DROP TABLE IF EXISTS temp.lw_dims")
-    db.execute(f"CREATE TEMP TABLE lw_ads AS SELECT id, {', '.join(f'[{c}]' for c in FACET_COLUMNS['ads'])} FROM ads")
-    db.execute("CREATE TEMP TABLE lw_dims (ad_id INTEGER NOT NULL, d TEXT NOT NULL, v NOT NULL)")
-    for column in FACET_COLUMNS["ads"]:
-        db.execute(f"INSERT INTO temp.lw_dims SELECT id, '{column}', [{column}] FROM temp.lw_ads"
-                   f" WHERE [{column}] IS NOT NULL")
-    db.execute("DROP TABLE temp.lw_ads")
-    db.execute("INSERT INTO temp.lw_dims SELECT ad_id, 'category', category FROM ad_categories")
-    db.execute("CREATE INDEX temp.lw_dims_ad ON lw_dims (ad_id, d, v)")
-    db.execute("INSERT INTO facet_pairs (fcol, fval, col, value, n) SELECT a.d, a.v, b.d, b.v, count(*)"
-               f" FROM temp.lw_dims a JOIN temp.lw_dims b ON b.ad_id = a.ad_id WHERE {_PAIRED}"
-               " GROUP BY a.d, a.v, b.d, b.v")
-    db.execute("DROP TABLE temp.lw_dims")
+    """facet_pairs from the stored ads: ads grouped by all their facet values at once (one read of ads), then the
+    pairs of each group's values, weighted by its number of ads."""
+    columns = ", ".join(f"[{c}]" for c in FACET_COLUMNS["ads"])
+    for name in ("lw_groups", "lw_dims"):
+        db.execute(f"DROP TABLE IF EXISTS temp.{name}")
+    db.execute(f"CREATE TEMP TABLE lw_groups AS SELECT row_number() OVER () AS g, * FROM (SELECT {columns},"
+               f" categories, count(*) AS n FROM ads GROUP BY {columns}, categories)")
+    arms = [f"SELECT g, '{c}' AS d, [{c}] AS v FROM temp.lw_groups WHERE [{c}] IS NOT NULL"
+            for c in FACET_COLUMNS["ads"]]
+    arms.append("SELECT DISTINCT g, 'category', j.value FROM temp.lw_groups, json_each(CASE WHEN json_valid(categories)"
+                " AND json_type(categories) = 'array' THEN categories ELSE '[]' END) AS j WHERE j.type = 'text'")
+    db.execute(f"CREATE TEMP TABLE lw_dims AS {' UNION ALL '.join(arms)}")
+    db.execute("CREATE INDEX temp.lw_dims_g ON lw_dims (g)")
+    db.execute("INSERT INTO facet_pairs (fcol, fval, col, value, n) SELECT a.d, a.v, b.d, b.v, sum(x.n)"
+               f" FROM temp.lw_dims a JOIN temp.lw_dims b ON b.g = a.g JOIN temp.lw_groups x ON x.g = a.g"
+               f" WHERE {_PAIRED} GROUP BY a.d, a.v, b.d, b.v")
+    for name in ("lw_groups", "lw_dims"):
+        db.execute(f"DROP TABLE temp.{name}")
+
 
 # contact_counts(kind, value, ads): how many distinct ads name each contact (the "shared contacts" query)
 CONTACT_COUNTS_SQL = ("CREATE TABLE IF NOT EXISTS contact_counts (kind TEXT NOT NULL, value TEXT NOT NULL,"
