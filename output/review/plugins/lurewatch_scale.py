@@ -37,7 +37,7 @@ _WHERE = re.compile(r"\bwhere\b", re.I)
 _ADS_PATH = re.compile(r"^/[^/]+/ads(\.\w+)?$")
 _HINT = "+id in ("  # an IN filter that SQLite must not use for row lookups (see module docstring)
 # query-string keys that do not filter the rows
-_NOT_FILTERS = {"_sort", "_sort_desc", "_size", "_nocount", "_nofacet", "_nosuggest", "_labels", "_nolabels", "_col",
+_NOT_FILTERS = {"_sort", "_sort_desc", "_size", "_next", "_nocount", "_nofacet", "_nosuggest", "_labels", "_nolabels", "_col",
                 "_nocol", "_trace", "_shape", "_json", "_json_infinity", "_timelimit", "_ttl", "_context"}
 
 
