@@ -1,14 +1,18 @@
-"""What keeps the review app fast at millions of ads (schema 7): the ad_categories table, facet_counts and the
-indexes of every default view, facet and sort of output/review/ (metadata.yaml, triage.py, casepage.py).
+"""What keeps the review app fast at millions of ads (schema 7, facet_pairs 8): the ad_categories table,
+facet_counts, facet_pairs and the indexes of every default view, facet and sort of output/review/ (metadata.yaml,
+triage.py, casepage.py).
 
 - ad_categories(ad_id, category): one row per category of an ad's `categories` JSON list; the review app facets
   and filters on it instead of scanning JSON arrays.
 - facet_counts(tbl, col, value, n): how many rows of `tbl` have `value` in `col`, for each default facet of an
   unfiltered table page (FACET_COLUMNS); a filtered page counts with the indexes instead.
+- facet_pairs(fcol, fval, col, value, n): how many ads have `fval` in `fcol` and `value` in `col`, for every two
+  facet dimensions of the ads page (PAIR_DIMENSIONS: its counted columns and `category`), so the page filtered
+  by one facet value (a facet link) reads every other facet from it instead of recounting the matching ads.
 - contact_counts(kind, value, ads): how many distinct ads name each contact, for "Contacts shared by several ads".
-All three are kept by SQLite triggers, so every write path (save_ad, update_assessment, batched writers, bulk SQL)
+All four are kept by SQLite triggers, so every write path (save_ad, update_assessment, batched writers, bulk SQL)
 maintains them in its own transaction and nothing else writes them (a large Store.add_many batch suspends the
-triggers in its transaction and makes the same changes in bulk: crawler/bulkindex.py).
+other tables' triggers in its transaction and makes the same changes in bulk: crawler/bulkindex.py).
 """
 from __future__ import annotations
 
@@ -70,6 +74,64 @@ def _facet_triggers() -> dict[str, str]:
 
 TRIGGERS.update(_facet_triggers())
 
+# facet_pairs: for two facet dimensions of the ads page (an ads column of FACET_COLUMNS or "category", one per item
+# of the ad's categories list) and a value of each, how many ads have both. Pairs of one column with itself are not
+# kept (facet_counts has them), except two different categories.
+PAIR_DIMENSIONS = (*FACET_COLUMNS["ads"], "category")
+FACET_PAIRS_SQL = ("CREATE TABLE IF NOT EXISTS facet_pairs (fcol TEXT NOT NULL, fval NOT NULL, col TEXT NOT NULL,"
+                   " value NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (fcol, fval, col, value)) WITHOUT ROWID")
+_PAIRED = "(a.d != b.d OR (a.d = 'category' AND a.v != b.v))"
+
+
+def _dimensions(row: str) -> str:
+    """(d, v) of every facet dimension value of ads row `row` (new or old)."""
+    columns = " UNION ALL ".join(f"SELECT '{c}' AS d, {row}.[{c}] AS v WHERE {row}.[{c}] IS NOT NULL"
+                                 for c in FACET_COLUMNS["ads"])
+    return (f"({columns} UNION ALL SELECT DISTINCT 'category', j.value FROM json_each(CASE WHEN json_valid("
+            f"{row}.categories) AND json_type({row}.categories) = 'array' THEN {row}.categories ELSE '[]' END) AS j"
+            " WHERE j.type = 'text')")
+
+
+def _pairs(row: str, step: int) -> str:
+    """+1 (or -1) for every pair of facet dimension values of ads row `row`."""
+    pairs = f"FROM {_dimensions(row)} AS a, {_dimensions(row)} AS b WHERE {_PAIRED}"
+    if step > 0:
+        return (f"INSERT INTO facet_pairs (fcol, fval, col, value, n) SELECT a.d, a.v, b.d, b.v, 1 {pairs}"
+                " ON CONFLICT (fcol, fval, col, value) DO UPDATE SET n = n + 1;")
+    return f"UPDATE facet_pairs SET n = n - 1 WHERE (fcol, fval, col, value) IN (SELECT a.d, a.v, b.d, b.v {pairs});"
+
+
+_PAIR_COLUMNS = (*FACET_COLUMNS["ads"], "categories")
+TRIGGERS.update({
+    "ads_pairs_ai": f"AFTER INSERT ON ads BEGIN {_pairs('new', 1)} END",
+    "ads_pairs_ad": f"AFTER DELETE ON ads BEGIN {_pairs('old', -1)} END",
+    "ads_pairs_au": (f"AFTER UPDATE OF {', '.join(f'[{c}]' for c in _PAIR_COLUMNS)} ON ads WHEN "
+                     + " OR ".join(f"old.[{c}] IS NOT new.[{c}]" for c in _PAIR_COLUMNS)
+                     + f" BEGIN {_pairs('old', -1)} {_pairs('new', 1)} END"),
+})
+
+
+def _fill_facet_pairs(db: sqlite_utils.Database) -> None:
+    """facet_pairs from the stored ads: ads grouped by all their facet values at once (one read of ads), then the
+    pairs of each group's values, weighted by its number of ads."""
+    columns = ", ".join(f"[{c}]" for c in FACET_COLUMNS["ads"])
+    for name in ("lw_groups", "lw_dims"):
+        db.execute(f"DROP TABLE IF EXISTS temp.{name}")
+    db.execute(f"CREATE TEMP TABLE lw_groups AS SELECT row_number() OVER () AS g, * FROM (SELECT {columns},"
+               f" categories, count(*) AS n FROM ads GROUP BY {columns}, categories)")
+    arms = [f"SELECT g, '{c}' AS d, [{c}] AS v FROM temp.lw_groups WHERE [{c}] IS NOT NULL"
+            for c in FACET_COLUMNS["ads"]]
+    arms.append("SELECT DISTINCT g, 'category', j.value FROM temp.lw_groups, json_each(CASE WHEN json_valid(categories)"
+                " AND json_type(categories) = 'array' THEN categories ELSE '[]' END) AS j WHERE j.type = 'text'")
+    db.execute(f"CREATE TEMP TABLE lw_dims AS {' UNION ALL '.join(arms)}")
+    db.execute("CREATE INDEX temp.lw_dims_g ON lw_dims (g)")
+    db.execute("INSERT INTO facet_pairs (fcol, fval, col, value, n) SELECT a.d, a.v, b.d, b.v, sum(x.n)"
+               f" FROM temp.lw_dims a JOIN temp.lw_dims b ON b.g = a.g JOIN temp.lw_groups x ON x.g = a.g"
+               f" WHERE {_PAIRED} GROUP BY a.d, a.v, b.d, b.v")
+    for name in ("lw_groups", "lw_dims"):
+        db.execute(f"DROP TABLE temp.{name}")
+
+
 # contact_counts(kind, value, ads): how many distinct ads name each contact (the "shared contacts" query)
 CONTACT_COUNTS_SQL = ("CREATE TABLE IF NOT EXISTS contact_counts (kind TEXT NOT NULL, value TEXT NOT NULL,"
                       " ads INTEGER NOT NULL, PRIMARY KEY (kind, value)) WITHOUT ROWID")
@@ -110,13 +172,13 @@ def index_name(table: str, columns: list[str]) -> str:
 def current(db: sqlite_utils.Database) -> bool:
     """True when ad_categories, its triggers and every index exist (opening the store then writes nothing)."""
     names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'index', 'trigger')")}
-    tables = {"ad_categories", "facet_counts", "contact_counts"}
+    tables = {"ad_categories", "facet_counts", "facet_pairs", "contact_counts"}
     return {*tables, *TRIGGERS, *(index_name(t, c) for t, c in INDEXES)} <= names
 
 
 def migrate(db: sqlite_utils.Database) -> None:
-    """Create ad_categories, facet_counts and contact_counts (filled from the stored rows the first time), their
-    triggers and the indexes."""
+    """Create ad_categories, facet_counts, facet_pairs and contact_counts (filled from the stored rows the first
+    time), their triggers and the indexes."""
     fresh = not db["ad_categories"].exists()
     db.execute(AD_CATEGORIES_SQL)
     if fresh:
@@ -127,6 +189,9 @@ def migrate(db: sqlite_utils.Database) -> None:
             for column in columns:
                 db.execute(f"INSERT INTO facet_counts (tbl, col, value, n) SELECT '{table}', '{column}', [{column}],"
                            f" count(*) FROM [{table}] WHERE [{column}] IS NOT NULL GROUP BY [{column}]")
+    if not db["facet_pairs"].exists():
+        db.execute(FACET_PAIRS_SQL)
+        _fill_facet_pairs(db)
     if not db["contact_counts"].exists():
         db.execute(CONTACT_COUNTS_SQL)
         db.execute("INSERT INTO contact_counts (kind, value, ads) SELECT kind, value, count(DISTINCT ad_id)"

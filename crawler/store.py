@@ -52,7 +52,8 @@ SCHEMA_VERSION = 8  # 2: page bodies moved from snapshots.body_gz to snapshot_bo
 # 4: partner alerts (alerts, alert_partners, deliveries; meta instance_id); 5: campaigns (crawler/campaigns/schema.py)
 # 6: snapshot bodies zstd with per-source dictionaries (snapshot_dicts), ads_au FTS trigger on text columns only
 # 7: ad_categories kept by triggers, indexes of every review view (crawler/reviewindex.py)
-# 8: redundant idx_contacts_kind_value dropped, 8 KiB pages for new databases (crawler/storelayout.py)
+# 8: redundant idx_contacts_kind_value dropped, 8 KiB pages for new databases (crawler/storelayout.py);
+#    facet_pairs (counts of two facet values together) kept by triggers on ads (crawler/reviewindex.py)
 
 AD_TEXT_FIELDS = ("title", "company", "location", "salary_text", "description", "contact")
 

@@ -50,8 +50,29 @@ def facet_counts_exact(db_path) -> None:
                 kept = dict(conn.execute("SELECT value, n FROM facet_counts WHERE tbl = ? AND col = ? AND n > 0",
                                          [table, column]))
                 assert kept == expected, (table, column)
+        assert facet_pairs_recount(conn) == dict(
+            ((f, fv, c, v), n) for f, fv, c, v, n in conn.execute("SELECT * FROM facet_pairs WHERE n > 0"))
     finally:
         conn.close()
+
+
+def facet_pairs_recount(conn) -> dict[tuple, int]:
+    """{(fcol, fval, col, value): ads} recounted from the ads and their categories lists."""
+    counts: dict[tuple, int] = {}
+    columns = reviewindex.FACET_COLUMNS["ads"]
+    for row in conn.execute(f"SELECT categories, {', '.join(columns)} FROM ads"):
+        try:
+            categories = json.loads(row[0])
+        except (TypeError, ValueError):
+            categories = []
+        values = [(c, v) for c, v in zip(columns, row[1:]) if v is not None]
+        values += [("category", c) for c in sorted(set(categories if isinstance(categories, list) else []))
+                   if isinstance(c, str)]
+        for d, v in values:
+            for e, w in values:
+                if d != e or (d == "category" and v != w):
+                    counts[(d, v, e, w)] = counts.get((d, v, e, w), 0) + 1
+    return counts
 
 
 def test_every_store_write_keeps_categories_and_counts(tmp_path):
@@ -87,6 +108,7 @@ def test_an_older_database_is_filled_in_on_open(tmp_path):
         store.db.execute(f"DROP TRIGGER {name}")
     store.db.execute("DROP TABLE ad_categories")
     store.db.execute("DROP TABLE facet_counts")
+    store.db.execute("DROP TABLE facet_pairs")
     store.db.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
     store.db.conn.commit()
     store.close()
