@@ -10,22 +10,26 @@ import pytest
 
 from conftest import db_rows, run_cli
 from crawler.localsite import LocalSite, Page
+from crawler.store import Store
 from sites.hostile import ad_page
 
 pytestmark = pytest.mark.slow
 FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RETRY_TIMES=0", "--no-progress"]
-ADS = 120
+ADS = 400  # enough that a crawl stopped by the first failed write has not fetched them all (assess runs ahead)
 WORDS = [f"w{n}" for n in range(5000)]
 
 
 @pytest.fixture
 def small_disk(tmp_path):
-    """A 1 MB tmpfs, unmounted afterwards."""
+    """A tmpfs with room for an empty store twice (its WAL holds every page until the checkpoint) and 64 KB more,
+    unmounted afterwards: the first batches of ads fill it."""
     mount = tmp_path / "disk"
     mount.mkdir()
     if not shutil.which("mount"):
         pytest.skip("no mount command")
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1024k", "tmpfs", str(mount)], capture_output=True,
+    Store(tmp_path / "empty.db").close()
+    size_k = (2 * (tmp_path / "empty.db").stat().st_size // 1024 + 64 + 63) // 64 * 64
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_k}k", "tmpfs", str(mount)], capture_output=True,
                           text=True)
     if proc.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
