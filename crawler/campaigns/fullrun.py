@@ -22,7 +22,8 @@ from .links import (LINK_KINDS, MAX_BUCKET, PAIR_BUCKET, Holders, board_host, co
 from .rows import write_campaign_rows
 from .text import as_array, band_keys, jaccard
 
-ROWS = 50_000  # rows per batch written or verified
+ROWS = 50_000  # rows per batch written
+VERIFY = 5_000  # candidate pairs verified at a time (two 256-byte signatures each)
 KIND_MARKS = ",".join("?" * len(LINK_KINDS))
 SHARED_VALUES = (f"SELECT value FROM contacts WHERE kind IN ({KIND_MARKS}) GROUP BY value"
                  " HAVING count(DISTINCT ad_id) > 1")
@@ -113,7 +114,7 @@ def text_links(run) -> None:
         "SELECT p.a, p.b, sa.signature, sb.signature FROM (SELECT DISTINCT a, b FROM temp.campaign_pair_spill) p"
         " JOIN campaign_ad_state sa ON sa.ad_id = p.a JOIN campaign_ad_state sb ON sb.ad_id = p.b ORDER BY p.a, p.b")
     threshold = run.settings.text_threshold
-    while rows := cursor.fetchmany(ROWS):
+    while rows := cursor.fetchmany(VERIFY):
         est = jaccard(as_array([r[2] for r in rows]), as_array([r[3] for r in rows])).tolist()
         run.write_links([(r[0], r[1], "text", None, round(e, 4)) for r, e in zip(rows, est) if e >= threshold])
     db.execute("DROP TABLE temp.campaign_pair_spill")

@@ -42,7 +42,7 @@ MIN_ADS_TO_FLAG = 2  # linked flagged/confirmed ads needed before campaign evide
 REJECTED = "not_lure"
 CONFIRMED = "lure"
 CHUNK = 500  # ids per IN (...) query
-APPLY_CHUNK = 2000  # ads assessed and written at a time by a run over every ad
+APPLY_CHUNK = 500  # ads assessed and written at a time by a run over every ad (and their linked ads read)
 EVIDENCE_KEYS = ("rule_id", "category", "weight", "matched_text", "field", "start", "end", "explanation")
 KIND_LABELS = {"phone": "phone", "telegram": "Telegram", "whatsapp": "WhatsApp", "line": "LINE", "wechat": "WeChat",
                "zalo": "Zalo", "email": "email", "domain": "domain", "url": "URL", "viber": "Viber", "signal": "Signal",
