@@ -7,6 +7,7 @@ Both write the same result for the same store (tests/test_campaigns_link.py chec
   4. groups: connected components; ids kept (groups.assign_ids); ads.campaign_id and campaigns rows updated
 An incremental run touches the ads given, the holders of their contact values (old and new), their text
 neighbours, and the campaigns of all those: its cost follows them, not the size of the store.
+A full run streams each step from SQL (fullrun.py), so its memory does not grow with the store.
 Everything happens in one write transaction (Store.write), so concurrent runs and crawls serialise.
 """
 from __future__ import annotations
