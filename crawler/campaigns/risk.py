@@ -131,8 +131,9 @@ def _apply(db, seeds: list[int] | None) -> RiskReport:
         chunk = max(len(targets), 1)
     report.examined = len(targets)
     campaigns: set = set()
+    stamp = _now()
     for lo in range(0, len(targets), chunk):
-        campaigns |= _apply_to(db, [int(t) for t in targets[lo: lo + chunk]], report)
+        campaigns |= _apply_to(db, [int(t) for t in targets[lo: lo + chunk]], report, stamp)
     _refresh_campaigns(db, campaigns)
     return report
 
@@ -146,13 +147,13 @@ def _ids(db, sql: str, params: list) -> np.ndarray:
     return np.unique(np.concatenate(parts))
 
 
-def _apply_to(db, targets: list[int], report: RiskReport) -> set:
+def _apply_to(db, targets: list[int], report: RiskReport, stamp: str) -> set:
     """Campaign risk of the ads `targets` (ascending), written; the campaigns whose ads' scores changed. An ad's
     state is read from the store as earlier chunks left it, which gives what one pass over all ads gives: a raised
     ad's engine score and flag stay recoverable from its campaign_risk row."""
     links = _links_of(db, targets)  # ad -> [(other, kind, value, similarity)]
     ads = _ad_states(db, sorted({o for rows in links.values() for o, *_ in rows} | set(targets)))
-    writes = _Writes(_now())
+    writes = _Writes(stamp)
     for ad_id in targets:
         ad = ads.get(ad_id)
         if ad is None:  # an ad that is gone
