@@ -43,6 +43,7 @@ REJECTED = "not_lure"
 CONFIRMED = "lure"
 CHUNK = 500  # ids per IN (...) query
 APPLY_CHUNK = 500  # ads assessed and written at a time by a run over every ad (and their linked ads read)
+APPLY_LINKS = 20_000  # and at most this many links of theirs
 EVIDENCE_KEYS = ("rule_id", "category", "weight", "matched_text", "field", "start", "end", "explanation")
 KIND_LABELS = {"phone": "phone", "telegram": "Telegram", "whatsapp": "WhatsApp", "line": "LINE", "wechat": "WeChat",
                "zalo": "Zalo", "email": "email", "domain": "domain", "url": "URL", "viber": "Viber", "signal": "Signal",
@@ -119,7 +120,7 @@ def _apply(db, seeds: list[int] | None) -> RiskReport:
     if seeds is None:  # every linked or raised ad, in chunks: memory follows the chunk, not the store
         targets = _ids(db, "select ad_id from ad_links union select other_ad_id from ad_links"
                            " union select ad_id from campaign_risk", [])  # the stale ones among them
-        chunk = APPLY_CHUNK
+        chunks = _by_links(db, targets)
     else:
         found = set(seeds)
         for part in _chunks(sorted(found)):
@@ -128,12 +129,12 @@ def _apply(db, seeds: list[int] | None) -> RiskReport:
                 f" union select ad_id from ad_links where other_ad_id in ({_marks(part)})", part + part))
         found.update(r[0] for r in db.execute(stale_sql, [CATEGORY]))
         targets = sorted(found)
-        chunk = max(len(targets), 1)
+        chunks = [targets]
     report.examined = len(targets)
     campaigns: set = set()
     stamp = _now()
-    for lo in range(0, len(targets), chunk):
-        campaigns |= _apply_to(db, [int(t) for t in targets[lo: lo + chunk]], report, stamp)
+    for part in chunks:
+        campaigns |= _apply_to(db, part, report, stamp)
     _refresh_campaigns(db, campaigns)
     return report
 
@@ -145,6 +146,28 @@ def _ids(db, sql: str, params: list) -> np.ndarray:
     while rows := cursor.fetchmany(50_000):
         parts.append(np.array([r[0] for r in rows], dtype=np.int64))
     return np.unique(np.concatenate(parts))
+
+
+def _by_links(db, targets: np.ndarray):
+    """`targets` (ascending) in chunks of at most APPLY_CHUNK ads and APPLY_LINKS links (one ad with more links
+    alone): an ad heading large LSH buckets has thousands of linked ads, whose states a chunk reads."""
+    degree = np.zeros(int(targets[-1]) + 1 if len(targets) else 0, dtype=np.int64)
+    for column in ("ad_id", "other_ad_id"):
+        cursor = db.execute(f"select {column}, count(*) from ad_links group by {column}")
+        while rows := cursor.fetchmany(50_000):
+            ids, counts = np.array(rows, dtype=np.int64).reshape(-1, 2).T
+            keep = ids < len(degree)
+            degree[ids[keep]] += counts[keep]
+    part: list[int] = []
+    links = 0
+    for ad_id, n in zip(targets.tolist(), degree[targets].tolist()):
+        if part and (len(part) >= APPLY_CHUNK or links + n > APPLY_LINKS):
+            yield part
+            part, links = [], 0
+        part.append(ad_id)
+        links += n
+    if part:
+        yield part
 
 
 def _apply_to(db, targets: list[int], report: RiskReport, stamp: str) -> set:
