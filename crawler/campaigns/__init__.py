@@ -5,7 +5,8 @@
     relink_rescanned(store, relink, rescored)   after a rescan: in chunks, never a full run
 
 Tables: crawler/campaigns/schema.py. Links and the generic-contact guard: links.py; the template text and its
-MinHash signature: text.py; groups and stable ids: groups.py; the run itself: linking.py.
+MinHash signature: text.py; groups and stable ids: groups.py; the run itself: linking.py (a full run's
+bounded-memory steps: fullrun.py).
 """
 from __future__ import annotations
 

@@ -6,9 +6,11 @@ groups get a new id from meta `campaign_next_id`: an id is never reused for anot
 """
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 from typing import Iterable
 
+import numpy as np
 
 
 def components(edges: Iterable[tuple[int, int]]) -> list[list[int]]:
@@ -54,3 +56,56 @@ def assign_ids(groups: list[list[int]], old_ids: dict[int, int], next_id: int) -
             ids[gi] = next_id
             next_id += 1
     return ids, next_id
+
+
+def group_roots(edges: Iterable[tuple[int, int]], size: int) -> np.ndarray:
+    """components() over int arrays for node ids below `size`: each node's group root (its smallest node), -1
+    for a node on no edge. Memory: 17 bytes per id, whatever the number of edges."""
+    parent = array("q", range(size))
+    linked = bytearray(size)
+    for a, b in edges:
+        linked[a] = linked[b] = 1
+        while parent[a] != a:  # path halving
+            parent[a] = a = parent[parent[a]]
+        while parent[b] != b:
+            parent[b] = b = parent[parent[b]]
+        if a < b:
+            parent[b] = a
+        elif b < a:
+            parent[a] = b
+    roots = np.frombuffer(parent, dtype=np.int64).copy()
+    del parent
+    while True:  # pointer jumping to the roots
+        up = roots[roots]
+        if np.array_equal(up, roots):
+            break
+        roots = up
+    roots[np.frombuffer(bytes(linked), dtype=np.uint8) == 0] = -1
+    return roots
+
+
+def assign_ids_by_root(roots: np.ndarray, old: np.ndarray, next_id: int) -> tuple[np.ndarray, int]:
+    """assign_ids() over arrays: (each node's new campaign id, 0 for none; the next free id). `roots` from
+    group_roots, `old[x]` the campaign id of node x before this run (0: none)."""
+    linked = roots >= 0
+    members = np.flatnonzero(linked & (old > 0))
+    codes, counts = np.unique(np.stack([roots[members], old[members]], axis=1), axis=0, return_counts=True) \
+        if len(members) else (np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int64))
+    order = np.lexsort((codes[:, 0], codes[:, 1], -counts))  # most shared first; ties: lower old id, group
+    campaign_of_root: dict[int, int] = {}
+    taken: set[int] = set()
+    for root, old_id in codes[order].tolist():
+        if root not in campaign_of_root and old_id not in taken:
+            campaign_of_root[root] = old_id
+            taken.add(old_id)
+    group_roots_sorted = np.unique(roots[linked])
+    cid = np.zeros(len(group_roots_sorted), dtype=np.int64)
+    for i, root in enumerate(group_roots_sorted.tolist()):  # groups in order of their smallest ad
+        if root in campaign_of_root:
+            cid[i] = campaign_of_root[root]
+        else:
+            cid[i] = next_id
+            next_id += 1
+    new = np.zeros(len(roots), dtype=np.int64)
+    new[linked] = cid[np.searchsorted(group_roots_sorted, roots[linked])]
+    return new, next_id

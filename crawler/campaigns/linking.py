@@ -7,6 +7,7 @@ Both write the same result for the same store (tests/test_campaigns_link.py chec
   4. groups: connected components; ids kept (groups.assign_ids); ads.campaign_id and campaigns rows updated
 An incremental run touches the ads given, the holders of their contact values (old and new), their text
 neighbours, and the campaigns of all those: its cost follows them, not the size of the store.
+A full run streams each step from SQL (fullrun.py), so its memory does not grow with the store.
 Everything happens in one write transaction (Store.write), so concurrent runs and crawls serialise.
 """
 from __future__ import annotations
@@ -19,14 +20,13 @@ from collections import defaultdict
 from itertools import groupby
 from typing import Callable, Iterable
 
-import numpy as np
-
 from crawler.store import now
 
+from . import fullrun
 from .groups import assign_ids, components
 from .rows import write_campaign_rows
 from .links import (LINK_KINDS, MAX_BUCKET, PAIR_BUCKET, SUSPICIOUS_SQL, Holders, board_host, contact_key, contact_pairs,
-                    is_generic, text_pairs_full)
+                    is_generic)
 from .report import LinkReport, LinkSettings
 from .text import TEXT_VERSION, as_array, band_keys, jaccard, signatures, template_text
 
@@ -103,19 +103,11 @@ class _Run:
     # -- signatures --------------------------------------------------------------------------
     def refresh_signatures(self, ids: list[int] | None) -> None:
         """Shingle the ads (all, or `ids`) whose text changed since the last run; their band keys follow."""
-        state = dict(self.q("SELECT ad_id, text_hash FROM campaign_ad_state") if ids is None else
-                     self.q_in("SELECT ad_id, text_hash FROM campaign_ad_state WHERE ad_id IN ({ids})", ids))
         total = self.q("SELECT count(*) FROM ads")[0][0] if ids is None else len(ids)
-        fresh = ids is None  # a full run rewrites every band key (write_all_bands)
+        fresh = ids is None  # a full run rewrites every band key (fullrun.write_bands)
         done = 0
-        cursor = (self.db.execute("SELECT id, title, description, company, content_hash FROM ads ORDER BY id")
-                  if ids is None else iter(self.q_in(
-                      "SELECT id, title, description, company, content_hash FROM ads WHERE id IN ({ids})", ids)))
-        while True:
-            batch = cursor.fetchmany(BATCH) if hasattr(cursor, "fetchmany") else [r for _, r in zip(range(BATCH), cursor)]
-            if not batch:
-                break
-            stale = [r for r in batch if state.get(r[0]) != f"{r[4]}:{TEXT_VERSION}"]
+        for batch in self._ads_with_text_hash(ids):
+            stale = [r for r in batch if r[5] != f"{r[4]}:{TEXT_VERSION}"]
             if stale:
                 sigs = signatures([template_text(r[1], r[2], r[3]) for r in stale])
                 stale_ids = [r[0] for r in stale]
@@ -134,22 +126,25 @@ class _Run:
             self.progress(done, total, "shingling")
         return fresh
 
+    def _ads_with_text_hash(self, ids: list[int] | None) -> Iterable[list[tuple]]:
+        """Batches of (id, title, description, company, content_hash, last text_hash) of the ads (all: by id
+        ranges, so the store's size never sits in memory)."""
+        columns = "a.id, a.title, a.description, a.company, a.content_hash, s.text_hash"
+        joined = "ads a LEFT JOIN campaign_ad_state s ON s.ad_id = a.id"
+        if ids is not None:
+            for part in _chunks(ids):
+                yield self.q(f"SELECT {columns} FROM {joined} WHERE a.id IN ({','.join('?' * len(part))})", part)
+            return
+        last = -1
+        while batch := self.q(f"SELECT {columns} FROM {joined} WHERE a.id > ? ORDER BY a.id LIMIT {BATCH}", [last]):
+            yield batch
+            last = batch[-1][0]
+
     def write_bands(self, sql: str, rows: list[tuple[int, bytes]]) -> None:
         """Run `sql` (band_key, ad_id) over the band keys of (ad_id, signature) rows."""
         if rows:
             keys = band_keys(as_array([r[1] for r in rows]))
             self.db.conn.executemany(sql, [(k, r[0]) for r, ks in zip(rows, keys.tolist()) for k in ks])
-
-    def write_all_bands(self, ids: np.ndarray, keys: np.ndarray) -> None:
-        """Every band key of the store, in key order (appended to the B-tree)."""
-        self.db.execute("DELETE FROM campaign_bands")
-        flat_keys = keys.ravel()
-        flat_ids = np.repeat(ids, keys.shape[1])
-        order = np.lexsort((flat_ids, flat_keys))
-        for lo in range(0, len(order), 200_000):
-            part = order[lo: lo + 200_000]
-            self.db.conn.executemany("INSERT INTO campaign_bands (band_key, ad_id) VALUES (?, ?)",
-                                     zip(flat_keys[part].tolist(), flat_ids[part].tolist()))
 
     # -- contacts ----------------------------------------------------------------------------
     def holders_of(self, rows: Iterable[tuple]) -> tuple[dict, dict]:
@@ -170,36 +165,19 @@ class _Run:
             per_ad[ad_id].add(key)
         return holders, per_ad
 
-    def all_holders(self) -> dict:
-        """{key: Holders} of every contact value held by two or more ads (one pass over the contacts in ad
-        order), writing each ad's contact keys to campaign_ad_state on the way."""
-        shared = {r[0] for r in self.db.execute(f"SELECT value FROM contacts WHERE kind IN ({KIND_MARKS})"
-                                                " GROUP BY value HAVING count(DISTINCT ad_id) > 1", LINK_KINDS)}
+    def all_contact_keys(self) -> None:
+        """Each ad's contact keys to campaign_ad_state (one pass over the contacts in ad order)."""
         self.db.execute("UPDATE campaign_ad_state SET contact_keys = '[]'")
-        holders: dict = {}
         cursor = self.db.execute(f"SELECT {HOLDER_COLUMNS} FROM contacts c JOIN ads a ON a.id = c.ad_id"
                                  f" WHERE c.kind IN ({KIND_MARKS}) ORDER BY c.ad_id", LINK_KINDS)
         batch: list[tuple] = []
         for _, rows in groupby(cursor, key=lambda r: r[0]):  # whole ads per batch
             batch.extend(rows)
             if len(batch) >= 20_000:
-                self.merge_holders(holders, batch, shared)
+                _, per_ad = self.holders_of(batch)
+                self.store_contact_keys(per_ad, sorted(per_ad))
                 batch = []
-        self.merge_holders(holders, batch, shared)
-        return holders
-
-    def merge_holders(self, holders: dict, rows: list[tuple], shared: set) -> None:
-        part, per_ad = self.holders_of(rows)
-        for key, h in part.items():
-            if key[1] not in shared:
-                continue
-            total = holders.get(key)
-            if total is None:
-                holders[key] = h
-            else:
-                total.ads |= h.ads
-                total.sources |= h.sources
-                total.clean |= h.clean
+        _, per_ad = self.holders_of(batch)
         self.store_contact_keys(per_ad, sorted(per_ad))
 
     def write_links(self, rows: list[tuple]) -> None:
@@ -215,39 +193,21 @@ class _Run:
 
     # -- full --------------------------------------------------------------------------------
     def full(self) -> LinkReport:
+        """Every link and campaign afresh, in bounded memory (fullrun.py)."""
         self.report.mode = "full"
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('campaign_settings', ?)", [settings_key(self.settings)])
         self.refresh_signatures(None)
         self.report.ads_seen = self.q("SELECT count(*) FROM ads")[0][0]
         self.progress(0, 1, "contacts")
-        holders = self.all_holders()
+        self.all_contact_keys()
         self.db.execute("DELETE FROM ad_links")
         self.db.execute("DELETE FROM generic_contacts")
-        generic, links = [], []
-        for key, h in holders.items():
-            if len(h.ads) < 2:
-                continue
-            if is_generic(h, self.settings):
-                generic.append((*key, len(h.sources), len(h.ads)))
-            else:
-                links += contact_pairs(key, h.ads)
-        del holders
-        self.db.conn.executemany("INSERT INTO generic_contacts (kind, value, sources, ads) VALUES (?,?,?,?)", generic)
+        fullrun.contact_links(self, HOLDER_COLUMNS)
         self.progress(0, 1, "text")
-        rows = self.q("SELECT ad_id, signature FROM campaign_ad_state WHERE signature IS NOT NULL ORDER BY ad_id")
-        if rows:
-            ids = np.array([r[0] for r in rows], dtype=np.int64)
-            sigs = as_array([r[1] for r in rows])
-            del rows
-            keys = band_keys(sigs)
-            self.write_all_bands(ids, keys)
-            pairs = text_pairs_full(ids, sigs, keys, self.settings.text_threshold)
-            del ids, sigs, keys
-            links += [(a, b, "text", None, round(e, 4)) for (a, b), e in sorted(pairs.items())]
-        self.write_links(links)
+        fullrun.write_bands(self.db)
+        fullrun.text_links(self)
         self.progress(0, 1, "grouping")
-        everyone = [r[0] for r in self.q("SELECT id FROM ads")]
-        self.regroup(everyone, [(r[0], r[1]) for r in links], full=True)
+        fullrun.regroup(self)
         return self.finish()
 
     # -- incremental -------------------------------------------------------------------------
@@ -279,7 +239,7 @@ class _Run:
         self.write_links(links)
         affected.update(x for r in links for x in r[:2])
         nodes, edges = self.closure(affected)
-        self.regroup(nodes, edges, full=False)
+        self.regroup(nodes, edges)
         self.report.touched_ads = sorted(nodes)
         return self.finish()
 
@@ -356,13 +316,11 @@ class _Run:
         return nodes, sorted(edges)
 
     # -- groups and campaign rows --------------------------------------------------------------
-    def regroup(self, nodes: Iterable[int], edges: list[tuple[int, int]], full: bool) -> None:
+    def regroup(self, nodes: Iterable[int], edges: list[tuple[int, int]]) -> None:
+        """Campaigns of the ads `nodes` (closed under links) from their `edges` (a full run: fullrun.regroup)."""
         nodes = sorted(set(nodes))
         groups = components(edges)
-        if full:
-            old = dict(self.q("SELECT id, campaign_id FROM ads WHERE campaign_id IS NOT NULL"))
-        else:
-            old = dict(self.q_in("SELECT id, campaign_id FROM ads WHERE campaign_id IS NOT NULL AND id IN ({ids})", nodes))
+        old = dict(self.q_in("SELECT id, campaign_id FROM ads WHERE campaign_id IS NOT NULL AND id IN ({ids})", nodes))
         old = {a: int(c) for a, c in old.items()}
         next_id = self.next_campaign_id()
         ids, next_id = assign_ids(groups, old, next_id)
@@ -371,8 +329,6 @@ class _Run:
         changes = [(new.get(a), a) for a in (set(old) | set(new)) if old.get(a) != new.get(a)]
         self.db.conn.executemany("UPDATE ads SET campaign_id = ? WHERE id = ?", sorted(changes, key=lambda c: c[1]))
         gone = set(old.values()) - set(ids)
-        if full:
-            gone |= {r[0] for r in self.q("SELECT id FROM campaigns")} - set(ids)
         self.q_in("DELETE FROM campaigns WHERE id IN ({ids})", sorted(gone))
         write_campaign_rows(self.db, sorted(ids), self.stamp)
         self.report.campaigns_touched = len(ids)

@@ -21,10 +21,7 @@ from itertools import combinations
 from typing import Iterable, Iterator
 from urllib.parse import urlsplit
 
-import numpy as np
-
 from .report import LinkSettings
-from .text import jaccard
 
 LINK_KINDS = ("phone", "telegram", "whatsapp", "line", "wechat", "zalo", "qq", "viber", "email", "domain")
 _NUMBER = re.compile(r"^\+\d{7,15}$")
@@ -96,40 +93,3 @@ def contact_pairs(key: tuple[str, str], ads: Iterable[int]) -> Iterator[tuple]:
     """ad_links rows (ad_id, other_ad_id, kind, value, similarity) for every pair of ads sharing `key`."""
     for a, b in combinations(sorted(ads), 2):
         yield (a, b, key[0], key[1], 1.0)
-
-
-def text_pairs_full(ad_ids: np.ndarray, sigs: np.ndarray, keys: np.ndarray, threshold: float) -> dict:
-    """{(a, b): estimated Jaccard} for the pairs of ads sharing a band key (see PAIR_BUCKET) that reach
-    `threshold`. ad_ids (n,) ascending, sigs (n, num_perm), keys (n, bands). Band by band: sort the keys,
-    take the pairs of each bucket, compare the signatures of those not found yet (memory: one band's pairs)."""
-    n = len(ad_ids)
-    found: dict[tuple[int, int], float] = {}
-    if n < 2:
-        return found
-    for band in range(keys.shape[1]):
-        order = np.argsort(keys[:, band], kind="stable")
-        col = keys[order, band]
-        starts = np.flatnonzero(np.r_[True, col[1:] != col[:-1]])
-        sizes = np.diff(np.r_[starts, n])
-        keep = (sizes >= 2) & (sizes <= MAX_BUCKET)
-        pairs2 = starts[keep & (sizes == 2)]  # most buckets: one pair, taken at once
-        candidates = [np.stack([order[pairs2], order[pairs2 + 1]], axis=1)]
-        for start, size in zip(starts[keep & (sizes > 2)].tolist(), sizes[keep & (sizes > 2)].tolist()):
-            rows = np.sort(order[start: start + size])
-            if size <= PAIR_BUCKET:
-                i, j = np.triu_indices(size, 1)
-                candidates.append(np.stack([rows[i], rows[j]], axis=1))
-            else:  # a star around the bucket's first ad
-                candidates.append(np.stack([np.full(size - 1, rows[0]), rows[1:]], axis=1))
-        pairs = np.concatenate(candidates)
-        pairs.sort(axis=1)
-        codes = np.unique(pairs[:, 0].astype(np.int64) * n + pairs[:, 1])
-        del pairs, candidates
-        for lo in range(0, len(codes), 50_000):
-            part = codes[lo: lo + 50_000]
-            left, right = part // n, part % n
-            est = jaccard(sigs[left], sigs[right])
-            ok = est >= threshold
-            for a, b, e in zip(ad_ids[left[ok]].tolist(), ad_ids[right[ok]].tolist(), est[ok].tolist()):
-                found[(a, b)] = e
-    return found

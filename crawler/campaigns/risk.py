@@ -27,6 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+import numpy as np
+
 from rules.engine import FLAG_SCORE, level_for
 
 CATEGORY = "campaign"
@@ -40,6 +42,8 @@ MIN_ADS_TO_FLAG = 2  # linked flagged/confirmed ads needed before campaign evide
 REJECTED = "not_lure"
 CONFIRMED = "lure"
 CHUNK = 500  # ids per IN (...) query
+APPLY_CHUNK = 500  # ads assessed and written at a time by a run over every ad (and their linked ads read)
+APPLY_LINKS = 20_000  # and at most this many links of theirs
 EVIDENCE_KEYS = ("rule_id", "category", "weight", "matched_text", "field", "start", "end", "explanation")
 KIND_LABELS = {"phone": "phone", "telegram": "Telegram", "whatsapp": "WhatsApp", "line": "LINE", "wechat": "WeChat",
                "zalo": "Zalo", "email": "email", "domain": "domain", "url": "URL", "viber": "Viber", "signal": "Signal",
@@ -111,24 +115,69 @@ def _apply(db, seeds: list[int] | None) -> RiskReport:
     report = RiskReport()
     if not _has_table(db, "ad_links"):
         return report
-    stale = {r[0] for r in db.execute(  # raised, then re-assessed: the store dropped our evidence
-        "select ad_id from campaign_risk r where not exists"
-        " (select 1 from evidence e where e.ad_id = r.ad_id and e.category = ?)", [CATEGORY])}
-    if seeds is None:
-        targets = {r[0] for r in db.execute("select ad_id from ad_links union select other_ad_id from ad_links"
-                                            " union select ad_id from campaign_risk")}
+    stale_sql = ("select ad_id from campaign_risk r where not exists"  # raised, then re-assessed: evidence dropped
+                 " (select 1 from evidence e where e.ad_id = r.ad_id and e.category = ?)")
+    if seeds is None:  # every linked or raised ad, in chunks: memory follows the chunk, not the store
+        targets = _ids(db, "select ad_id from ad_links union select other_ad_id from ad_links"
+                           " union select ad_id from campaign_risk", [])  # the stale ones among them
+        chunks = _by_links(db, targets)
     else:
-        targets = set(seeds)
-        for part in _chunks(sorted(targets)):
-            targets.update(r[0] for r in db.execute(
+        found = set(seeds)
+        for part in _chunks(sorted(found)):
+            found.update(r[0] for r in db.execute(
                 f"select other_ad_id from ad_links where ad_id in ({_marks(part)})"
                 f" union select ad_id from ad_links where other_ad_id in ({_marks(part)})", part + part))
-    targets |= stale
+        found.update(r[0] for r in db.execute(stale_sql, [CATEGORY]))
+        targets = sorted(found)
+        chunks = [targets]
     report.examined = len(targets)
-    links = _links_of(db, sorted(targets))  # ad -> [(other, kind, value, similarity)]
-    ads = _ad_states(db, sorted({o for rows in links.values() for o, *_ in rows} | targets))
-    writes = _Writes(_now())
-    for ad_id in sorted(targets):
+    campaigns: set = set()
+    stamp = _now()
+    for part in chunks:
+        campaigns |= _apply_to(db, part, report, stamp)
+    _refresh_campaigns(db, campaigns)
+    return report
+
+
+def _ids(db, sql: str, params: list) -> np.ndarray:
+    """The distinct ids `sql` selects, ascending, as an int array (8 bytes an id)."""
+    parts = [np.zeros(0, dtype=np.int64)]
+    cursor = db.execute(sql, params)
+    while rows := cursor.fetchmany(50_000):
+        parts.append(np.array([r[0] for r in rows], dtype=np.int64))
+    return np.unique(np.concatenate(parts))
+
+
+def _by_links(db, targets: np.ndarray):
+    """`targets` (ascending) in chunks of at most APPLY_CHUNK ads and APPLY_LINKS links (one ad with more links
+    alone): an ad heading large LSH buckets has thousands of linked ads, whose states a chunk reads."""
+    degree = np.zeros(int(targets[-1]) + 1 if len(targets) else 0, dtype=np.int64)
+    for column in ("ad_id", "other_ad_id"):
+        cursor = db.execute(f"select {column}, count(*) from ad_links group by {column}")
+        while rows := cursor.fetchmany(50_000):
+            ids, counts = np.array(rows, dtype=np.int64).reshape(-1, 2).T
+            keep = ids < len(degree)
+            degree[ids[keep]] += counts[keep]
+    part: list[int] = []
+    links = 0
+    for ad_id, n in zip(targets.tolist(), degree[targets].tolist()):
+        if part and (len(part) >= APPLY_CHUNK or links + n > APPLY_LINKS):
+            yield part
+            part, links = [], 0
+        part.append(ad_id)
+        links += n
+    if part:
+        yield part
+
+
+def _apply_to(db, targets: list[int], report: RiskReport, stamp: str) -> set:
+    """Campaign risk of the ads `targets` (ascending), written; the campaigns whose ads' scores changed. An ad's
+    state is read from the store as earlier chunks left it, which gives what one pass over all ads gives: a raised
+    ad's engine score and flag stay recoverable from its campaign_risk row."""
+    links = _links_of(db, targets)  # ad -> [(other, kind, value, similarity)]
+    ads = _ad_states(db, sorted({o for rows in links.values() for o, *_ in rows} | set(targets)))
+    writes = _Writes(stamp)
+    for ad_id in targets:
         ad = ads.get(ad_id)
         if ad is None:  # an ad that is gone
             writes.forget.append((ad_id,))
@@ -141,8 +190,7 @@ def _apply(db, seeds: list[int] | None) -> RiskReport:
         elif ad["evidence"]:
             report.restored += 1
     writes.run(db)
-    _refresh_campaigns(db, writes.campaigns)
-    return report
+    return writes.campaigns
 
 
 def _refresh_campaigns(db, campaign_ids: set) -> None:
