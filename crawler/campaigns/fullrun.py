@@ -17,8 +17,7 @@ from itertools import combinations, groupby
 import numpy as np
 
 from .groups import assign_ids_by_root, group_roots
-from .links import (LINK_KINDS, MAX_BUCKET, PAIR_BUCKET, Holders, board_host, contact_key, contact_pairs,
-                    is_generic)
+from .links import LINK_KINDS, MAX_BUCKET, PAIR_BUCKET, contact_pairs, is_generic
 from .rows import write_campaign_rows
 from .text import as_array, band_keys, jaccard
 
@@ -38,18 +37,7 @@ def contact_links(run, holder_columns: str) -> None:
     links: list[tuple] = []
     generic: list[tuple] = []
     for _, rows in groupby(cursor, key=lambda r: r[0]):
-        holders: dict[tuple[str, str], Holders] = {}
-        for _value, ad_id, kind, value, source, url, suspicious in rows:
-            key = contact_key(kind, value, board_host(url))
-            if key is None:
-                continue
-            h = holders.get(key)
-            if h is None:
-                h = holders[key] = Holders(set(), set(), set())
-            h.ads.add(ad_id)
-            h.sources.add(source or "")
-            if not suspicious:
-                h.clean.add(ad_id)
+        holders, _ = run.holders_of(row[1:] for row in rows)
         for key in sorted(holders):
             h = holders[key]
             if len(h.ads) < 2:
