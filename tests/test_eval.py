@@ -260,7 +260,9 @@ PACK_ROWS = ("t10a.jsonl", "t10b.jsonl", "t11_short.jsonl", "t11_newlang.jsonl")
 SHORT_WARNING_ROWS = ("t12_short.jsonl",)
 # t13: a third author's short lures, long lures, warning posts and honest posts in 43 variants (own gate, below).
 THIRD_AUTHOR_ROWS = ("t13_short.jsonl",)
-LATER_ROWS = PACK_ROWS + SHORT_WARNING_ROWS + THIRD_AUTHOR_ROWS
+# t14: two more authors' long and short lures and five kinds of hard negative in 43 variants (own gate, below).
+FOURTH_AUTHOR_ROWS = ("t14.jsonl",)
+LATER_ROWS = PACK_ROWS + SHORT_WARNING_ROWS + THIRD_AUTHOR_ROWS + FOURTH_AUTHOR_ROWS
 
 
 def _test_rows(names: tuple[str, ...] | None):
@@ -315,6 +317,18 @@ def test_gate_third_author_rows_on_test_split(third_author_report):
     overall = third_author_report.overall
     assert overall.recall >= 0.83, f"recall {overall.recall:.3f} ({overall.tp}/{overall.positives})"
     assert overall.fpr <= 0.20, f"false positives {overall.fpr:.3f} ({overall.fp}/{overall.negatives})"
+
+
+@pytest.fixture(scope="module")
+def fourth_author_report() -> Report:
+    return _test_rows(FOURTH_AUTHOR_ROWS)
+
+
+def test_gate_t14_rows_on_test_split(fourth_author_report):
+    """Regression gate for t14 at its first look (rules/devset/README.md, "The t14 rows") minus a small margin."""
+    overall = fourth_author_report.overall
+    assert overall.recall >= 0.80, f"recall {overall.recall:.3f} ({overall.tp}/{overall.positives})"
+    assert overall.fpr <= 0.06, f"false positives {overall.fpr:.3f} ({overall.fp}/{overall.negatives})"
 
 
 def test_gate_recall_on_test_split(test_split_report):
