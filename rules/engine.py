@@ -26,6 +26,7 @@ from .model import Ad, Assessment, Contact, Evidence
 from .ruleset import (CATEGORIES, FRAUD, FRAUD_CATEGORIES, FRAUD_HINT, LURE_CATEGORIES, MITIGATING,  # noqa: F401
                       RULESET_DIR, UNIVERSAL, WARNING, LazyPattern, Rule, RulesetError, _check_pattern, lint_ruleset,
                       load_ruleset)
+from .quoted import inside, quoted_spans
 from .ruleset_cache import load_checked
 from .salary import LANGUAGE_MARKET, Salary, find_salaries, pay_norm_usd
 from ._prefilter import TriggerMatcher
@@ -330,6 +331,9 @@ class Engine:
                 if owner in self._place_rules and names[loc[2]] == "location":
                     placed.append(owner)
         place_named = any(o not in off for o in placed)
+        quoted = self._quoted_bait(doc, matches, locate)  # reported bait inside a warning: shielded like the above
+        if quoted:
+            shields = shields + quoted
         first: dict[int, tuple[int, int]] = {}  # rule -> earliest (start, end) in the original document
         first_norm: dict[int, tuple[int, int]] = {}  # rule -> (start, -end): the earliest, then the longest match
         for i, (owner, m) in enumerate(matches):
@@ -369,7 +373,10 @@ class Engine:
                 salary_field = fname
                 break
         pay_ratio = None
-        if salary:
+        if salary and quoted and inside(quoted, starts[names.index(salary_field)] + salary.start,
+                                        starts[names.index(salary_field)] + salary.end):
+            salary_field = ""  # pay quoted from the bait a warning post reports
+        if salary and salary_field:
             context = " ".join(texts.get(k, "") for k in ("location", "title", "description"))[:6000]
             places = " ".join(e.matched_text for e in evidence if e.category == "destination")
             norm_usd = pay_norm_usd(salary, context, language, places)
@@ -405,6 +412,23 @@ class Engine:
 
         doc = "\n".join(texts.get(k, "") for k in ("title", "description")) if self.similarity is not None else ""
         return _Partial(evidence, strength, salary, pay_ratio, language, contacts, doc)
+
+    def _quoted_bait(self, doc: str, matches: list, locate: Any) -> list[tuple[int, int]]:
+        """The quotations in `doc` when the words outside them warn (warning concepts summing above 0, or an
+        awareness phrase): a warning post reporting the bait ("they offered 'customer service in Thailand, free
+        ticket'"). Lure wording inside these spans is reported speech, not an offer. Else []."""
+        spans = quoted_spans(doc)
+        if not spans:
+            return []
+        said: dict[int, float] = {}
+        for owner, m in matches:
+            rule = self.rules[owner]
+            if owner in said or not (owner in self._warning_rules or rule.id in AWARENESS_RULES):
+                continue
+            loc = locate(m, owner)
+            if loc is not None and not inside(spans, loc[0], loc[1]):
+                said[owner] = rule.weight if owner in self._warning_rules else 1.0
+        return spans if sum(said.values()) > 0 else []
 
     def _combine(self, partial: "_Partial", nearest: Any) -> Features:
         """Add the similarity evidence and derive the model's feature values."""

@@ -139,7 +139,8 @@ def _mult_alt(prefix: str, ascii_only: bool) -> str:
     return "|".join(f"(?P<{prefix}{i}>{_ascii_part(pat) if ascii_only else pat})"
                     for i, (pat, _, _) in enumerate(_MULTIPLIERS))
 
-_NUM = r"\d{1,3}(?:[,.\s ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d+)?"
+_LAKH_GROUPED = r"\d{1,2}(?:,\d{2})+,\d{3}"  # South Asian grouping: 1,20,000 (1.2 lakh), 1,00,00,000 (1 crore)
+_NUM = rf"{_LAKH_GROUPED}(?:\.\d{{1,2}})?|\d{{1,3}}(?:[,.\s ]\d{{3}})+(?:[.,]\d{{1,2}})?|\d+(?:[.,]\d+)?"
 _RANGE_SEP = r"\s*(?:-|–|—|~|～|to|至|到|hanggang|hingga|sampai|s/d|đến|den|ถึง|hadi|a|até)\s*"
 _NUMBER_START = re.compile(r"(?<![\d.,])\d")
 
@@ -213,6 +214,8 @@ class Salary:
 def _number(raw: str, currency: str | None) -> float | None:
     s = raw.replace(" ", "").replace("\u00a0", "")
     # "1,500" / "1.500" / "30.000.000" are thousands; "1.5" / "2,5" are decimals
+    if re.fullmatch(_LAKH_GROUPED + r"(?:\.\d{1,2})?", s):
+        return float(s.replace(",", ""))
     groups = re.split(r"[,.]", s)
     if len(groups) > 1 and all(len(g) == 3 for g in groups[1:]):
         s = "".join(groups)

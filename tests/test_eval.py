@@ -287,8 +287,8 @@ def test_gate_pack_languages_on_test_split(pack_rows_report):
     overall = pack_rows_report.overall
     recall, caught, lures = overall.recall, overall.tp, overall.positives
     fpr, flagged, negatives = overall.fpr, overall.fp, overall.negatives
-    assert recall >= 0.75, f"recall {recall:.3f} ({caught}/{lures})"
-    assert fpr <= 0.08, f"false positives {fpr:.3f} ({flagged}/{negatives})"
+    assert recall >= 0.80, f"recall {recall:.3f} ({caught}/{lures})"
+    assert fpr <= 0.03, f"false positives {fpr:.3f} ({flagged}/{negatives})"
     missed_languages = [lang for lang, c in pack_rows_report.by_lang.items() if c.positives and not c.tp]
     assert not missed_languages, f"{len(missed_languages)} languages with every lure missed"
 
@@ -299,11 +299,11 @@ def short_warning_report() -> Report:
 
 
 def test_gate_short_and_warning_posts_on_test_split(short_warning_report):
-    """Regression gate for t12 at the level the packs reached on it (rules/devset/README.md), far from the targets:
-    warning posts quote the bait, and a third of them are still flagged."""
+    """Regression gate for t12 at the level of stop 14 (rules/devset/README.md, "Hard negatives and weak
+    languages") minus a small margin: warning posts quote the bait, and that quoted bait is no longer scored."""
     overall = short_warning_report.overall
     assert overall.recall >= 0.70, f"recall {overall.recall:.3f} ({overall.tp}/{overall.positives})"
-    assert overall.fpr <= 0.35, f"false positives {overall.fpr:.3f} ({overall.fp}/{overall.negatives})"
+    assert overall.fpr <= 0.12, f"false positives {overall.fpr:.3f} ({overall.fp}/{overall.negatives})"
 
 
 @pytest.fixture(scope="module")
@@ -312,11 +312,11 @@ def third_author_report() -> Report:
 
 
 def test_gate_third_author_rows_on_test_split(third_author_report):
-    """Regression gate for t13 at the level of the second short-lure pass (rules/devset/README.md, "Short lures,
-    second pass") minus a small margin; warning posts keep the false-positive rate above the targets."""
+    """Regression gate for t13 at the level of stop 14 (rules/devset/README.md, "Hard negatives and weak
+    languages") minus a small margin."""
     overall = third_author_report.overall
     assert overall.recall >= 0.83, f"recall {overall.recall:.3f} ({overall.tp}/{overall.positives})"
-    assert overall.fpr <= 0.20, f"false positives {overall.fpr:.3f} ({overall.fp}/{overall.negatives})"
+    assert overall.fpr <= 0.08, f"false positives {overall.fpr:.3f} ({overall.fp}/{overall.negatives})"
 
 
 @pytest.fixture(scope="module")
@@ -345,7 +345,7 @@ def test_gate_subtle_recall_on_test_split(test_split_report):
 def test_gate_hard_negative_flag_rate_on_test_split(test_split_report):
     rate, hits, n = (test_split_report.hard_negative_flags.rate, test_split_report.hard_negative_flags.hits,
                      test_split_report.hard_negative_flags.n)
-    assert rate <= 0.05, f"hard negatives flagged {hits}/{n}"
+    assert rate <= 0.035, f"hard negatives flagged {hits}/{n}"  # stop 14: 1.7%
 
 
 @pytest.mark.slow

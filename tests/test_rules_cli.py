@@ -86,8 +86,9 @@ def pack(entry: str, head: str = "language: xx\nname: Test\n") -> str:
     ("language: xx\nname: Test\nconcepts: []\n", ["xx.yaml:1", "'concepts' mapping"]),
     ("language: xx\nname: Test\nconcepts: {}\nnot_applicable:\n  bait.test_role: ''\n",
      ["xx.yaml:5", "bait.test_role", "reason"]),
+    (pack("    patterns: ['a']\n    match: [a]\n    match: [b]\n"), ["xx.yaml:7", "duplicate key 'match'"]),
 ], ids=["yaml", "regex", "named-group", "example-miss", "no-match-hit", "not-a-list", "unknown-key",
-        "unknown-concept", "code-vs-file", "no-name", "concepts-list", "no-reason"])
+        "unknown-concept", "code-vs-file", "no-name", "concepts-list", "no-reason", "duplicate-key"])
 def test_lint_reports_pack_file_line_and_concept(tmp_path, body, expected):
     res = run("rules", "lint", "--dir", str(ruleset(tmp_path, {"en.yaml": GOOD_PACK, "xx.yaml": body})))
     assert res.exit_code == 1, res.output
