@@ -53,3 +53,30 @@ def test_two_or_three_strong_signals_flag(engine, text):
 def test_ordinary_short_posts_stay_below(engine, text):
     a = engine.assess({"description": text})
     assert not a.flagged, (a.score, [e.rule_id for e in a.evidence])
+
+
+# stop 14: "no agency fee / you pay nothing" inside a lure is the lure's "you don't need a single cent to get there"
+# (issue 12), not the licensed recruiter's fee notice, unless a licensed or formal channel is named too
+NO_FEE_LURES = [
+    "Chat job in Thailand, $1,500 a month. No agency fee. A tourist visa is enough.",
+    "Kazi ya chat Thailand, dola 1500 kwa mwezi. Hakuna ada ya wakala. Visa ya utalii inatosha.",
+    "Typing job in Sihanoukville, $1,200 a month. Zero fees, you pay nothing.",
+]
+NO_FEE_LICENSED = [
+    "Caregivers for Japan through a DMW-licensed agency, licence no. DMW-123-LB-45678. No placement fee. "
+    "Free air ticket, work visa and employment contract.",
+]
+
+
+@pytest.mark.parametrize("text", NO_FEE_LURES)
+def test_no_fee_beside_a_compound_place_is_a_lure_sign(engine, text):
+    a = engine.assess({"description": text})
+    ids = [e.rule_id for e in a.evidence]
+    assert a.flagged and "perks.no_cost" in ids and "mitigating.no_fees_charged" not in ids, (a.score, ids)
+
+
+@pytest.mark.parametrize("text", NO_FEE_LICENSED)
+def test_no_fee_with_a_licence_stays_mitigating(engine, text):
+    a = engine.assess({"description": text})
+    ids = [e.rule_id for e in a.evidence]
+    assert not a.flagged and "mitigating.no_fees_charged" in ids, (a.score, ids)
