@@ -86,6 +86,12 @@ TRAFFICKING_MARKER_CATEGORIES = ("destination", "transit", "visa", "similarity")
 TRAFFICKING_MARKER_RULES = ("passport.held_by_employer", "perks.no_cost", "pay.crypto", "vague.neighbouring_country",
                             "bait.gambling_crypto")
 TRAFFICKING_MARKER_PAIRS = (("vague_destination", "contact"),)  # categories that are a marker together
+# "No agency fee / you pay nothing" mitigates only beside another sign of a licensed, formal channel (a licence
+# number, a contract, a work permit): next to a compound place or company-paid travel with none, it is the lure's
+# "you don't need a single cent to get there" (issue 12) and is read as NO_FEE_AS_LURE_RULE
+NO_FEE_RULE = "mitigating.no_fees_charged"
+NO_FEE_AS_LURE_RULE = "perks.no_cost"
+NO_FEE_LURE_CONTEXT_RULES = (*PAIR_PLACE_RULES, "destination.thailand", "perks.free_flight")
 FIELD_SEP = "\n\n"
 # Matching costs CPU in proportion to text length (seconds per MB): longer fields are cut to this many
 # characters before any stage runs, and the assessment says so (Assessment.truncated_fields).
@@ -136,6 +142,27 @@ def is_fee_scam(evidence: list[Evidence]) -> bool:
     return not marked
 
 
+def reread_no_fee(evidence: list[Evidence], strength: dict[str, float],
+                  as_lure: Rule | None) -> tuple[list[Evidence], dict[str, float]]:
+    """A lone "no fee" next to a compound place or company-paid travel becomes `as_lure` evidence (see NO_FEE_RULE);
+    otherwise evidence and strength are returned unchanged."""
+    ids = {e.rule_id for e in evidence}
+    if (as_lure is None or NO_FEE_RULE not in ids or ids.isdisjoint(NO_FEE_LURE_CONTEXT_RULES)
+            or any(e.category == MITIGATING and e.rule_id != NO_FEE_RULE for e in evidence)):
+        return evidence, strength
+    strength = {c: v for c, v in strength.items() if c != MITIGATING}
+    out = []
+    for e in evidence:
+        if e.rule_id != NO_FEE_RULE:
+            out.append(e)
+        elif as_lure.id not in ids:
+            out.append(Evidence(as_lure.id, as_lure.category, as_lure.weight, e.matched_text, e.field, e.start, e.end,
+                                f'{as_lure.description}: "{e.matched_text}" (no fee, next to a compound place or '
+                                f'company-paid travel, with no licensed channel named).'))
+            strength[as_lure.category] = strength.get(as_lure.category, 0.0) + abs(as_lure.weight)
+    return out, strength
+
+
 # -- matching --------------------------------------------------------------------------------------------------
 @dataclass
 class Features:
@@ -180,6 +207,7 @@ class Engine:
                                       store=(trigger_tables or {}).get("regex_store"))
         self.pack_languages = frozenset(code for rule in rules for code in rule.languages if code != UNIVERSAL)
         self._mitigating_rules = {i for i, r in enumerate(rules) if r.category == MITIGATING}
+        self._no_fee_as_lure = next((r for r in rules if r.id == NO_FEE_AS_LURE_RULE), None)
         self._place_rules = {i for i, r in enumerate(rules) if r.category == "destination" or r.id in PLACE_RULES}
         self._negating_rules = {i for i, r in enumerate(rules) if r.category in NEGATING_CATEGORIES}
         self._warning_rules = {i for i, r in enumerate(rules) if r.category == WARNING}  # never shielded
@@ -433,7 +461,8 @@ class Engine:
     def _combine(self, partial: "_Partial", nearest: Any) -> Features:
         """Add the similarity evidence and derive the model's feature values."""
         cal = self.calibration
-        evidence, strength, pay_ratio = partial.evidence, partial.strength, partial.pay_ratio
+        evidence, strength = reread_no_fee(partial.evidence, partial.strength, self._no_fee_as_lure)
+        pay_ratio = partial.pay_ratio
         if nearest is not None and nearest.similarity >= cal.similarity_threshold:
             confirmed = confirmed_ad(nearest)
             lure = (f"confirmed lure #{confirmed['ad_id']} ({confirmed['url']})" if confirmed else
