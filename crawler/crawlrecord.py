@@ -34,14 +34,20 @@ from .store import Store, now
 logger = logging.getLogger(__name__)
 
 
+def store_opener(settings):
+    """A function that opens a new connection to the crawl's database (LUREWATCH_DB) with the crawl's busy timeout
+    and retry settings: the one way crawl components open it (this thread, the writer thread, the child process)."""
+    path = settings["LUREWATCH_DB"]
+    busy_timeout = settings.getfloat("LUREWATCH_DB_BUSY_TIMEOUT", BUSY_TIMEOUT)
+    retry_for = settings.getfloat("LUREWATCH_DB_RETRY_FOR", RETRY_FOR)
+    return lambda: Store(path, busy_timeout=busy_timeout, retry_for=retry_for)
+
+
 def crawl_store(crawler) -> Store:
     """The crawler's Store (opened on first use; CrawlRecorder closes it when the spider closes)."""
     store = getattr(crawler, "_lurewatch_store", None)
     if store is None:
-        s = crawler.settings
-        store = Store(s["LUREWATCH_DB"], busy_timeout=s.getfloat("LUREWATCH_DB_BUSY_TIMEOUT", BUSY_TIMEOUT),
-                      retry_for=s.getfloat("LUREWATCH_DB_RETRY_FOR", RETRY_FOR))
-        crawler._lurewatch_store = store
+        store = crawler._lurewatch_store = store_opener(crawler.settings)()
     return store
 
 
@@ -51,9 +57,7 @@ def crawl_writer(crawler) -> BatchWriter:
     if writer is None:
         s = crawler.settings
         writer = BatchWriter(
-            lambda: Store(s["LUREWATCH_DB"], busy_timeout=s.getfloat("LUREWATCH_DB_BUSY_TIMEOUT", BUSY_TIMEOUT),
-                          retry_for=s.getfloat("LUREWATCH_DB_RETRY_FOR", RETRY_FOR)),
-            batch=s.getint("LUREWATCH_WRITE_BATCH", BATCH), interval=s.getfloat("LUREWATCH_WRITE_INTERVAL", INTERVAL),
+            store_opener(s), batch=s.getint("LUREWATCH_WRITE_BATCH", BATCH), interval=s.getfloat("LUREWATCH_WRITE_INTERVAL", INTERVAL),
             progress=record_progress)
         crawler._lurewatch_writer = writer
     return writer

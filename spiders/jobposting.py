@@ -20,7 +20,7 @@ from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from crawler.extract import extract
 from crawler.items import JobAd
-from crawler.pagehash import page_record
+from crawler.pagehash import page_record, response_sha1
 from crawler.urls import canonicalize, is_http_url, same_site
 
 from .base import LurewatchSpider
@@ -173,9 +173,11 @@ class JobPostingSpider(LurewatchSpider):
         items = list(self.page_items(response, found))
         ads = [item for item in items if isinstance(item, JobAd)]
         if ads and len(ads) == len(items) and not found.errors:  # the page gives exactly these ads: skip it next time
-            page = page_record(response.url, response.body, len(ads))
+            page = page_record(response.url, response_sha1(response), len(ads))
             for ad in ads:
                 ad["page"] = page
+                if ad.get("snapshot") and ad["snapshot"].get("body") is response.body:
+                    ad["snapshot"]["sha1"] = page["sha1"]  # the store does not hash the body again
         yield from items
 
     def page_items(self, response: TextResponse, found):
