@@ -1,4 +1,5 @@
-"""A crawl's writes to SQLite, off the reactor thread: one writer thread with its own connection.
+"""A crawl's writes to SQLite, off the reactor thread: one writer thread with its own connection (the ads go to the
+assess child instead when it writes them, crawler/assessproc.py; it uses `write_ops` too).
 
 The reactor thread hands over ads (StorePipeline), "seen" and "removed" marks (ConditionalRequestMiddleware, the
 resume dupefilter) and gets a Deferred for each. The thread writes them in order, in batches: one BEGIN IMMEDIATE

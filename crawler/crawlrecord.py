@@ -3,9 +3,11 @@
 `crawl_store(crawler)` is the single accessor every crawl component (pipelines, middlewares, the
 dupefilter, extensions) uses to read, so a crawl holds one SQLite connection on the reactor thread, opened
 with the busy timeout and retry settings (LUREWATCH_DB_BUSY_TIMEOUT, LUREWATCH_DB_RETRY_FOR, seconds).
-`crawl_writer(crawler)` writes ads and seen/removed marks in batches on a thread with its own connection
-(crawler/batchwriter.py, LUREWATCH_WRITE_BATCH, LUREWATCH_WRITE_INTERVAL); each batch adds its counts to the
-crawls row (`record_progress`). It is closed (queue written) before the take-downs are settled.
+`crawl_writer(crawler)` writes seen/removed marks (and the ads, unless the assess child writes them:
+crawler/assessproc.py, LUREWATCH_WRITE_PROCESS) in batches on a thread with its own connection
+(crawler/batchwriter.py, LUREWATCH_WRITE_BATCH, LUREWATCH_WRITE_INTERVAL); each batch of ads adds its counts to the
+crawls row (`record_progress`). It is closed (queue written) before the take-downs are settled. Every connection
+of a crawl is opened by `store_opener(settings)`.
 
 `CrawlRecorder` (EXTENSIONS) owns the crawls row: it inserts it when the spider opens (with this
 host and pid), and when the spider closes it settles the take-downs (crawler.incremental.settle),

@@ -107,7 +107,8 @@ class AssessPipeline:
     per batch): LUREWATCH_ASSESS_BATCH ads, or those that came within LUREWATCH_ASSESS_WAIT seconds of the first.
     With LUREWATCH_ASSESS_PROCESS (the default) the batches go to one child process, else they are settled in the
     reactor thread; the verdicts are the same. With LUREWATCH_WRITE_PROCESS too (the default, when StorePipeline
-    stores to LUREWATCH_DB) the child also writes each batch; the item then carries its (ad_id, status) in
+    stores to LUREWATCH_DB) the child also writes each batch (gathered for LUREWATCH_WRITE_INTERVAL seconds at
+    least, as the writer thread does: small transactions cost twice as much per ad); the item then carries its (ad_id, status) in
     `stored` (or the error in `store_error`) and StorePipeline only counts it. If the child dies, its batches are
     assessed here and written by the writer thread, so no ad is lost, and the crawl stops ("assess_process_died",
     exit 1)."""
@@ -120,7 +121,10 @@ class AssessPipeline:
         self.batch, self.wait = max(1, batch), wait
         self.pending: list[tuple[dict, Deferred]] = []
         self._flush_call = None
+        self.in_flight = 0  # batches sent to the child and not answered yet
         self.write_in_child = in_process and write_in_child
+        if self.write_in_child:  # a batch is one write transaction too: gather as the writer thread would
+            self.wait = max(wait, crawler.settings.getfloat("LUREWATCH_WRITE_INTERVAL", 0.2))
         opener = store_opener(crawler.settings) if crawler.settings.get("LUREWATCH_DB") else None
         self.child = AssessProcess(engine, opener) if in_process else None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
@@ -193,19 +197,21 @@ class AssessPipeline:
         self.pending.append((entry, d))
         if len(self.pending) >= self.batch:
             self.flush()
-        elif self._flush_call is None:
+        elif self._flush_call is None and not self.in_flight:
             from twisted.internet import reactor
 
             self._flush_call = reactor.callLater(self.wait, self.flush)
         return d
 
     def flush(self) -> None:
+        """Send what is pending. While the child works on a batch, ads gather until a full batch (or its answer,
+        which flushes again): a busy child gets fewer, larger batches (fewer commits), an idle one at once."""
         if self._flush_call is not None and self._flush_call.active():
             self._flush_call.cancel()
         self._flush_call = None
-        batch, self.pending = self.pending, []
-        if not batch:
+        if not self.pending or (self.child is not None and self.in_flight and len(self.pending) < self.batch):
             return
+        batch, self.pending = self.pending, []
         entries = [entry for entry, _ in batch]
         if self.child is None:
             self.deliver(batch, *settle_batch(self.engine, self.local_store(), entries))
@@ -213,9 +219,14 @@ class AssessPipeline:
         crawl_id = self.stats.get_value("lurewatch/crawl_id")
         if not self.write_in_child:  # the child only reads the text (no page bodies through the pipe)
             entries = [{"ad": e["ad"], "aliases": e["aliases"]} for e in entries]
+        self.in_flight += 1
         done = self.child.submit(entries, crawl_id, self.write_in_child)
-        done.addCallbacks(lambda result: self.deliver(batch, *result),
-                          lambda failure: self.child_failed(batch, failure))
+        done.addCallbacks(self.answered, self.child_failed, callbackArgs=(batch,), errbackArgs=(batch,))
+
+    def answered(self, result, batch) -> None:
+        self.in_flight -= 1
+        self.deliver(batch, *result)
+        self.flush()
 
     def deliver(self, batch, results, committed: bool = False) -> None:
         if committed:
@@ -228,9 +239,10 @@ class AssessPipeline:
             else:
                 d.errback(AssessError(value["error"]))
 
-    def child_failed(self, batch, failure) -> None:
+    def child_failed(self, failure, batch) -> None:
         """The child died: this batch and the next are settled here (and written by the writer thread); the crawl
         stops. A batch the child wrote before it died is written again: its ads are then unchanged."""
+        self.in_flight -= 1
         error = failure.getErrorMessage()
         if self.child is not None:
             self.child = None  # every later batch is settled in this thread
@@ -242,11 +254,13 @@ class AssessPipeline:
             reactor.callLater(0, lambda: deferred_from_coro(
                 self.crawler.engine.close_spider_async(reason="assess_process_died")))
         self.deliver(batch, *settle_batch(self.engine, self.local_store(), [entry for entry, _ in batch]))
+        self.flush()
 
 
 class StorePipeline:
-    """Writes ads to SQLite off the reactor thread, in batched transactions (crawler.crawlrecord.crawl_writer,
-    crawler/batchwriter.py): an item leaves this pipeline once its batch is committed. The crawls row belongs
+    """Writes ads to SQLite off the reactor thread, in batched transactions: an item the assess child wrote
+    (`stored`, crawler/assessproc.py) is only counted, the others go to the writer thread
+    (crawler.crawlrecord.crawl_writer, crawler/batchwriter.py); an item leaves this pipeline once its batch is committed. The crawls row belongs
     to crawler.crawlrecord.CrawlRecorder. An ad that cannot be stored (full disk, ...) stops the crawl
     ("store_failed": crawler.run exits 5) and leaves its board incomplete; it is counted in lurewatch/errors/store
     and taken out of lurewatch/flagged (only stored ads count)."""
