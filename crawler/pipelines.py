@@ -107,8 +107,9 @@ class AssessPipeline:
     per batch): LUREWATCH_ASSESS_BATCH ads, or those that came within LUREWATCH_ASSESS_WAIT seconds of the first.
     With LUREWATCH_ASSESS_PROCESS (the default) the batches go to one child process, else they are settled in the
     reactor thread; the verdicts are the same. With LUREWATCH_WRITE_PROCESS too (the default, when StorePipeline
-    stores to LUREWATCH_DB) the child also writes each batch (gathered for LUREWATCH_WRITE_INTERVAL seconds at
-    least, as the writer thread does: small transactions cost twice as much per ad); the item then carries its (ad_id, status) in
+    stores to LUREWATCH_DB) the child also writes each batch (at most LUREWATCH_WRITE_BATCH ads, gathered for
+    LUREWATCH_WRITE_INTERVAL seconds at least, as the writer thread does: small transactions cost twice as much per
+    ad); the item then carries its (ad_id, status) in
     `stored` (or the error in `store_error`) and StorePipeline only counts it. If the child dies, its batches are
     assessed here and written by the writer thread, so no ad is lost, and the crawl stops ("assess_process_died",
     exit 1)."""
@@ -122,8 +123,10 @@ class AssessPipeline:
         self.pending: list[tuple[dict, Deferred]] = []
         self._flush_call = None
         self.in_flight = 0  # batches sent to the child and not answered yet
+        self._due = False  # the pending batch's wait is over (it goes when the child answers)
         self.write_in_child = in_process and write_in_child
-        if self.write_in_child:  # a batch is one write transaction too: gather as the writer thread would
+        if self.write_in_child:  # a batch is one write transaction too: bounded as the writer thread's are
+            self.batch = min(self.batch, max(1, crawler.settings.getint("LUREWATCH_WRITE_BATCH", 500)))
             self.wait = max(wait, crawler.settings.getfloat("LUREWATCH_WRITE_INTERVAL", 0.2))
         opener = store_opener(crawler.settings) if crawler.settings.get("LUREWATCH_DB") else None
         self.child = AssessProcess(engine, opener) if in_process else None
@@ -197,20 +200,27 @@ class AssessPipeline:
         self.pending.append((entry, d))
         if len(self.pending) >= self.batch:
             self.flush()
-        elif self._flush_call is None and not self.in_flight:
+        elif self._flush_call is None and not self._due:
             from twisted.internet import reactor
 
-            self._flush_call = reactor.callLater(self.wait, self.flush)
+            self._flush_call = reactor.callLater(self.wait, self._time_up)
         return d
 
+    def _time_up(self) -> None:
+        self._flush_call = None
+        self._due = True
+        self.flush()
+
     def flush(self) -> None:
-        """Send what is pending. While the child works on a batch, ads gather until a full batch (or its answer,
-        which flushes again): a busy child gets fewer, larger batches (fewer commits), an idle one at once."""
+        """Send what is pending: a full batch at once, a partial one when its wait is over. While the child works
+        on a batch a partial one waits for its answer: a busy child gets fewer, larger batches (fewer commits)."""
+        if not self.pending:
+            return
+        if self.child is not None and self.in_flight and len(self.pending) < self.batch:
+            return  # answered() sends it
         if self._flush_call is not None and self._flush_call.active():
             self._flush_call.cancel()
-        self._flush_call = None
-        if not self.pending or (self.child is not None and self.in_flight and len(self.pending) < self.batch):
-            return
+        self._flush_call, self._due = None, False
         batch, self.pending = self.pending, []
         entries = [entry for entry, _ in batch]
         if self.child is None:
@@ -226,7 +236,8 @@ class AssessPipeline:
     def answered(self, result, batch) -> None:
         self.in_flight -= 1
         self.deliver(batch, *result)
-        self.flush()
+        if self._due or len(self.pending) >= self.batch:
+            self.flush()
 
     def deliver(self, batch, results, committed: bool = False) -> None:
         if committed:
@@ -254,6 +265,7 @@ class AssessPipeline:
             reactor.callLater(0, lambda: deferred_from_coro(
                 self.crawler.engine.close_spider_async(reason="assess_process_died")))
         self.deliver(batch, *settle_batch(self.engine, self.local_store(), [entry for entry, _ in batch]))
+        self._due = True  # from now on settled here, at once
         self.flush()
 
 
