@@ -104,6 +104,8 @@ def settle_batch(engine: Engine, store, entries: list[dict[str, Any]], crawl_id:
 
 
 def write_batch(store, entries, judged, crawl_id: int) -> tuple[list[tuple[bool, Any]], bool]:
+    """Write the entries settle_batch judged (an ad the engine failed on is not written) as the writer thread
+    would: one transaction with the crawls row's progress, one per ad if the batch fails."""
     from .batchwriter import write_ops
     from .crawlrecord import record_progress
 

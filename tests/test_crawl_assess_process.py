@@ -3,6 +3,7 @@ LUREWATCH_WRITE_PROCESS): the same stored verdicts and rows as the writer thread
 that dies fails the crawl with a clear error and loses no ad."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -16,6 +17,7 @@ import pytest
 
 from conftest import LUREWATCH, REPO, db_rows, run_cli, serve_site
 from crawler.localsite import LocalSite, Page
+from crawler.store import Store
 
 VERDICT_SQL = ("SELECT url, risk_score, risk_level, flagged, fraud_score, categories, summary, nearest_lure, language"
                " FROM ads ORDER BY url")
@@ -101,6 +103,13 @@ def test_the_child_writes_the_ads_and_the_reactor_process_does_not(both_ways):
     # the second crawl: every ad found unchanged (same text) in the child, not assessed again
     assert stat(again.stderr, "assess_skipped/unchanged") == stat(again.stderr, "stored") == stat(again.stderr, "ads/unchanged")
     assert stat(again.stderr, "assessed") is None and stat(again.stderr, "ads/new") is None
+    # the snapshot's sha1 is the spider's hash of the page body (hashed once, crawler/pagehash.py), and right
+    store = Store(db)
+    try:
+        snapshots = [snap for ad_id in (r["id"] for r in db_rows(db, "SELECT id FROM ads")) for snap in store.snapshots(ad_id)]
+    finally:
+        store.close()
+    assert snapshots and all(hashlib.sha1(snap["body"]).hexdigest() == snap["sha1"] for snap in snapshots)
     for way in ("writer thread", "reactor thread"):
         assert "by_assess_process" not in both_ways[way][1].stderr + both_ways[way][2].stderr
         assert stat(both_ways[way][1].stderr, "stored") == stat(first.stderr, "stored")
