@@ -1,8 +1,14 @@
-"""The crawl's assessments off the reactor thread: one forked child process holds the crawl's engine.
+"""The crawl's assessments and ad writes off the reactor thread: one forked child process holds the crawl's engine
+and its own connection to the crawl's database.
 
-AssessPipeline (crawler/pipelines.py) hands each batch to `AssessProcess.submit` and gets a Deferred list of
-results; `assess_batch` is the one function that turns a batch into results, run in the child or, with
-LUREWATCH_ASSESS_PROCESS = False, in the reactor thread, so the verdicts are the same either way.
+AssessPipeline (crawler/pipelines.py) hands each batch of store entries (Store.add_many's form) to
+`AssessProcess.submit` and gets a Deferred list of outcomes; `settle_batch` is the one function that turns a batch
+into outcomes, run in the child or, with LUREWATCH_ASSESS_PROCESS = False, in the reactor thread, so the verdicts
+are the same either way. It skips the engine for an ad stored with the same text (it keeps its assessment), assesses
+the others at once (`assess_batch`) and, with LUREWATCH_WRITE_PROCESS (the default, child only), writes the batch in
+one transaction (crawler/batchwriter.py's write_ops, with the crawls row's progress): the reactor process then pays
+for no JSON, compression, SQLite or index work of an ad, and gets back only its id, status, flag and language.
+Without it the ads go to the writer thread (StorePipeline, crawler/batchwriter.py) as before.
 
 The child is forked (no pickling, no rebuilt engine: it starts in milliseconds) when the spider opens, before
 the first batch. It ignores SIGINT (the crawl shuts down gracefully, the child keeps assessing until then) and
@@ -15,17 +21,21 @@ import gc
 import multiprocessing
 import os
 import signal
+import sqlite3
 import traceback
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from typing import Any, Callable
 
 from twisted.internet.defer import Deferred
 
 from rules import Engine
 
 from .lureindex import without_own_lure
+from .sqlitetx import StoreError
 
 _ENGINE: Engine | None = None  # the child's engine (inherited through fork)
+_OPEN_STORE: Callable[[], Any] | None = None  # opens the child's own connection (crawlrecord.store_opener)
+_STORE: Any = None  # that connection, opened at the first batch
 
 
 class AssessProcessDied(RuntimeError):
@@ -52,9 +62,76 @@ def assess_batch(engine: Engine, batch: list[tuple[dict, list[str]]]) -> list[tu
     return results
 
 
-def _child_start(engine: Engine) -> None:
-    global _ENGINE
-    _ENGINE = engine
+def assess_fields(row: dict[str, Any]) -> dict[str, Any]:
+    """What the engine reads of an ads row."""
+    ad = {k: row.get(k) for k in ("url", "title", "company", "location", "description", "contact")}
+    ad["salary"] = row.get("salary_text")
+    return ad
+
+
+def stored_unchanged(store, entry: dict[str, Any]) -> dict[str, Any] | None:
+    """The stored, assessed row of the entry's ad when its text is the same (Store.unchanged_ad), else None."""
+    if store is None:
+        return None
+    try:
+        return store.unchanged_ad(entry["ad"], entry.get("aliases") or [])
+    except (StoreError, sqlite3.Error):
+        return None  # assessed afresh; writing reports an unusable database
+
+
+def settle_batch(engine: Engine, store, entries: list[dict[str, Any]], crawl_id: int | None = None,
+                 write: bool = False) -> tuple[list[tuple[bool, Any]], bool]:
+    """([(True, outcome) or (False, {"kind": "assess" | "store", "error": text})] for each Store.add_many entry, in
+    order; whether the batch was committed in one transaction). An ad stored with the same text keeps its stored
+    assessment (outcome {"unchanged": True, "flagged", "language"}); the others are assessed with assess_batch
+    (outcome {"assessment": Assessment.to_dict()}). With `write` (and a crawl id) the assessed entries are written
+    (their "assessment" and "language" set) and each outcome is {"stored": (ad_id, status), "unchanged", "flagged",
+    "language", "truncated": fields cut}."""
+    judged: list[tuple[bool, Any] | None] = [None] * len(entries)
+    todo = []
+    for i, entry in enumerate(entries):
+        row = stored_unchanged(store, entry)
+        if row is None:
+            todo.append(i)
+        else:
+            judged[i] = (True, {"unchanged": True, "flagged": bool(row.get("flagged")), "language": row.get("language")})
+    tasks = [(assess_fields(entries[i]["ad"]), [entries[i]["ad"]["url"], *(entries[i].get("aliases") or [])]) for i in todo]
+    for i, (ok, value) in zip(todo, assess_batch(engine, tasks)):
+        judged[i] = (True, {"assessment": value}) if ok else (False, {"kind": "assess", "error": value})
+    if not write or crawl_id is None or store is None:
+        return judged, False
+    return write_batch(store, entries, judged, crawl_id)
+
+
+def write_batch(store, entries, judged, crawl_id: int) -> tuple[list[tuple[bool, Any]], bool]:
+    """Write the entries settle_batch judged (an ad the engine failed on is not written) as the writer thread
+    would: one transaction with the crawls row's progress, one per ad if the batch fails."""
+    from .batchwriter import write_ops
+    from .crawlrecord import record_progress
+
+    keep = [i for i, (ok, _value) in enumerate(judged) if ok]
+    for i in keep:
+        outcome, entry = judged[i][1], entries[i]
+        assessment = outcome.get("assessment")
+        entry["assessment"] = assessment  # None: the store keeps the unchanged ad's assessment and evidence
+        entry["ad"]["language"] = assessment["language"] if assessment else outcome.get("language")
+    written, committed = write_ops(store, [("save", (entries[i], crawl_id)) for i in keep], record_progress)
+    results = list(judged)
+    for i, (ok, value) in zip(keep, written):
+        if not ok:
+            results[i] = (False, {"kind": "store", "error": f"{type(value).__name__}: {value}"})
+            continue
+        assessment = judged[i][1].get("assessment")
+        results[i] = (True, {"stored": value, "unchanged": assessment is None,
+                             "flagged": bool(assessment["flagged"] if assessment else judged[i][1].get("flagged")),
+                             "language": entries[i]["ad"]["language"],
+                             "truncated": len(assessment["truncated_fields"]) if assessment else 0})
+    return results, committed
+
+
+def _child_start(engine: Engine, open_store: Callable[[], Any] | None = None) -> None:
+    global _ENGINE, _OPEN_STORE
+    _ENGINE, _OPEN_STORE = engine, open_store
     gc.freeze()  # the inherited heap is never traversed here: its pages stay shared with the crawl process
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:  # Linux: killed when the crawl process dies (a SIGKILLed crawl leaves no orphan)
@@ -67,8 +144,23 @@ def _child_start(engine: Engine) -> None:
         os._exit(1)
 
 
-def _child_assess(batch: list[tuple[dict, list[str]]]) -> list[tuple[bool, Any]]:
-    return assess_batch(_ENGINE, batch)
+def _child_settle(entries: list[dict[str, Any]], crawl_id: int | None, write: bool) -> tuple[list[tuple[bool, Any]], bool]:
+    global _STORE
+    if _STORE is None and _OPEN_STORE is not None:
+        try:
+            _STORE = _OPEN_STORE()
+        except (StoreError, sqlite3.Error) as exc:
+            if write and crawl_id is not None:
+                error = {"kind": "store", "error": f"{type(exc).__name__}: {exc}"}
+                return [(False, error)] * len(entries), False
+    return settle_batch(_ENGINE, _STORE, entries, crawl_id, write)
+
+
+def _child_close() -> None:
+    global _STORE
+    if _STORE is not None:
+        _STORE.close()
+        _STORE = None
 
 
 def _child_ready() -> int:
@@ -76,10 +168,12 @@ def _child_ready() -> int:
 
 
 class AssessProcess:
-    """One child process assessing batches with `engine` (see module docstring)."""
+    """One child process settling batches with `engine` and, given `open_store`, its own database connection
+    (see module docstring)."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, open_store: Callable[[], Any] | None = None):
         self.engine = engine
+        self.open_store = open_store
         self.pool: concurrent.futures.ProcessPoolExecutor | None = None
         self.pid: int | None = None
         self.cpu_before = 0.0
@@ -88,7 +182,7 @@ class AssessProcess:
         """Fork the child now; Deferred pid once it runs."""
         self.pool = concurrent.futures.ProcessPoolExecutor(
             max_workers=1, mp_context=multiprocessing.get_context("fork"), initializer=_child_start,
-            initargs=(self.engine,))
+            initargs=(self.engine, self.open_store))
         d = self._deferred(self.pool.submit(_child_ready))
         d.addCallback(self._started)
         return d
@@ -97,12 +191,12 @@ class AssessProcess:
         self.pid = pid
         return pid
 
-    def submit(self, batch: list[tuple[dict, list[str]]]) -> Deferred:
-        """Deferred assess_batch results of `batch`, computed in the child; AssessProcessDied if it is gone."""
+    def submit(self, entries: list[dict[str, Any]], crawl_id: int | None = None, write: bool = False) -> Deferred:
+        """Deferred settle_batch result of `entries`, computed in the child; AssessProcessDied if it is gone."""
         if self.pool is None:
             self.start()
         try:
-            future = self.pool.submit(_child_assess, batch)
+            future = self.pool.submit(_child_settle, entries, crawl_id, write)
         except (BrokenProcessPool, RuntimeError) as exc:
             d: Deferred = Deferred()
             d.errback(AssessProcessDied(f"the assess process is gone ({exc})"))
@@ -131,5 +225,9 @@ class AssessProcess:
     def close(self) -> None:
         """Stop the child (its batches are all answered by then)."""
         if self.pool is not None:
+            try:
+                self.pool.submit(_child_close).result()  # its own connection closed cleanly
+            except (BrokenProcessPool, RuntimeError):
+                pass
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None

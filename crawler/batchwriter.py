@@ -1,4 +1,5 @@
-"""A crawl's writes to SQLite, off the reactor thread: one writer thread with its own connection.
+"""A crawl's writes to SQLite, off the reactor thread: one writer thread with its own connection (the ads go to the
+assess child instead when it writes them, crawler/assessproc.py; it uses `write_ops` too).
 
 The reactor thread hands over ads (StorePipeline), "seen" and "removed" marks (ConditionalRequestMiddleware, the
 resume dupefilter) and gets a Deferred for each. The thread writes them in order, in batches: one BEGIN IMMEDIATE
@@ -124,48 +125,9 @@ class BatchWriter:
             self.call_in_reactor(op[2].errback, exc)
 
     def _write(self, store: Store, ops: list) -> None:
-        try:
-            results = store.write(lambda: self._apply(store, ops))
-        except StoreError as exc:  # still locked after retrying: every operation of the batch failed
-            results = [(False, exc)] * len(ops)
-        except Exception:  # noqa: BLE001 - find the operation that fails: one transaction each
-            results = []
-            for op in ops:
-                try:
-                    results.append(store.write(lambda op=op: self._apply(store, [op]))[0])
-                except Exception as exc:  # noqa: BLE001 - handed to the operation's Deferred
-                    results.append((False, exc))
-        else:
-            self.batches += 1
+        results, committed = write_ops(store, [(kind, args) for kind, args, _d in ops], self.progress)
+        self.batches += committed
         self.call_in_reactor(self._deliver, [op[2] for op in ops], results)
-
-    def _apply(self, store: Store, ops: list) -> list[tuple[bool, Any]]:
-        """Every operation in order (consecutive ads in one add_many), then the crawls row's progress."""
-        results: list[tuple[bool, Any]] = []
-        counts: Counter = Counter()
-        crawl_id = None
-        saves: list[dict[str, Any]] = []
-
-        def flush() -> None:
-            for ad_id, status in store.add_many(saves, crawl_id=crawl_id):
-                counts[status] += 1
-                results.append((True, (ad_id, status)))
-            saves.clear()
-
-        for kind, args, _d in ops:
-            if kind == "save":
-                saves.append(args[0])
-                crawl_id = args[1]  # one writer serves one crawl
-                continue
-            flush()
-            if kind == "seen":
-                results.append((True, store.mark_seen(*args)))
-            else:
-                results.append((True, store.mark_removed(*args)))
-        flush()
-        if counts and crawl_id is not None and self.progress is not None:
-            self.progress(store, crawl_id, counts)
-        return results
 
     def _deliver(self, deferreds: list[Deferred], results: list[tuple[bool, Any]]) -> None:
         for d, (ok, value) in zip(deferreds, results):
@@ -173,3 +135,53 @@ class BatchWriter:
                 d.callback(value)
             else:
                 d.errback(value)
+
+
+def write_ops(store: Store, ops: list[tuple[str, tuple]], progress: Callable[[Store, int, Counter], None] | None = None
+              ) -> tuple[list[tuple[bool, Any]], bool]:
+    """Write `ops` ((kind, args): "save" (entry, crawl_id), "seen" (ad_id, crawl_id), "removed" (ad_id, crawl_id,
+    reason)) in one transaction; ([(True, result) or (False, exception)] in order, whether that one transaction
+    committed). A batch that fails is written again one operation per transaction, so one bad ad fails alone; a
+    database still locked after retrying fails every operation (StoreError). Used by the writer thread and by the
+    crawl's child process (crawler/assessproc.py)."""
+    try:
+        return store.write(lambda: _apply(store, ops, progress)), True
+    except StoreError as exc:  # still locked after retrying: every operation of the batch failed
+        return [(False, exc)] * len(ops), False
+    except Exception:  # noqa: BLE001 - find the operation that fails: one transaction each
+        results = []
+        for op in ops:
+            try:
+                results.append(store.write(lambda op=op: _apply(store, [op], progress))[0])
+            except Exception as exc:  # noqa: BLE001 - handed to the operation's caller
+                results.append((False, exc))
+        return results, False
+
+
+def _apply(store: Store, ops: list[tuple[str, tuple]], progress) -> list[tuple[bool, Any]]:
+    """Every operation in order (consecutive ads in one add_many), then the crawls row's progress."""
+    results: list[tuple[bool, Any]] = []
+    counts: Counter = Counter()
+    crawl_id = None
+    saves: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        for ad_id, status in store.add_many(saves, crawl_id=crawl_id):
+            counts[status] += 1
+            results.append((True, (ad_id, status)))
+        saves.clear()
+
+    for kind, args in ops:
+        if kind == "save":
+            saves.append(args[0])
+            crawl_id = args[1]  # one writer serves one crawl
+            continue
+        flush()
+        if kind == "seen":
+            results.append((True, store.mark_seen(*args)))
+        else:
+            results.append((True, store.mark_removed(*args)))
+    flush()
+    if counts and crawl_id is not None and progress is not None:
+        progress(store, crawl_id, counts)
+    return results

@@ -3,9 +3,11 @@
 `crawl_store(crawler)` is the single accessor every crawl component (pipelines, middlewares, the
 dupefilter, extensions) uses to read, so a crawl holds one SQLite connection on the reactor thread, opened
 with the busy timeout and retry settings (LUREWATCH_DB_BUSY_TIMEOUT, LUREWATCH_DB_RETRY_FOR, seconds).
-`crawl_writer(crawler)` writes ads and seen/removed marks in batches on a thread with its own connection
-(crawler/batchwriter.py, LUREWATCH_WRITE_BATCH, LUREWATCH_WRITE_INTERVAL); each batch adds its counts to the
-crawls row (`record_progress`). It is closed (queue written) before the take-downs are settled.
+`crawl_writer(crawler)` writes seen/removed marks (and the ads, unless the assess child writes them:
+crawler/assessproc.py, LUREWATCH_WRITE_PROCESS) in batches on a thread with its own connection
+(crawler/batchwriter.py, LUREWATCH_WRITE_BATCH, LUREWATCH_WRITE_INTERVAL); each batch of ads adds its counts to the
+crawls row (`record_progress`). It is closed (queue written) before the take-downs are settled. Every connection
+of a crawl is opened by `store_opener(settings)`.
 
 `CrawlRecorder` (EXTENSIONS) owns the crawls row: it inserts it when the spider opens (with this
 host and pid), and when the spider closes it settles the take-downs (crawler.incremental.settle),
@@ -34,14 +36,20 @@ from .store import Store, now
 logger = logging.getLogger(__name__)
 
 
+def store_opener(settings):
+    """A function that opens a new connection to the crawl's database (LUREWATCH_DB) with the crawl's busy timeout
+    and retry settings: the one way crawl components open it (this thread, the writer thread, the child process)."""
+    path = settings["LUREWATCH_DB"]
+    busy_timeout = settings.getfloat("LUREWATCH_DB_BUSY_TIMEOUT", BUSY_TIMEOUT)
+    retry_for = settings.getfloat("LUREWATCH_DB_RETRY_FOR", RETRY_FOR)
+    return lambda: Store(path, busy_timeout=busy_timeout, retry_for=retry_for)
+
+
 def crawl_store(crawler) -> Store:
     """The crawler's Store (opened on first use; CrawlRecorder closes it when the spider closes)."""
     store = getattr(crawler, "_lurewatch_store", None)
     if store is None:
-        s = crawler.settings
-        store = Store(s["LUREWATCH_DB"], busy_timeout=s.getfloat("LUREWATCH_DB_BUSY_TIMEOUT", BUSY_TIMEOUT),
-                      retry_for=s.getfloat("LUREWATCH_DB_RETRY_FOR", RETRY_FOR))
-        crawler._lurewatch_store = store
+        store = crawler._lurewatch_store = store_opener(crawler.settings)()
     return store
 
 
@@ -51,9 +59,7 @@ def crawl_writer(crawler) -> BatchWriter:
     if writer is None:
         s = crawler.settings
         writer = BatchWriter(
-            lambda: Store(s["LUREWATCH_DB"], busy_timeout=s.getfloat("LUREWATCH_DB_BUSY_TIMEOUT", BUSY_TIMEOUT),
-                          retry_for=s.getfloat("LUREWATCH_DB_RETRY_FOR", RETRY_FOR)),
-            batch=s.getint("LUREWATCH_WRITE_BATCH", BATCH), interval=s.getfloat("LUREWATCH_WRITE_INTERVAL", INTERVAL),
+            store_opener(s), batch=s.getint("LUREWATCH_WRITE_BATCH", BATCH), interval=s.getfloat("LUREWATCH_WRITE_INTERVAL", INTERVAL),
             progress=record_progress)
         crawler._lurewatch_writer = writer
     return writer

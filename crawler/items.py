@@ -27,3 +27,5 @@ class JobAd(scrapy.Item):
     language = scrapy.Field()
     assessment = scrapy.Field()  # rules.Assessment.to_dict()
     stored_flagged = scrapy.Field()  # an unchanged ad keeps its stored assessment: was it flagged
+    stored = scrapy.Field()  # (ad_id, status) when the assess child wrote it (crawler/assessproc.py)
+    store_error = scrapy.Field()  # why the assess child could not write it

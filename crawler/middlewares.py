@@ -35,7 +35,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet import task
 
 from .netguard import NetGuard
-from .pagehash import unchanged_page_ads
+from .pagehash import SHA1_META, response_sha1, unchanged_page_ads
 from .sqlitetx import StoreError
 
 logger = logging.getLogger(__name__)
@@ -204,6 +204,7 @@ class ConditionalRequestMiddleware:
         return crawl_store(self.crawler)
 
     def process_request(self, request):
+        request.meta.pop(SHA1_META, None)  # a copied request (a retry) gets the hash of its own body
         if request.method != "GET" or request.meta.get("lurewatch_unconditional"):
             return None
         known = self.store.known_ad(request.url)
@@ -247,7 +248,8 @@ class ConditionalRequestMiddleware:
         """A page whose body is that of its last fetch (crawler/pagehash.py): its ads are marked seen as on a 304
         and the spider skips the page's ads (meta lurewatch_unchanged_page); links are still followed."""
         try:
-            ad_ids = self.store.retrying(lambda: unchanged_page_ads(self.store.db.conn, response.url, response.body))
+            ad_ids = self.store.retrying(lambda: unchanged_page_ads(self.store.db.conn, response.url,
+                                                                   lambda: response_sha1(response, request.meta)))
         except (StoreError, sqlite3.Error):
             return  # extracted as usual
         if not ad_ids:

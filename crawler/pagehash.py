@@ -12,19 +12,33 @@ transaction); read by crawler/middlewares.py.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, Callable
 
 PAGE_ADS_COLUMNS = {"url": str, "ad_id": int, "sha1": str, "ads": int}
 PAGE_ADS_KEY = ("url", "ad_id")
+
+
+SHA1_META = "lurewatch_body_sha1"  # request meta: the body's sha1 once computed (hashed once per response)
 
 
 def body_sha1(body: bytes) -> str:
     return hashlib.sha1(body).hexdigest()
 
 
-def page_record(url: str, body: bytes, ads: int) -> dict[str, Any]:
+def response_sha1(response, meta: dict | None = None) -> str:
+    """The response body's sha1, computed once per response: kept in its request's `meta` (the downloader
+    middleware passes it; the spider's response.meta is the same dict) for the spider and the store."""
+    if meta is None:
+        meta = response.meta if response.request is not None else {}
+    sha1 = meta.get(SHA1_META)
+    if sha1 is None:
+        sha1 = meta[SHA1_META] = body_sha1(response.body)
+    return sha1
+
+
+def page_record(url: str, sha1: str, ads: int) -> dict[str, Any]:
     """What an item carries (`page`) so its page can be skipped next time."""
-    return {"url": url, "sha1": body_sha1(body), "ads": ads}
+    return {"url": url, "sha1": sha1, "ads": ads}
 
 
 def record_page_ad(conn, page: dict[str, Any], ad_id: int) -> None:
@@ -34,13 +48,14 @@ def record_page_ad(conn, page: dict[str, Any], ad_id: int) -> None:
                  [page["url"], ad_id, page["sha1"], page["ads"]])
 
 
-def unchanged_page_ads(conn, url: str, body: bytes) -> list[int] | None:
-    """The ad ids page `url` gave at its last fetch when `body` is that fetch's body, else None."""
+def unchanged_page_ads(conn, url: str, sha1_of_body: Callable[[], str]) -> list[int] | None:
+    """The ad ids page `url` gave at its last fetch when the body (whose sha1 `sha1_of_body()` gives, asked only
+    when the page has rows) is that fetch's body, else None."""
     rows = conn.execute("SELECT p.ad_id, p.sha1, p.ads FROM page_ads p JOIN ads a ON a.id = p.ad_id WHERE p.url = ?",
                         [url]).fetchall()
     if not rows or len(rows) != rows[0][2]:
         return None
-    sha1 = body_sha1(body)
+    sha1 = sha1_of_body()
     if any(row[1] != sha1 or row[2] != rows[0][2] for row in rows):
         return None
     return [row[0] for row in rows]

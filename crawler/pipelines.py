@@ -16,8 +16,8 @@ from twisted.internet.defer import Deferred
 from rules import Engine
 from rules.engine import MAX_FIELD_CHARS
 
-from .assessproc import AssessError, AssessProcess, assess_batch
-from .crawlrecord import crawl_store, crawl_writer
+from .assessproc import AssessError, AssessProcess, settle_batch
+from .crawlrecord import crawl_store, crawl_writer, store_opener
 from .incremental import source_ledger
 from .lureindex import engine_for_store
 from .sqlitetx import StoreError
@@ -94,39 +94,61 @@ def stored_row(item) -> dict:
     return {k: item.get(k) for k in STORED_COLUMNS}
 
 
+def store_entry(item) -> dict:
+    """The Store.add_many entry of an item."""
+    return {"ad": stored_row(item), "assessment": item.get("assessment"), "aliases": item.get("aliases") or [],
+            "snapshot": item.get("snapshot"), "page": item.get("page")}
+
+
 class AssessPipeline:
     """Scores each ad. An ad already stored with the same text keeps its stored assessment: the engine
     does not run again (this covers pages re-fetched in full from servers without ETag/Last-Modified).
-    Ads are assessed in batches (Engine.assess_many: the similarity stage once per batch): LUREWATCH_ASSESS_BATCH
-    ads, or those that came within LUREWATCH_ASSESS_WAIT seconds of the first. With LUREWATCH_ASSESS_PROCESS (the
-    default) the batches are assessed in one child process (crawler/assessproc.py), else in the reactor thread;
-    the verdicts are the same. If the child dies, its batches are assessed here, so no ad is lost, and the crawl
-    stops ("assess_process_died", exit 1)."""
+    Ads are settled in batches (crawler/assessproc.py's settle_batch; Engine.assess_many: the similarity stage once
+    per batch): LUREWATCH_ASSESS_BATCH ads, or those that came within LUREWATCH_ASSESS_WAIT seconds of the first.
+    With LUREWATCH_ASSESS_PROCESS (the default) the batches go to one child process, else they are settled in the
+    reactor thread; the verdicts are the same. With LUREWATCH_WRITE_PROCESS too (the default, when StorePipeline
+    stores to LUREWATCH_DB) the child also writes each batch (at most LUREWATCH_WRITE_BATCH ads, gathered for
+    LUREWATCH_WRITE_INTERVAL seconds at least, as the writer thread does: small transactions cost twice as much per
+    ad); the item then carries its (ad_id, status) in
+    `stored` (or the error in `store_error`) and StorePipeline only counts it. If the child dies, its batches are
+    assessed here and written by the writer thread, so no ad is lost, and the crawl stops ("assess_process_died",
+    exit 1)."""
 
-    def __init__(self, crawler, engine: Engine, batch: int = 32, wait: float = 0.05, in_process: bool = False):
+    def __init__(self, crawler, engine: Engine, batch: int = 32, wait: float = 0.05, in_process: bool = False,
+                 write_in_child: bool = False):
         self.crawler = crawler
         self.stats = crawler.stats
         self.engine = engine
         self.batch, self.wait = max(1, batch), wait
-        self.pending: list[tuple[tuple[dict, list[str]], Deferred]] = []
+        self.pending: list[tuple[dict, Deferred]] = []
         self._flush_call = None
-        self.child = AssessProcess(engine) if in_process else None
+        self.in_flight = 0  # batches sent to the child and not answered yet
+        self._due = False  # the pending batch's wait is over (it goes when the child answers)
+        self.write_in_child = in_process and write_in_child
+        if self.write_in_child:  # a batch is one write transaction too: bounded as the writer thread's are
+            self.batch = min(self.batch, max(1, crawler.settings.getint("LUREWATCH_WRITE_BATCH", 500)))
+            self.wait = max(wait, crawler.settings.getfloat("LUREWATCH_WRITE_INTERVAL", 0.2))
+        opener = store_opener(crawler.settings) if crawler.settings.get("LUREWATCH_DB") else None
+        self.child = AssessProcess(engine, opener) if in_process else None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
 
     @classmethod
     def from_crawler(cls, crawler):
         """The engine is built once per crawl; with LUREWATCH_DB its similarity stage also knows the lures
         analysts confirmed in that database (crawler/lureindex.py)."""
-        cap = crawler.settings.getint("LUREWATCH_MAX_FIELD_CHARS", MAX_FIELD_CHARS)
+        settings = crawler.settings
+        cap = settings.getint("LUREWATCH_MAX_FIELD_CHARS", MAX_FIELD_CHARS)
         store = None
-        if crawler.settings.get("LUREWATCH_DB"):
+        if settings.get("LUREWATCH_DB"):
             try:
                 store = crawl_store(crawler)
             except (StoreError, sqlite3.Error):
                 store = None  # the shipped corpus only; the crawl reports the unusable database
-        return cls(crawler, engine_for_store(store, max_field_chars=cap), crawler.settings.getint("LUREWATCH_ASSESS_BATCH", 32),
-                   crawler.settings.getfloat("LUREWATCH_ASSESS_WAIT", 0.05),
-                   crawler.settings.getbool("LUREWATCH_ASSESS_PROCESS", True))
+        stores_items = bool(settings.get("LUREWATCH_DB")) and settings.getwithbase("ITEM_PIPELINES").get(
+            "crawler.pipelines.StorePipeline") is not None
+        return cls(crawler, engine_for_store(store, max_field_chars=cap), settings.getint("LUREWATCH_ASSESS_BATCH", 32),
+                   settings.getfloat("LUREWATCH_ASSESS_WAIT", 0.05), settings.getbool("LUREWATCH_ASSESS_PROCESS", True),
+                   stores_items and settings.getbool("LUREWATCH_WRITE_PROCESS", True))
 
     def spider_opened(self, spider=None):
         """Freeze the start-up heap (modules, engine): the garbage collector no longer walks it on every full
@@ -140,76 +162,101 @@ class AssessPipeline:
         if self.child is not None:
             self.child.close()
 
-    def stored_unchanged(self, item):
+    def local_store(self):
         if not self.crawler.settings.get("LUREWATCH_DB"):
             return None
         try:
-            return crawl_store(self.crawler).unchanged_ad(stored_row(item), item.get("aliases") or [])
+            return crawl_store(self.crawler)
         except (StoreError, sqlite3.Error):
             return None  # assessed afresh; StorePipeline reports an unusable database
 
     async def process_item(self, item):
-        stored = self.stored_unchanged(item)
-        if stored is not None:
-            item["assessment"] = None  # the store keeps the ad's assessment and evidence as they are
-            item["language"] = stored.get("language")
+        outcome = await maybe_deferred_to_future(self.settle(store_entry(item)))
+        if outcome.get("stored"):
+            item["stored"] = outcome["stored"]
+        assessment = outcome.get("assessment")
+        item["assessment"] = assessment  # None: the store keeps the ad's assessment and evidence as they are
+        if assessment is None:
+            item["language"] = outcome.get("language")
+            item["stored_flagged"] = bool(outcome.get("flagged"))
+        else:
+            item["language"] = assessment.get("language")
+        if outcome.get("unchanged"):
             self.stats.inc_value("lurewatch/assess_skipped/unchanged")
-            item["stored_flagged"] = bool(stored.get("flagged"))
-            if stored.get("flagged"):
-                self.stats.inc_value("lurewatch/flagged")
-            return item
-        ad = {k: item.get(k) for k in ("url", "title", "company", "location", "description", "contact")}
-        ad["salary"] = item.get("salary_text")
-        urls = [item["url"], *(item.get("aliases") or [])]  # a confirmed lure's new text is not its own match
-        assessment = await maybe_deferred_to_future(self.assess(ad, urls))
-        item["assessment"] = assessment
-        item["language"] = assessment.get("language")
-        self.stats.inc_value("lurewatch/assessed")
-        if assessment["truncated_fields"]:  # text past LUREWATCH_MAX_FIELD_CHARS was not assessed
-            self.stats.inc_value("lurewatch/assess/truncated_fields", len(assessment["truncated_fields"]))
-        if assessment["flagged"]:
+        else:
+            self.stats.inc_value("lurewatch/assessed")
+        truncated = len(assessment["truncated_fields"]) if assessment else outcome.get("truncated", 0)
+        if truncated:  # text past LUREWATCH_MAX_FIELD_CHARS was not assessed
+            self.stats.inc_value("lurewatch/assess/truncated_fields", truncated)
+        if item_flagged(item, self.stats):
             self.stats.inc_value("lurewatch/flagged")
+        if outcome.get("store_error"):
+            item["store_error"] = outcome["store_error"]
         return item
 
-    def assess(self, ad: dict, urls: list[str]) -> Deferred:
-        """Deferred Assessment.to_dict() of `ad`, made with the next batch."""
+    def settle(self, entry: dict) -> Deferred:
+        """Deferred settle_batch outcome of `entry`, made with the next batch."""
         d: Deferred = Deferred()
-        self.pending.append(((ad, urls), d))
+        self.pending.append((entry, d))
         if len(self.pending) >= self.batch:
             self.flush()
-        elif self._flush_call is None:
+        elif self._flush_call is None and not self._due:
             from twisted.internet import reactor
 
-            self._flush_call = reactor.callLater(self.wait, self.flush)
+            self._flush_call = reactor.callLater(self.wait, self._time_up)
         return d
 
+    def _time_up(self) -> None:
+        self._flush_call = None
+        self._due = True
+        self.flush()
+
     def flush(self) -> None:
+        """Send what is pending: a full batch at once, a partial one when its wait is over. While the child works
+        on a batch a partial one waits for its answer: a busy child gets fewer, larger batches (fewer commits)."""
+        if not self.pending:
+            return
+        if self.child is not None and self.in_flight and len(self.pending) < self.batch:
+            return  # answered() sends it
         if self._flush_call is not None and self._flush_call.active():
             self._flush_call.cancel()
-        self._flush_call = None
+        self._flush_call, self._due = None, False
         batch, self.pending = self.pending, []
-        if not batch:
-            return
-        work = [task for task, _ in batch]
+        entries = [entry for entry, _ in batch]
         if self.child is None:
-            self.deliver(batch, assess_batch(self.engine, work))
+            self.deliver(batch, *settle_batch(self.engine, self.local_store(), entries))
             return
-        done = self.child.submit(work)
-        done.addCallbacks(lambda results: self.deliver(batch, results),
-                          lambda failure: self.child_failed(batch, failure))
+        crawl_id = self.stats.get_value("lurewatch/crawl_id")
+        if not self.write_in_child:  # the child only reads the text (no page bodies through the pipe)
+            entries = [{"ad": e["ad"], "aliases": e["aliases"]} for e in entries]
+        self.in_flight += 1
+        done = self.child.submit(entries, crawl_id, self.write_in_child)
+        done.addCallbacks(self.answered, self.child_failed, callbackArgs=(batch,), errbackArgs=(batch,))
 
-    def deliver(self, batch, results) -> None:
-        for (_task, d), (ok, value) in zip(batch, results):
+    def answered(self, result, batch) -> None:
+        self.in_flight -= 1
+        self.deliver(batch, *result)
+        if self._due or len(self.pending) >= self.batch:
+            self.flush()
+
+    def deliver(self, batch, results, committed: bool = False) -> None:
+        if committed:
+            self.stats.inc_value("lurewatch/store/batches")
+        for (_entry, d), (ok, value) in zip(batch, results):
             if ok:
                 d.callback(value)
+            elif value["kind"] == "store":  # the item goes on: StorePipeline reports it
+                d.callback({"store_error": value["error"]})
             else:
-                d.errback(AssessError(value))
+                d.errback(AssessError(value["error"]))
 
-    def child_failed(self, batch, failure) -> None:
-        """The child died: this batch and the next are assessed here; the crawl stops."""
+    def child_failed(self, failure, batch) -> None:
+        """The child died: this batch and the next are settled here (and written by the writer thread); the crawl
+        stops. A batch the child wrote before it died is written again: its ads are then unchanged."""
+        self.in_flight -= 1
         error = failure.getErrorMessage()
         if self.child is not None:
-            self.child = None  # every later batch is assessed in this thread
+            self.child = None  # every later batch is settled in this thread
             logger.error("%s: assessing here instead and stopping the crawl", error)
             self.stats.set_value("lurewatch/assess_process_error", error)
             from scrapy.utils.defer import deferred_from_coro
@@ -217,12 +264,15 @@ class AssessPipeline:
 
             reactor.callLater(0, lambda: deferred_from_coro(
                 self.crawler.engine.close_spider_async(reason="assess_process_died")))
-        self.deliver(batch, assess_batch(self.engine, [task for task, _ in batch]))
+        self.deliver(batch, *settle_batch(self.engine, self.local_store(), [entry for entry, _ in batch]))
+        self._due = True  # from now on settled here, at once
+        self.flush()
 
 
 class StorePipeline:
-    """Writes ads to SQLite off the reactor thread, in batched transactions (crawler.crawlrecord.crawl_writer,
-    crawler/batchwriter.py): an item leaves this pipeline once its batch is committed. The crawls row belongs
+    """Writes ads to SQLite off the reactor thread, in batched transactions: an item the assess child wrote
+    (`stored`, crawler/assessproc.py) is only counted, the others go to the writer thread
+    (crawler.crawlrecord.crawl_writer, crawler/batchwriter.py); an item leaves this pipeline once its batch is committed. The crawls row belongs
     to crawler.crawlrecord.CrawlRecorder. An ad that cannot be stored (full disk, ...) stops the crawl
     ("store_failed": crawler.run exits 5) and leaves its board incomplete; it is counted in lurewatch/errors/store
     and taken out of lurewatch/flagged (only stored ads count)."""
@@ -242,13 +292,17 @@ class StorePipeline:
         return cls(crawler, db_path)
 
     async def process_item(self, item):
-        entry = {"ad": stored_row(item), "assessment": item.get("assessment"), "aliases": item.get("aliases") or [],
-                 "snapshot": item.get("snapshot"), "page": item.get("page")}
         crawl_id = self.stats.get_value("lurewatch/crawl_id")
         try:
-            if crawl_id is None:
+            if item.get("store_error"):  # the assess child could not write it
+                raise StoreError(item["store_error"])
+            if item.get("stored"):  # the assess child wrote it (crawler/assessproc.py)
+                ad_id, status = item["stored"]
+                self.stats.inc_value("lurewatch/store/by_assess_process")
+            elif crawl_id is None:
                 raise StoreError(self.stats.get_value("lurewatch/db_error") or "the crawl has no crawls row")
-            ad_id, status = await maybe_deferred_to_future(crawl_writer(self.crawler).save(entry, crawl_id))
+            else:
+                ad_id, status = await maybe_deferred_to_future(crawl_writer(self.crawler).save(store_entry(item), crawl_id))
         except (StoreError, sqlite3.Error) as exc:
             self.stats.inc_value("lurewatch/errors/store")
             if item_flagged(item, self.stats):
@@ -269,7 +323,7 @@ class StorePipeline:
         writer = getattr(self.crawler, "_lurewatch_writer", None)
         if writer is not None:
             await maybe_deferred_to_future(writer.close())
-            self.stats.set_value("lurewatch/store/batches", writer.batches)
+            self.stats.inc_value("lurewatch/store/batches", writer.batches)
         self.link_campaigns()
 
     def link_campaigns(self) -> None:

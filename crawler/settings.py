@@ -17,6 +17,7 @@ LUREWATCH_DB_RETRY_FOR = 120  # seconds a locked write transaction is retried af
 LUREWATCH_ASSESS_BATCH = 32  # ads assessed together (Engine.assess_many), or those within LUREWATCH_ASSESS_WAIT s
 LUREWATCH_ASSESS_WAIT = 0.05
 LUREWATCH_ASSESS_PROCESS = True  # assess in one forked child process (crawler/assessproc.py); False: in the reactor thread
+LUREWATCH_WRITE_PROCESS = True  # that child also writes the ads it assessed (False: the writer thread writes them)
 LUREWATCH_WRITE_BATCH = 500  # ads (and seen/removed marks) per write transaction, on the writer thread
 LUREWATCH_WRITE_INTERVAL = 0.2  # seconds the writer waits to fill a batch (crawler/batchwriter.py)
 LUREWATCH_JOB = None  # plan job name written to crawls.job (`lurewatch crawl --job`)

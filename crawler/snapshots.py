@@ -28,7 +28,7 @@ def insert_snapshot(db: sqlite_utils.Database, ad_id: int, snap: dict[str, Any],
     """A snapshots row for the fetch {url, status, content_type, body}; the body is compressed (with the
     dictionary of `source`, the ad's board) and stored only if no body has the same sha1."""
     body: bytes = snap.get("body") or b""
-    sha1 = hashlib.sha1(body).hexdigest()
+    sha1 = snap.get("sha1") or hashlib.sha1(body).hexdigest()  # the spider's hash of the same body, if given
     if not db.execute("SELECT 1 FROM snapshot_bodies WHERE sha1 = ?", [sha1]).fetchone():
         data, dict_id = codec_for(db).compress(body, source, fetched_at)
         db.execute("INSERT INTO snapshot_bodies (sha1, size, body_zstd, dict_id, source) VALUES (?, ?, ?, ?, ?)",

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 from urllib.parse import urlsplit
 
+import lxml.etree
 import scrapy
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
@@ -26,6 +27,11 @@ from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler.items import JobAd
 from crawler.urls import canonical_url, canonicalize, is_http_url, site_key
+
+_CANONICAL_HREF = lxml.etree.XPath(
+    '//link[contains(concat(" ", normalize-space(translate(@rel, "CANONICAL", "canonical")), " "), " canonical ")]/@href',
+    smart_strings=False)
+
 
 def _split(value: Any) -> list[str]:
     """A comma/whitespace separated string or a list -> list of non-empty strings."""
@@ -243,13 +249,18 @@ class LurewatchSpider(scrapy.Spider):
 
     # -- items ----------------------------------------------------------------
     def page_url(self, response: Response) -> str:
-        """Canonical URL of a page: same-site rel=canonical, else its final URL, canonicalised."""
+        """Canonical URL of a page: same-site rel=canonical, else its final URL, canonicalised (the last page's
+        answer is kept: a page's items ask again)."""
+        memo = getattr(self, "_page_url_memo", None)
+        if memo is not None and memo[0] is response:
+            return memo[1]
         href = None
-        if hasattr(response, "xpath"):
-            href = response.xpath(
-                '//link[contains(concat(" ", normalize-space(translate(@rel, "CANONICAL", "canonical")), " "), " canonical ")]/@href'
-            ).get()
-        return canonical_url(response.url, href)
+        if hasattr(response, "xpath") and getattr(response.selector, "type", None) in ("html", "xml"):
+            hrefs = _CANONICAL_HREF(response.selector.root)  # compiled once, on the page parsed once
+            href = hrefs[0] if hrefs else None
+        url = canonical_url(response.url, href)
+        self._page_url_memo = (response, url)
+        return url
 
     def page_aliases(self, response: Response) -> list[str]:
         """Every URL this page was reached through: request URL, redirect sources, final URL, and their canonical forms."""

@@ -20,7 +20,7 @@ from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from crawler.extract import extract
 from crawler.items import JobAd
-from crawler.pagehash import page_record
+from crawler.pagehash import page_record, response_sha1
 from crawler.urls import canonicalize, is_http_url, same_site
 
 from .base import LurewatchSpider
@@ -50,6 +50,7 @@ class JobPostingSpider(LurewatchSpider):
             raise ValueError("jobposting: no start URLs; pass -a urls=URL1,URL2")
         self.sitemaps_requested: set[str] = set()
         self._link_targets: dict[tuple, str | None] = {}  # link_target's memo
+        self._followed: set[str] = set()  # link URLs already requested (follow_links skips them at once)
 
     async def start(self):
         sites = {}
@@ -173,9 +174,11 @@ class JobPostingSpider(LurewatchSpider):
         items = list(self.page_items(response, found))
         ads = [item for item in items if isinstance(item, JobAd)]
         if ads and len(ads) == len(items) and not found.errors:  # the page gives exactly these ads: skip it next time
-            page = page_record(response.url, response.body, len(ads))
+            page = page_record(response.url, response_sha1(response), len(ads))
             for ad in ads:
                 ad["page"] = page
+                if ad.get("snapshot") and ad["snapshot"].get("body") is response.body:
+                    ad["snapshot"]["sha1"] = page["sha1"]  # the store does not hash the body again
         yield from items
 
     def page_items(self, response: TextResponse, found):
@@ -213,24 +216,37 @@ class JobPostingSpider(LurewatchSpider):
 
     def follow_links(self, response: TextResponse):
         hrefs = _LINK_HREFS(response.selector.root)  # plain strings, no parsel Selector per link
+        page_url = response.url
+        parts = urlsplit(page_url)
+        site = (parts.scheme, parts.netloc)  # once per page, not per link
+        followed = self._followed
         for href in dict.fromkeys(hrefs):  # a page's menus repeat the same links
-            url = self.link_target(response.url, href)
+            url = self.link_target(page_url, href, site)
             if url is None:
                 continue
             if url == OFFSITE:
                 self.stat("links/offsite")
                 continue
+            if url in followed:  # requested already: request_page would say so, at more cost
+                continue
             request = self.request_page(url)
+            if request is not None or self.already_requested(url):
+                if len(followed) > 200_000:
+                    followed.clear()
+                followed.add(url)
             if request is not None:
                 yield request
 
-    def link_target(self, page_url: str, href: str):
+    def link_target(self, page_url: str, href: str, site: tuple[str, str] | None = None):
         """The page URL a link leads to (no fragment), OFFSITE, or None when it is not a page link. Memoised per
-        crawl: a root-relative href gives the same answer on every page of a site."""
+        crawl: a root-relative href gives the same answer on every page of a site (`site`: the page's (scheme,
+        netloc), when the caller has it)."""
         href = href.strip()
         if href.startswith("/") and not href.startswith("//"):
-            parts = urlsplit(page_url)
-            key = (parts.scheme, parts.netloc, href)
+            if site is None:
+                parts = urlsplit(page_url)
+                site = (parts.scheme, parts.netloc)
+            key = (*site, href)
         else:
             key = (page_url, href)
         try:

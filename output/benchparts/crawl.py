@@ -9,10 +9,10 @@ If-None-Match) by crawler/localsite.py in a child process. Crawled, interleaved,
 - recrawl: `lurewatch crawl` again into the full crawl's database (every ad answers 304);
 - hash-first recrawl: the same, with the server's ETags switched off (every page answers 200 with the body of
   its last fetch: crawler/pagehash.py skips extraction and assess).
-Each crawl is a subprocess; CPU is its user+system time (all threads, the store writer included), and for our
-crawls also split into the crawl (reactor) process and its assess child (crawler/assessproc.py).
-The profile: one more full crawl under cProfile (reactor thread; the writer thread and the assess child are not in
-it), grouped by step.
+Each crawl is a subprocess; CPU is its user+system time (all threads and processes), and for our crawls also split
+into the crawl (reactor) process and its assess child (crawler/assessproc.py: it assesses and writes the ads).
+The profile: one more full crawl under cProfile (reactor thread; the assess child and the writer thread of 304
+marks are not in it), grouped by step.
 
 Example: python -m output.bench --part crawl
 """
@@ -198,8 +198,10 @@ STEPS = [  # (step, "module:qualified name" of the function whose cumulative tim
     ("  make_ad", "spiders.base:LurewatchSpider.make_ad"),
     ("normalise", "crawler.pipelines:NormalisePipeline.process_item"),
     ("assess (Engine.assess_many, when in this thread)", "rules.engine:Engine.assess_many"),
-    ("assess: hand-off to the child process", "crawler.pipelines:AssessPipeline.flush"),
-    ("store (queue to the writer)", "crawler.pipelines:StorePipeline.process_item"),
+    ("assess and write: hand-off to the child process", "crawler.pipelines:AssessPipeline.flush"),
+    ("assess and write: the child's answers (items go on)", "crawler.pipelines:AssessPipeline.answered"),
+    ("store (count what the child wrote)", "crawler.pipelines:StorePipeline.process_item"),
+    ("campaign linking at the end of the crawl", "crawler.pipelines:StorePipeline.link_campaigns"),
     ("conditional requests (known_ad)", "crawler.middlewares:ConditionalRequestMiddleware.process_request"),
     ("hash-first check (page_ads)", "crawler.middlewares:ConditionalRequestMiddleware.unchanged_by_hash"),
     ("charset check", "crawler.middlewares:CharsetMiddleware.process_response"),
