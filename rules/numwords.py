@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
+from re._casefix import _EXTRA_CASES
 from typing import Any
 
 _LATIN = {
@@ -146,6 +147,32 @@ _SCALE_HINT = re.compile(r"thousand|million|\bmil\b|mille|milh|millon|ribu|juta|
                          r"triệu|trieu|тысяч|миллион|миң|мың|ming|минг|hazor|ҳазор|elfu|laki|dubu|千|万|萬|พัน|หมื่น|แสน|ล้าน", re.IGNORECASE)
 
 
+def _same_letters(ch: str) -> list[str]:
+    """`ch` and the lower-case letters re.IGNORECASE also matches it to (dotless ı for i, long ſ for s)."""
+    return [ch, *map(chr, _EXTRA_CASES.get(ord(ch), ()))]
+
+
+def case_sensitive_hint(hint: re.Pattern) -> re.Pattern | None:
+    """A regex without IGNORECASE that finds what `hint` (an IGNORECASE alternation of plain words, each maybe
+    between \\b) finds in lower-cased text, or None for any other pattern. Each alternative starts with a plain
+    letter (a leading \\b becomes a lookbehind after the word), so `re` scans only for those letters instead of
+    trying every alternative at every position (ten times faster on a 900-character ad)."""
+    out = []
+    for alt in hint.pattern.split("|"):
+        lead, trail = alt.startswith(r"\b"), alt.endswith(r"\b")
+        word = alt[2 if lead else 0: len(alt) - 2 if trail else len(alt)]
+        if not word or re.escape(word) != word or word != word.lower() or (lead and not word[0].isalnum()):
+            return None  # not a plain word: keep the IGNORECASE scan
+        body = "".join(f"[{''.join(same)}]" if len(same := _same_letters(c)) > 1 else c for c in word[1:])
+        for first in _same_letters(word[0]):
+            literal = first + body
+            out.append(literal + (rf"(?<!\w{literal})" if lead else "") + (r"\b" if trail else ""))
+    return re.compile("|".join(out))
+
+
+_SCALE_HINT_LOWER = case_sensitive_hint(_SCALE_HINT)  # the same search on `_fold`ed (lower-case) text
+
+
 def _tokens(phrase: str) -> list[tuple[float, str, str]]:
     """(value, kind, word) per number word of a phrase that _PHRASE matched."""
     if re.match(_NOSPACE_WORD, phrase):
@@ -237,7 +264,7 @@ def spell_numbers(text: str) -> Spelled | None:
     if not text:
         return None
     folded = _fold(text)  # one character for one: offsets stay those of `text`
-    if len(folded) != len(text) or not _SCALE_HINT.search(folded):
+    if len(folded) != len(text) or not (_SCALE_HINT_LOWER or _SCALE_HINT).search(folded):
         return None
     pieces: list[tuple[int, int, str]] = []
     for m in _PHRASE.finditer(folded):

@@ -1,0 +1,62 @@
+"""The case-sensitive scale-word hint (rules/numwords.py) finds exactly what the IGNORECASE one finds in folded
+text, so gating spell_numbers with it changes no reading."""
+import re
+import sys
+
+import pytest
+
+from rules import numwords
+from rules.numwords import _SCALE_HINT, _SCALE_HINT_LOWER, _fold, case_sensitive_hint, spell_numbers
+
+
+def test_hint_is_built():
+    assert _SCALE_HINT_LOWER is not None
+    assert not _SCALE_HINT_LOWER.flags & re.IGNORECASE
+
+
+def test_every_lower_case_letter_agrees_with_ignorecase():
+    """Per letter of the hint's words, the characters lower-cased text can hold that IGNORECASE matches to it are
+    exactly those the case-sensitive hint accepts in its place."""
+    words = [w.replace(r"\b", "") for w in _SCALE_HINT.pattern.split("|")]
+    letters = sorted(set("".join(words)))
+    lowered = {x for i in range(sys.maxunicode + 1) if not 0xD800 <= i < 0xE000 for x in chr(i).lower()}
+    any_letter = re.compile("[" + "".join(map(re.escape, letters)) + "]", re.IGNORECASE)
+    near = [x for x in lowered if any_letter.fullmatch(x)]
+    for letter in letters:
+        expected = {x for x in near if re.fullmatch(re.escape(letter), x, re.IGNORECASE)}
+        assert set(numwords._same_letters(letter)) == expected, letter
+
+
+TEXTS = ["Salary: fifteen thousand dollars", "dos mil dólares al mes", "similar family", "mil", "xmil", "tamil",
+         "Familia", "500 mil reais", "libo", "ilibo", "sampung libo", "две тысячи", "две ᲄысячи", "мılle", "mıl",
+         "amıl", "thouſand", "ᲄыᲃяч", "coming soon", "lakı", "一万五", "หนึ่งหมื่นห้าพันบาท", "elfu moja", "", "nothing"]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_same_answer_as_ignorecase(text):
+    folded = _fold(text)
+    assert bool(_SCALE_HINT_LOWER.search(folded)) == bool(_SCALE_HINT.search(folded))
+
+
+def test_same_answer_on_the_dev_set():
+    import glob
+    import json
+
+    n = 0
+    for path in glob.glob("rules/devset/*.jsonl"):
+        for line in open(path, encoding="utf-8"):
+            row = json.loads(line)
+            for field in ("title", "salary", "description"):
+                folded = _fold(row.get(field) or "")
+                assert bool(_SCALE_HINT_LOWER.search(folded)) == bool(_SCALE_HINT.search(folded)), row["id"]
+                n += 1
+    assert n > 1000
+
+
+@pytest.mark.parametrize("pattern", [r"\d\s?k|thousand", "Thousand|mil", r"mil\b|(?:x)"])
+def test_other_patterns_keep_ignorecase(pattern):
+    assert case_sensitive_hint(re.compile(pattern, re.IGNORECASE)) is None
+
+
+def test_spelled_amount_still_read():
+    assert spell_numbers("Gaji lima belas juta sebulan").text.startswith("Gaji 15 juta")
