@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from re._casefix import _EXTRA_CASES
 from typing import Any
 
+from .regex_store import stored_compile
+
 _LATIN = {
     # English
     "one": (1, "u"), "two": (2, "u"), "three": (3, "u"), "four": (4, "u"), "five": (5, "u"), "six": (6, "u"),
@@ -156,7 +158,7 @@ _NOSPACE_WORD = "(?:" + "|".join(sorted(map(re.escape, _NOSPACE), key=len, rever
 _JOIN_WORDS = ("and", "y", "e", "et", "dan", "at", "va", "linh", "le", "и", "na", "da")
 _JOIN = rf"(?:[\s-]+(?:{'|'.join(_JOIN_WORDS)})[\s-]+|[\s-]+)"
 _PHRASE_TEMPLATE = r"(?<![\w-])(?:{word})(?:{join}(?:{word}))*(?![\w-])|{nospace}+"
-_PHRASE = re.compile(_PHRASE_TEMPLATE.format(word=_LATIN_WORD, join=_JOIN, nospace=_NOSPACE_WORD), re.IGNORECASE)
+_PHRASE = stored_compile(_PHRASE_TEMPLATE.format(word=_LATIN_WORD, join=_JOIN, nospace=_NOSPACE_WORD), re.IGNORECASE)
 
 
 def _phrase_lower() -> re.Pattern | None:
@@ -165,8 +167,8 @@ def _phrase_lower() -> re.Pattern | None:
     join = _lower_case_alt(_JOIN_WORDS)
     if word is None or join is None or _NOSPACE_WORD != _NOSPACE_WORD.lower():
         return None
-    return re.compile(_PHRASE_TEMPLATE.format(word=f"(?:{word})", join=rf"(?:[\s-]+(?:{join})[\s-]+|[\s-]+)",
-                                              nospace=_NOSPACE_WORD))
+    return stored_compile(_PHRASE_TEMPLATE.format(word=f"(?:{word})", join=rf"(?:[\s-]+(?:{join})[\s-]+|[\s-]+)",
+                                                  nospace=_NOSPACE_WORD))
 
 
 _PHRASE_LOWER = _phrase_lower()  # the same matches as _PHRASE on `_fold`ed (lower-case) text
@@ -195,7 +197,7 @@ def case_sensitive_hint(hint: re.Pattern) -> re.Pattern | None:
         for first in _same_letters(word[0]):
             literal = first + body
             out.append(literal + (rf"(?<!\w{literal})" if lead else "") + (r"\b" if trail else ""))
-    return re.compile("|".join(out))
+    return stored_compile("|".join(out))
 
 
 _SCALE_HINT_LOWER = case_sensitive_hint(_SCALE_HINT)  # the same search on `_fold`ed (lower-case) text
