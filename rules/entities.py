@@ -267,6 +267,8 @@ _OTHER_PLATFORM = re.compile(r"\b(?:instagram|insta|ig|twitter|x\.com|facebook|f
 
 
 def _bare_handles(f: _Field) -> None:
+    if "@" not in f.text:
+        return  # _BARE_HANDLE starts with "@" (one character whatever the case): a scan would find nothing
     for m in _BARE_HANDLE.finditer(f.text):
         around = f.text[max(0, m.start() - 20): m.end() + 20]
         if f.free(m.start(), m.end()) and not _OTHER_PLATFORM.search(around):
