@@ -325,10 +325,11 @@ def fourth_author_report() -> Report:
 
 
 def test_gate_t14_rows_on_test_split(fourth_author_report):
-    """Regression gate for t14 at its first look (rules/devset/README.md, "The t14 rows") minus a small margin."""
+    """Regression gate for t14 at the end of stop 14 (rules/devset/README.md, "The whole test split at the end of
+    stop 14": 59/65, 3/107) minus a small margin."""
     overall = fourth_author_report.overall
-    assert overall.recall >= 0.80, f"recall {overall.recall:.3f} ({overall.tp}/{overall.positives})"
-    assert overall.fpr <= 0.06, f"false positives {overall.fpr:.3f} ({overall.fp}/{overall.negatives})"
+    assert overall.recall >= 0.86, f"recall {overall.recall:.3f} ({overall.tp}/{overall.positives})"
+    assert overall.fpr <= 0.05, f"false positives {overall.fpr:.3f} ({overall.fp}/{overall.negatives})"
 
 
 def test_gate_recall_on_test_split(test_split_report):
