@@ -10,6 +10,9 @@ one transaction (crawler/batchwriter.py's write_ops, with the crawls row's progr
 for no JSON, compression, SQLite or index work of an ad, and gets back only its id, status, flag and language.
 Without it the ads go to the writer thread (StorePipeline, crawler/batchwriter.py) as before.
 
+At the end of the crawl StorePipeline also runs the campaign linking run in the child (`AssessProcess.link`,
+LUREWATCH_LINK_PROCESS), after every batch it wrote: the crawl process pays none of its CPU.
+
 The child is forked (no pickling, no rebuilt engine: it starts in milliseconds) when the spider opens, before
 the first batch. It ignores SIGINT (the crawl shuts down gracefully, the child keeps assessing until then) and
 dies with its parent (Linux PR_SET_PDEATHSIG). When it dies, `submit` fails with AssessProcessDied.

@@ -358,7 +358,7 @@ class StorePipeline:
                 try:
                     ok, value = await maybe_deferred_to_future(child.link(ids, link_settings))
                     report, error = (value, None) if ok else (None, value)
-                    self.stats.inc_value("lurewatch/campaigns/by_assess_process")
+                    self.stats.inc_value("lurewatch/campaigns/linked_in_child")
                 except AssessProcessDied as exc:
                     logger.warning("%s: campaign linking in the crawl process instead", exc)
             if report is None and error is None:

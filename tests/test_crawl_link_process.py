@@ -11,7 +11,7 @@ from conftest import db_rows, run_cli, serve_site
 from crawler.store import Store
 
 WAYS = {"assess child": (), "crawl process": ("-s", "LUREWATCH_LINK_PROCESS=False")}
-CAMPAIGN_STATS = ("links_added", "campaigns", "ads_linked", "failed", "by_assess_process")
+CAMPAIGN_STATS = ("links_added", "campaigns", "ads_linked", "failed", "linked_in_child")
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +74,7 @@ def test_linking_in_the_child_gives_the_same_campaigns_as_in_the_crawl_process(c
 def test_the_child_links_and_the_stats_are_the_same(crawls):
     for n in range(2):  # the first crawl (a full run) and the second (incremental, no ad changed)
         child, here = (stats(crawls[way][1][n].stderr) for way in WAYS)
-        assert child.pop("by_assess_process") == 1 and "by_assess_process" not in here
+        assert child.pop("linked_in_child") == 1 and "linked_in_child" not in here
         assert child == here and "failed" not in child
     assert stats(crawls["assess child"][1][0].stderr)["campaigns"] == 2
 
@@ -83,6 +83,6 @@ def test_a_failed_linking_run_in_the_child_counts_and_keeps_every_ad(crawls):
     db, (proc,) = crawls["broken"]
     assert proc.returncode == 0, proc.stderr[-3000:]
     found = stats(proc.stderr)
-    assert found.get("failed") == 1 and found.get("by_assess_process") == 1
+    assert found.get("failed") == 1 and found.get("linked_in_child") == 1
     assert "campaign linking failed" in proc.stderr and "links refused" in proc.stderr
     assert len(db_rows(db, "SELECT id FROM ads")) == 5 and not db_rows(db, "SELECT id FROM ad_links")
