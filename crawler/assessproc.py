@@ -10,6 +10,9 @@ one transaction (crawler/batchwriter.py's write_ops, with the crawls row's progr
 for no JSON, compression, SQLite or index work of an ad, and gets back only its id, status, flag and language.
 Without it the ads go to the writer thread (StorePipeline, crawler/batchwriter.py) as before.
 
+At the end of the crawl StorePipeline also runs the campaign linking run in the child (`AssessProcess.link`,
+LUREWATCH_LINK_PROCESS), after every batch it wrote: the crawl process pays none of its CPU.
+
 The child is forked (no pickling, no rebuilt engine: it starts in milliseconds) when the spider opens, before
 the first batch. It ignores SIGINT (the crawl shuts down gracefully, the child keeps assessing until then) and
 dies with its parent (Linux PR_SET_PDEATHSIG). When it dies, `submit` fails with AssessProcessDied.
@@ -144,16 +147,37 @@ def _child_start(engine: Engine, open_store: Callable[[], Any] | None = None) ->
         os._exit(1)
 
 
-def _child_settle(entries: list[dict[str, Any]], crawl_id: int | None, write: bool) -> tuple[list[tuple[bool, Any]], bool]:
+def _child_store():
+    """The child's own connection, opened at first use (StoreError, sqlite3.Error when it cannot be)."""
     global _STORE
     if _STORE is None and _OPEN_STORE is not None:
-        try:
-            _STORE = _OPEN_STORE()
-        except (StoreError, sqlite3.Error) as exc:
-            if write and crawl_id is not None:
-                error = {"kind": "store", "error": f"{type(exc).__name__}: {exc}"}
-                return [(False, error)] * len(entries), False
-    return settle_batch(_ENGINE, _STORE, entries, crawl_id, write)
+        _STORE = _OPEN_STORE()
+    return _STORE
+
+
+def _child_settle(entries: list[dict[str, Any]], crawl_id: int | None, write: bool) -> tuple[list[tuple[bool, Any]], bool]:
+    try:
+        store = _child_store()
+    except (StoreError, sqlite3.Error) as exc:
+        if write and crawl_id is not None:
+            error = {"kind": "store", "error": f"{type(exc).__name__}: {exc}"}
+            return [(False, error)] * len(entries), False
+        store = None
+    return settle_batch(_ENGINE, store, entries, crawl_id, write)
+
+
+def _child_link(ad_ids: list[int], settings) -> tuple[bool, Any]:
+    """(True, LinkReport) of the end-of-crawl campaign linking run (link_changed) on the child's connection, or
+    (False, error text) when the database refused it (the crawl counts lurewatch/campaigns/failed)."""
+    from .campaigns import link_changed
+
+    try:
+        store = _child_store()
+        if store is None:
+            raise StoreError("the assess process has no database")
+        return True, link_changed(store, ad_ids, settings=settings)
+    except (StoreError, sqlite3.Error, ValueError) as exc:
+        return False, str(exc)
 
 
 def _child_close() -> None:
@@ -197,6 +221,19 @@ class AssessProcess:
             self.start()
         try:
             future = self.pool.submit(_child_settle, entries, crawl_id, write)
+        except (BrokenProcessPool, RuntimeError) as exc:
+            d: Deferred = Deferred()
+            d.errback(AssessProcessDied(f"the assess process is gone ({exc})"))
+            return d
+        return self._deferred(future)
+
+    def link(self, ad_ids: list[int], settings) -> Deferred:
+        """Deferred (True, LinkReport) or (False, error) of the campaign linking run over `ad_ids`, in the child
+        after every batch sent before; AssessProcessDied if it is gone."""
+        try:
+            if self.pool is None:
+                raise RuntimeError("not started")
+            future = self.pool.submit(_child_link, list(ad_ids), settings)
         except (BrokenProcessPool, RuntimeError) as exc:
             d: Deferred = Deferred()
             d.errback(AssessProcessDied(f"the assess process is gone ({exc})"))

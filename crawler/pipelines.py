@@ -16,7 +16,7 @@ from twisted.internet.defer import Deferred
 from rules import Engine
 from rules.engine import MAX_FIELD_CHARS
 
-from .assessproc import AssessError, AssessProcess, settle_batch
+from .assessproc import AssessError, AssessProcess, AssessProcessDied, settle_batch
 from .crawlrecord import crawl_store, crawl_writer, store_opener
 from .incremental import source_ledger
 from .lureindex import engine_for_store
@@ -130,6 +130,7 @@ class AssessPipeline:
             self.wait = max(wait, crawler.settings.getfloat("LUREWATCH_WRITE_INTERVAL", 0.2))
         opener = store_opener(crawler.settings) if crawler.settings.get("LUREWATCH_DB") else None
         self.child = AssessProcess(engine, opener) if in_process else None
+        crawler._lurewatch_assess = self  # StorePipeline links campaigns in self.child at the end
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
 
     @classmethod
@@ -158,7 +159,11 @@ class AssessPipeline:
         if self.child is not None:
             self.child.start().addErrback(lambda failure: None)  # a child that cannot start fails its first batch
 
-    def close_spider(self):
+    async def close_spider(self):
+        """Stop the child once StorePipeline has closed (its campaign linking may run in the child)."""
+        store_closed = getattr(self.crawler, "_lurewatch_store_closed", None)
+        if store_closed is not None and self.child is not None:
+            await maybe_deferred_to_future(store_closed)
         if self.child is not None:
             self.child.close()
 
@@ -283,6 +288,8 @@ class StorePipeline:
         self.db_path = db_path
         self.stopping = False
         self.stored: set[int] = set()  # ads this crawl stored new or changed: linked into campaigns at the end
+        self.closed: Deferred = Deferred()  # fired when close_spider is done (AssessPipeline then stops its child)
+        crawler._lurewatch_store_closed = self.closed
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -320,13 +327,20 @@ class StorePipeline:
         """Write the ads still queued and stop the writer thread (stat lurewatch/store/batches: its commits);
         then campaign linking over the ads this crawl stored new or changed (crawler/campaigns), unless
         LUREWATCH_CAMPAIGNS is off or the crawl could not store its ads. Stats lurewatch/campaigns/*."""
-        writer = getattr(self.crawler, "_lurewatch_writer", None)
-        if writer is not None:
-            await maybe_deferred_to_future(writer.close())
-            self.stats.inc_value("lurewatch/store/batches", writer.batches)
-        self.link_campaigns()
+        try:
+            writer = getattr(self.crawler, "_lurewatch_writer", None)
+            if writer is not None:
+                await maybe_deferred_to_future(writer.close())
+                self.stats.inc_value("lurewatch/store/batches", writer.batches)
+            await self.link_campaigns()
+        finally:
+            self.closed.callback(None)
 
-    def link_campaigns(self) -> None:
+    async def link_campaigns(self) -> None:
+        """One link_changed run over the ads this crawl stored new or changed. With LUREWATCH_LINK_PROCESS (the
+        default) it runs in the assess child (crawler/assessproc.py) on its own connection, so the crawl process
+        pays none of its CPU; here when there is no child (or it died). A failure counts lurewatch/campaigns/failed
+        and is logged: the ads stay stored."""
         settings = self.crawler.settings
         if self.stopping or not settings.getbool("LUREWATCH_CAMPAIGNS", True):
             return
@@ -334,12 +348,26 @@ class StorePipeline:
             return
         from .campaigns import LinkSettings, link_changed
 
+        assess = getattr(self.crawler, "_lurewatch_assess", None)
+        child = assess.child if assess is not None and settings.getbool("LUREWATCH_LINK_PROCESS", True) else None
+        ids = sorted(self.stored)
+        report = error = None
         try:
-            report = link_changed(crawl_store(self.crawler), sorted(self.stored),
-                                  settings=LinkSettings.from_settings(settings))
+            link_settings = LinkSettings.from_settings(settings)
+            if child is not None:
+                try:
+                    ok, value = await maybe_deferred_to_future(child.link(ids, link_settings))
+                    report, error = (value, None) if ok else (None, value)
+                    self.stats.inc_value("lurewatch/campaigns/linked_in_child")
+                except AssessProcessDied as exc:
+                    logger.warning("%s: campaign linking in the crawl process instead", exc)
+            if report is None and error is None:
+                report = link_changed(crawl_store(self.crawler), ids, settings=link_settings)
         except (StoreError, sqlite3.Error, ValueError) as exc:
+            error = str(exc)
+        if error is not None:
             self.stats.inc_value("lurewatch/campaigns/failed")
-            logger.error("campaign linking failed in %s: %s", self.db_path, exc)
+            logger.error("campaign linking failed in %s: %s", self.db_path, error)
             return
         self.stats.set_value("lurewatch/campaigns/links_added", report.links_added)
         self.stats.set_value("lurewatch/campaigns/campaigns", report.campaigns)

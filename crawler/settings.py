@@ -34,6 +34,7 @@ ADDONS = {"crawler.frontier_scrapy.FrontierAddon": 0}
 # Campaign linking at the end of every crawl (crawler/campaigns). A contact value shared by more distinct
 # sources, or more ads, than these is generic (a board's support email, an agency hotline): it links nothing.
 LUREWATCH_CAMPAIGNS = True
+LUREWATCH_LINK_PROCESS = True  # that linking runs in the assess child (crawler/assessproc.py), not the crawl process
 LUREWATCH_CAMPAIGN_GENERIC_SOURCES = 8  # measured: BENCHMARKS.md, campaign linking
 LUREWATCH_CAMPAIGN_GENERIC_ADS = 100
 LUREWATCH_CAMPAIGN_GENERIC_CLEAN_ADS = 3  # ... and so is a value held by this many ads the engine judged clean,
