@@ -98,14 +98,18 @@ def _pairs(row: str, step: int) -> str:
     if step > 0:
         return (f"INSERT INTO facet_pairs (fcol, fval, col, value, n) SELECT a.d, a.v, b.d, b.v, 1 {pairs}"
                 " ON CONFLICT (fcol, fval, col, value) DO UPDATE SET n = n + 1;")
-    return f"UPDATE facet_pairs SET n = n - 1 WHERE (fcol, fval, col, value) IN (SELECT a.d, a.v, b.d, b.v {pairs});"
+    # a join on the whole key: `(fcol, fval, col, value) IN (SELECT ...)` searched on fcol alone (~1 ms per row)
+    return (f"UPDATE facet_pairs SET n = n - 1 FROM (SELECT a.d AS d1, a.v AS v1, b.d AS d2, b.v AS v2 {pairs}) AS p"
+            " WHERE facet_pairs.fcol = p.d1 AND facet_pairs.fval = p.v1 AND facet_pairs.col = p.d2"
+            " AND facet_pairs.value = p.v2;")
 
 
 _PAIR_COLUMNS = (*FACET_COLUMNS["ads"], "categories")
+RETIRED_TRIGGERS = ("ads_pairs_ad", "ads_pairs_au")  # their decrement searched facet_pairs by fcol alone
 TRIGGERS.update({
     "ads_pairs_ai": f"AFTER INSERT ON ads BEGIN {_pairs('new', 1)} END",
-    "ads_pairs_ad": f"AFTER DELETE ON ads BEGIN {_pairs('old', -1)} END",
-    "ads_pairs_au": (f"AFTER UPDATE OF {', '.join(f'[{c}]' for c in _PAIR_COLUMNS)} ON ads WHEN "
+    "ads_pairs_delete": f"AFTER DELETE ON ads BEGIN {_pairs('old', -1)} END",
+    "ads_pairs_update": (f"AFTER UPDATE OF {', '.join(f'[{c}]' for c in _PAIR_COLUMNS)} ON ads WHEN "
                      + " OR ".join(f"old.[{c}] IS NOT new.[{c}]" for c in _PAIR_COLUMNS)
                      + f" BEGIN {_pairs('old', -1)} {_pairs('new', 1)} END"),
 })
@@ -173,7 +177,8 @@ def current(db: sqlite_utils.Database) -> bool:
     """True when ad_categories, its triggers and every index exist (opening the store then writes nothing)."""
     names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'index', 'trigger')")}
     tables = {"ad_categories", "facet_counts", "facet_pairs", "contact_counts"}
-    return {*tables, *TRIGGERS, *(index_name(t, c) for t, c in INDEXES)} <= names
+    wanted = {*tables, *TRIGGERS, *(index_name(t, c) for t, c in INDEXES)}
+    return wanted <= names and not names & set(RETIRED_TRIGGERS)
 
 
 def migrate(db: sqlite_utils.Database) -> None:
@@ -197,6 +202,8 @@ def migrate(db: sqlite_utils.Database) -> None:
         db.execute("INSERT INTO contact_counts (kind, value, ads) SELECT kind, value, count(DISTINCT ad_id)"
                    " FROM contacts WHERE kind IS NOT NULL AND value IS NOT NULL AND ad_id IS NOT NULL"
                    " GROUP BY kind, value")
+    for name in RETIRED_TRIGGERS:
+        db.execute(f"DROP TRIGGER IF EXISTS {name}")
     for name, body in TRIGGERS.items():
         db.execute(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
     for table, columns in INDEXES:

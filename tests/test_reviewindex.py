@@ -120,6 +120,31 @@ def test_an_older_database_is_filled_in_on_open(tmp_path):
     conn.close()
 
 
+def test_retired_pair_triggers_are_replaced_on_open(tmp_path):
+    """A database made before the facet_pairs decrement joined on the whole key still has its triggers under the
+    retired names: opening it drops them (else each update would be counted twice) and the counts stay exact."""
+    db = tmp_path / "retired.db"
+    store = Store(db)
+    ids = [store.save_ad({"url": f"http://a/{i}", "source": "a", "title": f"ad {i}", "country": c},
+                         assessment(*cats))[0] for i, (c, cats) in enumerate([("KH", ["perks", "pay"]), ("TH", ["pay"])])]
+    bodies = dict(store.db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall())
+    for old, new in zip(reviewindex.RETIRED_TRIGGERS, ("ads_pairs_delete", "ads_pairs_update")):
+        store.db.execute(f"DROP TRIGGER {new}")
+        store.db.execute(bodies[new].replace(new, old, 1))
+    store.db.conn.commit()
+    store.close()
+    store = Store(db)
+    names = {r[0] for r in store.db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    assert not names & set(reviewindex.RETIRED_TRIGGERS) and {"ads_pairs_delete", "ads_pairs_update"} <= names
+    store.update_assessment(ids[0], assessment("urgency", level="low", score=20))
+    store.db.execute("UPDATE ads SET country = 'LA' WHERE id = ?", [ids[1]])
+    store.db.execute("DELETE FROM evidence WHERE ad_id = ?", [ids[1]])
+    store.db.execute("DELETE FROM ads WHERE id = ?", [ids[1]])
+    store.db.conn.commit()
+    store.close()
+    facet_counts_exact(db)
+
+
 def test_import_and_rescan_keep_categories(tmp_path):
     data = write_ads_jsonl(tmp_path / "ads.jsonl", 40)
     db = tmp_path / "imported.db"
