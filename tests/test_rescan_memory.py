@@ -7,6 +7,8 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 from conftest import LUREWATCH, db_rows
 
 from crawler.campaigns import link_store, relink_rescanned
@@ -61,11 +63,13 @@ CAMPAIGN_STATE = {
 }
 
 
-def test_rescan_relinks_in_chunks_what_a_full_link_writes(tmp_path):
-    """A linked store whose scores, flags and contacts all change (stored stale, without contacts): the chunked relink (7 ads a run) stores the same
-    links, campaigns, campaign risk and scores as a full link after the same rescan."""
+@pytest.mark.parametrize("n_ads, chunk", [(120, 7), (620, 150)])  # 620: campaign risk over > APPLY_CHUNK ads
+def test_rescan_relinks_in_chunks_what_a_full_link_writes(tmp_path, n_ads, chunk):
+    """A linked store whose scores, flags and contacts all change (stored stale, without contacts): the chunked
+    relink (`chunk` ads a run, then one campaign risk pass in chunks bounded by links) stores the same links,
+    campaigns, campaign risk and scores as a full link after the same rescan."""
     base = tmp_path / "base.db"
-    store = stale_store(base, 120, target_chars=None)
+    store = stale_store(base, n_ads, target_chars=None)
     store.add_review(5, "lure", reviewer="ana")
     link_store(store)
     store.close()
@@ -75,9 +79,9 @@ def test_rescan_relinks_in_chunks_what_a_full_link_writes(tmp_path):
         shutil.copy(base, db)
         store = Store(db)
         result = rescan_store(store, Engine.load(), batch=25)
-        assert result.total == 120 and len(result.relink) + len(result.rescored) > 20
+        assert result.total == n_ads and len(result.relink) + len(result.rescored) > 20
         if how == "chunks":
-            report = relink_rescanned(store, result.relink, result.rescored, chunk=7)
+            report = relink_rescanned(store, result.relink, result.rescored, chunk=chunk)
             assert report.mode == "incremental" and report.ads_seen >= len(result.relink)
         else:
             link_store(store)

@@ -17,12 +17,14 @@ __all__ = ["LinkReport", "LinkSettings", "link_changed", "link_pending", "link_s
 RELINK_CHUNK = 2000  # ads per incremental run after a rescan: memory follows the chunk, not the store
 
 
-def link_store(store, *, ad_ids=None, progress=None, settings: LinkSettings | None = None) -> LinkReport:
+def link_store(store, *, ad_ids=None, progress=None, settings: LinkSettings | None = None,
+               apply_risk: bool = True) -> LinkReport:
     """Link the ads of `store` and group them into campaigns (ad_ids=None: every ad; else only those
-    new or changed ads). `progress(done, total, what)` is called as the run goes."""
+    new or changed ads). `progress(done, total, what)` is called as the run goes. `apply_risk=False` leaves the
+    campaign risk of the ads touched (report.touched_ads) to the caller's one `risk.apply` over several runs."""
     from .linking import run
 
-    return run(store, ad_ids=ad_ids, progress=progress, settings=settings or LinkSettings())
+    return run(store, ad_ids=ad_ids, progress=progress, settings=settings or LinkSettings(), apply_risk=apply_risk)
 
 
 def link_pending(store, *, progress=None, settings: LinkSettings | None = None) -> LinkReport:
@@ -66,19 +68,24 @@ def relink_rescanned(store, relink, rescored, *, settings: LinkSettings | None =
     if gone is None:
         return None
     total = LinkReport(mode="incremental")
+    touched: set[int] = set()
     for lo in range(0, max(len(relink), 1 if gone else 0), chunk):
         part = [int(a) for a in relink[lo: lo + chunk]] + (list(gone) if lo == 0 else [])
-        report = link_store(store, ad_ids=part, settings=settings)
+        report = link_store(store, ad_ids=part, settings=settings, apply_risk=False)
+        touched.update(report.touched_ads)
         total.ads_seen += report.ads_seen
         total.links_added += report.links_added
         total.links_by_kind.update(report.links_by_kind)
         total.campaigns_touched += report.campaigns_touched
         total.campaigns, total.ads_linked, total.generic_skipped = (report.campaigns, report.ads_linked,
                                                                     report.generic_skipped)
+    # campaign risk once over every ad touched (risk.apply reads them and their linked ads in bounded chunks):
+    # per relink chunk, a store whose campaigns span most ads was read whole each time
+    seeds = sorted(touched | {int(a) for a in rescored})
+    if seeds:
+        risk.apply(store, seeds)
     for lo in range(0, len(rescored), chunk):
-        part = [int(a) for a in rescored[lo: lo + chunk]]
-        risk.apply(store, part)
-        risk.refresh_campaigns_of(store, part)
+        risk.refresh_campaigns_of(store, [int(a) for a in rescored[lo: lo + chunk]])
     if not (relink or gone):  # nothing linked again: the totals of the store as it is
         total.campaigns = store.count("campaigns")
         total.ads_linked = store.db.execute("SELECT count(*) FROM ads WHERE campaign_id IS NOT NULL").fetchone()[0]

@@ -62,14 +62,14 @@ def settings_key(settings: LinkSettings) -> str:
     return json.dumps({**dataclasses.asdict(settings), "text": TEXT_VERSION}, sort_keys=True)
 
 
-def run(store, *, ad_ids, progress: Progress, settings: LinkSettings) -> LinkReport:
+def run(store, *, ad_ids, progress: Progress, settings: LinkSettings, apply_risk: bool = True) -> LinkReport:
     started = time.monotonic()
     if ad_ids is None:
         report = store.write(lambda: _Run(store.db, settings, progress).full())
     else:
         ids = sorted({int(a) for a in ad_ids})
         report = store.write(lambda: _Run(store.db, settings, progress).incremental(ids))
-    if importlib.util.find_spec(f"{__package__}.risk") is not None:  # campaign risk evidence (risk.py)
+    if apply_risk and importlib.util.find_spec(f"{__package__}.risk") is not None:  # campaign risk (risk.py)
         from . import risk
 
         risk.apply(store, None if ad_ids is None else report.touched_ads)  # None: every ad (a full run)

@@ -128,8 +128,8 @@ def _apply(db, seeds: list[int] | None) -> RiskReport:
                 f"select other_ad_id from ad_links where ad_id in ({_marks(part)})"
                 f" union select ad_id from ad_links where other_ad_id in ({_marks(part)})", part + part))
         found.update(r[0] for r in db.execute(stale_sql, [CATEGORY]))
-        targets = sorted(found)
-        chunks = [targets]
+        targets = sorted(found)  # with their linked ads: a large campaign's ads in chunks bounded by links
+        chunks = [targets] if len(targets) <= APPLY_CHUNK else _by_links(db, np.asarray(targets, dtype=np.int64))
     report.examined = len(targets)
     campaigns: set = set()
     stamp = _now()
