@@ -46,6 +46,9 @@ USER_AGENT = f"Lurewatch/0.1 (+{LUREWATCH_CONTACT_URL}; job-ad safety research)"
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
+# Scrapy starts this many asyncio tasks for EVERY response's output (default 100: 0.48 ms per response, 0.17 at 32);
+# 32 = LUREWATCH_ASSESS_BATCH, so one page can still fill an assess batch
+CONCURRENT_ITEMS = 32
 DOWNLOAD_DELAY = 0
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.5
