@@ -81,6 +81,41 @@ _LABELLED = re.compile(
     re.I,
 )
 _VALUE_AFTER = re.compile(_LABEL_VALUE, re.I)
+_LOWER_EXTRA = {"i": "ı", "s": "ſ"}  # lower-case letters re.IGNORECASE also equates with these (re._casefix)
+
+
+def _lower_source(src: str) -> str:
+    """A label regex (`_LABELS`) for lower-cased text without IGNORECASE: "s" -> "[sſ]", "i" -> "[iı]" (inside
+    classes too); escapes and everything else kept."""
+    out, i, in_class = [], 0, False
+    while i < len(src):
+        ch = src[i]
+        if ch == "\\":
+            out.append(src[i: i + 2])
+            i += 2
+            continue
+        in_class = (in_class or ch == "[") and ch != "]"
+        extra = _LOWER_EXTRA.get(ch, "")
+        out.append(ch + extra if in_class else f"[{ch}{extra}]" if extra else ch)
+        i += 1
+    return "".join(out)
+
+
+def _labelled_lower() -> re.Pattern:
+    """_LABELLED for lower-cased text, without IGNORECASE: each label is one alternative that starts with a
+    plain character and the group named after its kind (numbered: "telegram__0") follows that character, so
+    `re` scans for the first characters in a tight loop instead of trying the pattern at every position."""
+    alts = []
+    for kind, pats in _LABELS.items():
+        for n, pat in enumerate(pats):
+            first, rest = pat[0], pat[1:]
+            if first in _LOWER_EXTRA or not first.isalnum() or first != first.lower():
+                raise ValueError(f"label {pat!r} must start with a plain lower-case character")
+            alts.append(rf"{first}(?P<{kind}__{n}>{_lower_source(rest)}(?![a-zıſ]))")
+    return re.compile("|".join(alts))
+
+
+_LABELLED_LOWER = _labelled_lower()  # on text.lower() (same length): the matches of _LABELLED on the text
 
 _BARE_HANDLE = re.compile(r"(?=@)(?<![\w@.])@(?P<handle>[a-z][a-z0-9_]{4,31})(?![\w@]|\.[a-z])", re.I)
 
@@ -141,6 +176,7 @@ class _Field:
 
 
 _BARE_DOMAIN_HINT = re.compile(r"\.(?:" + _BARE_TLDS + r")\b", re.I)
+_BARE_DOMAIN_HINT_LOWER = re.compile(r"\.(?:" + _lower_source(_BARE_TLDS) + r")\b")  # on text.lower(): 3x faster
 _EMAIL_HINT = guarded(r"[@＠]|[\[({]\s*at\s*[\])}]|\sat\s+[a-z0-9-]+" + _DOT + "[a-z]", re.I)
 
 
@@ -150,7 +186,8 @@ def _links(f: _Field) -> None:
         _app_links(f)
     low = f.low
     patterns = ([_URL] if ("http" in low or "www." in low) else []) + (
-        [_BARE_DOMAIN] if _BARE_DOMAIN_HINT.search(f.text) else [])
+        [_BARE_DOMAIN] if (_BARE_DOMAIN_HINT_LOWER.search(low) if len(low) == len(f.text)
+                           else _BARE_DOMAIN_HINT.search(f.text)) else [])
     for pattern in patterns:
         for m in pattern.finditer(f.text):
             raw = m.group(0).rstrip(".,;:!?")
@@ -188,6 +225,7 @@ def _app_links(f: _Field) -> None:
 _SPACED_AT_SIGN = re.compile(r"\sat(?=\s)")  # " at " in lower-cased text (the trailing space is left for the next)
 _EMAIL_START = re.compile(r"(?<![\w.+\-])[a-z0-9]", re.I)  # where _EMAIL's local part may begin
 _MAX_LOCAL = 64  # characters of an address's local part (_EMAIL)
+_SPACED_AT_USABLE = re.compile(r"\s+at\s+(?=[a-z0-9-]+" + _DOT + r"[a-z]{2,})", re.I)  # _AT's spaced "at"
 
 
 def _email_matches(text: str, low: str) -> Iterator[re.Match]:
@@ -197,7 +235,8 @@ def _email_matches(text: str, low: str) -> Iterator[re.Match]:
     if len(low) != len(text):
         yield from _EMAIL.finditer(text)  # lower() changed lengths: keep to the plain scan
         return
-    signs = [m.start() for m in _SPACED_AT_SIGN.finditer(low)]
+    # a spaced " at " is a sign only before a domain (_AT's lookahead): "at home" and "at our office" start nothing
+    signs = [m.start() for m in _SPACED_AT_SIGN.finditer(low) if _SPACED_AT_USABLE.match(text, m.start())]
     for sign in ("@", "＠", "[at]", "(at)", "{at}"):
         i = low.find(sign)
         while i >= 0:
@@ -229,10 +268,11 @@ def _emails(f: _Field) -> None:
 
 
 def _labelled(f: _Field) -> None:
-    for m in _LABELLED.finditer(f.text):
+    lower = len(f.low) == len(f.text)
+    for m in (_LABELLED_LOWER.finditer(f.low) if lower else _LABELLED.finditer(f.text)):
         if m.start() and f.text[m.start() - 1].isascii() and f.text[m.start() - 1].isalnum():
             continue  # inside a word: "software", "toward"
-        kind = m.lastgroup
+        kind = m.lastgroup.partition("__")[0]
         v = _VALUE_AFTER.match(f.text, m.end())
         if not v or not f.free(m.start(), v.end()):
             continue
@@ -254,7 +294,7 @@ def _labelled(f: _Field) -> None:
             continue  # these are phone numbers; a word after "WA" is not a contact
         if kind == "telegram" and not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{4,31}", handle):
             continue
-        label = m.group(0)
+        label = f.text[m.start(): m.end()]
         separated = re.search(r"[:：=@/]", f.text[m.end(): v.start("value") + 1])
         if len(label) <= 2 and (label.isascii() or label == "飞机") and not separated:
             continue  # "tg", "wa", "vx", "飞机" (also "plane") alone need a colon or @ before the value
