@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, Iterator
 
+from ._lowertwin import lower_source
 from ._regex import guarded
 from .model import AD_FIELDS, Ad, Contact
 from .phones import (HUB_PHONE_REGIONS, _MATCHER_RUN, _parse_phone, _phone_windows, _phones,  # noqa: F401 re-exported
@@ -81,24 +82,6 @@ _LABELLED = re.compile(
     re.I,
 )
 _VALUE_AFTER = re.compile(_LABEL_VALUE, re.I)
-_LOWER_EXTRA = {"i": "ı", "s": "ſ"}  # lower-case letters re.IGNORECASE also equates with these (re._casefix)
-
-
-def _lower_source(src: str) -> str:
-    """A label regex (`_LABELS`) for lower-cased text without IGNORECASE: "s" -> "[sſ]", "i" -> "[iı]" (inside
-    classes too); escapes and everything else kept."""
-    out, i, in_class = [], 0, False
-    while i < len(src):
-        ch = src[i]
-        if ch == "\\":
-            out.append(src[i: i + 2])
-            i += 2
-            continue
-        in_class = (in_class or ch == "[") and ch != "]"
-        extra = _LOWER_EXTRA.get(ch, "")
-        out.append(ch + extra if in_class else f"[{ch}{extra}]" if extra else ch)
-        i += 1
-    return "".join(out)
 
 
 def _labelled_lower() -> re.Pattern:
@@ -109,9 +92,10 @@ def _labelled_lower() -> re.Pattern:
     for kind, pats in _LABELS.items():
         for n, pat in enumerate(pats):
             first, rest = pat[0], pat[1:]
-            if first in _LOWER_EXTRA or not first.isalnum() or first != first.lower():
+            rest = lower_source(rest)
+            if lower_source(first) != first or not first.isalnum() or rest is None:
                 raise ValueError(f"label {pat!r} must start with a plain lower-case character")
-            alts.append(rf"{first}(?P<{kind}__{n}>{_lower_source(rest)}(?![a-zıſ]))")
+            alts.append(rf"{first}(?P<{kind}__{n}>{rest}(?![a-zıſ]))")
     return re.compile("|".join(alts))
 
 
@@ -176,7 +160,7 @@ class _Field:
 
 
 _BARE_DOMAIN_HINT = re.compile(r"\.(?:" + _BARE_TLDS + r")\b", re.I)
-_BARE_DOMAIN_HINT_LOWER = re.compile(r"\.(?:" + _lower_source(_BARE_TLDS) + r")\b")  # on text.lower(): 3x faster
+_BARE_DOMAIN_HINT_LOWER = re.compile(r"\.(?:" + lower_source(_BARE_TLDS) + r")\b")  # on text.lower(): 3x faster
 _EMAIL_HINT = guarded(r"[@＠]|[\[({]\s*at\s*[\])}]|\sat\s+[a-z0-9-]+" + _DOT + "[a-z]", re.I)
 
 
@@ -225,12 +209,13 @@ def _app_links(f: _Field) -> None:
 _SPACED_AT_SIGN = re.compile(r"\sat(?=\s)")  # " at " in lower-cased text (the trailing space is left for the next)
 _EMAIL_START = re.compile(r"(?<![\w.+\-])[a-z0-9]", re.I)  # where _EMAIL's local part may begin
 _MAX_LOCAL = 64  # characters of an address's local part (_EMAIL)
+_LOCAL_RUN = re.compile(r"[a-z0-9._%+\-]+\Z", re.I)  # the characters of _EMAIL's local part, up to the end
 _SPACED_AT_USABLE = re.compile(r"\s+at\s+(?=[a-z0-9-]+" + _DOT + r"[a-z]{2,})", re.I)  # _AT's spaced "at"
 
 
 def _email_matches(text: str, low: str) -> Iterator[re.Match]:
-    """What _EMAIL.finditer(text) yields, trying only the starts that can reach an "@"-like sign: a local
-    part (at most 64 characters, no whitespace) then optional whitespace before the sign. The regex costs a
+    """What _EMAIL.finditer(text) yields, trying only the starts that can reach an "@"-like sign: inside the
+    run of local-part characters (at most 64) that ends right before the sign or its whitespace. The regex costs a
     few microseconds per word, so scanning whole descriptions for one address was most of its cost."""
     if len(low) != len(text):
         yield from _EMAIL.finditer(text)  # lower() changed lengths: keep to the plain scan
@@ -246,7 +231,9 @@ def _email_matches(text: str, low: str) -> Iterator[re.Match]:
     for end in signs:
         while end > 0 and text[end - 1].isspace():
             end -= 1  # _AT allows whitespace before the sign
-        starts.update(m.start() for m in _EMAIL_START.finditer(text, max(0, end - _MAX_LOCAL), end))
+        run = _LOCAL_RUN.search(text, max(0, end - _MAX_LOCAL), end)  # the local part ends at `end`: no gap
+        if run:
+            starts.update(m.start() for m in _EMAIL_START.finditer(text, run.start(), end))
     last_end = 0
     for start in sorted(starts):
         if start < last_end:
