@@ -8,7 +8,15 @@ for s, ...), inside character classes too. Group names, escapes, look-arounds an
 """
 from __future__ import annotations
 
+import hashlib
+import re
+from pathlib import Path
 from re._casefix import _EXTRA_CASES
+
+from .regex_store import module_regex, pattern_key
+
+# stored twins are keyed by the original pattern and this module's code (a change here makes new ones)
+_VERSION = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=6).hexdigest()
 
 _GROUP_OPENERS = ("(?P<", "(?:", "(?=", "(?!", "(?<=", "(?<!")
 
@@ -85,3 +93,12 @@ def lower_source(src: str) -> str | None:
     if in_class:
         return None
     return "".join(out)
+
+
+def stored_twin(regex: re.Pattern) -> re.Pattern:
+    """The compiled twin of IGNORECASE `regex`, through the modules' regex store (building the twin's source
+    costs more than reading it); `regex` itself recompiled when it has no twin."""
+    def make() -> tuple[str, int]:
+        src = lower_source(regex.pattern)
+        return (regex.pattern, regex.flags) if src is None else (src, regex.flags & ~re.IGNORECASE)
+    return module_regex(f"lower:{_VERSION}:" + pattern_key(regex.pattern, regex.flags), make)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from ._hintscan import HintScan
-from ._lowertwin import lower_source
+from ._lowertwin import stored_twin
 from .numwords import spell_numbers
 from ._prefilter import split_branches
 from ._regex import guarded
@@ -106,6 +107,7 @@ _CUR_ALT_ASCII = "|".join(f"(?:{_ascii_part(pat)})" for _, pat in _CURRENCIES)
 _CUR_EXACT = [(code, re.compile(f"(?:{pat})", re.IGNORECASE)) for code, pat in _CURRENCIES]
 
 
+@lru_cache(maxsize=4096)  # up to 45 IGNORECASE full matches per token: the same few tokens recur
 def _currency_of(token: str | None) -> str | None:
     if not token:
         return None
@@ -279,10 +281,8 @@ _ASCII_TEXT = _Regexes(_MONEY_HINT_ASCII, _PRE_CURRENCY_ASCII, _MONEY_ASCII, _PA
 def _lower_twins(rx: _Regexes) -> _Regexes:
     """`rx` for text that str.lower() made (same length): its IGNORECASE regexes as case-sensitive twins
     (rules/_lowertwin.py: same matches, several times faster); a regex without a twin is kept."""
-    def twin(p: re.Pattern) -> re.Pattern:
-        src = lower_source(p.pattern)
-        return p if src is None else stored_compile(src, p.flags & ~re.IGNORECASE)
-    return _Regexes(rx.hint, twin(rx.pre_currency), twin(rx.money), twin(rx.pay_word), twin(rx.period))
+    return _Regexes(rx.hint, stored_twin(rx.pre_currency), stored_twin(rx.money), stored_twin(rx.pay_word),
+                    stored_twin(rx.period))
 
 
 _ANY_LOWER, _ASCII_LOWER = _lower_twins(_ANY_TEXT), _lower_twins(_ASCII_TEXT)
