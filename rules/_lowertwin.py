@@ -19,6 +19,7 @@ from .regex_store import module_regex, pattern_key
 _VERSION = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=6).hexdigest()
 
 _GROUP_OPENERS = ("(?P<", "(?:", "(?=", "(?!", "(?<=", "(?<!")
+_REPEAT = re.compile(r"\{\d*(?:,\d*)?\}")
 
 
 def _variants(ch: str) -> str | None:
@@ -52,10 +53,10 @@ def lower_source(src: str) -> str | None:
             out.append(opener)
             i += len(opener)
             continue
-        if not in_class and ch == "{":
-            end = src.index("}", i)
-            out.append(src[i: end + 1])  # a repeat count: digits only
-            i = end + 1
+        repeat = _REPEAT.match(src, i) if not in_class and ch == "{" else None
+        if repeat:
+            out.append(repeat.group())  # {2}, {0,63}: digits only ("{dot}" is literal text, read on below)
+            i = repeat.end()
             continue
         if in_class and ch == "-" and out and out[-1] not in ("[", "[^") and src[i + 1: i + 2] not in ("]", ""):
             lo, hi = src[i - 1], src[i + 1]

@@ -12,7 +12,7 @@ CHARS = "".join(c for c in map(chr, range(0x110000)) if len(c.lower()) == 1 and 
 LOWER = CHARS.lower()
 
 
-@pytest.mark.parametrize("pattern", ["s", "i", "k", "K", "a", "S", "σ", "в", "µ", "ß", "ǆ", "[sx]", "[^sx]", r"[\d.,]", "é", "θ", "ω", "ı", "ſ"])
+@pytest.mark.parametrize("pattern", ["s", "i", "k", "K", "a", "S", "σ", "в", "µ", "ß", "ǆ", "[sx]", "[^sx]", "{is}", "s{2}", "x{1,2}s", r"[\d.,]", "é", "θ", "ω", "ı", "ſ"])
 def test_each_character_matches_what_ignorecase_matches(pattern):
     """Over every character lower-casing keeps at one character: the twin on the lower-cased character
     matches exactly where the original matches the character under IGNORECASE."""
