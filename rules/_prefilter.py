@@ -38,7 +38,9 @@ class TriggerMatcher:
         self.flags = flags
         self._store = store
         self._regexes: dict[str, re.Pattern] = {}
-        self._number_start = re.compile(r"\b\d", flags)
+        # where r"\b\d" matches, found faster: a pattern that starts with a character class lets `re` scan for
+        # it in a tight loop (a leading \b or lookbehind makes it try the whole pattern at every position)
+        self._number_start = re.compile(r"\d(?<!\w\d)", flags)
         t = tables if tables is not None else self.analyse(rules, flags)
         self.word_branches: dict[str, list[tuple[int, str]]] = {k: [tuple(x) for x in v] for k, v in t["word"].items()}
         self.prefix_branches: dict[str, list[tuple[int, str]]] = {k: [tuple(x) for x in v]

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from ._hintscan import HintScan
+from ._lowertwin import stored_twin
 from .numwords import spell_numbers
 from ._prefilter import split_branches
 from ._regex import guarded
@@ -105,6 +107,7 @@ _CUR_ALT_ASCII = "|".join(f"(?:{_ascii_part(pat)})" for _, pat in _CURRENCIES)
 _CUR_EXACT = [(code, re.compile(f"(?:{pat})", re.IGNORECASE)) for code, pat in _CURRENCIES]
 
 
+@lru_cache(maxsize=4096)  # up to 45 IGNORECASE full matches per token: the same few tokens recur
 def _currency_of(token: str | None) -> str | None:
     if not token:
         return None
@@ -142,7 +145,7 @@ def _mult_alt(prefix: str, ascii_only: bool) -> str:
 _LAKH_GROUPED = r"\d{1,2}(?:,\d{2})+,\d{3}"  # South Asian grouping: 1,20,000 (1.2 lakh), 1,00,00,000 (1 crore)
 _NUM = rf"{_LAKH_GROUPED}(?:\.\d{{1,2}})?|\d{{1,3}}(?:[,.\s ]\d{{3}})+(?:[.,]\d{{1,2}})?|\d+(?:[.,]\d+)?"
 _RANGE_SEP = r"\s*(?:-|–|—|~|～|to|至|到|hanggang|hingga|sampai|s/d|đến|den|ถึง|hadi|a|até)\s*"
-_NUMBER_START = re.compile(r"(?<![\d.,])\d")
+_NUMBER_START = re.compile(r"\d(?<![\d.,]\d)")  # (?<![\d.,])\d, class first: `re` scans for digits in a tight loop
 
 
 def _money_regexes(ascii_only: bool) -> tuple[re.Pattern, re.Pattern]:
@@ -275,6 +278,16 @@ _ANY_TEXT = _Regexes(_MONEY_HINT, _PRE_CURRENCY, _MONEY, _PAY_WORD, _PERIOD_RE)
 _ASCII_TEXT = _Regexes(_MONEY_HINT_ASCII, _PRE_CURRENCY_ASCII, _MONEY_ASCII, _PAY_WORD_ASCII, _PERIOD_RE_ASCII)
 
 
+def _lower_twins(rx: _Regexes) -> _Regexes:
+    """`rx` for text that str.lower() made (same length): its IGNORECASE regexes as case-sensitive twins
+    (rules/_lowertwin.py: same matches, several times faster); a regex without a twin is kept."""
+    return _Regexes(rx.hint, stored_twin(rx.pre_currency), stored_twin(rx.money), stored_twin(rx.pay_word),
+                    stored_twin(rx.period))
+
+
+_ANY_LOWER, _ASCII_LOWER = _lower_twins(_ANY_TEXT), _lower_twins(_ASCII_TEXT)
+
+
 def _money_matches(low_text: str, near_hint: bool = False, rx: _Regexes = _ANY_TEXT, hints: list[int] | None = None):
     """_MONEY matches, tried only where a number starts (a currency may sit just before it) and, with
     `near_hint`, only within 45 characters of a currency / multiplier / pay word (`hints`: rx.hint.starts)."""
@@ -303,10 +316,14 @@ def find_salaries(text: str, default_currency: str | None = None, pay_field: boo
     multiplier (triệu, juta, lakh, 万) or a pay word right before it."""
     if not text:
         return []
-    low_text = text.lower() if len(text.lower()) == len(text) else text
+    lowered = len(text.lower()) == len(text)
+    low_text = text.lower() if lowered else text
     if not low_text.isascii() and _NATIVE_DIGIT_RE.search(low_text):
         low_text = low_text.translate(_NATIVE_DIGITS)
-    rx = _ASCII_TEXT if low_text.isascii() else _ANY_TEXT
+    if low_text.isascii():
+        rx = _ASCII_LOWER if lowered else _ASCII_TEXT
+    else:
+        rx = _ANY_LOWER if lowered else _ANY_TEXT
     hints: list[int] = []
     if not pay_field:
         hints = rx.hint.starts(low_text)

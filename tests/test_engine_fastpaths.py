@@ -343,7 +343,7 @@ def test_email_scan_on_fuzzed_text():
     import random
 
     rng = random.Random(11)
-    atoms = ["a", "z", "9", ".", "-", "+", "%", " ", "\n", "@", "＠", "[at]", "(AT)", "{at}", " at ", " dot ",
+    atoms = ["a", "z", "9", ".", "-", "+", "%", " ", "\n", "@", "＠", "[at]", "(AT)", "{at}", " at ", " AT ", " dot ",
              "[dot]", ".com", "x.y", "john.doe", "İ", "ſ", "K", "é", "\u00a0", "a" * 70, "example"]
     for _ in range(3000):
         text = "".join(rng.choice(atoms) for _ in range(rng.randint(1, 20)))
@@ -352,7 +352,9 @@ def test_email_scan_on_fuzzed_text():
 
 
 def test_label_regex_pair_guard_keeps_every_match():
-    """The two-character look-ahead in front of the contact labels only skips places no label starts at."""
+    """The two-character look-ahead in front of the contact labels only skips places no label starts at; the
+    case-sensitive twins (_LABELLED_LOWER, _BARE_DOMAIN_HINT_LOWER) find on lower-cased text what the originals
+    find on the text."""
     import random
 
     plain = re.compile("(?=[twlvzq纸飞电เวไ微威薇])(?:" + "|".join(
@@ -360,11 +362,16 @@ def test_label_regex_pair_guard_keeps_every_match():
     rng = random.Random(5)
     atoms = ["t", "T", "e", "g", "w", "W", "h", "a", "s", "/", "l", "i", "v", "x", "z", "q", "Q", ".", " ", "-",
              "_", "*", "·", "\n", ":", "纸", "飞", "机", "微", "信", "威", "薇", "เทเลแกรม", "วอทสแอพ", "ไลน์", "ไอดี",
-             "telegram", "whatsapp", "wechat", "zalo", "line id", "ſ", "we chat", "whats app", "w/a", "wsp", "v信"]
+             "telegram", "whatsapp", "wechat", "zalo", "line id", "ſ", "we chat", "whats app", "w/a", "wsp", "v信",
+             "TeleGram", "WHATSAPP", "LINE ID", "S", "I", "ı", "\u212a", "é", ".com", ".COM", ".Info", ".ſite", ".bız"]
     texts = EMAIL_TEXTS + ["".join(rng.choice(atoms) for _ in range(rng.randint(1, 14))) for _ in range(5000)]
     for text in texts:
-        assert ([(m.span(), m.lastgroup) for m in entities._LABELLED.finditer(text)]
-                == [(m.span(), m.lastgroup) for m in plain.finditer(text)]), text
+        want = [(m.span(), m.lastgroup) for m in entities._LABELLED.finditer(text)]
+        assert want == [(m.span(), m.lastgroup) for m in plain.finditer(text)], text
+        low = text.lower()
+        assert want == [(m.span(), m.lastgroup.partition("__")[0]) for m in entities._LABELLED_LOWER.finditer(low)]
+        hint = entities._BARE_DOMAIN_HINT.search(text)
+        assert (hint and hint.span()) == ((m := entities._BARE_DOMAIN_HINT_LOWER.search(low)) and m.span()), text
 
 
 def test_token_filters_built_from_parse_trees_match_where_a_branch_does():
