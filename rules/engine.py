@@ -401,9 +401,10 @@ class Engine:
                 salary_field = fname
                 break
         pay_ratio = None
-        if salary and quoted and inside(quoted, starts[names.index(salary_field)] + salary.start,
-                                        starts[names.index(salary_field)] + salary.end):
-            salary_field = ""  # pay quoted from the bait a warning post reports
+        if salary and quoted:
+            offset = starts[names.index(salary_field)]
+            if inside(quoted, offset + salary.start, offset + salary.end):
+                salary_field = ""  # pay quoted from the bait a warning post reports
         if salary and salary_field:
             context = " ".join(texts.get(k, "") for k in ("location", "title", "description"))[:6000]
             places = " ".join(e.matched_text for e in evidence if e.category == "destination")
