@@ -38,18 +38,39 @@ NOT_LURES = [
 ]
 
 
+# stop 14, third pass: short posts in the everyday wording of each language (company-paid travel and lodging "on
+# us", plain bait roles, going as a tourist, crossing the border to work, lakh in the local script). Written for
+# this test, not taken from the dev set.
+IDIOM_SHORT_LURES = [
+    "Qua Cam làm nhập liệu, lương 30tr, bao vé máy bay, không tốn đồng nào.",
+    "ไปแบบนักท่องเที่ยว บอกด่านว่าไปเที่ยว งานแอดมิน เดือนละ 40,000",
+    "งานคอม กินอยู่ฟรี ข้ามแดนไปทำงาน ทักไลน์",
+    "Камбожид компьютерын ажил, сард 5 сая₮, онгоцны билетийг компани даана.",
+    "ටිකට් එක කම්පැනියෙන්, තායිලන්තයේ පරිගණක වැඩ, මසකට ලක්ෂ 4යි.",
+    "தாய்லாந்தில் கம்ப்யூட்டர் வேலை, மாதம் 2 லட்சம் சம்பளம், டிக்கெட் கம்பெனி கொடுக்கும்.",
+    "Kazi ya kompyuta Kambodia, dola 1500 kwa mwezi, tiketi ni yetu.",
+    "Hojii kompiitaraa, akka turistiitti deemta, imigireeshiniif daawwannaaf deemaa jira jedhi.",
+    "Trabalho no computador, vai como turista, fala na imigração que está de férias.",
+]
+IDIOM_NOT_LURES = [
+    "Trabalho no computador em Campinas, R$ 2.200 por mês, carteira assinada.",
+    "Kazi ya kompyuta Nairobi, KSh 35,000 kwa mwezi, mkataba wa ajira.",
+    "งานคอม ที่ขอนแก่น เดือนละ 12,000 มีประกันสังคม",
+]
+
+
 @pytest.fixture(scope="module")
 def engine():
     return Engine.load()
 
 
-@pytest.mark.parametrize("text", SHORT_LURES)
+@pytest.mark.parametrize("text", SHORT_LURES + IDIOM_SHORT_LURES)
 def test_two_or_three_strong_signals_flag(engine, text):
     a = engine.assess({"description": text})
     assert a.flagged, (a.score, [e.rule_id for e in a.evidence])
 
 
-@pytest.mark.parametrize("text", NOT_LURES)
+@pytest.mark.parametrize("text", NOT_LURES + IDIOM_NOT_LURES)
 def test_ordinary_short_posts_stay_below(engine, text):
     a = engine.assess({"description": text})
     assert not a.flagged, (a.score, [e.rule_id for e in a.evidence])
@@ -80,36 +101,3 @@ def test_no_fee_with_a_licence_stays_mitigating(engine, text):
     a = engine.assess({"description": text})
     ids = [e.rule_id for e in a.evidence]
     assert not a.flagged and "mitigating.no_fees_charged" in ids, (a.score, ids)
-
-
-# stop 14, third pass: short posts in the everyday wording of each language (company-paid travel and lodging "on
-# us", plain bait roles, going as a tourist, crossing the border to work, lakh in the local script). Written for
-# this test, not taken from the dev set.
-IDIOM_SHORT_LURES = [
-    "Qua Cam làm nhập liệu, lương 30tr, bao vé máy bay, không tốn đồng nào.",
-    "ไปแบบนักท่องเที่ยว บอกด่านว่าไปเที่ยว งานแอดมิน เดือนละ 40,000",
-    "งานคอม กินอยู่ฟรี ข้ามแดนไปทำงาน ทักไลน์",
-    "Камбожид компьютерын ажил, сард 5 сая₮, онгоцны билетийг компани даана.",
-    "ටිකට් එක කම්පැනියෙන්, තායිලන්තයේ පරිගණක වැඩ, මසකට ලක්ෂ 4යි.",
-    "தாய்லாந்தில் கம்ப்யூட்டர் வேலை, மாதம் 2 லட்சம் சம்பளம், டிக்கெட் கம்பெனி கொடுக்கும்.",
-    "Kazi ya kompyuta Kambodia, dola 1500 kwa mwezi, tiketi ni yetu.",
-    "Hojii kompiitaraa, akka turistiitti deemta, imigireeshiniif daawwannaaf deemaa jira jedhi.",
-    "Trabalho no computador, vai como turista, fala na imigração que está de férias.",
-]
-IDIOM_NOT_LURES = [
-    "Trabalho no computador em Campinas, R$ 2.200 por mês, carteira assinada.",
-    "Kazi ya kompyuta Nairobi, KSh 35,000 kwa mwezi, mkataba wa ajira.",
-    "งานคอม ที่ขอนแก่น เดือนละ 12,000 มีประกันสังคม",
-]
-
-
-@pytest.mark.parametrize("text", IDIOM_SHORT_LURES)
-def test_everyday_wording_of_short_lures_flags(engine, text):
-    a = engine.assess({"description": text})
-    assert a.flagged, (a.score, [e.rule_id for e in a.evidence])
-
-
-@pytest.mark.parametrize("text", IDIOM_NOT_LURES)
-def test_the_same_roles_at_home_stay_below(engine, text):
-    a = engine.assess({"description": text})
-    assert not a.flagged, (a.score, [e.rule_id for e in a.evidence])
