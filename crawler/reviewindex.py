@@ -110,8 +110,8 @@ TRIGGERS.update({
     "ads_pairs_ai": f"AFTER INSERT ON ads BEGIN {_pairs('new', 1)} END",
     "ads_pairs_delete": f"AFTER DELETE ON ads BEGIN {_pairs('old', -1)} END",
     "ads_pairs_update": (f"AFTER UPDATE OF {', '.join(f'[{c}]' for c in _PAIR_COLUMNS)} ON ads WHEN "
-                     + " OR ".join(f"old.[{c}] IS NOT new.[{c}]" for c in _PAIR_COLUMNS)
-                     + f" BEGIN {_pairs('old', -1)} {_pairs('new', 1)} END"),
+                         + " OR ".join(f"old.[{c}] IS NOT new.[{c}]" for c in _PAIR_COLUMNS)
+                         + f" BEGIN {_pairs('old', -1)} {_pairs('new', 1)} END"),
 })
 
 
