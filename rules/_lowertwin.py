@@ -22,7 +22,7 @@ _GROUP_OPENERS = ("(?P<", "(?:", "(?=", "(?!", "(?<=", "(?<!")
 _REPEAT = re.compile(r"\{\d*(?:,\d*)?\}")
 
 
-def _variants(ch: str) -> str | None:
+def case_variants(ch: str) -> str | None:
     """What `ch` matches under IGNORECASE in lower-cased text (None: lower-casing changes its length)."""
     low = ch.lower()
     if len(low) != 1:
@@ -60,7 +60,7 @@ def lower_source(src: str) -> str | None:
             continue
         if in_class and ch == "-" and out and out[-1] not in ("[", "[^") and src[i + 1: i + 2] not in ("]", ""):
             lo, hi = src[i - 1], src[i + 1]
-            if _variants(lo) != lo or _variants(hi) != hi or any(_variants(chr(c)) != chr(c)
+            if case_variants(lo) != lo or case_variants(hi) != hi or any(case_variants(chr(c)) != chr(c)
                                                                   for c in range(ord(lo), ord(hi) + 1)):
                 return None  # a range of cased characters
             out.append("-")
@@ -79,7 +79,7 @@ def lower_source(src: str) -> str | None:
             out.append("]")
             i += 1
             continue
-        same = _variants(ch)
+        same = case_variants(ch)
         if same is None:
             return None
         if same == ch:

@@ -17,9 +17,9 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
-from re._casefix import _EXTRA_CASES
 from typing import Any
 
+from ._lowertwin import case_variants
 from .regex_store import stored_compile
 
 _LATIN = {
@@ -134,9 +134,9 @@ def _latin_alt() -> str:
     return "|".join(re.escape(w) for w in words)
 
 
-def _same_letters(ch: str) -> list[str]:
-    """`ch` and the lower-case letters re.IGNORECASE also matches it to (dotless ı for i, long ſ for s)."""
-    return [ch, *map(chr, _EXTRA_CASES.get(ord(ch), ()))]
+def _same_letters(ch: str) -> str:
+    """`ch` (lower case) and the lower-case letters re.IGNORECASE also matches it to (dotless ı for i, long ſ for s)."""
+    return case_variants(ch) or ch
 
 
 def _lower_case_alt(words) -> str | None:
