@@ -9,7 +9,8 @@
    together: a non-English word list that is well represented wins (mixed-code posts such as Taglish, Hinglish,
    Sheng, Manglish go to the non-English language; languages fastText lacks such as Afaan Oromo, Luganda, Hausa,
    Igbo and romanised Hindi are found this way), unless fastText is confident of another language the words
-   also support; otherwise fastText decides, English by words when it is unsure.
+   also support; plainly English text (English words a fifth of all words) is English without asking fastText;
+   otherwise fastText decides, English by words when it is unsure.
 All data (scripts, letters, words) is in rules/language.yaml. Deterministic; the model loads on first use.
 """
 from __future__ import annotations
@@ -40,7 +41,7 @@ _ANY_WORD = re.compile(r"[^\s\d!-/:-@\[-`{-~\u00a0-\u00bf\u0964\u0965\u060c\u061
 
 
 TOP_KEYS = {"codes", "scripts", "latin", "words", "detector_codes"}
-LATIN_KEYS = {"letters", "mixed", "groups", "detector_codes"}
+LATIN_KEYS = {"letters", "mixed", "english", "groups", "detector_codes"}
 
 
 class LanguageDataError(ValueError):
@@ -120,6 +121,8 @@ class LanguageData:
     latin_letters: tuple[tuple[str, frozenset[str], int], ...]
     mixed_min_hits: int
     mixed_share: float
+    english_min_hits: int
+    english_share: float
     groups: list[frozenset[str]]
     word_langs: dict[str, tuple[str, ...]]  # word -> the lists it is in
     detector_codes: dict[str, str]
@@ -192,10 +195,13 @@ class LanguageData:
         ranges.sort()
         latin = raw["latin"]
         mixed = latin.get("mixed") or {}
+        english = latin.get("english") or {}
         return cls(
             codes=codes, scripts=scripts, starts=[r[0] for r in ranges], ranges=ranges,
             latin_letters=letter_rules(("latin", "letters"), latin.get("letters")),
             mixed_min_hits=int(mixed.get("min_hits", 3)), mixed_share=float(mixed.get("share_of_english", 0.35)),
+            english_min_hits=int(english.get("min_hits", 1 << 30)),
+            english_share=float(english.get("share_of_words", 1.0)),
             groups=[frozenset(g) for g in latin.get("groups") or []],
             word_langs=words, detector_codes=dict(raw["detector_codes"] or {}),
             latin_detector_codes=dict(latin.get("detector_codes") or {}),
@@ -335,6 +341,8 @@ class LanguageIdentifier:
         well_represented = best_hits >= data.mixed_min_hits and best_hits >= data.mixed_share * english
         if well_represented and 2 * second_hits < best_hits:
             return ranked[0][0]  # no other language has the words the detector would need to overrule it
+        if not well_represented and english >= data.english_min_hits and english >= data.english_share * len(words):
+            return "en"  # plainly English: the detector is not asked (see `english` in language.yaml)
         top = self._top(head, latin=True)
         top_code, top_p = top[0] if top else (None, 0.0)
         prob = dict(top)

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from rules import Engine
-from rules.language import DATA_PATH, LanguageData, LanguageDataError, detect_language
+from rules.language import (DATA_PATH, FastTextDetector, LanguageData, LanguageDataError, LanguageIdentifier,
+                            detect_language)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -119,6 +120,33 @@ def test_model_loads_lazily_and_offline():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "de"
+
+
+class CountingDetector:
+    """The real fastText detector, counting what it is asked."""
+
+    def __init__(self):
+        self.inner = FastTextDetector()
+        self.asked: list[str] = []
+
+    def top(self, text):
+        self.asked.append(text)
+        return self.inner.top(text)
+
+
+@pytest.mark.parametrize("text, language, asked", [
+    # plainly English (English words are a fifth of the words or more, no other list well represented): the
+    # detector is not asked
+    ("We are looking for a friendly receptionist to join our team. You will work at the front desk and you must "
+     "have good skills with people.", "en", False),
+    # a few English words ("in", "an", "so") in a German post: the detector decides
+    ("Wir suchen Mitarbeiter in München für unser Team. Sie arbeiten an einem Standort in der Stadt, die Arbeit "
+     "ist sicher und so weiter. Bewerben Sie sich jetzt in unserem Büro.", "de", True),
+])
+def test_plain_english_skips_the_detector(text, language, asked):
+    detector = CountingDetector()
+    assert LanguageIdentifier(detector=detector).detect(text) == language
+    assert bool(detector.asked) is asked
 
 
 @pytest.mark.parametrize("yaml_text, message", [
