@@ -62,6 +62,15 @@ class HintScan:
             return []
         return sorted({end - size + 1 for end, size in self.automaton.iter(text)})
 
+    def found(self, text: str) -> bool:
+        """`self.regex.search(text) is not None`, stopping at the first place a match starts."""
+        match = self.regex.match
+        if self.automaton is not None:
+            for end, size in self.automaton.iter(text):
+                if match(text, end - size + 1):
+                    return True
+        return self.others is not None and self.others.search(text) is not None
+
     def any_in(self, text: str, starts: list[int], begin: int = 0, end: int | None = None) -> bool:
         """`self.regex.search(text, begin, end) is not None`; `starts` is `self.starts(text)`."""
         if end is None or end > len(text):

@@ -78,15 +78,18 @@ class TriggerMatcher:
         self._barren: set[str] = set()  # tokens known to start no branch
         self._token_seen: dict[str, int] = {}  # occurrences of each token that has no filter yet
         self._sub_compiled: dict[str, list[tuple[int, re.Pattern]]] = {}
-        # the literals the always-branches need, found in one Aho-Corasick pass over the text
+        # the literals the always-branches need, found in one Aho-Corasick pass over the text; one-character
+        # literals ("n", "d" of "3d2n") occur dozens of times in any text: `in` tests them instead
         literals = sorted({s for needs in self.always_needs if needs for s in needs})
         ids = {lit: i for i, lit in enumerate(literals)}
         self.always_need_ids = [frozenset(ids[s] for s in needs) if needs else None for needs in self.always_needs]
         self._needs_automaton = None
-        if literals:
+        self._needs_chars = [(lit, i) for lit, i in ids.items() if len(lit) == 1]
+        if len(self._needs_chars) < len(ids):
             self._needs_automaton = ahocorasick.Automaton()
             for lit, i in ids.items():
-                self._needs_automaton.add_word(lit, i)
+                if len(lit) > 1:
+                    self._needs_automaton.add_word(lit, i)
             self._needs_automaton.make_automaton()
         # per literal, the always-branches that need it; the branches that need none run on every text
         self._always_unconditional = [k for k, needs in enumerate(self.always_need_ids) if needs is None]
@@ -233,9 +236,12 @@ class TriggerMatcher:
                         yield owner, m
                 i = text.find(s, i + 1)
         todo = set(self._always_unconditional)  # a branch whose needed literals are all absent cannot match
+        by_literal = self._always_by_literal
         if self._needs_automaton is not None:
-            by_literal = self._always_by_literal
             for i in {i for _, i in self._needs_automaton.iter(text)}:
+                todo.update(by_literal[i])
+        for char, i in self._needs_chars:
+            if char in text:
                 todo.update(by_literal[i])
         starts: dict[str, list[int]] = {}
         for k in sorted(todo):

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ._hintscan import HintScan
 from ._lowertwin import case_variants
 from .regex_store import stored_compile
 
@@ -201,6 +202,44 @@ def case_sensitive_hint(hint: re.Pattern) -> re.Pattern | None:
 
 
 _SCALE_HINT_LOWER = case_sensitive_hint(_SCALE_HINT)  # the same search on `_fold`ed (lower-case) text
+# the same answer again, from the places its words' literal starts occur (one Aho-Corasick pass, ~2.5x faster)
+_SCALE_HINT_SCAN = HintScan(_SCALE_HINT_LOWER.pattern) if _SCALE_HINT_LOWER is not None else None
+
+
+def _phrase_starts() -> tuple[Any, frozenset[str]] | None:
+    """(automaton of the number words, the letters `re.IGNORECASE` also takes for theirs): where a _PHRASE_LOWER
+    match can start in folded text without those letters, found in one pass (see `_phrases`)."""
+    if _PHRASE_LOWER is None:
+        return None
+    import ahocorasick
+
+    automaton = ahocorasick.Automaton()
+    for word in (*_LATIN, *_NOSPACE):
+        automaton.add_word(word, len(word))
+    automaton.make_automaton()
+    variants = frozenset(v for word in _LATIN for c in word for v in _same_letters(c) if v != c)
+    return automaton, variants
+
+
+_PHRASE_STARTS = _phrase_starts()
+
+
+def _phrases(folded: str):
+    """What (_PHRASE_LOWER or _PHRASE).finditer(folded) yields. Every match starts where a number word does: with
+    none of the case-variant letters in the text, it is tried only there (the scan tried the whole alternation at
+    every position: ~200 microseconds on a 900-character ad)."""
+    regex = _PHRASE_LOWER or _PHRASE
+    if _PHRASE_STARTS is None or not _PHRASE_STARTS[1].isdisjoint(folded):
+        yield from regex.finditer(folded)
+        return
+    last_end = 0
+    for pos in sorted({end - size + 1 for end, size in _PHRASE_STARTS[0].iter(folded)}):
+        if pos < last_end:
+            continue  # finditer resumes after the previous match
+        m = regex.match(folded, pos)
+        if m:
+            last_end = m.end()
+            yield m
 
 
 def _tokens(phrase: str) -> list[tuple[float, str, str]]:
@@ -294,10 +333,11 @@ def spell_numbers(text: str) -> Spelled | None:
     if not text:
         return None
     folded = _fold(text)  # one character for one: offsets stay those of `text`
-    if len(folded) != len(text) or not (_SCALE_HINT_LOWER or _SCALE_HINT).search(folded):
+    if len(folded) != len(text) or not (_SCALE_HINT_SCAN.found(folded) if _SCALE_HINT_SCAN is not None
+                                        else _SCALE_HINT.search(folded)):
         return None
     pieces: list[tuple[int, int, str]] = []
-    for m in (_PHRASE_LOWER or _PHRASE).finditer(folded):
+    for m in _phrases(folded):
         start, end = m.span()
         cut = _CUT_AFTER.search(folded, start, end)
         if cut:  # "mười lăm triệu | một tháng": what follows a currency-implying scale is another number

@@ -6,8 +6,8 @@ import sys
 import pytest
 
 from rules import numwords
-from rules.numwords import (_JOIN_WORDS, _LATIN, _PHRASE, _PHRASE_LOWER, _SCALE_HINT, _SCALE_HINT_LOWER, _fold,
-                             case_sensitive_hint, spell_numbers)
+from rules.numwords import (_JOIN_WORDS, _LATIN, _PHRASE, _PHRASE_LOWER, _SCALE_HINT, _SCALE_HINT_LOWER,
+                             _SCALE_HINT_SCAN, _fold, case_sensitive_hint, spell_numbers)
 
 
 def test_case_sensitive_regexes_are_built():
@@ -42,8 +42,20 @@ def _phrases(regex, folded):
                                           "apat na libo", "quatre-vingt-dix mille", "ONE-TWO"])
 def test_same_answer_as_ignorecase(text):
     folded = _fold(text)
-    assert bool(_SCALE_HINT_LOWER.search(folded)) == bool(_SCALE_HINT.search(folded))
-    assert _phrases(_PHRASE_LOWER, folded) == _phrases(_PHRASE, folded)
+    assert bool(_SCALE_HINT_LOWER.search(folded)) == bool(_SCALE_HINT.search(folded)) == _SCALE_HINT_SCAN.found(folded)
+    assert _phrases(_PHRASE_LOWER, folded) == _phrases(_PHRASE, folded) == _started(folded)
+
+
+def _started(folded):
+    """numwords._phrases: _PHRASE_LOWER tried only where a number word starts."""
+    return [m.span() for m in numwords._phrases(folded)]
+
+
+@pytest.mark.parametrize("text", ["someone paid two thousand and fifty", "one thousand, two thousand",
+                                  "ninetyone thousand", "x-two thousand", "twenty-five thousand five hundred", "一万五千 and 三千"])
+def test_phrases_tried_at_word_starts_are_the_scan(text):
+    folded = _fold(text)
+    assert _started(folded) == _phrases(_PHRASE_LOWER, folded) and _started(folded)
 
 
 def test_same_answer_on_the_dev_set():
@@ -56,8 +68,9 @@ def test_same_answer_on_the_dev_set():
             row = json.loads(line)
             for field in ("title", "salary", "description"):
                 folded = _fold(row.get(field) or "")
-                assert bool(_SCALE_HINT_LOWER.search(folded)) == bool(_SCALE_HINT.search(folded)), row["id"]
-                assert _phrases(_PHRASE_LOWER, folded) == _phrases(_PHRASE, folded), row["id"]
+                assert (bool(_SCALE_HINT_LOWER.search(folded)) == bool(_SCALE_HINT.search(folded))
+                        == _SCALE_HINT_SCAN.found(folded)), row["id"]
+                assert _phrases(_PHRASE_LOWER, folded) == _phrases(_PHRASE, folded) == _started(folded), row["id"]
                 n += 1
     assert n > 1000
 
