@@ -12,6 +12,7 @@ No Scrapy here.
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Iterable, Iterator
 
@@ -328,6 +329,16 @@ def extract_from_text(text: str, field: str = "", regions: tuple[str, ...] | Non
     return sorted(f.found, key=lambda c: (c.start, c.kind))
 
 
+SHORT_FIELD_CHARS = 300  # a field this short (a company, a contact line, a title) is often the same on many ads
+
+
+@functools.lru_cache(maxsize=4096)
+def _short_field_contacts(text: str, field: str, regions: tuple[str, ...], home: str | None) -> tuple[Contact, ...]:
+    """extract_from_text, remembered: the ads of one source repeat their company and contact lines (Contact is
+    frozen, so the same objects can be handed out again)."""
+    return tuple(extract_from_text(text, field, regions, home))
+
+
 def extract_contacts(ad: Ad, regions: tuple[str, ...] | None = None, language: str | None = None) -> list[Contact]:
     """Every distinct contact point of ``ad`` (first occurrence of each kind+value). ``language``: the ad's
     language code; its country's region is tried first for numbers in national format (LANGUAGE_REGIONS)."""
@@ -338,7 +349,10 @@ def extract_contacts(ad: Ad, regions: tuple[str, ...] | None = None, language: s
     for name in AD_FIELDS:
         if name not in texts:
             continue
-        for c in extract_from_text(texts[name], name, order, LANGUAGE_REGIONS.get(language or "")):
+        text, home = texts[name], LANGUAGE_REGIONS.get(language or "")
+        found = (_short_field_contacts(text, name, order, home) if len(text) <= SHORT_FIELD_CHARS
+                 else extract_from_text(text, name, order, home))
+        for c in found:
             if (c.kind, c.value) not in seen:
                 seen.add((c.kind, c.value))
                 out.append(c)

@@ -393,3 +393,26 @@ def test_token_filters_built_from_parse_trees_match_where_a_branch_does():
                 assert (any_of.match(text, pos) is not None) == any(r.match(text, pos) for _, r in branches), m.group()
                 checked += 1
     assert checked > 1000
+
+
+def test_short_field_contacts_remembered_are_those_found_afresh():
+    """Contacts of short fields are remembered per (text, field, regions, home): the same as extracting again, on
+    every dev-set ad, and two ads sharing a contact line with other descriptions each get their own full list."""
+    import json
+
+    from rules.entities import REGIONS, _short_field_contacts, extract_contacts, extract_from_text
+    from rules.model import Ad
+
+    devset = Path(__file__).resolve().parents[1] / "rules" / "devset"
+    rows = [json.loads(line) for path in sorted(devset.glob("*.jsonl"))
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    for row in rows:
+        for field in ("contact", "company", "title"):
+            text = row.get(field) or ""
+            assert list(_short_field_contacts(text, field, REGIONS, None)) == extract_from_text(text, field, REGIONS)
+    line = "Telegram: @hr_global_jobs"
+    first = extract_contacts(Ad.from_dict({"contact": line, "description": "Call +855 12 345 678"}))
+    second = extract_contacts(Ad.from_dict({"contact": line, "description": "WhatsApp +66 81 234 5678"}))
+    assert {(c.kind, c.value) for c in first} == {("telegram", "hr_global_jobs"), ("phone", "+85512345678")}
+    assert {(c.kind, c.value) for c in second} >= {("telegram", "hr_global_jobs")}
+    assert ("phone", "+85512345678") not in {(c.kind, c.value) for c in second}
