@@ -1,6 +1,7 @@
 """Pay written in words -> digits, so rules/salary.py reads it like any amount: "fifteen thousand dollars",
 "dos mil dólares", "quinze mil reais", "quinze mille dollars", "lima belas juta", "labinlimang libo",
-"mười lăm triệu", "หนึ่งหมื่นห้าพันบาท", "一万五".
+"mười lăm triệu", "หนึ่งหมื่นห้าพันบาท", "一万五", "एक लाख" (a lakh alone before a currency word too: "లక్ష రూపాయలు"),
+"dubu ɗari", "ẹgbẹrun lọna ọgọrun", "ዓሰርተ ሽሕ".
 
 `spell_numbers(text)` returns None when `text` has no amount in words (the usual case, one regex search), else
 the text with each amount replaced by digits and a map back to the original offsets (`Spelled.remap`).
@@ -9,7 +10,8 @@ are data (NUMBER_WORDS below): word -> (value, kind); kinds:
   u  a value added on ("twenty", "five", "quinze", "mười");      h  x100 of what precedes ("hundred", "ratus")
   t  x10 of what precedes ("puluh", "mươi");  b  +10 ("belas");  p  a place (Thai/Chinese 十 百 千 หมื่น)
   s  a scale that closes a group ("thousand", "mil", "ribu", "juta", "triệu", 万, ล้าน)
-  x  a scale written before its multiplier (Swahili "elfu mbili", Hausa "dubu biyu"): x times the units after it
+  x  a scale written before its multiplier (Swahili "elfu mbili", Hausa "dubu biyu"): x times the units after it,
+     or times a smaller x right after it ("elfu mia moja", "dubu ɗari", Yoruba "ẹgbẹrun lọna ọgọrun" = 100,000)
 A scale word that implies a currency (juta, triệu, 万, ล้าน, หมื่น, lakh) is kept after the digits.
 """
 from __future__ import annotations
