@@ -1,6 +1,7 @@
 """Pay written in words -> digits, so rules/salary.py reads it like any amount: "fifteen thousand dollars",
 "dos mil dólares", "quinze mil reais", "quinze mille dollars", "lima belas juta", "labinlimang libo",
-"mười lăm triệu", "หนึ่งหมื่นห้าพันบาท", "一万五".
+"mười lăm triệu", "หนึ่งหมื่นห้าพันบาท", "一万五", "एक लाख" (a lakh alone before a currency word too: "లక్ష రూపాయలు"),
+"dubu ɗari", "ẹgbẹrun lọna ọgọrun", "ዓሰርተ ሽሕ".
 
 `spell_numbers(text)` returns None when `text` has no amount in words (the usual case, one regex search), else
 the text with each amount replaced by digits and a map back to the original offsets (`Spelled.remap`).
@@ -9,19 +10,26 @@ are data (NUMBER_WORDS below): word -> (value, kind); kinds:
   u  a value added on ("twenty", "five", "quinze", "mười");      h  x100 of what precedes ("hundred", "ratus")
   t  x10 of what precedes ("puluh", "mươi");  b  +10 ("belas");  p  a place (Thai/Chinese 十 百 千 หมื่น)
   s  a scale that closes a group ("thousand", "mil", "ribu", "juta", "triệu", 万, ล้าน)
-  x  a scale written before its multiplier (Swahili "elfu mbili", Hausa "dubu biyu"): x times the units after it
+  x  a scale written before its multiplier (Swahili "elfu mbili", Hausa "dubu biyu"): x times the units after it,
+     or times a smaller x right after it ("elfu mia moja", "dubu ɗari", Yoruba "ẹgbẹrun lọna ọgọrun" = 100,000)
 A scale word that implies a currency (juta, triệu, 万, ล้าน, หมื่น, lakh) is kept after the digits.
 """
 from __future__ import annotations
 
 import dataclasses
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
 from ._hintscan import HintScan
 from ._lowertwin import case_variants
+from ._regex import first_char_class
 from .regex_store import stored_compile
+
+# lakh and crore as written in each script (rules/salary.py _MULTIPLIERS reads them after digits); ලක්ෂයක් = "a lakh"
+INDIC_LAKH = ("lakh", "लाख", "লাখ", "লক্ষ", "లక్ష", "லட்சம்", "ലക്ഷം", "ਲੱਖ", "لاکھ", "ලක්ෂ", "ලක්ෂයක්", "ಲಕ್ಷ")
+INDIC_CRORE = ("crore", "करोड़", "करोड", "কোটি", "కోటి", "கோடி", "കോടി", "ਕਰੋੜ", "کروڑ", "කෝටි", "ಕೋಟಿ")
 
 _LATIN = {
     # English
@@ -105,6 +113,28 @@ _LATIN = {
         (20, "ishirini ashirin"), (30, "thelathini talatin"), (40, "arobaini"), (50, "hamsini hamsin"),
         (60, "sitini"), (70, "sabini"), (80, "themanini"), (90, "tisini")) for w in ws.split()},
     "mia": (100, "x"), "elfu": (1e3, "x"), "laki": (1e5, "x"), "dubu": (1e3, "x"),
+    # Hausa "ɗari" (100) with its hooked d, and "dubu dari" (100,000) typed without it
+    "ɗari": (100, "x"), "dubu dari": (1e5, "x"),
+    # Yoruba (tone marks folded where precomposed): ẹgbẹrun = 1,000, "ẹgbẹrun lọna ọgọrun" = 1,000 x 100
+    **{w: (v, "u") for v, ws in (
+        (1, "okan kan"), (2, "meji"), (3, "meta"), (4, "merin"), (5, "marun"), (6, "mefa"), (7, "meje"),
+        (8, "mejo"), (9, "mesan"), (10, "mewa"), (20, "ogun"), (30, "ogbon"), (40, "ogoji"), (50, "aadota"),
+        (60, "ogota"), (80, "ogorin")) for w in ws.split()},
+    "ogorun": (100, "x"), "egberun": (1e3, "x"), "milionu": (1e6, "x"),
+    # Tigrinya (Ge'ez script): "ዓሰርተ ሽሕ" = 10,000
+    **{w: (v, "u") for v, ws in (
+        (1, "ሓደ"), (2, "ክልተ"), (3, "ሰለስተ"), (4, "ኣርባዕተ"), (5, "ሓሙሽተ"), (6, "ሽዱሽተ"), (7, "ሸውዓተ"),
+        (8, "ሸሞንተ"), (9, "ትሽዓተ"), (10, "ዓሰርተ"), (20, "ዕስራ"), (30, "ሰላሳ"), (40, "ኣርብዓ"), (50, "ሓምሳ"),
+        (60, "ሱሳ"), (70, "ሰብዓ"), (80, "ሰማንያ"), (90, "ቴስዓ")) for w in ws.split()},
+    "ሚእቲ": (100, "h"), "ሽሕ": (1e3, "s"), "ሚልዮን": (1e6, "s"),
+    # South Asia: one to ten (Devanagari for Hindi and Nepali, Bengali; "one" in the other scripts) and the
+    # lakh (100,000) and crore (10,000,000) in every Indic script of the packs and in romanised Hindi
+    **{w: (v, "u") for v, ws in (
+        (1, "ek एक এক ఒక ஒரு ഒരു ਇੱਕ ਇਕ ایک එක් ಒಂದು"), (2, "दो दुई দুই"), (3, "तीन তিন"), (4, "चार চার"),
+        (5, "पांच पाँच পাঁচ"), (6, "छह छ ছয়"), (7, "सात সাত"), (8, "आठ আট"), (9, "नौ নয়"), (10, "दस দশ"))
+       for w in ws.split()},
+    **{w: (1e5, "s") for w in INDIC_LAKH},
+    **{w: (1e7, "s") for w in INDIC_CRORE},
 }
 # Vietnamese: mười (10) and mươi (x10) differ only by a tone mark, kept apart before folding
 _VI_EXACT = {"mười": (10, "u"), "mươi": (10, "t")}
@@ -119,7 +149,10 @@ _NOSPACE = {
 }
 NUMBER_WORDS = {**_LATIN, **_NOSPACE}
 # a scale word kept after the digits: it implies the currency (rules/salary.py _MULTIPLIERS)
-_KEEP_SCALE = {"juta", "sejuta", "trieu", "triệu", "万", "萬", "ล้าน"}
+_KEEP_SCALE = {"juta", "sejuta", "trieu", "triệu", "万", "萬", "ล้าน", *INDIC_LAKH, *INDIC_CRORE}
+# a scale word alone is one of it: "sejuta", "లక్ష రూపాయలు" (a lakh alone only before a currency word)
+_ONE_ALONE = {"seribu", "sejuta", "ලක්ෂයක්", "dubu dari"}
+_BARE_BEFORE_CURRENCY = {*INDIC_LAKH, *INDIC_CRORE}
 _BIG = 1e3  # a phrase is an amount only with a word worth this much or more
 
 _FOLD = str.maketrans("àáâãạảấầẩẫậăắằẳẵặèéêẹẻẽếềểễệìíịỉĩòóôõọỏốồổỗộơớờởỡợùúụủũưứừửữựỳýỵỷỹđç",
@@ -156,10 +189,22 @@ def _lower_case_alt(words) -> str | None:
 
 _LATIN_WORD = rf"(?:{_latin_alt()})"
 _NOSPACE_WORD = "(?:" + "|".join(sorted(map(re.escape, _NOSPACE), key=len, reverse=True)) + ")"
-_JOIN_WORDS = ("and", "y", "e", "et", "dan", "at", "va", "linh", "le", "и", "na", "da")
+_JOIN_WORDS = ("and", "y", "e", "et", "dan", "at", "va", "linh", "le", "и", "na", "da", "lona")
 _JOIN = rf"(?:[\s-]+(?:{'|'.join(_JOIN_WORDS)})[\s-]+|[\s-]+)"
-_PHRASE_TEMPLATE = r"(?<![\w-])(?:{word})(?:{join}(?:{word}))*(?![\w-])|{nospace}+"
-_PHRASE = stored_compile(_PHRASE_TEMPLATE.format(word=_LATIN_WORD, join=_JOIN, nospace=_NOSPACE_WORD), re.IGNORECASE)
+# Indic vowel signs and viramas are not \\w: without them at its edges "लाख" would match inside "लाखों" (lakhs)
+_INDIC_MARKS = "".join(c for c in map(chr, range(0x0900, 0x0E00)) if unicodedata.category(c) in ("Mn", "Mc"))
+_PHRASE_TEMPLATE = r"(?<![\w\-" + _INDIC_MARKS + r"])(?:{word})(?:{join}(?:{word}))*(?![\w\-" + _INDIC_MARKS + r"])|{nospace}+"
+
+
+def _first_char_guarded(pattern: str, flags: int = 0) -> str:
+    """`pattern` behind a look-ahead for the characters a match can start with (rules/_regex.py): the scan skips
+    most positions on one class test instead of walking hundreds of word alternatives."""
+    first = first_char_class(pattern, flags)
+    return pattern if first is None else f"(?={first})(?:{pattern})"
+
+
+_PHRASE = stored_compile(_first_char_guarded(
+    _PHRASE_TEMPLATE.format(word=_LATIN_WORD, join=_JOIN, nospace=_NOSPACE_WORD), re.IGNORECASE), re.IGNORECASE)
 
 
 def _phrase_lower() -> re.Pattern | None:
@@ -168,8 +213,8 @@ def _phrase_lower() -> re.Pattern | None:
     join = _lower_case_alt(_JOIN_WORDS)
     if word is None or join is None or _NOSPACE_WORD != _NOSPACE_WORD.lower():
         return None
-    return stored_compile(_PHRASE_TEMPLATE.format(word=f"(?:{word})", join=rf"(?:[\s-]+(?:{join})[\s-]+|[\s-]+)",
-                                                  nospace=_NOSPACE_WORD))
+    return stored_compile(_first_char_guarded(_PHRASE_TEMPLATE.format(
+        word=f"(?:{word})", join=rf"(?:[\s-]+(?:{join})[\s-]+|[\s-]+)", nospace=_NOSPACE_WORD)))
 
 
 _PHRASE_LOWER = _phrase_lower()  # the same matches as _PHRASE on `_fold`ed (lower-case) text
@@ -180,7 +225,16 @@ _DIGITS_MIL = re.compile(r"(?<![\d.,])(\d{1,3}(?:[.,]\d{1,2})?) mil (?=(?:reais|
                          r"meticais|kwanzas|bolivianos|quetzales)\b)")
 _CUT_AFTER = re.compile(r"\b(?:juta|sejuta|trieu)\b")
 _SCALE_HINT = re.compile(r"thousand|million|\bmil\b|mille|milh|millon|ribu|juta|\blibo|milyon|ngh|ngàn|ngan|"
-                         r"triệu|trieu|тысяч|миллион|миң|мың|ming|минг|hazor|ҳазор|elfu|laki|dubu|千|万|萬|พัน|หมื่น|แสน|ล้าน", re.IGNORECASE)
+                         r"triệu|trieu|тысяч|миллион|миң|мың|ming|минг|hazor|ҳазор|elfu|laki|dubu|egberun|milionu|ሽሕ|ሚልዮን|"
+                         r"千|万|萬|พัน|หมื่น|แสน|ล้าน", re.IGNORECASE)
+# a lakh or crore not after digits ("एक लाख", "లక్ష రూపాయలు"; "2 लाख" is read by rules/salary.py as it is): a
+# second hint, so that the many ads with "2 lakh" skip the phrase scan
+_INDIC_SCALE = re.compile("|".join(INDIC_LAKH + INDIC_CRORE))  # plain words first: `re` scans for their letters
+
+
+def _bare_scale_hint(folded: str) -> bool:
+    return any(not re.search(r"[\d.,] ?$", folded[max(0, m.start() - 2):m.start()])
+               for m in _INDIC_SCALE.finditer(folded))
 
 
 def case_sensitive_hint(hint: re.Pattern) -> re.Pattern | None:
@@ -297,7 +351,11 @@ def _value_scale_first(tokens: list[tuple[float, str, str]]) -> float:
     """"elfu moja na mia nane" = 1000 x 1 + 100 x 8; "laki moja" = 100,000; units before any scale add on."""
     total = units = 0.0
     scale = 1.0
-    for value, kind, _ in tokens:
+    for i, (value, kind, _) in enumerate(tokens):
+        if kind == "x" and units == 0 and 1 < value < scale:
+            # a smaller scale right after a bigger one counts how many of it: "elfu mia moja" = 1,000 x 100,
+            # "dubu ɗari" = 1,000 x 100, "ẹgbẹrun lọna ọgọrun" = 1,000 x 100
+            return total + scale * _value_scale_first(tokens[i:])
         if kind == "x":
             total += scale * (units or (1 if scale > 1 else 0))
             scale, units = value, 0.0
@@ -327,14 +385,27 @@ def _digits(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
+def _one_alone(word: str, folded: str, start: int, end: int) -> bool:
+    """Whether a scale word alone is one of it: "sejuta"; a lakh or crore right before a currency word
+    ("లక్ష రూపాయలు", "लाख रुपये") and after no digit ("2 लाख" is read by rules/salary.py as it is)."""
+    if re.search(r"\d[\d.,]*\s*$", folded[max(0, start - 12):start]):
+        return False
+    if word in _ONE_ALONE:
+        return True
+    if word not in _BARE_BEFORE_CURRENCY:
+        return False
+    from .salary import currency_at  # salary.py imports this module: imported when first needed
+    return currency_at(folded, end)
+
+
 def spell_numbers(text: str) -> Spelled | None:
     """`text` with every amount written in words (a phrase with a thousand-or-more word) in digits, or None
     when there is none."""
     if not text:
         return None
     folded = _fold(text)  # one character for one: offsets stay those of `text`
-    if len(folded) != len(text) or not (_SCALE_HINT_SCAN.found(folded) if _SCALE_HINT_SCAN is not None
-                                        else _SCALE_HINT.search(folded)):
+    if len(folded) != len(text) or not ((_SCALE_HINT_SCAN.found(folded) if _SCALE_HINT_SCAN is not None
+                                         else _SCALE_HINT.search(folded)) or _bare_scale_hint(folded)):
         return None
     pieces: list[tuple[int, int, str]] = []
     for m in _phrases(folded):
@@ -343,14 +414,16 @@ def spell_numbers(text: str) -> Spelled | None:
         if cut:  # "mười lăm triệu | một tháng": what follows a currency-implying scale is another number
             end = cut.end()
         tokens = _tokens(text[start:end])
-        if not tokens or all(kind == "s" for _, kind, _ in tokens) or max(v for v, _, _ in tokens) < _BIG:
+        if not tokens or max(v for v, _, _ in tokens) < _BIG:
             continue
-        if len(tokens) == 1 and tokens[0][2] not in ("seribu", "sejuta"):
+        if len(tokens) == 1 and not _one_alone(tokens[0][2], folded, start, end):
             continue  # one word alone ("mil", "thousand") is no amount
+        if len(tokens) > 1 and all(kind == "s" for _, kind, _ in tokens):
+            continue
         last = tokens[-1]
         if last[1] == "s" and last[2] in _KEEP_SCALE:  # "15 juta", "15 triệu", "1.5万": the word implies the currency
             value = _value(tokens[:-1]) if len(tokens) > 1 else 1.0
-            word = {"sejuta": "juta"}.get(last[2], last[2])
+            word = {"sejuta": "juta", "ලක්ෂයක්": "ලක්ෂ"}.get(last[2], last[2])
             replacement = _digits(value) + ("" if word in _NOSPACE else " ") + word
         else:
             replacement = _digits(_value(tokens))

@@ -27,6 +27,7 @@ import yaml
 from .language import pack_codes
 from .model import AD_FIELDS
 from .pattern_checks import backtracking_problem as _backtracking_problem, check_pattern as _check_pattern
+from .pattern_checks import pack_boundary_problems
 from .textnorm import normalise
 from .yamldoc import LineLoader, data_keys
 
@@ -388,6 +389,7 @@ def lint_ruleset(directory: Path = RULESET_DIR) -> list[str]:
             packs.append(load_pack(path, ids))
         except RulesetError as exc:
             problems.append(str(exc))
+        problems.extend(pack_boundary_problems(path))  # words that would fire inside longer words
     if not pack_paths(directory):
         problems.append(f"{Path(directory) / PACKS_DIR}: no language packs (*.yaml)")
     rules = assemble(concepts, packs)

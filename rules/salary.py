@@ -105,6 +105,12 @@ def _ascii_part(pattern: str) -> str:
 _CUR_ALT = "|".join(f"(?:{pat})" for _, pat in _CURRENCIES)
 _CUR_ALT_ASCII = "|".join(f"(?:{_ascii_part(pat)})" for _, pat in _CURRENCIES)
 _CUR_EXACT = [(code, re.compile(f"(?:{pat})", re.IGNORECASE)) for code, pat in _CURRENCIES]
+_CUR_AFTER = re.compile(rf"\s?(?:{_CUR_ALT})", re.IGNORECASE)
+
+
+def currency_at(text: str, pos: int) -> bool:
+    """Whether a currency name (rules/markets.yaml) starts at `pos` of `text`, after at most one space."""
+    return _CUR_AFTER.match(text, pos) is not None
 
 
 @lru_cache(maxsize=4096)  # up to 45 IGNORECASE full matches per token: the same few tokens recur
@@ -136,7 +142,8 @@ _MULTIPLIERS = [
     (r"만", 1e4, "KRW"),
     (r"тыс\.?|тысяч|мың|ming\b|bin\b|ألف|آلاف|الف|ہزار|हज़ार|हजार|হাজার|ሺህ|ሺ", 1e3, None),
     (r"लाख|লাখ|লক্ষ|لاکھ|ලක්ෂ|లక్ష|லட்சம்|ലക്ഷം|ਲੱਖ|ಲಕ್ಷ", 1e5, "INR"),
-    (r"करोड़|करोड|কোটি|کروڑ", 1e7, "INR"),
+    (r"करोड़|करोड|কোটি|کروڑ|కోటి|கோடி|കോടി|ਕਰੋੜ|කෝටි|ಕೋಟಿ", 1e7, "INR"),
+    (r"ሽሕ", 1e3, None),
 ]
 def _mult_alt(prefix: str, ascii_only: bool) -> str:
     return "|".join(f"(?P<{prefix}{i}>{_ascii_part(pat) if ascii_only else pat})"
