@@ -78,30 +78,29 @@ class TriggerMatcher:
         self._barren: set[str] = set()  # tokens known to start no branch
         self._token_seen: dict[str, int] = {}  # occurrences of each token that has no filter yet
         self._sub_compiled: dict[str, list[tuple[int, re.Pattern]]] = {}
-        # the literals the always-branches need, found in one Aho-Corasick pass over the text; one-character
-        # literals ("n", "d" of "3d2n") occur dozens of times in any text: `in` tests them instead
+        # one Aho-Corasick pass over the text finds both the literals the always-branches need and where each
+        # substring trigger occurs; one-character needed literals ("n", "d" of "3d2n") occur dozens of times in any
+        # text: `in` tests them instead
         literals = sorted({s for needs in self.always_needs if needs for s in needs})
         ids = {lit: i for i, lit in enumerate(literals)}
         self.always_need_ids = [frozenset(ids[s] for s in needs) if needs else None for needs in self.always_needs]
-        self._needs_automaton = None
         self._needs_chars = [(lit, i) for lit, i in ids.items() if len(lit) == 1]
-        if len(self._needs_chars) < len(ids):
-            self._needs_automaton = ahocorasick.Automaton()
-            for lit, i in ids.items():
-                if len(lit) > 1:
-                    self._needs_automaton.add_word(lit, i)
-            self._needs_automaton.make_automaton()
+        self._subs = list(self.sub_branches.items())  # (substring, branches), in the order they are tried
+        words: dict[str, list[int]] = {lit: [i, -1] for lit, i in ids.items() if len(lit) > 1}
+        for k, (sub, _) in enumerate(self._subs):
+            words.setdefault(sub, [-1, -1])[1] = k
+        self._automaton = None
+        if words:
+            self._automaton = ahocorasick.Automaton()
+            for word, (need, sub) in words.items():
+                self._automaton.add_word(word, (len(word), need, sub))
+            self._automaton.make_automaton()
         # per literal, the always-branches that need it; the branches that need none run on every text
         self._always_unconditional = [k for k, needs in enumerate(self.always_need_ids) if needs is None]
         self._always_by_literal: dict[int, list[int]] = {}
         for k, needs in enumerate(self.always_need_ids):
             for i in needs or ():
                 self._always_by_literal.setdefault(i, []).append(k)
-        self.ascii_subs = [(s, b) for s, b in self.sub_branches.items() if s.isascii()]
-        self.other_subs: dict[str, list] = {}
-        for s, b in self.sub_branches.items():
-            if not s.isascii():
-                self.other_subs.setdefault(s[0], []).append((s, b))
 
     def _regex(self, branch: str) -> re.Pattern:
         regex = self._regexes.get(branch)
@@ -218,28 +217,27 @@ class TriggerMatcher:
                 m = regex.match(text, pos)
                 if m and m.end() > pos:
                     yield owner, m
-        subs = list(self.ascii_subs)
-        if not text.isascii():
-            for ch in self.other_subs.keys() & set(text):
-                subs += self.other_subs[ch]
-        for s, items in subs:
-            i = text.find(s)
-            if i < 0:
-                continue
+        needed: set[int] = set()  # needed literals present
+        found: dict[int, list[int]] = {}  # substring trigger -> where it occurs
+        for end, (size, need, sub) in self._automaton.iter(text) if self._automaton is not None else ():
+            if need >= 0:
+                needed.add(need)
+            if sub >= 0:
+                found.setdefault(sub, []).append(end - size + 1)
+        for k in sorted(found):
+            s, items = self._subs[k]
             branches = self._sub_compiled.get(s)
             if branches is None:
                 branches = self._sub_compiled[s] = self._compiled(items)
-            while i >= 0:
+            for i in sorted(found[k]):
                 for owner, regex in branches:
                     m = regex.match(text, i)
                     if m and m.end() > i:
                         yield owner, m
-                i = text.find(s, i + 1)
         todo = set(self._always_unconditional)  # a branch whose needed literals are all absent cannot match
         by_literal = self._always_by_literal
-        if self._needs_automaton is not None:
-            for i in {i for _, i in self._needs_automaton.iter(text)}:
-                todo.update(by_literal[i])
+        for i in needed:
+            todo.update(by_literal[i])
         for char, i in self._needs_chars:
             if char in text:
                 todo.update(by_literal[i])

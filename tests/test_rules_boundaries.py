@@ -22,8 +22,7 @@ def rules_by_id():
     (r"\bнауқас|\bжұмыс|шетел", "start"),           # one unguarded top-level alternative is enough
     ("وظيفة", "start"),                             # Arabic
     (r"\bকাজ", "end"),                              # Bengali
-    ("고객센터", "start"),                          # Hangul: its start needs a boundary
-    (r"(?:\+|플러스)\s?보너스", "start"),           # a "+" alternative does not guard the word beside it
+    (r"(?:\+|плюс)\s?бонус\b", "start"),           # a "+" alternative does not guard the word beside it
     ("ስራ", "start"),                                # Ethiopic
     (r"(?<=\+)бонус", "end"),
 ])
@@ -38,8 +37,9 @@ def test_unguarded_words_are_flagged(pattern, side):
     r"\bажил(?!т(?:а)?н)\w*",
     r"(?<!\w)وظيفة(?!\w)",
     r"\b(?:[وفبلک]{0,2}ال|[وفبلک]{1,2})?راتب\w*",  # Arabic clitics after the boundary
-    r"\b고객센터",                                  # Hangul: particles are written joined to the word
-    r"(?:\+|\b플러스)\s?보너스",
+    "고객센터",                                      # Hangul: compounds and particles are written joined
+    "해외취업",
+    r"(?:\+|\bплюс)\s?бонус\b",
     r"(?:^|(?<=\n))[ \t]*(?:азия|шетел)[ \t]*(?:[(,\-]|(?=\n|$))",  # a line start is an edge
     r"(?<=\+ )бонус\b",
     r"\d+\s*लाख\b",                                 # a digit starts it: no letter of the script at the edge
