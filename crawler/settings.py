@@ -3,6 +3,16 @@
 BOT_NAME = "lurewatch"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
+# The one registry of our spiders: name -> class. `scrapy crawl NAME` and `lurewatch crawl` import only that
+# spider's module (crawler/spiderloader.py); other names and `scrapy list` walk SPIDER_MODULES as Scrapy does.
+SPIDER_LOADER_CLASS = "crawler.spiderloader.RegistrySpiderLoader"
+LUREWATCH_SPIDERS = {
+    "feed": "spiders.feed.FeedSpider",
+    "jobposting": "spiders.jobposting.JobPostingSpider",
+    "profile": "spiders.profile.ProfileSpider",
+    "sitemap": "spiders.sitemap.SitemapSpider",
+    "telegram": "spiders.telegram.TelegramSpider",
+}
 
 # Lurewatch's own settings
 LUREWATCH_DB = "lurewatch.db"
