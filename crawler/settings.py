@@ -40,7 +40,7 @@ LUREWATCH_FRONTIER_DEAD_AFTER = 10.0  # s without a heartbeat before a worker is
 LUREWATCH_FRONTIER_SITE_CONCURRENCY = None  # requests in flight to one site across all workers (default: per domain)
 LUREWATCH_FRONTIER_SITE_DELAY = None  # s between two requests to one site across all workers (default: DOWNLOAD_DELAY)
 LUREWATCH_NODE = None  # the scrapyd node (URL) that runs this crawl, shown by `lurewatch status --frontier`
-ADDONS = {"crawler.frontier_scrapy.FrontierAddon": 0}
+ADDONS = {"crawler.frontier_addon.FrontierAddon": 0}  # imports crawler/frontier_scrapy.py only with a frontier
 # Campaign linking at the end of every crawl (crawler/campaigns). A contact value shared by more distinct
 # sources, or more ads, than these is generic (a board's support email, an agency hotline): it links nothing.
 LUREWATCH_CAMPAIGNS = True
