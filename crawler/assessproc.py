@@ -13,8 +13,10 @@ Without it the ads go to the writer thread (StorePipeline, crawler/batchwriter.p
 At the end of the crawl StorePipeline also runs the campaign linking run in the child (`AssessProcess.link`,
 LUREWATCH_LINK_PROCESS), after every batch it wrote: the crawl process pays none of its CPU.
 
-The child is forked (no pickling, no rebuilt engine: it starts in milliseconds) when the spider opens, before
-the first batch. It ignores SIGINT (the crawl shuts down gracefully, the child keeps assessing until then) and
+The child is forked (no pickling: it starts in milliseconds) at the first batch, not before: a recrawl whose pages
+all answer 304 gives no item, so it forks nothing and builds no engine. The child builds the crawl's engine itself
+(`engine_factory`, on its own connection) the first time a batch has an ad to assess, so the crawl process never
+loads the detection engine unless the child dies. It ignores SIGINT (the crawl shuts down gracefully, the child keeps assessing until then) and
 dies with its parent (Linux PR_SET_PDEATHSIG). When it dies, `submit` fails with AssessProcessDied.
 """
 from __future__ import annotations
@@ -27,16 +29,18 @@ import signal
 import sqlite3
 import traceback
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from twisted.internet.defer import Deferred
 
-from rules import Engine
-
-from .lureindex import without_own_lure
 from .sqlitetx import StoreError
 
-_ENGINE: Engine | None = None  # the child's engine (inherited through fork)
+if TYPE_CHECKING:
+    from rules import Engine
+
+EngineFactory = Callable[[Any], "Engine"]  # the crawl's engine, given a store (or None): built at first use
+_ENGINE: Engine | None = None  # the child's engine (built in the child at the first ad to assess)
+_ENGINE_FACTORY: EngineFactory | None = None
 _OPEN_STORE: Callable[[], Any] | None = None  # opens the child's own connection (crawlrecord.store_opener)
 _STORE: Any = None  # that connection, opened at the first batch
 
@@ -52,6 +56,8 @@ class AssessError(RuntimeError):
 def assess_batch(engine: Engine, batch: list[tuple[dict, list[str]]]) -> list[tuple[bool, Any]]:
     """[(True, Assessment.to_dict()) or (False, error text)] for each (ad, its urls) of the batch, in order.
     The batch is assessed at once (Engine.assess_many); if that raises, each ad alone, so only a bad ad fails."""
+    from .lureindex import without_own_lure
+
     try:
         found = engine.assess_many([ad for ad, _ in batch])
     except Exception:  # noqa: BLE001 - one at a time below
@@ -82,14 +88,15 @@ def stored_unchanged(store, entry: dict[str, Any]) -> dict[str, Any] | None:
         return None  # assessed afresh; writing reports an unusable database
 
 
-def settle_batch(engine: Engine, store, entries: list[dict[str, Any]], crawl_id: int | None = None,
+def settle_batch(engine: Engine | Callable[[], Engine], store, entries: list[dict[str, Any]], crawl_id: int | None = None,
                  write: bool = False) -> tuple[list[tuple[bool, Any]], bool]:
     """([(True, outcome) or (False, {"kind": "assess" | "store", "error": text})] for each Store.add_many entry, in
     order; whether the batch was committed in one transaction). An ad stored with the same text keeps its stored
     assessment (outcome {"unchanged": True, "flagged", "language"}); the others are assessed with assess_batch
     (outcome {"assessment": Assessment.to_dict()}). With `write` (and a crawl id) the assessed entries are written
     (their "assessment" and "language" set) and each outcome is {"stored": (ad_id, status), "unchanged", "flagged",
-    "language", "truncated": fields cut}."""
+    "language", "truncated": fields cut}. `engine` may be a function giving the engine: called only when an ad
+    needs assessing."""
     judged: list[tuple[bool, Any] | None] = [None] * len(entries)
     todo = []
     for i, entry in enumerate(entries):
@@ -99,7 +106,9 @@ def settle_batch(engine: Engine, store, entries: list[dict[str, Any]], crawl_id:
         else:
             judged[i] = (True, {"unchanged": True, "flagged": bool(row.get("flagged")), "language": row.get("language")})
     tasks = [(assess_fields(entries[i]["ad"]), [entries[i]["ad"]["url"], *(entries[i].get("aliases") or [])]) for i in todo]
-    for i, (ok, value) in zip(todo, assess_batch(engine, tasks)):
+    if tasks and callable(engine):
+        engine = engine()
+    for i, (ok, value) in zip(todo, assess_batch(engine, tasks) if tasks else []):
         judged[i] = (True, {"assessment": value}) if ok else (False, {"kind": "assess", "error": value})
     if not write or crawl_id is None or store is None:
         return judged, False
@@ -132,9 +141,9 @@ def write_batch(store, entries, judged, crawl_id: int) -> tuple[list[tuple[bool,
     return results, committed
 
 
-def _child_start(engine: Engine, open_store: Callable[[], Any] | None = None) -> None:
-    global _ENGINE, _OPEN_STORE
-    _ENGINE, _OPEN_STORE = engine, open_store
+def _child_start(engine_factory: EngineFactory, open_store: Callable[[], Any] | None = None) -> None:
+    global _ENGINE, _ENGINE_FACTORY, _OPEN_STORE
+    _ENGINE, _ENGINE_FACTORY, _OPEN_STORE = None, engine_factory, open_store
     gc.freeze()  # the inherited heap is never traversed here: its pages stay shared with the crawl process
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:  # Linux: killed when the crawl process dies (a SIGKILLed crawl leaves no orphan)
@@ -163,7 +172,15 @@ def _child_settle(entries: list[dict[str, Any]], crawl_id: int | None, write: bo
             error = {"kind": "store", "error": f"{type(exc).__name__}: {exc}"}
             return [(False, error)] * len(entries), False
         store = None
-    return settle_batch(_ENGINE, store, entries, crawl_id, write)
+    return settle_batch(lambda: _child_engine(store), store, entries, crawl_id, write)
+
+
+def _child_engine(store) -> Engine:
+    global _ENGINE
+    if _ENGINE is None:
+        _ENGINE = _ENGINE_FACTORY(store)
+        gc.freeze()  # the engine lives as long as the child: no collection walks it
+    return _ENGINE
 
 
 def _child_link(ad_ids: list[int], settings) -> tuple[bool, Any]:
@@ -195,8 +212,8 @@ class AssessProcess:
     """One child process settling batches with `engine` and, given `open_store`, its own database connection
     (see module docstring)."""
 
-    def __init__(self, engine: Engine, open_store: Callable[[], Any] | None = None):
-        self.engine = engine
+    def __init__(self, engine_factory: EngineFactory, open_store: Callable[[], Any] | None = None):
+        self.engine_factory = engine_factory
         self.open_store = open_store
         self.pool: concurrent.futures.ProcessPoolExecutor | None = None
         self.pid: int | None = None
@@ -206,7 +223,7 @@ class AssessProcess:
         """Fork the child now; Deferred pid once it runs."""
         self.pool = concurrent.futures.ProcessPoolExecutor(
             max_workers=1, mp_context=multiprocessing.get_context("fork"), initializer=_child_start,
-            initargs=(self.engine, self.open_store))
+            initargs=(self.engine_factory, self.open_store))
         d = self._deferred(self.pool.submit(_child_ready))
         d.addCallback(self._started)
         return d
@@ -231,8 +248,8 @@ class AssessProcess:
         """Deferred (True, LinkReport) or (False, error) of the campaign linking run over `ad_ids`, in the child
         after every batch sent before; AssessProcessDied if it is gone."""
         try:
-            if self.pool is None:
-                raise RuntimeError("not started")
+            if self.pool is None:  # no batch came (a recrawl answered with 304s): forked now, for this run only
+                self.start()
             future = self.pool.submit(_child_link, list(ad_ids), settings)
         except (BrokenProcessPool, RuntimeError) as exc:
             d: Deferred = Deferred()

@@ -33,6 +33,7 @@ from scrapy_redis.scheduler import Scheduler as RedisScheduler
 from twisted.internet import defer, task
 
 from . import frontier as fr
+from .frontier_addon import FrontierAddon  # noqa: F401 - ADDONS names it in crawler.frontier_addon
 from .robots import LurewatchRobotsTxtMiddleware, _RobotsFailure
 
 logger = logging.getLogger(__name__)
@@ -52,28 +53,6 @@ def crawl_frontier(crawler) -> fr.Frontier:
                                dead_after=s.getfloat("LUREWATCH_FRONTIER_DEAD_AFTER", 10.0))
         crawler._lurewatch_frontier = frontier
     return frontier
-
-
-class FrontierAddon:
-    """ADDONS entry: with LUREWATCH_FRONTIER set, switch the scheduler, robots.txt and politeness to Redis."""
-
-    def update_settings(self, settings):
-        url = settings.get("LUREWATCH_FRONTIER")
-        if not url:
-            return
-        fr.check_url(url)
-        if settings.get("JOBDIR"):
-            raise ValueError("a crawl uses either a job directory (--job-dir) or a shared frontier (--frontier)")
-        settings.set("SCHEDULER", "crawler.frontier_scrapy.FrontierScheduler", priority="cmdline")
-        try:
-            settings.replace_in_component_priority_dict("DOWNLOADER_MIDDLEWARES", LurewatchRobotsTxtMiddleware,
-                                                        FrontierRobotsTxtMiddleware)
-        except KeyError:
-            pass  # robots.txt middleware switched off in these settings: nothing to share
-        settings.set_in_component_priority_dict("DOWNLOADER_MIDDLEWARES", SharedPolitenessMiddleware, 950)
-        settings.set_in_component_priority_dict("EXTENSIONS", FrontierExtension, 350)  # before CrawlRecorder
-        if settings.get("LUREWATCH_SINK") == "redis":
-            settings.set_in_component_priority_dict("ITEM_PIPELINES", RedisItemPipeline, 300)
 
 
 class FrontierScheduler(RedisScheduler):

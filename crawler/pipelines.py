@@ -1,6 +1,7 @@
 """Item pipelines: normalise -> assess -> store. Each counts its events in crawl stats (lurewatch/...)."""
 from __future__ import annotations
 
+import functools
 import gc
 import html
 import logging
@@ -13,13 +14,9 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
-from rules import Engine
-from rules.engine import MAX_FIELD_CHARS
-
 from .assessproc import AssessError, AssessProcess, AssessProcessDied, settle_batch
 from .crawlrecord import crawl_store, crawl_writer, store_opener
 from .incremental import source_ledger
-from .lureindex import engine_for_store
 from .sqlitetx import StoreError
 
 logger = logging.getLogger(__name__)
@@ -55,16 +52,13 @@ class NormalisePipeline:
     (stat lurewatch/ads/text_truncated counts the ads cut)."""
     TEXT_FIELDS = ("title", "company", "location", "country", "salary_text", "description", "contact")
 
-    def __init__(self, stats, max_field_chars: int = MAX_FIELD_CHARS):
+    def __init__(self, stats, max_field_chars: int | None = None):
         self.stats = stats
-        self.max_field_chars = max_field_chars
+        self.max_field_chars = max_field_chars or engine_max_field_chars()
 
     @classmethod
     def from_crawler(cls, crawler):
-        cap = crawler.settings.getint("LUREWATCH_MAX_FIELD_CHARS", MAX_FIELD_CHARS)
-        if cap < 1:
-            raise ValueError(f"LUREWATCH_MAX_FIELD_CHARS must be at least 1, got {cap}")
-        return cls(crawler.stats, cap)
+        return cls(crawler.stats, max_field_chars(crawler.settings))
 
     def process_item(self, item):
         cut = False
@@ -83,6 +77,28 @@ class NormalisePipeline:
         item["aliases"] = [u for u in dict.fromkeys(item.get("aliases") or []) if u and u != item["url"]]
         self.stats.inc_value("lurewatch/normalised")
         return item
+
+
+def engine_max_field_chars() -> int:
+    from rules.engine import MAX_FIELD_CHARS
+
+    return MAX_FIELD_CHARS
+
+
+def max_field_chars(settings) -> int:
+    """LUREWATCH_MAX_FIELD_CHARS (the engine's own cap when unset: rules.engine is imported only then)."""
+    cap = settings.getint("LUREWATCH_MAX_FIELD_CHARS") if settings.get("LUREWATCH_MAX_FIELD_CHARS") is not None \
+        else engine_max_field_chars()
+    if cap < 1:
+        raise ValueError(f"LUREWATCH_MAX_FIELD_CHARS must be at least 1, got {cap}")
+    return cap
+
+
+def build_engine(max_field_chars: int, store):
+    """The crawl's engine: the shipped known lures plus those confirmed in `store` (None, or unreadable: shipped only)."""
+    from .lureindex import engine_for_store
+
+    return engine_for_store(store, max_field_chars=max_field_chars)
 
 
 STORED_COLUMNS = ("url", "source", "spider", "external_id", "title", "company", "location", "country", "salary_text",
@@ -114,11 +130,12 @@ class AssessPipeline:
     assessed here and written by the writer thread, so no ad is lost, and the crawl stops ("assess_process_died",
     exit 1)."""
 
-    def __init__(self, crawler, engine: Engine, batch: int = 32, wait: float = 0.05, in_process: bool = False,
+    def __init__(self, crawler, engine_factory, batch: int = 32, wait: float = 0.05, in_process: bool = False,
                  write_in_child: bool = False):
         self.crawler = crawler
         self.stats = crawler.stats
-        self.engine = engine
+        self.engine_factory = engine_factory  # store (or None) -> the crawl's Engine, built at first use
+        self._engine = None
         self.batch, self.wait = max(1, batch), wait
         self.pending: list[tuple[dict, Deferred]] = []
         self._flush_call = None
@@ -129,35 +146,34 @@ class AssessPipeline:
             self.batch = min(self.batch, max(1, crawler.settings.getint("LUREWATCH_WRITE_BATCH", 500)))
             self.wait = max(wait, crawler.settings.getfloat("LUREWATCH_WRITE_INTERVAL", 0.2))
         opener = store_opener(crawler.settings) if crawler.settings.get("LUREWATCH_DB") else None
-        self.child = AssessProcess(engine, opener) if in_process else None
+        self.child = AssessProcess(engine_factory, opener) if in_process else None
         crawler._lurewatch_assess = self  # StorePipeline links campaigns in self.child at the end
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
 
     @classmethod
     def from_crawler(cls, crawler):
-        """The engine is built once per crawl; with LUREWATCH_DB its similarity stage also knows the lures
-        analysts confirmed in that database (crawler/lureindex.py)."""
+        """The engine is built once per crawl, at the first ad to assess (in the child, or here without one); with
+        LUREWATCH_DB its similarity stage also knows the lures analysts confirmed in that database
+        (crawler/lureindex.py)."""
         settings = crawler.settings
-        cap = settings.getint("LUREWATCH_MAX_FIELD_CHARS", MAX_FIELD_CHARS)
-        store = None
-        if settings.get("LUREWATCH_DB"):
-            try:
-                store = crawl_store(crawler)
-            except (StoreError, sqlite3.Error):
-                store = None  # the shipped corpus only; the crawl reports the unusable database
         stores_items = bool(settings.get("LUREWATCH_DB")) and settings.getwithbase("ITEM_PIPELINES").get(
             "crawler.pipelines.StorePipeline") is not None
-        return cls(crawler, engine_for_store(store, max_field_chars=cap), settings.getint("LUREWATCH_ASSESS_BATCH", 32),
+        return cls(crawler, functools.partial(build_engine, max_field_chars(settings)), settings.getint("LUREWATCH_ASSESS_BATCH", 32),
                    settings.getfloat("LUREWATCH_ASSESS_WAIT", 0.05), settings.getbool("LUREWATCH_ASSESS_PROCESS", True),
                    stores_items and settings.getbool("LUREWATCH_WRITE_PROCESS", True))
 
     def spider_opened(self, spider=None):
-        """Freeze the start-up heap (modules, engine): the garbage collector no longer walks it on every full
-        collection (16% of a crawl's CPU before), and the child forked now shares it unchanged. Then fork the
-        assess process while the first pages download."""
+        """Freeze the start-up heap (modules): the garbage collector no longer walks it on every full collection
+        (16% of a crawl's CPU before), and the child forked at the first batch shares it unchanged. Nothing is
+        forked or built before the first item: a recrawl answered with 304s gives none."""
         gc.freeze()
-        if self.child is not None:
-            self.child.start().addErrback(lambda failure: None)  # a child that cannot start fails its first batch
+
+    @property
+    def engine(self):
+        """The crawl's engine in this process (no child, or it died), built at first use."""
+        if self._engine is None:
+            self._engine = self.engine_factory(self.local_store())
+        return self._engine
 
     async def close_spider(self):
         """Stop the child once StorePipeline has closed (its campaign linking may run in the child)."""
@@ -229,7 +245,7 @@ class AssessPipeline:
         batch, self.pending = self.pending, []
         entries = [entry for entry, _ in batch]
         if self.child is None:
-            self.deliver(batch, *settle_batch(self.engine, self.local_store(), entries))
+            self.deliver(batch, *settle_batch(lambda: self.engine, self.local_store(), entries))
             return
         crawl_id = self.stats.get_value("lurewatch/crawl_id")
         if not self.write_in_child:  # the child only reads the text (no page bodies through the pipe)
@@ -269,7 +285,7 @@ class AssessPipeline:
 
             reactor.callLater(0, lambda: deferred_from_coro(
                 self.crawler.engine.close_spider_async(reason="assess_process_died")))
-        self.deliver(batch, *settle_batch(self.engine, self.local_store(), [entry for entry, _ in batch]))
+        self.deliver(batch, *settle_batch(lambda: self.engine, self.local_store(), [entry for entry, _ in batch]))
         self._due = True  # from now on settled here, at once
         self.flush()
 

@@ -3,6 +3,16 @@
 BOT_NAME = "lurewatch"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
+# The one registry of our spiders: name -> class. `scrapy crawl NAME` and `lurewatch crawl` import only that
+# spider's module (crawler/spiderloader.py); other names and `scrapy list` walk SPIDER_MODULES as Scrapy does.
+SPIDER_LOADER_CLASS = "crawler.spiderloader.RegistrySpiderLoader"
+LUREWATCH_SPIDERS = {
+    "feed": "spiders.feed.FeedSpider",
+    "jobposting": "spiders.jobposting.JobPostingSpider",
+    "profile": "spiders.profile.ProfileSpider",
+    "sitemap": "spiders.sitemap.SitemapSpider",
+    "telegram": "spiders.telegram.TelegramSpider",
+}
 
 # Lurewatch's own settings
 LUREWATCH_DB = "lurewatch.db"
@@ -30,7 +40,7 @@ LUREWATCH_FRONTIER_DEAD_AFTER = 10.0  # s without a heartbeat before a worker is
 LUREWATCH_FRONTIER_SITE_CONCURRENCY = None  # requests in flight to one site across all workers (default: per domain)
 LUREWATCH_FRONTIER_SITE_DELAY = None  # s between two requests to one site across all workers (default: DOWNLOAD_DELAY)
 LUREWATCH_NODE = None  # the scrapyd node (URL) that runs this crawl, shown by `lurewatch status --frontier`
-ADDONS = {"crawler.frontier_scrapy.FrontierAddon": 0}
+ADDONS = {"crawler.frontier_addon.FrontierAddon": 0}  # imports crawler/frontier_scrapy.py only with a frontier
 # Campaign linking at the end of every crawl (crawler/campaigns). A contact value shared by more distinct
 # sources, or more ads, than these is generic (a board's support email, an agency hotline): it links nothing.
 LUREWATCH_CAMPAIGNS = True

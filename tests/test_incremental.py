@@ -191,3 +191,40 @@ def test_throttle_delay_falls_on_a_run_of_304s_but_not_below_download_delay(tmp_
     delay_ms = float(re.search(r"'lurewatch/throttle/delay_ms': ([\d.]+)", proc.stderr).group(1))
     assert 10 <= delay_ms <= 50  # not above the start delay, not below DOWNLOAD_DELAY
     assert "'lurewatch/throttle/lowered_on_304':" in proc.stderr
+
+
+RECRAWL_IN_PROCESS = """
+import json, sys
+from crawler.run import run_crawl
+result = run_crawl("jobposting", db=sys.argv[2], spider_kwargs={"urls": sys.argv[1]},
+                   settings={"AUTOTHROTTLE_ENABLED": False, "RETRY_TIMES": 0, "LOG_LEVEL": "WARNING"}, progress=False)
+print(json.dumps({"code": result.exit_code, "engine_loaded": "rules.engine" in sys.modules,
+                  "extruct_loaded": "extruct" in sys.modules, "spider_modules": sorted(m for m in sys.modules if m.startswith("spiders.")),
+                  "stats": {k: v for k, v in result.stats.items() if k.startswith("lurewatch/campaigns/")}}))
+"""
+
+
+def test_recrawl_answered_with_304s_loads_no_engine_and_still_links_campaigns(board, tmp_path):
+    """A recrawl whose ads all answer 304 gives no item: the crawl process neither imports the detection engine nor
+    any other spider's module (before: the engine was built and every spider module imported at start-up), and the
+    end-of-crawl campaign linking still runs in the assess child with the same stats."""
+    import json
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    db = tmp_path / "ads.db"
+    assert board.crawl(db).returncode == 0
+    board.log.clear()
+    proc = subprocess.run([sys.executable, "-c", RECRAWL_IN_PROCESS, board.site.url("/"), str(db)], cwd=REPO,
+                          capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert [status for p, _, status in board.log if p.startswith("/ad/")] == [304] * 4
+    assert out["code"] == 0
+    assert not out["engine_loaded"] and not out["extruct_loaded"]
+    assert out["spider_modules"] == ["spiders.base", "spiders.jobposting"]
+    assert out["stats"]["lurewatch/campaigns/linked_in_child"] == 1
+    assert out["stats"]["lurewatch/campaigns/links_added"] == 0
+    assert rows(db, "SELECT count(*) n FROM ad_history WHERE event != 'new'")[0]["n"] == 0
