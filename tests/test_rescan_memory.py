@@ -63,11 +63,16 @@ CAMPAIGN_STATE = {
 }
 
 
-@pytest.mark.parametrize("n_ads, chunk", [(120, 7), (620, 150)])  # 620: campaign risk over > APPLY_CHUNK ads
-def test_rescan_relinks_in_chunks_what_a_full_link_writes(tmp_path, n_ads, chunk):
+@pytest.mark.parametrize("n_ads, chunk, limit", [
+    (120, 7, None),
+    (620, 150, None),  # campaign risk over > APPLY_CHUNK ads
+    (120, 7, 4),  # campaigns over the closure limit: one bounded regroup of every campaign at the end
+])
+def test_rescan_relinks_in_chunks_what_a_full_link_writes(tmp_path, n_ads, chunk, limit):
     """A linked store whose scores, flags and contacts all change (stored stale, without contacts): the chunked
     relink (`chunk` ads a run, then one campaign risk pass in chunks bounded by links) stores the same links,
-    campaigns, campaign risk and scores as a full link after the same rescan."""
+    campaigns, campaign risk and scores as a full link after the same rescan; so does it when a campaign is too
+    big to hold (more than `limit` ads: at 1M ads, one campaign of 581k held whole took 1.4 GB)."""
     base = tmp_path / "base.db"
     store = stale_store(base, n_ads, target_chars=None)
     store.add_review(5, "lure", reviewer="ana")
@@ -81,8 +86,9 @@ def test_rescan_relinks_in_chunks_what_a_full_link_writes(tmp_path, n_ads, chunk
         result = rescan_store(store, Engine.load(), batch=25)
         assert result.total == n_ads and len(result.relink) + len(result.rescored) > 20
         if how == "chunks":
-            report = relink_rescanned(store, result.relink, result.rescored, chunk=chunk)
+            report = relink_rescanned(store, result.relink, result.rescored, chunk=chunk, closure_limit=limit)
             assert report.mode == "incremental" and report.ads_seen >= len(result.relink)
+            assert report.regrouped_all == (limit is not None)
         else:
             link_store(store)
         store.close()
@@ -99,3 +105,27 @@ def test_rescan_leaves_a_store_never_linked_to_campaigns(tmp_path):
     assert "never linked" in proc.stdout and "lurewatch campaigns --full" in proc.stdout
     assert db_rows(db, "SELECT count(*) AS n FROM ad_links")[0]["n"] == 0
     assert json.loads(db_rows(db, "SELECT categories FROM ads WHERE id = 1")[0]["categories"]) is not None
+
+
+def test_incremental_link_past_the_closure_limit_regroups_like_a_full_link(tmp_path):
+    """A crawl's incremental link that touches a campaign over the closure limit regroups every campaign from the
+    stored links in bounded memory: the same links, campaigns and campaign risk as a full link."""
+    base = tmp_path / "base.db"
+    store = stale_store(base, 150, target_chars=None)
+    link_store(store)
+    store.close()
+    states = []
+    for how in ("incremental", "full"):
+        db = tmp_path / f"{how}.db"
+        shutil.copy(base, db)
+        store = Store(db)
+        rescan_store(store, Engine.load(), batch=50)
+        if how == "incremental":
+            report = link_store(store, ad_ids=range(1, 151, 3), closure_limit=3)
+            assert report.mode == "incremental" and report.regrouped_all
+        else:
+            link_store(store)
+        store.close()
+        states.append({name: db_rows(db, sql) for name, sql in CAMPAIGN_STATE.items()})
+    assert states[0] == states[1]
+    assert any(r["campaign_id"] for r in states[0]["ads"])

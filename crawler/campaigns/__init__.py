@@ -18,13 +18,16 @@ RELINK_CHUNK = 2000  # ads per incremental run after a rescan: memory follows th
 
 
 def link_store(store, *, ad_ids=None, progress=None, settings: LinkSettings | None = None,
-               apply_risk: bool = True) -> LinkReport:
+               apply_risk: bool = True, closure_limit: int | None = None, defer_regroup: bool = False) -> LinkReport:
     """Link the ads of `store` and group them into campaigns (ad_ids=None: every ad; else only those
     new or changed ads). `progress(done, total, what)` is called as the run goes. `apply_risk=False` leaves the
-    campaign risk of the ads touched (report.touched_ads) to the caller's one `risk.apply` over several runs."""
-    from .linking import run
+    campaign risk of the ads touched (report.touched_ads) to the caller's one `risk.apply` over several runs.
+    An incremental run touching a campaign of more than `closure_limit` ads (default linking.CLOSURE_LIMIT)
+    regroups the whole store in bounded memory instead, or with `defer_regroup` leaves that to the caller."""
+    from .linking import CLOSURE_LIMIT, run
 
-    return run(store, ad_ids=ad_ids, progress=progress, settings=settings or LinkSettings(), apply_risk=apply_risk)
+    return run(store, ad_ids=ad_ids, progress=progress, settings=settings or LinkSettings(), apply_risk=apply_risk,
+               closure_limit=CLOSURE_LIMIT if closure_limit is None else closure_limit, defer_regroup=defer_regroup)
 
 
 def link_pending(store, *, progress=None, settings: LinkSettings | None = None) -> LinkReport:
@@ -51,16 +54,18 @@ def link_changed(store, ad_ids, *, progress=None, settings: LinkSettings | None 
 
 
 def relink_rescanned(store, relink, rescored, *, settings: LinkSettings | None = None,
-                     chunk: int = RELINK_CHUNK) -> LinkReport | None:
+                     chunk: int = RELINK_CHUNK, closure_limit: int | None = None) -> LinkReport | None:
     """After a rescan: link again the ads `relink` (contacts or flag changed: their links may change) in
     incremental runs of `chunk` ads, and give the ads `rescored` (only their score changed: same links) their
     campaign risk and campaign rows again. Never a full run, so memory follows the chunk and the campaigns
-    touched, not the store. None when the store was never linked with these settings (nothing to update;
-    `lurewatch campaigns` links it in full)."""
+    touched, not the store; a campaign of more than `closure_limit` ads is not held: when a chunk touches one,
+    every campaign is regrouped once at the end from the stored links in bounded memory (a full run's regroup)
+    and campaign risk applied to every ad. None when the store was never linked with these settings (nothing to
+    update; `lurewatch campaigns` links it in full)."""
     import time
 
     from . import risk
-    from .linking import pending
+    from .linking import _Run, pending
 
     settings = settings or LinkSettings()
     started = time.monotonic()
@@ -69,9 +74,12 @@ def relink_rescanned(store, relink, rescored, *, settings: LinkSettings | None =
         return None
     total = LinkReport(mode="incremental")
     touched: set[int] = set()
+    deferred = False  # a chunk touched a campaign too big to hold: one bounded regroup of every campaign at the end
     for lo in range(0, max(len(relink), 1 if gone else 0), chunk):
         part = [int(a) for a in relink[lo: lo + chunk]] + (list(gone) if lo == 0 else [])
-        report = link_store(store, ad_ids=part, settings=settings, apply_risk=False)
+        report = link_store(store, ad_ids=part, settings=settings, apply_risk=False, closure_limit=closure_limit,
+                            defer_regroup=True)
+        deferred = deferred or report.regroup_deferred
         touched.update(report.touched_ads)
         total.ads_seen += report.ads_seen
         total.links_added += report.links_added
@@ -79,10 +87,18 @@ def relink_rescanned(store, relink, rescored, *, settings: LinkSettings | None =
         total.campaigns_touched += report.campaigns_touched
         total.campaigns, total.ads_linked, total.generic_skipped = (report.campaigns, report.ads_linked,
                                                                     report.generic_skipped)
+    if deferred:
+        report = store.write(lambda: _Run(store.db, settings, None).regroup_all())
+        total.campaigns, total.ads_linked, total.campaigns_touched = (report.campaigns, report.ads_linked,
+                                                                      report.campaigns_touched)
+        total.regrouped_all = True
     # campaign risk once over every ad touched (risk.apply reads them and their linked ads in bounded chunks):
-    # per relink chunk, a store whose campaigns span most ads was read whole each time
+    # per relink chunk, a store whose campaigns span most ads was read whole each time; after a whole-store
+    # regroup, every ad (None)
     seeds = sorted(touched | {int(a) for a in rescored})
-    if seeds:
+    if deferred:
+        risk.apply(store, None)
+    elif seeds:
         risk.apply(store, seeds)
     for lo in range(0, len(rescored), chunk):
         risk.refresh_campaigns_of(store, [int(a) for a in rescored[lo: lo + chunk]])

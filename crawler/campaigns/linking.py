@@ -32,6 +32,9 @@ from .text import TEXT_VERSION, as_array, band_keys, jaccard, signatures, templa
 
 BATCH = 2000  # ads read and shingled at a time
 CHUNK = 500  # ids per IN (...) query
+# an incremental run holds the campaigns it touches in memory (their ads and links); a campaign bigger than this is
+# regrouped instead by the bounded whole-store pass of a full run (fullrun.regroup: 17 bytes per ad)
+CLOSURE_LIMIT = 50_000
 KIND_MARKS = ",".join("?" * len(LINK_KINDS))
 HOLDER_COLUMNS = f"c.ad_id, c.kind, c.value, a.source, a.url, {SUSPICIOUS_SQL}"
 Progress = Callable[[int, int, str], None] | None
@@ -62,17 +65,20 @@ def settings_key(settings: LinkSettings) -> str:
     return json.dumps({**dataclasses.asdict(settings), "text": TEXT_VERSION}, sort_keys=True)
 
 
-def run(store, *, ad_ids, progress: Progress, settings: LinkSettings, apply_risk: bool = True) -> LinkReport:
+def run(store, *, ad_ids, progress: Progress, settings: LinkSettings, apply_risk: bool = True,
+        closure_limit: int = CLOSURE_LIMIT, defer_regroup: bool = False) -> LinkReport:
     started = time.monotonic()
     if ad_ids is None:
         report = store.write(lambda: _Run(store.db, settings, progress).full())
     else:
         ids = sorted({int(a) for a in ad_ids})
-        report = store.write(lambda: _Run(store.db, settings, progress).incremental(ids))
+        report = store.write(lambda: _Run(store.db, settings, progress, closure_limit=closure_limit,
+                                          defer_regroup=defer_regroup).incremental(ids))
     if apply_risk and importlib.util.find_spec(f"{__package__}.risk") is not None:  # campaign risk (risk.py)
         from . import risk
 
-        risk.apply(store, None if ad_ids is None else report.touched_ads)  # None: every ad (a full run)
+        # None: every ad (a full run, or an incremental one that regrouped the whole store)
+        risk.apply(store, None if ad_ids is None or report.regrouped_all else report.touched_ads)
     report.seconds = time.monotonic() - started
     return report
 
@@ -83,12 +89,21 @@ def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
 
 
 class _Run:
-    def __init__(self, db, settings: LinkSettings, progress: Progress):
+    def __init__(self, db, settings: LinkSettings, progress: Progress, *, closure_limit: int = CLOSURE_LIMIT,
+                 defer_regroup: bool = False):
         self.db = db
         self.settings = settings
         self.progress = progress or (lambda done, total, what: None)
         self.report = LinkReport()
         self.stamp = now()
+        self.closure_limit = closure_limit
+        self.defer_regroup = defer_regroup  # a campaign over the limit: leave its regroup to the caller (regroup_all)
+
+    def regroup_all(self) -> LinkReport:
+        """Every campaign from the stored links, in bounded memory (what a full run does after linking)."""
+        fullrun.regroup(self)
+        self.report.regrouped_all = True
+        return self.finish()
 
     def q(self, sql: str, params: Iterable = ()) -> list[tuple]:
         return self.db.execute(sql, list(params)).fetchall()
@@ -238,7 +253,14 @@ class _Run:
         links += self.text_links(ids)
         self.write_links(links)
         affected.update(x for r in links for x in r[:2])
-        nodes, edges = self.closure(affected)
+        closed = self.closure(affected, self.closure_limit)
+        if closed is None:  # a campaign too big to hold in memory
+            self.report.touched_ads = sorted(affected)
+            if self.defer_regroup:
+                self.report.regroup_deferred = True
+                return self.finish()
+            return self.regroup_all()
+        nodes, edges = closed
         self.regroup(nodes, edges)
         self.report.touched_ads = sorted(nodes)
         return self.finish()
@@ -305,10 +327,12 @@ class _Run:
                         found.setdefault((min(ad, other), max(ad, other)), e)
         return [(a, b, "text", None, round(e, 4)) for (a, b), e in sorted(found.items())]
 
-    def closure(self, start: set[int]) -> tuple[set[int], list[tuple[int, int]]]:
-        """Every ad connected to `start` by links, and the links among them."""
+    def closure(self, start: set[int], limit: int | None = None) -> tuple[set[int], list[tuple[int, int]]] | None:
+        """Every ad connected to `start` by links, and the links among them; None once more than `limit` ads."""
         nodes, frontier, edges = set(start), sorted(start), set()
         while frontier:
+            if limit is not None and len(nodes) > limit:
+                return None
             found = self._links_touching(frontier)
             edges.update(found)
             frontier = sorted({x for e in found for x in e} - nodes)

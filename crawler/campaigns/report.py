@@ -49,6 +49,8 @@ class LinkReport:
     campaigns_touched: int = 0  # campaigns created, changed or kept by this run's groups
     seconds: float = 0.0
     touched_ads: list = field(default_factory=list)  # incremental: the ads whose group was decided again
+    regrouped_all: bool = False  # incremental, but a campaign over the closure limit: every campaign regrouped
+    regroup_deferred: bool = False  # the same, left to the caller (relink_rescanned regroups once at the end)
 
     def __str__(self) -> str:
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(self.links_by_kind.items(), key=lambda kv: (-kv[1], kv[0])))
