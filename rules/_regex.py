@@ -10,6 +10,7 @@ worked out (".", negated classes, scoped flags, a possible empty match) are comp
 from __future__ import annotations
 
 import re
+from typing import Iterator
 
 import re._constants as C
 import re._parser as P
@@ -100,3 +101,16 @@ def guarded(pattern: str, flags: int = 0) -> re.Pattern:
         return (pattern if first is None else f"(?={first})(?:{pattern})"), flags
 
     return module_regex("guarded:" + pattern_key(pattern, flags), make)
+
+
+def finditer_at(regex: re.Pattern, text: str, starts) -> Iterator[re.Match]:
+    """What `regex.finditer(text)` yields when every match starts at one of `starts` (ascending) and none is empty:
+    `match` tried only there, each after the end of the previous match (finditer resumes there)."""
+    last_end = 0
+    for pos in starts:
+        if pos < last_end:
+            continue
+        m = regex.match(text, pos)
+        if m:
+            last_end = m.end()
+            yield m

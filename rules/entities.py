@@ -17,7 +17,7 @@ import re
 from typing import Iterable, Iterator
 
 from ._lowertwin import lower_source
-from ._regex import guarded
+from ._regex import finditer_at, guarded
 from .regex_store import stored_compile
 from .model import AD_FIELDS, Ad, Contact
 from .phones import (HUB_PHONE_REGIONS, _MATCHER_RUN, _parse_phone, _phone_windows, _phones,  # noqa: F401 re-exported
@@ -236,14 +236,7 @@ def _email_matches(text: str, low: str) -> Iterator[re.Match]:
         run = _LOCAL_RUN.search(text, max(0, end - _MAX_LOCAL), end)  # the local part ends at `end`: no gap
         if run:
             starts.update(m.start() for m in _EMAIL_START.finditer(text, run.start(), end))
-    last_end = 0
-    for start in sorted(starts):
-        if start < last_end:
-            continue  # finditer resumes after the previous match
-        m = _EMAIL.match(text, start)
-        if m:
-            last_end = m.end()
-            yield m
+    yield from finditer_at(_EMAIL, text, sorted(starts))
 
 
 def _emails(f: _Field) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 
 from ._hintscan import HintScan
 from ._lowertwin import case_variants
-from ._regex import first_char_class
+from ._regex import finditer_at, first_char_class
 from .numwords_tables import (_BARE_BEFORE_CURRENCY, _BIG, _FOLD, _KEEP_SCALE, _LATIN, _NOSPACE, _ONE_ALONE,  # noqa: F401
                                _VI_EXACT, INDIC_CRORE, INDIC_LAKH, NUMBER_WORDS)
 from .regex_store import stored_compile
@@ -157,14 +157,7 @@ def _phrases(folded: str):
     if _PHRASE_STARTS is None or not _PHRASE_STARTS[1].isdisjoint(folded):
         yield from regex.finditer(folded)
         return
-    last_end = 0
-    for pos in sorted({end - size + 1 for end, size in _PHRASE_STARTS[0].iter(folded)}):
-        if pos < last_end:
-            continue  # finditer resumes after the previous match
-        m = regex.match(folded, pos)
-        if m:
-            last_end = m.end()
-            yield m
+    yield from finditer_at(regex, folded, sorted({end - size + 1 for end, size in _PHRASE_STARTS[0].iter(folded)}))
 
 
 def _tokens(phrase: str) -> list[tuple[float, str, str]]:
