@@ -60,6 +60,10 @@ PAIR_PLACE_RULES = ("destination.compound_country", "destination.neighbour_compo
 PAIR_PAY_RATIO = 3.0
 # Free housing or meals alone do not move anyone (domestic factories, hotels and BPOs offer them)
 STAY_ONLY_RULES = ("perks.food_housing",)
+# ... unless they come as the whole short-post package: a bait role, no experience asked and an off-platform
+# contact in words, all with free housing or meals and nothing mitigating (the classified lure "chat job, no
+# experience, free room and food, WhatsApp"; an honest local job names its office, insurance or contract)
+STAY_PACKAGE_CATEGORIES = ("bait_role", "low_bar")
 # Signs of irregular travel or a compound location: with none of these, two or more mitigating signs (licence,
 # work permit by the employer, contract, social insurance, years of experience) keep an ad below the flag.
 HARD_LURE_CATEGORIES = ("transit", "vague_destination", "visa", "passport", "similarity")
@@ -497,7 +501,10 @@ class Engine:
             or (not ids.isdisjoint(PAIR_PLACE_RULES) and values.get("bait_role", 0) > 0
                 and (pay_ratio or 0) >= PAIR_PAY_RATIO))
         values["moves"] = float(any(e.category in RELOCATION_CATEGORIES and e.rule_id not in STAY_ONLY_RULES
-                                    for e in evidence))
+                                    for e in evidence)
+                                or (not ids.isdisjoint(STAY_ONLY_RULES) and reached
+                                    and all(values.get(c, 0) > 0 for c in STAY_PACKAGE_CATEGORIES)
+                                    and not any(e.category == MITIGATING for e in evidence)))
         hard = any(e.category in HARD_LURE_CATEGORIES or e.rule_id in HARD_LURE_RULES for e in evidence)
         n_mitigating = len({e.rule_id for e in evidence if e.category == MITIGATING})
         irregular = any(e.category in IRREGULAR_CATEGORIES or e.rule_id in IRREGULAR_RULES for e in evidence)
