@@ -262,7 +262,9 @@ SHORT_WARNING_ROWS = ("t12_short.jsonl",)
 THIRD_AUTHOR_ROWS = ("t13_short.jsonl",)
 # t14: two more authors' long and short lures and five kinds of hard negative in 43 variants (own gate, below).
 FOURTH_AUTHOR_ROWS = ("t14.jsonl",)
-LATER_ROWS = PACK_ROWS + SHORT_WARNING_ROWS + THIRD_AUTHOR_ROWS + FOURTH_AUTHOR_ROWS
+# t15: two more authors' short real-style posts and short negatives in 43 variants (own gate, below).
+FIFTH_AUTHOR_ROWS = ("t15.jsonl",)
+LATER_ROWS = PACK_ROWS + SHORT_WARNING_ROWS + THIRD_AUTHOR_ROWS + FOURTH_AUTHOR_ROWS + FIFTH_AUTHOR_ROWS
 
 
 def _test_rows(names: tuple[str, ...] | None):
@@ -329,6 +331,19 @@ def test_gate_t14_rows_on_test_split(fourth_author_report):
     stop 14": 59/65, 3/107) minus a small margin."""
     overall = fourth_author_report.overall
     assert overall.recall >= 0.86, f"recall {overall.recall:.3f} ({overall.tp}/{overall.positives})"
+    assert overall.fpr <= 0.05, f"false positives {overall.fpr:.3f} ({overall.fp}/{overall.negatives})"
+
+
+@pytest.fixture(scope="module")
+def fifth_author_report() -> Report:
+    return _test_rows(FIFTH_AUTHOR_ROWS)
+
+
+def test_gate_t15_rows_on_test_split(fifth_author_report):
+    """Regression gate for t15 at the end of stop 15 (rules/devset/README.md, "Short real-style posts (stop 15)":
+    43/65, 0/64) minus a small margin. Far below the issue's targets: the rebuilt real posts are the open gap."""
+    overall = fifth_author_report.overall
+    assert overall.recall >= 0.64, f"recall {overall.recall:.3f} ({overall.tp}/{overall.positives})"
     assert overall.fpr <= 0.05, f"false positives {overall.fpr:.3f} ({overall.fp}/{overall.negatives})"
 
 

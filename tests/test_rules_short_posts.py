@@ -58,19 +58,34 @@ IDIOM_NOT_LURES = [
     "งานคอม ที่ขอนแก่น เดือนละ 12,000 มีประกันสังคม",
 ]
 
+# stop 15: a relative's or friend's message (company-paid ticket, fare taken from the salary, sent on through a first
+# country, seats running out); the same perks in an honest local job (insurance, office) stay below. A "chat job, no
+# experience, free room and food, WhatsApp" post with no place and no travel is not flagged: honest local jobs
+# read the same. Written for this test, not taken from the dev set.
+REAL_STYLE_LURES = [
+    "Kaka, rafiki yangu yuko Thailand, kampuni yake inatafuta watu wa kuchat. Wanalipia ndege, tuma picha ya passport.",
+    "Primo, a empresa do meu amigo em Dubai contrata pra trabalhar com cripto, eles mandam a passagem. Me chama no zap.",
+    "मेरे जीजा का दोस्त एजेंट है, डिजिटल मार्केटिंग के लिए लड़के चाहिए, दुबई से आगे बैंकॉक भेजेंगे। टिकट का खर्चा बाद में सैलरी से कटेगा। सिर्फ 2 सीटें बची हैं",
+    "ຢູ່ບໍ່ແກ້ວ ບໍລິສັດຕ້ອງການຄົນເຮັດວຽກໂທລະສັບ ຄ່າລົດເຂົາອອກໃຫ້ກ່ອນ ແລ້ວຫັກເງິນເດືອນ",
+]
+REAL_STYLE_NOT_LURES = [
+    "Call centre staff in Quezon City, no experience needed, free lunch at the office, SSS and PhilHealth. "
+    "Send your CV on WhatsApp.",
+]
+
 
 @pytest.fixture(scope="module")
 def engine():
     return Engine.load()
 
 
-@pytest.mark.parametrize("text", SHORT_LURES + IDIOM_SHORT_LURES)
+@pytest.mark.parametrize("text", SHORT_LURES + IDIOM_SHORT_LURES + REAL_STYLE_LURES)
 def test_two_or_three_strong_signals_flag(engine, text):
     a = engine.assess({"description": text})
     assert a.flagged, (a.score, [e.rule_id for e in a.evidence])
 
 
-@pytest.mark.parametrize("text", NOT_LURES + IDIOM_NOT_LURES)
+@pytest.mark.parametrize("text", NOT_LURES + IDIOM_NOT_LURES + REAL_STYLE_NOT_LURES)
 def test_ordinary_short_posts_stay_below(engine, text):
     a = engine.assess({"description": text})
     assert not a.flagged, (a.score, [e.rule_id for e in a.evidence])
