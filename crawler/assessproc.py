@@ -13,10 +13,11 @@ Without it the ads go to the writer thread (StorePipeline, crawler/batchwriter.p
 At the end of the crawl StorePipeline also runs the campaign linking run in the child (`AssessProcess.link`,
 LUREWATCH_LINK_PROCESS), after every batch it wrote: the crawl process pays none of its CPU.
 
-The child is forked (no pickling: it starts in milliseconds) at the first batch, not before: a recrawl whose pages
-all answer 304 gives no item, so it forks nothing and builds no engine. The child builds the crawl's engine itself
-(`engine_factory`, on its own connection) the first time a batch has an ad to assess, so the crawl process never
-loads the detection engine unless the child dies. It ignores SIGINT (the crawl shuts down gracefully, the child keeps assessing until then) and
+The child is forked (no pickling: it starts in milliseconds) when the spider opens, before the crawl process writes
+anything to the database (SQLite's lock state lives in process memory: a child forked during a write transaction
+of the writer thread would wait for that lock forever). The child builds the crawl's engine itself
+(`engine_factory`, on its own connection) the first time a batch has an ad to assess, so a recrawl whose pages all
+answer 304 builds none, and the crawl process never loads the detection engine unless the child dies. It ignores SIGINT (the crawl shuts down gracefully, the child keeps assessing until then) and
 dies with its parent (Linux PR_SET_PDEATHSIG). When it dies, `submit` fails with AssessProcessDied.
 """
 from __future__ import annotations
@@ -248,7 +249,7 @@ class AssessProcess:
         """Deferred (True, LinkReport) or (False, error) of the campaign linking run over `ad_ids`, in the child
         after every batch sent before; AssessProcessDied if it is gone."""
         try:
-            if self.pool is None:  # no batch came (a recrawl answered with 304s): forked now, for this run only
+            if self.pool is None:  # not started (AssessPipeline starts it when the spider opens)
                 self.start()
             future = self.pool.submit(_child_link, list(ad_ids), settings)
         except (BrokenProcessPool, RuntimeError) as exc:

@@ -164,9 +164,13 @@ class AssessPipeline:
 
     def spider_opened(self, spider=None):
         """Freeze the start-up heap (modules): the garbage collector no longer walks it on every full collection
-        (16% of a crawl's CPU before), and the child forked at the first batch shares it unchanged. Nothing is
-        forked or built before the first item: a recrawl answered with 304s gives none."""
+        (16% of a crawl's CPU before), and the child forked now shares it unchanged. The child is forked here,
+        before this process writes anything: SQLite keeps its file-lock state in process memory, and a child forked
+        while the writer thread held a write transaction saw that lock forever ("database is locked" after 120 s,
+        once in a CI run). It builds the engine only at the first ad to assess (none on a recrawl of 304s)."""
         gc.freeze()
+        if self.child is not None:
+            self.child.start().addErrback(lambda failure: None)  # a child that cannot start fails its first batch
 
     @property
     def engine(self):
