@@ -17,8 +17,9 @@ The child is forked (no pickling: it starts in milliseconds) when the spider ope
 anything to the database (SQLite's lock state lives in process memory: a child forked during a write transaction
 of the writer thread would wait for that lock forever). The child builds the crawl's engine itself
 (`engine_factory`, on its own connection) the first time a batch has an ad to assess, so a recrawl whose pages all
-answer 304 builds none, and the crawl process never loads the detection engine unless the child dies. It ignores SIGINT (the crawl shuts down gracefully, the child keeps assessing until then) and
-dies with its parent (Linux PR_SET_PDEATHSIG). When it dies, `submit` fails with AssessProcessDied.
+answer 304 builds none, and the crawl process never loads the detection engine unless the child dies. It ignores
+SIGINT (the crawl shuts down gracefully, the child keeps assessing until then) and dies with its parent (Linux
+PR_SET_PDEATHSIG). When it dies, `submit` fails with AssessProcessDied.
 """
 from __future__ import annotations
 

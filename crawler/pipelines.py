@@ -158,8 +158,9 @@ class AssessPipeline:
         settings = crawler.settings
         stores_items = bool(settings.get("LUREWATCH_DB")) and settings.getwithbase("ITEM_PIPELINES").get(
             "crawler.pipelines.StorePipeline") is not None
-        return cls(crawler, functools.partial(build_engine, max_field_chars(settings)), settings.getint("LUREWATCH_ASSESS_BATCH", 32),
-                   settings.getfloat("LUREWATCH_ASSESS_WAIT", 0.05), settings.getbool("LUREWATCH_ASSESS_PROCESS", True),
+        return cls(crawler, functools.partial(build_engine, max_field_chars(settings)),
+                   settings.getint("LUREWATCH_ASSESS_BATCH", 32), settings.getfloat("LUREWATCH_ASSESS_WAIT", 0.05),
+                   settings.getbool("LUREWATCH_ASSESS_PROCESS", True),
                    stores_items and settings.getbool("LUREWATCH_WRITE_PROCESS", True))
 
     def spider_opened(self, spider=None):

@@ -8,6 +8,8 @@ so a spider module nobody registered still works; tests/test_spider_loader.py ch
 """
 from __future__ import annotations
 
+from collections import defaultdict
+
 from scrapy.spiderloader import SpiderLoader
 from scrapy.utils.misc import load_object
 
@@ -16,12 +18,9 @@ class RegistrySpiderLoader(SpiderLoader):
     def __init__(self, settings):
         self.registry: dict[str, str] = dict(settings.getdict("LUREWATCH_SPIDERS"))
         self._walked = False
-        self._settings = settings
         self.spider_modules = settings.getlist("SPIDER_MODULES")
         self.warn_only = settings.getbool("SPIDER_LOADER_WARN_ONLY")
         self._spiders = {}
-        from collections import defaultdict
-
         self._found = defaultdict(list)
 
     def _walk(self) -> None:

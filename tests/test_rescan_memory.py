@@ -63,6 +63,16 @@ CAMPAIGN_STATE = {
 }
 
 
+def campaigns_after_rescan(base, db, batch: int, link) -> dict:
+    """The campaign tables of a copy of `base` (at `db`) rescanned in batches of `batch`, then linked by
+    `link(store, rescan result)`."""
+    shutil.copy(base, db)
+    store = Store(db)
+    link(store, rescan_store(store, Engine.load(), batch=batch))
+    store.close()
+    return {name: db_rows(db, sql) for name, sql in CAMPAIGN_STATE.items()}
+
+
 @pytest.mark.parametrize("n_ads, chunk, limit", [
     (120, 7, None),
     (620, 150, None),  # campaign risk over > APPLY_CHUNK ads
@@ -78,21 +88,15 @@ def test_rescan_relinks_in_chunks_what_a_full_link_writes(tmp_path, n_ads, chunk
     store.add_review(5, "lure", reviewer="ana")
     link_store(store)
     store.close()
-    states = []
-    for how in ("chunks", "full"):
-        db = tmp_path / f"{how}.db"
-        shutil.copy(base, db)
-        store = Store(db)
-        result = rescan_store(store, Engine.load(), batch=25)
+
+    def in_chunks(store, result):
         assert result.total == n_ads and len(result.relink) + len(result.rescored) > 20
-        if how == "chunks":
-            report = relink_rescanned(store, result.relink, result.rescored, chunk=chunk, closure_limit=limit)
-            assert report.mode == "incremental" and report.ads_seen >= len(result.relink)
-            assert report.regrouped_all == (limit is not None)
-        else:
-            link_store(store)
-        store.close()
-        states.append({name: db_rows(db, sql) for name, sql in CAMPAIGN_STATE.items()})
+        report = relink_rescanned(store, result.relink, result.rescored, chunk=chunk, closure_limit=limit)
+        assert report.mode == "incremental" and report.ads_seen >= len(result.relink)
+        assert report.regrouped_all == (limit is not None)
+
+    states = [campaigns_after_rescan(base, tmp_path / "chunks.db", 25, in_chunks),
+              campaigns_after_rescan(base, tmp_path / "full.db", 25, lambda store, result: link_store(store))]
     assert states[0] == states[1]
     assert states[0]["links"] and any(r["campaign_id"] for r in states[0]["ads"])
 
@@ -119,18 +123,12 @@ def test_incremental_link_past_the_closure_limit_regroups_like_a_full_link(tmp_p
     store = stale_store(base, 150, target_chars=None)
     link_store(store)
     store.close()
-    states = []
-    for how in ("incremental", "full"):
-        db = tmp_path / f"{how}.db"
-        shutil.copy(base, db)
-        store = Store(db)
-        rescan_store(store, Engine.load(), batch=50)
-        if how == "incremental":
-            report = link_store(store, ad_ids=range(1, 151, 3), closure_limit=3)
-            assert report.mode == "incremental" and report.regrouped_all
-        else:
-            link_store(store)
-        store.close()
-        states.append({name: db_rows(db, sql) for name, sql in CAMPAIGN_STATE.items()})
+
+    def incrementally(store, result):
+        report = link_store(store, ad_ids=range(1, 151, 3), closure_limit=3)
+        assert report.mode == "incremental" and report.regrouped_all
+
+    states = [campaigns_after_rescan(base, tmp_path / "incremental.db", 50, incrementally),
+              campaigns_after_rescan(base, tmp_path / "full.db", 50, lambda store, result: link_store(store))]
     assert states[0] == states[1]
     assert any(r["campaign_id"] for r in states[0]["ads"])

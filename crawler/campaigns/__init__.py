@@ -65,7 +65,7 @@ def relink_rescanned(store, relink, rescored, *, settings: LinkSettings | None =
     import time
 
     from . import risk
-    from .linking import _Run, pending
+    from .linking import pending, regroup_store
 
     settings = settings or LinkSettings()
     started = time.monotonic()
@@ -88,17 +88,15 @@ def relink_rescanned(store, relink, rescored, *, settings: LinkSettings | None =
         total.campaigns, total.ads_linked, total.generic_skipped = (report.campaigns, report.ads_linked,
                                                                     report.generic_skipped)
     if deferred:
-        report = store.write(lambda: _Run(store.db, settings, None).regroup_all())
+        report = regroup_store(store, settings)
         total.campaigns, total.ads_linked, total.campaigns_touched = (report.campaigns, report.ads_linked,
                                                                       report.campaigns_touched)
         total.regrouped_all = True
     # campaign risk once over every ad touched (risk.apply reads them and their linked ads in bounded chunks):
     # per relink chunk, a store whose campaigns span most ads was read whole each time; after a whole-store
     # regroup, every ad (None)
-    seeds = sorted(touched | {int(a) for a in rescored})
-    if deferred:
-        risk.apply(store, None)
-    elif seeds:
+    seeds = None if deferred else sorted(touched | {int(a) for a in rescored})
+    if seeds is None or seeds:
         risk.apply(store, seeds)
     for lo in range(0, len(rescored), chunk):
         risk.refresh_campaigns_of(store, [int(a) for a in rescored[lo: lo + chunk]])

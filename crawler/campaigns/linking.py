@@ -84,6 +84,11 @@ def run(store, *, ad_ids, progress: Progress, settings: LinkSettings, apply_risk
     return report
 
 
+def regroup_store(store, settings: LinkSettings) -> LinkReport:
+    """Every campaign regrouped from the stored links in bounded memory (a full run's regroup, without linking)."""
+    return store.write(lambda: _Run(store.db, settings, None).regroup_all())
+
+
 def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
     for lo in range(0, len(items), size):
         yield items[lo: lo + size]
