@@ -78,9 +78,11 @@ def test_size_and_mix(rows):
     lures = [r for r in rows if r["label"]]
     assert len(rows) >= 350 and len(templates) >= 150
     assert 0.35 <= len(lures) / len(rows) <= 0.6
-    written = [r for r in lures if r["kind"] != "lure_short"]
-    assert 0.3 <= sum(r["subtle"] for r in written) / len(written) <= 0.6  # ~40% of written ads are subtle
+    short_kinds = {"lure_short", "lure_short_social", "lure_short_classified", "lure_real_rebuilt"}
+    written = [r for r in lures if r["kind"] not in short_kinds]
+    assert 0.3 <= sum(r["subtle"] for r in written) / len(written) <= 0.6  # ~half of written ads are subtle
     assert sum(r["kind"] == "lure_short" for r in lures) >= 150  # and short real-style posts besides
+    assert sum(r["kind"] == "lure_real_rebuilt" for r in lures) >= 150  # posts like those quoted in reporting
     assert {r["kind"] for r in rows} == LURE_KINDS | NEG_KINDS
 
 
