@@ -97,7 +97,28 @@ FIELD_SEP = "\n\n"
 # characters before any stage runs, and the assessment says so (Assessment.truncated_fields).
 MAX_FIELD_CHARS = 50_000
 NOT_COVERED = "language.not_covered"  # evidence (weight 0) on an ad in a language without a pack
+# A mitigating acronym of at most this many letters joined by an apostrophe or hyphen to a word is part of that
+# word (only mitigating: Taglish "mag-scam", "na-scam" keep their English warning word)
+SHORT_WORD = 4
+JOINERS = "'\u2019\u02bc-"
 MESSENGER_KINDS = {"telegram", "whatsapp", "line", "wechat", "zalo", "qq", "signal", "viber", "skype"}
+
+
+def joined_to_a_word(doc: str, start: int, end: int) -> bool:
+    """True when doc[start:end] is a short lower-case word joined to another by an apostrophe or hyphen: "sha" in
+    Hausa "sha'awa", Uzbek "o'sha", "esi" in Igbo "ga-esi". Such a piece is part of a longer word, not an acronym
+    (an upper-case acronym keeps its suffix: "DMW-licensed", Turkish "SGK'lı").
+
+    Example:
+
+        joined_to_a_word("sha'awa", 0, 3) -> True
+    """
+    piece = doc[start:end]
+    if not piece.isalpha() or not piece.islower():  # "DMW-licensed", Turkish "SGK'lı": an acronym with a suffix
+        return False
+    before = start >= 2 and doc[start - 1] in JOINERS and doc[start - 2].isalpha()
+    after = end + 1 < len(doc) and doc[end] in JOINERS and doc[end + 1].isalpha()
+    return before or after
 
 
 def level_for(score: int) -> str:
@@ -333,6 +354,8 @@ class Engine:
             fi = bisect.bisect_right(starts, a) - 1
             if b > starts[fi] + lens[fi]:
                 return None
+            if b - a <= SHORT_WORD and owner in self._mitigating_rules and joined_to_a_word(doc, a, b):
+                return None  # a safeguard's acronym inside another word
             ok = allowed[owner]
             return (a, b, fi) if ok is None or fi in ok else None
 

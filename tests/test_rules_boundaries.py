@@ -79,3 +79,22 @@ def test_words_do_not_fire_inside_longer_words(rules_by_id, concept, inner, whol
     rule = rules_by_id[concept]
     assert rule.search(whole) is not None
     assert rule.search(inner) is None
+
+
+@pytest.fixture(scope="module")
+def engine():
+    from rules.engine import Engine
+    return Engine.load(with_similarity=False)
+
+
+@pytest.mark.parametrize("text, acronym, read", [
+    ("Duk mai sha'awa ya yi min magana, aikin customer care ne a ƙasar waje.", "sha", False),  # Hausa "interest"
+    ("Ị ga-esi Lagos gaa Dubai, ọrụ ahụ dị na Thailand.", "esi", False),                     # Igbo "will go from"
+    ("Kenyan nurses for Dubai: SHA and NSSF paid, contract signed before travel.", "SHA", True),
+    ("Seafarers wanted through a DMW-licensed manning agency, no placement fee.", "DMW", True),
+])
+def test_mitigating_acronym_inside_a_joined_word_is_not_read(engine, text, acronym, read):
+    """A safeguard's acronym joined by an apostrophe or hyphen to a lower-case word is part of that word
+    (issue 12: "sha" inside Uzbek "o'sha"); an upper-case acronym keeps its suffix ("DMW-licensed")."""
+    found = [e.matched_text for e in engine.assess({"description": text}).evidence if e.category == "mitigating"]
+    assert (acronym in found) is read, found
