@@ -51,6 +51,9 @@ COMBO_BAIT = ("perks", "low_bar")
 PAIR_TRAVEL_RULES = ("visa.tourist_for_work", "visa.cover_story", "transit.travel_debt")
 PAIR_HUB_RULES = ("destination.cambodia_hub", "destination.myanmar_hub", "destination.laos_zone")
 PAIR_HUB_TRAVEL_RULES = ("perks.no_cost", "perks.free_flight")
+# A compound country (Cambodia, Myanmar, Laos) pairs with a paid flight, not with the broader "no cost" words
+PAIR_COUNTRY_RULES = ("destination.compound_country",)
+PAIR_COUNTRY_TRAVEL_RULES = ("perks.free_flight",)
 # Posing as a tourist (work on a tourist visa, a story for immigration) is irregular travel whatever the place:
 # with an unnamed destination abroad, or the two together, it flags without a named country (issue 12's example
 # "tell immigration you are a tourist")
@@ -515,6 +518,7 @@ class Engine:
         values["place_and_irregular_travel"] = float(
             (values.get("destination", 0) > 0 and not ids.isdisjoint(PAIR_TRAVEL_RULES))
             or (not ids.isdisjoint(PAIR_HUB_RULES) and not ids.isdisjoint(PAIR_HUB_TRAVEL_RULES))
+            or (not ids.isdisjoint(PAIR_COUNTRY_RULES) and not ids.isdisjoint(PAIR_COUNTRY_TRAVEL_RULES))
             or (not ids.isdisjoint(PAIR_TOURIST_RULES)
                 and (values.get("vague_destination", 0) > 0 or ids.issuperset(PAIR_TOURIST_RULES)))
             or (not ids.isdisjoint(PAIR_PLACE_RULES) and values.get("bait_role", 0) > 0

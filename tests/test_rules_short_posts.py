@@ -68,7 +68,15 @@ REAL_STYLE_LURES = [
     "मेरे जीजा का दोस्त एजेंट है, डिजिटल मार्केटिंग के लिए लड़के चाहिए, दुबई से आगे बैंकॉक भेजेंगे। टिकट का खर्चा बाद में सैलरी से कटेगा। सिर्फ 2 सीटें बची हैं",
     "ຢູ່ບໍ່ແກ້ວ ບໍລິສັດຕ້ອງການຄົນເຮັດວຽກໂທລະສັບ ຄ່າລົດເຂົາອອກໃຫ້ກ່ອນ ແລ້ວຫັກເງິນເດືອນ",
 ]
+# stop 16: a compound country (not only a town) with a company-paid flight; an honest job there says who employs
+# and under what contract. Written for this test, not taken from the dev set.
+REAL_STYLE_LURES += [
+    "Bro, work in Cambodia, the company pays your flight. Just message me.",
+    "Kazi Myanmar, kampuni inalipia tiketi ya ndege. Niandikie.",
+]
 REAL_STYLE_NOT_LURES = [
+    "English teacher for our school in Phnom Penh, Cambodia: degree and TEFL required, 12-month contract, "
+    "work permit by the school, flight reimbursed after the first term.",
     "Call centre staff in Quezon City, no experience needed, free lunch at the office, SSS and PhilHealth. "
     "Send your CV on WhatsApp.",
 ]
