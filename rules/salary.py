@@ -170,11 +170,14 @@ def _money_regexes(ascii_only: bool) -> tuple[re.Pattern, re.Pattern]:
 
 _PRE_CURRENCY, _MONEY = _money_regexes(False)
 _PRE_CURRENCY_ASCII, _MONEY_ASCII = _money_regexes(True)
+# a scale word written before the digits (colloquial Burmese "သိန်း ၂၀" = 20 lakh kyat, Sinhala "ලක්ෂ 3ක්")
+_SCALE_BEFORE = re.compile(r"(?P<word>သိန်း|ලක්ෂ)\s?$")
+_SCALE_BEFORE_VALUE = {"သိန်း": (1e5, "MMK"), "ලක්ෂ": (1e5, "INR")}
 _OVER_10K = re.compile(r"(?:月入|月薪|月收入|收入)?(?:过|過|破|上)万")
 
 PERIODS = {
     "month": r"month|monthly|월급|월\b|в месяц|месяц|в мес|/мес|ежемесячно|شهريا|شهرياً|شهري|في الشهر|ماہانہ|مہینہ|"
-             r"प्रति माह|प्रति महीना|प्रति महिना|महीना|महीने|महिना|मासिक|माह|মাসিক|মাসে|মাস|මසකට|මාසික|මාසයට|மாதம்|மாத|"
+             r"प्रति माह|प्रति महीना|प्रति महिना|महीना|महीने|महिना|मासिक|माह|মাসিক|মাসে|মাস|මසකට|මාසික|මාසයට|மாதம்|மாத|மாசம்|மாசத்துக்கு|"
              r"በወር|ወርሃዊ|ወርሓዊ|aylık|aylik|ayda|айына|айлық|айлык|oyiga|oylik|ойига|ойлик|сард|сарын|моҳона|дар як моҳ|"
              r"par mois|/mois|mensuel|al mes|mensuales|mensual|bishii|bishiiba|a wata|duk wata|ji'aan|lósù|losu|"
              r"လစဉ်|ខែ|/mo\b|/mth|\bp\.?m\.?\b|per mon|月|เดือน|tháng|thang|bulan|/bln|sebulan|buwan|buwanang|mwezi|mês|mes\b|mensal|mahina|maheena",
@@ -195,7 +198,7 @@ _PAY_WORD_PATTERN = (
     r"월급|급여|연봉|수입|給与|給料|月給|月収|年収|報酬|зарплата|зарплату|зп|оклад|доход|заработная|жалақы|айлық|"
     r"эмгек акы|maosh|маош|музд|цалин|maaş|maas|ücret|راتب|الراتب|أجر|تنخواہ|वेतन|सैलरी|तनख्वाह|तलब|বেতন|"
     r"වැටුප|சம்பளம்|ደሞዝ|ደመወዝ|mushahar|mushaar|albashi|owo osu|mindaa|omusaala|salaire|rémunération|sueldo|"
-    r"జీతం|ശമ്പളം|ਤਨਖਾਹ|ເງິນເດືອນ"
+    r"జీతం|ശമ്പളം|ਤਨਖਾਹ|ເງິນເດືອນ|malipo|wanalipa|analipa|watakulipa|utalipwa|unalipwa"
 )
 _PAY_WORD = guarded(_PAY_WORD_PATTERN, re.IGNORECASE)
 _PAY_WORD_ASCII = guarded(_ascii_part(_PAY_WORD_PATTERN), re.IGNORECASE)
@@ -266,7 +269,8 @@ _MONEY_HINT_PATTERN = (
     r"[₩₽₸₮₺]|krw|jpy|etb|birr|ብር|nakfa|npr|lkr|rub|kzt|kgs|tjs|uzs|mnt|\btl\b|fcfa|cfa|egp|\bsar\b|ugx|ush|"
     r"원|円|руб|тенге|теңге|сом|сўм|сум|so'm|төгрөг|lira|dolar|dólar|доллар|دولار|ڈالر|डॉलर|ডলার|ዶላር|달러|ドル|"
     r"रु|रू|රු|ரூ|روپے|روپیہ|रुपये|रुपए|টাকা|جنيه|ريال|만|लाख|লাখ|لاکھ|ලක්ෂ|లక్ష|லட்சம்|ലക്ഷം|ਲੱਖ|ಲಕ್ಷ|करोड|কোটি|млн|mln|"
-    r"ඩොලර්|டாலர்|డాలర్|ഡോളർ|ਡਾਲਰ|ໂດລາ|ລ້ານ|ກີບ|" + _PAY_WORD_PATTERN
+    r"ඩොලර්|டாலர்|డాలర్|ഡോളർ|ਡਾਲਰ|ໂດລາ|ລ້ານ|ກີບ|ບາດ|dala|doolaar|doolar|dọla|doola|หมื่น|แสน|ล้าน|သောင်း|ម៉ឺន|"
+    + _PAY_WORD_PATTERN
 )
 _MONEY_HINT = HintScan(_MONEY_HINT_PATTERN)
 _MONEY_HINT_ASCII = HintScan(_ascii_part(_MONEY_HINT_PATTERN))
@@ -308,7 +312,7 @@ def _money_matches(low_text: str, near_hint: bool = False, rx: _Regexes = _ANY_T
         if near_hint and not rx.hint.any_in(low_text, hints, max(0, pos - 45), pos + 45):
             continue
         start = pos
-        pre = rx.pre_currency.search(low_text, max(last_end, pos - 8), pos)
+        pre = rx.pre_currency.search(low_text, max(last_end, pos - 12), pos)  # "doolaara 1,500"
         if pre:
             start = pre.start()
         m = rx.money.match(low_text, start)
@@ -346,9 +350,15 @@ def find_salaries(text: str, default_currency: str | None = None, pay_field: boo
         mult_b, implied_b = _multiplier(m, "n") if m.group("b") else (1.0, None)
         if m.group("b") and mult_a == 1.0 and mult_b != 1.0:
             mult_a = mult_b  # "2-5万", "15-20 triệu"
+        start = m.start()
+        if mult_a == 1.0 and mult_b == 1.0 and (scale := _SCALE_BEFORE.search(low_text, max(0, start - 8), start)):
+            mult_a, implied_a = _SCALE_BEFORE_VALUE[scale.group("word")]
+            start = scale.start()
         implied = implied_a or implied_b
-        before = low_text[max(0, m.start() - 40):m.start()]
-        pay_context = pay_field or bool(rx.pay_word.search(before))
+        before = low_text[max(0, start - 40):start]
+        # a pay word just before the amount, or right after it ("80,000 சம்பளம்", "1,500 salary")
+        pay_context = pay_field or bool(rx.pay_word.search(before) or rx.pay_word.search(low_text, m.end(),
+                                                                                          m.end() + 12))
         if implied == "CNY" and default_currency in ("TWD", "HKD", "JPY"):
             implied = default_currency  # 萬 in a Taiwanese / Hong Kong ad, 万 in a Japanese one
         if implied == "INR" and default_currency in ("PKR", "NPR", "BDT", "LKR"):
@@ -394,8 +404,8 @@ def find_salaries(text: str, default_currency: str | None = None, pay_field: boo
         lo_usd, hi_usd = lo * rate * _TO_MONTH[period], hi * rate * _TO_MONTH[period]
         if hi_usd < 20 or hi_usd > 500000:  # not a salary (a fee of a few dollars, a phone number)
             continue
-        raw = text[m.start():m.end()]
-        s_start = m.start() + (len(raw) - len(raw.lstrip()))
+        raw = text[start:m.end()]
+        s_start = start + (len(raw) - len(raw.lstrip()))
         s_end = m.end() - (len(raw) - len(raw.rstrip()))
         out.append(Salary(text[s_start:s_end], s_start, s_end, currency, period, lo, hi,
                           round(lo_usd, 2), round(hi_usd, 2), guessed))

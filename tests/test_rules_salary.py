@@ -119,3 +119,33 @@ def test_pay_written_in_words_is_read_like_digits(text, market, quote, currency,
                                   "Gaji mulai dari lima orang"])
 def test_number_words_without_pay_are_no_salary(text):
     assert find_salaries(text, "USD") == []
+
+
+# stop 16: the dollar in African languages, baht in Lao script, a scale word before the digits, a pay word after
+# the amount, pay verbs, and "one and a half lakh". Written for this test, not taken from the dev set.
+@pytest.mark.parametrize("text, default, quote, currency, usd_min, usd_max", [
+    ("Albashi dala 1,200 a wata", "NGN", "dala 1,200", "USD", 1200, 1200),               # Hausa
+    ("Ji'aan doolaara 1,400 argatta", "ETB", "doolaara 1,400", "USD", 1400, 1400),      # Afaan Oromo
+    ("Mushaharku waa 1,300 doolar bishiiba", "SOS", "1,300 doolar", "USD", 1300, 1300),  # Somali
+    ("owó oṣù dọla 900 lósù", "NGN", "dọla 900", "USD", 900, 900),                       # Yoruba
+    ("ເງິນເດືອນ 25,000 ບາດ", "LAK", "25,000 ບາດ", "THB", 600, 800),                       # baht in Lao script
+    ("လစာ သိန်း ၃၀ ရမယ်", "MMK", "သိန်း ၃၀", "MMK", 1300, 1500),                          # 30 lakh kyat
+    ("පඩිය ලක්ෂ 2ක්", "LKR", "ලක්ෂ 2", "LKR", 600, 700),                                 # 2 lakh rupees
+    ("மாசம் 90,000 சம்பளம்", "INR", "90,000", "INR", 1000, 1100),                        # pay word after
+    ("wanalipa laki tatu kwa mwezi", "KES", "laki tatu", "KES", 2200, 2400),              # "they pay"
+    ("महिनाको डेढ लाख", "NPR", "डेढ लाख", "NPR", 1000, 1200),                              # 1.5 lakh
+])
+def test_pay_as_people_write_it(text, default, quote, currency, usd_min, usd_max):
+    found = find_salaries(text, default)
+    assert found, text
+    assert (found[0].text, found[0].currency) == (quote, currency)
+    assert usd_min <= found[0].usd_month <= usd_max, found[0]
+
+
+@pytest.mark.parametrize("text, default", [
+    ("dalam 3 hari kerja", "IDR"),             # Malay/Indonesian "dalam" is not a dollar
+    ("dala dala 20 stops", "KES"),             # a Swahili minibus
+    ("2 years of experience, salary", "INR"),  # not an amount
+])
+def test_lookalike_words_are_not_pay(text, default):
+    assert find_salaries(text, default) == []
