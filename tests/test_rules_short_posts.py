@@ -80,6 +80,16 @@ REAL_STYLE_NOT_LURES = [
     "Call centre staff in Quezon City, no experience needed, free lunch at the office, SSS and PhilHealth. "
     "Send your CV on WhatsApp.",
 ]
+# stop 16: "a company abroad" or Thailand, a bait role and pay far above the norm (like a compound country); the
+# same role in Bangkok at the local wage stays below
+REAL_STYLE_LURES += [
+    "Perusahaan di luar negeri butuh admin input data, gaji 20 juta per bulan.",
+    "Kampuni moja nje ya nchi inatafuta customer care, dola 1,200 kwa mwezi.",
+    "Chat support job in Thailand, salary 1 lakh rupees per month.",
+]
+REAL_STYLE_NOT_LURES += [
+    "Front desk and customer service for our hotel in Bangkok, 18,000 baht a month, work permit and contract.",
+]
 
 
 @pytest.fixture(scope="module")
