@@ -128,7 +128,7 @@ _MULTIPLIERS = [
     (r"k\b|千|thousand|ngàn|nghìn|ribu|rb\b|พัน", 1e3, None),
     (r"万|萬|w\b", 1e4, "CNY"),
     (r"หมื่น", 1e4, "THB"),
-    (r"triệu|trieu|tr\b", 1e6, "VND"),
+    (r"triệu|trieu|tr\b|củ\b", 1e6, "VND"),  # "30 củ": a million dong in slang
     (r"juta|jt\b", 1e6, "IDR"),
     (r"lakhs?|lacs?|lpa\b", 1e5, "INR"),
     (r"crores?", 1e7, "INR"),
@@ -173,6 +173,7 @@ _PRE_CURRENCY_ASCII, _MONEY_ASCII = _money_regexes(True)
 # a scale word written before the digits (colloquial Burmese "သိန်း ၂၀" = 20 lakh kyat, Sinhala "ලක්ෂ 3ක්")
 _SCALE_BEFORE = re.compile(r"(?P<word>သိန်း|ලක්ෂ)\s?$")
 _SCALE_BEFORE_VALUE = {"သိန်း": (1e5, "MMK"), "ලක්ෂ": (1e5, "INR")}
+_PERIOD_AFTER_K = re.compile(r"\s?/?\s?(?:monthly|a month|per month|month|/mo\b|mo\b)")
 _OVER_10K = re.compile(r"(?:月入|月薪|月收入|收入)?(?:过|過|破|上)万")
 
 PERIODS = {
@@ -269,7 +270,7 @@ _MONEY_HINT_PATTERN = (
     r"[₩₽₸₮₺]|krw|jpy|etb|birr|ብር|nakfa|npr|lkr|rub|kzt|kgs|tjs|uzs|mnt|\btl\b|fcfa|cfa|egp|\bsar\b|ugx|ush|"
     r"원|円|руб|тенге|теңге|сом|сўм|сум|so'm|төгрөг|lira|dolar|dólar|доллар|دولار|ڈالر|डॉलर|ডলার|ዶላር|달러|ドル|"
     r"रु|रू|රු|ரூ|روپے|روپیہ|रुपये|रुपए|টাকা|جنيه|ريال|만|लाख|লাখ|لاکھ|ලක්ෂ|లక్ష|லட்சம்|ലക്ഷം|ਲੱਖ|ಲಕ್ಷ|करोड|কোটি|млн|mln|"
-    r"ඩොලර්|டாலர்|డాలర్|ഡോളർ|ਡਾਲਰ|ໂດລາ|ລ້ານ|ກີບ|ບາດ|dala|doolaar|doolar|dọla|doola|หมื่น|แสน|ล้าน|သောင်း|ម៉ឺន|"
+    r"ඩොලර්|டாலர்|డాలర్|ഡോളർ|ਡਾਲਰ|ໂດລາ|ລ້ານ|ກີບ|ບາດ|\d\s?củ|\d\s?k\s?/?\s?(?:month|monthly|a month|per month|mo\b)|dala|doolaar|doolar|dọla|doola|หมื่น|แสน|ล้าน|သောင်း|ម៉ឺន|"
     + _PAY_WORD_PATTERN
 )
 _MONEY_HINT = HintScan(_MONEY_HINT_PATTERN)
@@ -359,6 +360,8 @@ def find_salaries(text: str, default_currency: str | None = None, pay_field: boo
         # a pay word just before the amount, or right after it ("80,000 சம்பளம்", "1,500 salary")
         pay_context = pay_field or bool(rx.pay_word.search(before) or rx.pay_word.search(low_text, m.end(),
                                                                                           m.end() + 12))
+        if not pay_context and mult_a == 1e3 and m.group("m0"):  # "45k monthly", "30k/month": k and a period
+            pay_context = bool(_PERIOD_AFTER_K.match(low_text, m.end()))
         if implied == "CNY" and default_currency in ("TWD", "HKD", "JPY"):
             implied = default_currency  # 萬 in a Taiwanese / Hong Kong ad, 万 in a Japanese one
         if implied == "INR" and default_currency in ("PKR", "NPR", "BDT", "LKR"):

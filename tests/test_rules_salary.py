@@ -134,6 +134,8 @@ def test_number_words_without_pay_are_no_salary(text):
     ("மாசம் 90,000 சம்பளம்", "INR", "90,000", "INR", 1000, 1100),                        # pay word after
     ("wanalipa laki tatu kwa mwezi", "KES", "laki tatu", "KES", 2200, 2400),              # "they pay"
     ("महिनाको डेढ लाख", "NPR", "डेढ लाख", "NPR", 1000, 1200),                              # 1.5 lakh
+    ("lương 25 củ/tháng", "VND", "25 củ", "VND", 900, 1100),                                # slang: millions
+    ("encoder, 40k monthly", "PHP", "40k", "PHP", 650, 750),                                # k and a period
 ])
 def test_pay_as_people_write_it(text, default, quote, currency, usd_min, usd_max):
     found = find_salaries(text, default)
@@ -146,6 +148,7 @@ def test_pay_as_people_write_it(text, default, quote, currency, usd_min, usd_max
     ("dalam 3 hari kerja", "IDR"),             # Malay/Indonesian "dalam" is not a dollar
     ("dala dala 20 stops", "KES"),             # a Swahili minibus
     ("2 years of experience, salary", "INR"),  # not an amount
+    ("45k followers on our page", "PHP"),      # k without a period
 ])
 def test_lookalike_words_are_not_pay(text, default):
     assert find_salaries(text, default) == []
