@@ -108,3 +108,13 @@ def test_folding_tables_file_is_current():
 ])
 def test_arabic_script_letter_variants_fold_to_one_form(pattern, text):
     assert re.search(fold_pattern(pattern), fold(text))
+
+
+@pytest.mark.parametrize("raw, word", [
+    ("❗️Chet eldagi kompaniyaga operatorlar kerak", "chet"),  # emoji + VARIATION SELECTOR-16 before the word
+    ("✈️Work abroad", "work"),
+    ("☎︎Call us", "call"),                                       # + VARIATION SELECTOR-15
+])
+def test_emoji_variation_selectors_keep_the_word_edge(raw, word):
+    text = normalise(raw).text
+    assert re.search(rf"\b{word}\b", text), repr(text)
