@@ -136,6 +136,8 @@ def test_number_words_without_pay_are_no_salary(text):
     ("महिनाको डेढ लाख", "NPR", "डेढ लाख", "NPR", 1000, 1200),                              # 1.5 lakh
     ("lương 25 củ/tháng", "VND", "25 củ", "VND", 900, 1100),                                # slang: millions
     ("encoder, 40k monthly", "PHP", "40k", "PHP", 650, 750),                                # k and a period
+    ("зарплата 150к рублей", "RUB", "150к руб", "RUB", 1800, 1900),                          # Russian k
+    ("айлык 90 миң сом", "KGS", "90 миң сом", "KGS", 1000, 1100),                            # Kyrgyz thousand
 ])
 def test_pay_as_people_write_it(text, default, quote, currency, usd_min, usd_max):
     found = find_salaries(text, default)
