@@ -29,6 +29,8 @@ from .textnorm import T2S, fold_char
 DATA_PATH = Path(__file__).with_name("language.yaml")
 HEAD_CHARS = 600  # words are counted on this prefix
 SCRIPT_CHARS = 400  # scripts and letters are counted on this prefix
+# below this probability, a detector answer that is no pack's language gives way to the pack words found
+UNSURE_OUTSIDE_PACKS = 0.9
 DETECTOR_CHARS = 200  # the statistical detector reads this prefix (its cost grows with length)
 
 _SIMPLIFIED_ONLY = frozenset(T2S.values()) - frozenset(T2S)
@@ -354,6 +356,8 @@ class LanguageIdentifier:
             return best
         if english >= data.mixed_min_hits and (top_code in (None, "en") or top_code in self._listed or top_p < 0.9):
             return "en"
+        if best and top_code not in self._listed and top_p < UNSURE_OUTSIDE_PACKS:
+            return best  # an unsure guess outside the packs (Oromo read as Finnish) loses to a pack's own words
         return top_code or best
 
 

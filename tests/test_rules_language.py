@@ -88,6 +88,9 @@ def test_pack_language(lang, text):
     ("Kor dar Kambodja. Maoshi 1500 dollar, chiptai havopaimo roygon. Tajribai kori lozim nest. Baroi malumot ba "
      "Telegram navised.", "tg"),
     ("Ba mo operator lozim. Chiptaro shirkat megirad, dar hamin hafta parvoz mekunem.", "tg"),
+    # an unsure detector answer outside the packs (Oromo's double vowels read as Finnish) gives way to the pack
+    # words found (stop 16)
+    ("Hojii kompiitaraa irratti, mindaan ji'aan gaarii dha. Yoo fedhii qabaattan natti bilbilaa.", "om"),
     # languages without a pack: the detector's own ISO 639 code
     ("Wir suchen eine erfahrene Buchhalterin für unser Büro in Berlin, Bezahlung nach Tarif.", "de"),
     ("Cerchiamo un contabile con esperienza per il nostro ufficio di Milano, stipendio da concordare.", "it"),
