@@ -343,10 +343,10 @@ def fifth_author_report() -> Report:
 
 
 def test_gate_t15_rows_on_test_split(fifth_author_report):
-    """Regression gate for t15 at the end of stop 15 (rules/devset/README.md, "Short real-style posts (stop 15)":
-    43/65, 0/64) minus a small margin. Far below the issue's targets: the rebuilt real posts are the open gap."""
+    """Regression gate for t15 at the end of stop 16 (rules/devset/README.md: 43/65, 0/64 at the end of stop 15;
+    49/65, 0/64 at the end of stop 16) minus a small margin. The rebuilt real posts are still the weak kind."""
     overall = fifth_author_report.overall
-    assert overall.recall >= 0.64, f"recall {overall.recall:.3f} ({overall.tp}/{overall.positives})"
+    assert overall.recall >= 0.70, f"recall {overall.recall:.3f} ({overall.tp}/{overall.positives})"
     assert overall.fpr <= 0.05, f"false positives {overall.fpr:.3f} ({overall.fp}/{overall.negatives})"
 
 
@@ -356,10 +356,11 @@ def sixth_author_report() -> Report:
 
 
 def test_gate_t16_rows_on_test_split(sixth_author_report):
-    """Regression gate for t16 (rules/devset/README.md, "The t16 rows": first look 25/65, 1/66) minus a small
-    margin. Far below the issue's target for real short posts (0.75)."""
+    """Regression gate for t16 at the end of stop 16 (rules/devset/README.md, "The t16 rows": first look 25/65,
+    1/66; after tuning on t16 train 36/65, 1/66) minus a small margin. Below the issue's target for real short
+    posts (0.75)."""
     overall = sixth_author_report.overall
-    assert overall.recall >= 0.35, f"recall {overall.recall:.3f} ({overall.tp}/{overall.positives})"
+    assert overall.recall >= 0.50, f"recall {overall.recall:.3f} ({overall.tp}/{overall.positives})"
     assert overall.fpr <= 0.05, f"false positives {overall.fpr:.3f} ({overall.fp}/{overall.negatives})"
 
 
