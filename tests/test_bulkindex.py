@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 
 from crawler import reviewindex
-from crawler.bulkindex import BULK_MIN, SUSPENDED
+from crawler.bulkindex import BULK_MIN, PAIRS_TRIGGER, SUSPENDED
 from crawler.importer import assessing, import_file
 from crawler.lureindex import engine_for_store
 from crawler.store import Store
@@ -42,7 +42,8 @@ ROUNDS = [
     # changed text (new categories, country, contacts), unchanged, new
     [entry(1, title="Sales", country="TH", categories=("urgency",), contacts=(("telegram", "@hr"),)),
      entry(2), entry(3, title="Sales", categories=(), contacts=()), entry(4, title="Now assessed"),
-     *(entry(n, title="Host", categories=("perks", "pay")) for n in range(6, 12)), entry(16), entry(17)],
+     *(entry(n, title="Host", categories=("perks", "pay")) for n in range(6, 12)), entry(16), entry(17),
+     entry(18, country="LA", categories=("lodging",)), entry(18, title="Driver", country="VN")],  # new, changed at once
 ]
 
 
@@ -54,6 +55,7 @@ def stored(db) -> dict:
            for t in TABLES}
     out["facet_counts"] = sorted(map(tuple, conn.execute("SELECT tbl, col, value, n FROM facet_counts WHERE n > 0")))
     out["contact_counts"] = sorted(map(tuple, conn.execute("SELECT * FROM contact_counts WHERE ads > 0")))
+    out["facet_pairs"] = sorted(map(tuple, conn.execute("SELECT fcol, fval, col, value, n FROM facet_pairs")))
     conn.execute("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, ads_fts, instance)")
     out["fts"] = sorted(map(tuple, conn.execute("SELECT term, doc, col, offset FROM temp.vocab")))
     conn.close()
@@ -74,7 +76,7 @@ def recounted(db) -> None:
         {(ad_id, c) for ad_id, cats in conn.execute("SELECT id, categories FROM ads") for c in json.loads(cats or "[]")})
     conn.execute("INSERT INTO ads_fts (ads_fts, rank) VALUES ('integrity-check', 1)")  # raises when out of sync
     triggers = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-    assert set(SUSPENDED) <= triggers  # every trigger is back after the batch
+    assert {*SUSPENDED, PAIRS_TRIGGER} <= triggers  # every trigger is back after the batch
     conn.close()
 
 
