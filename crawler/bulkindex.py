@@ -87,11 +87,12 @@ class BulkIndex:
         self.restore()
 
     def write_pairs(self) -> None:
-        """Add the facet pairs of the ads inserted so far (before an ads UPDATE: its trigger decrements them)."""
+        """Apply the facet_pairs changes so far (before an ads UPDATE: its trigger decrements the pairs)."""
         if self.pairs:
-            self.conn.executemany("INSERT INTO facet_pairs (fcol, fval, col, value, n) VALUES (?, ?, ?, ?, ?)"
-                                  " ON CONFLICT (fcol, fval, col, value) DO UPDATE SET n = n + excluded.n",
-                                  [(*key, n) for key, n in self.pairs.items()])
+            self._apply("INSERT INTO facet_pairs (fcol, fval, col, value, n) VALUES (?, ?, ?, ?, ?)"
+                        " ON CONFLICT (fcol, fval, col, value) DO UPDATE SET n = n + excluded.n",
+                        "UPDATE facet_pairs SET n = n + ? WHERE fcol = ? AND fval = ? AND col = ? AND value = ?",
+                        self.pairs)
             self.pairs.clear()
 
     def restore(self) -> None:
@@ -116,9 +117,9 @@ class BulkIndex:
         categories = category_list(row.get("categories"))
         self._categories(ad_id, categories)
         if self.pairs is not None:
-            self._pairs(row, categories)
+            self._pairs(row, categories, 1)
 
-    def _pairs(self, row: dict[str, Any], categories: list[str]) -> None:
+    def _pairs(self, row: dict[str, Any], categories: list[str], step: int) -> None:
         """What ads_pairs_ai adds (crawler/reviewindex.py): every two of the ad's facet values, of two different
         dimensions or two different categories."""
         values = [(c, v) for c in PAIR_DIMENSIONS[:-1] if (v := stored_text(row.get(c))) is not None]
@@ -126,7 +127,7 @@ class BulkIndex:
         for d1, v1 in values:
             for d2, v2 in values:
                 if d1 != d2 or (d1 == "category" and v1 != v2):
-                    self.pairs[d1, v1, d2, v2] += 1
+                    self.pairs[d1, v1, d2, v2] += step
 
     def ad_updated(self, ad_id: int, old: dict[str, Any], row: dict[str, Any]) -> None:
         """UPDATE ads SET `row` of the ad whose stored columns were `old` (FTS_COLUMNS, facets and categories)."""
@@ -179,3 +180,63 @@ class BulkIndex:
 
     def history_inserted(self, event: str) -> None:
         self._count("ad_history", {"event": event}, 1)
+
+
+# What `UPDATE ads SET risk_score, risk_level, flagged` fires (crawler/reviewindex.py): ~0.2 ms an ad
+SCORE_TRIGGERS = ("ads_facets_au", "ads_pairs_update")
+_SCORE_SQL = "UPDATE ads SET risk_score = ?, risk_level = ?, flagged = ? WHERE id = ?"
+
+
+def update_scores(conn, scores: list[tuple]) -> None:
+    """`UPDATE ads SET risk_score, risk_level, flagged` for each (score, level, flagged, ad_id), in the open
+    transaction. BULK_MIN or more at once: SCORE_TRIGGERS are suspended and their facet_counts and facet_pairs
+    changes made with a few statements (campaign risk raises thousands of ads after a crawl); what is stored is
+    what the triggers store. Example: update_scores(store.db.conn, [(80, "high", 1, 7)])"""
+    triggers = _score_triggers(conn) if len(scores) >= BULK_MIN else None
+    if not triggers:
+        conn.executemany(_SCORE_SQL, scores)
+        return
+    columns = (*FACET_COLUMNS["ads"], "categories")
+    old: dict[int, dict[str, Any]] = {}
+    ids = sorted({row[3] for row in scores})
+    for lo in range(0, len(ids), 500):
+        part = ids[lo: lo + 500]
+        for row in conn.execute(f"SELECT id, {', '.join(columns)} FROM ads WHERE id IN ({','.join('?' * len(part))})",
+                                part):
+            old[row[0]] = dict(zip(columns, row[1:]))
+    bulk = BulkIndex(conn)
+    bulk.pairs = Counter()
+    for name, _ in triggers:
+        conn.execute(f'DROP TRIGGER "{name}"')
+    try:
+        conn.executemany(_SCORE_SQL, scores)
+        for _score, level, _flagged, ad_id in scores:
+            row = old.get(ad_id)
+            new = stored_text(level)
+            if row is None or row["risk_level"] == new:  # no such ad, or the triggers' WHEN is false
+                continue
+            categories = category_list(row["categories"])
+            bulk._count("ads", row, -1, ("risk_level",))
+            bulk._pairs(row, categories, -1)
+            row = old[ad_id] = {**row, "risk_level": new}
+            bulk._count("ads", row, 1, ("risk_level",))
+            bulk._pairs(row, categories, 1)
+        bulk._apply("INSERT INTO facet_counts (tbl, col, value, n) VALUES (?, ?, ?, ?) ON CONFLICT (tbl, col, value)"
+                    " DO UPDATE SET n = n + excluded.n",
+                    "UPDATE facet_counts SET n = n + ? WHERE tbl = ? AND col = ? AND value = ?", bulk.facets)
+        bulk.write_pairs()
+    finally:
+        for _, sql in triggers:
+            conn.execute(sql)
+
+
+def _score_triggers(conn) -> list[tuple[str, str]] | None:
+    """(name, sql) of SCORE_TRIGGERS when both exist and no other ads trigger fires on an update of those columns."""
+    rows = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'ads'").fetchall()
+    ours = [(name, sql) for name, sql in rows if name in SCORE_TRIGGERS]
+    for name, sql in rows:
+        head = sql.split(" ON ", 1)[0].upper()
+        if name not in SCORE_TRIGGERS and "UPDATE" in head and (
+                " OF " not in head or any(c in head for c in ("RISK_LEVEL", "RISK_SCORE", "FLAGGED"))):
+            return None
+    return ours if len(ours) == len(SCORE_TRIGGERS) else None
