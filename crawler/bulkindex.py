@@ -5,7 +5,9 @@ instead of per-row triggers.
 the ads, hands every change to a BulkIndex (the same changes the triggers would have made: FTS deletes and inserts
 in order, ad_categories rows, facet_counts and contact_counts deltas), applies them with executemany, and creates
 the triggers again, all before the transaction commits. Other connections only ever see the triggers in place, and
-every other write path (save_ad, update_assessment, verdicts, bulk SQL) keeps using them.
+every other write path (save_ad, update_assessment, verdicts, bulk SQL) keeps using them. facet_pairs' insert
+trigger is suspended too when the store has it (the batch's pairs counted in Python, added at the end).
+`update_scores` does the same for the scores campaign risk raises (crawler/campaigns/risk.py).
 """
 from __future__ import annotations
 

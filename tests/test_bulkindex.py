@@ -160,5 +160,5 @@ def test_scores_updated_in_bulk_store_what_the_triggers_store(tmp_path):
     assert in_bulk == with_triggers
     assert any(("risk_level", "critical") == row[:2] for row in in_bulk["facet_pairs"])
     recounted(paths[1])
-    triggers = {r[0] for r in sqlite3.connect(paths[1]).execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-    assert set(SCORE_TRIGGERS) <= triggers
+    conn = sqlite3.connect(paths[1])
+    assert set(SCORE_TRIGGERS) <= {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
