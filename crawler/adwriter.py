@@ -86,6 +86,8 @@ class AdWriter:
                 row.pop("url", None)  # the first canonical URL stays the ad's key
                 if assessment:
                     row.update(self.store._assessment_columns(assessment, stamp))
+            if self.bulk:
+                self.bulk.write_pairs()  # the update trigger decrements the pairs of an ad inserted in this batch
             self.conn.execute(f"UPDATE ads SET {', '.join(f'[{k}] = ?' for k in row)} WHERE id = ?", [*row.values(), ad_id])
             if self.bulk:
                 self.bulk.ad_updated(ad_id, old, row)

@@ -5,7 +5,9 @@ instead of per-row triggers.
 the ads, hands every change to a BulkIndex (the same changes the triggers would have made: FTS deletes and inserts
 in order, ad_categories rows, facet_counts and contact_counts deltas), applies them with executemany, and creates
 the triggers again, all before the transaction commits. Other connections only ever see the triggers in place, and
-every other write path (save_ad, update_assessment, verdicts, bulk SQL) keeps using them.
+every other write path (save_ad, update_assessment, verdicts, bulk SQL) keeps using them. facet_pairs' insert
+trigger is suspended too when the store has it (the batch's pairs counted in Python, added at the end).
+`update_scores` does the same for the scores campaign risk raises (crawler/campaigns/risk.py).
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from collections import Counter
 from typing import Any
 
 from .adwriter import FTS_COLUMNS
-from .reviewindex import FACET_COLUMNS
+from .reviewindex import FACET_COLUMNS, PAIR_DIMENSIONS
 
 BULK_MIN = 8  # ads per add_many from which the bulk path pays for dropping and creating the triggers
 # The triggers a batch of saves would fire (ads are never deleted by it: ads_ad and its kin stay).
@@ -22,6 +24,9 @@ SUSPENDED = ("ads_ai", "ads_au", "ads_categories_ai", "ads_categories_au", "ads_
              "ad_categories_facets_ai", "ad_categories_facets_ad", "evidence_facets_ai", "evidence_facets_ad",
              "contacts_facets_ai", "contacts_facets_ad", "contacts_counts_ai", "contacts_counts_ad",
              "ad_history_facets_ai")
+# facet_pairs' insert trigger (schema 8; suspended too when the store has it): ~0.3 ms per ad inserted, as it
+# upserts every pair of the ad's facet values one by one; the batch adds its pairs' counts once at the end
+PAIRS_TRIGGER = "ads_pairs_ai"
 
 
 def stored_text(value: Any) -> Any:
@@ -51,6 +56,7 @@ class BulkIndex:
         self.fts: list[tuple] = []  # ('delete' or None, rowid, title, description, company), in order
         self.facets: Counter = Counter()  # (tbl, col, value) -> delta
         self.contacts: Counter = Counter()  # (kind, value) -> delta of distinct ads
+        self.pairs: Counter | None = None  # (fcol, fval, col, value) -> ads inserted, when PAIRS_TRIGGER is suspended
 
     def suspend(self) -> bool:
         """Drop the SUSPENDED triggers (in the open transaction); False, dropping none, unless all exist."""
@@ -59,9 +65,13 @@ class BulkIndex:
                                  SUSPENDED).fetchall()
         if len(rows) != len(SUSPENDED):
             return False
-        for name, _ in rows:
+        pairs = self.conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
+                                  [PAIRS_TRIGGER]).fetchall()
+        if pairs:
+            self.pairs = Counter()
+        for name, _ in rows + pairs:
             self.conn.execute(f'DROP TRIGGER "{name}"')
-        self.triggers = rows
+        self.triggers = rows + pairs
         return True
 
     def finish(self) -> None:
@@ -75,7 +85,17 @@ class BulkIndex:
         self._apply("INSERT INTO contact_counts (kind, value, ads) VALUES (?, ?, ?) ON CONFLICT (kind, value)"
                     " DO UPDATE SET ads = ads + excluded.ads",
                     "UPDATE contact_counts SET ads = ads + ? WHERE kind = ? AND value = ?", self.contacts)
+        self.write_pairs()
         self.restore()
+
+    def write_pairs(self) -> None:
+        """Apply the facet_pairs changes so far (before an ads UPDATE: its trigger decrements the pairs)."""
+        if self.pairs:
+            self._apply("INSERT INTO facet_pairs (fcol, fval, col, value, n) VALUES (?, ?, ?, ?, ?)"
+                        " ON CONFLICT (fcol, fval, col, value) DO UPDATE SET n = n + excluded.n",
+                        "UPDATE facet_pairs SET n = n + ? WHERE fcol = ? AND fval = ? AND col = ? AND value = ?",
+                        self.pairs)
+            self.pairs.clear()
 
     def restore(self) -> None:
         for _, sql in self.triggers:
@@ -96,7 +116,20 @@ class BulkIndex:
     def ad_inserted(self, ad_id: int, row: dict[str, Any]) -> None:
         self.fts.append((None, ad_id, *(stored_text(row.get(c)) for c in FTS_COLUMNS)))
         self._count("ads", row, 1)
-        self._categories(ad_id, category_list(row.get("categories")))
+        categories = category_list(row.get("categories"))
+        self._categories(ad_id, categories)
+        if self.pairs is not None:
+            self._pairs(row, categories, 1)
+
+    def _pairs(self, row: dict[str, Any], categories: list[str], step: int) -> None:
+        """What ads_pairs_ai adds (crawler/reviewindex.py): every two of the ad's facet values, of two different
+        dimensions or two different categories."""
+        values = [(c, v) for c in PAIR_DIMENSIONS[:-1] if (v := stored_text(row.get(c))) is not None]
+        values += [("category", c) for c in categories]
+        for d1, v1 in values:
+            for d2, v2 in values:
+                if d1 != d2 or (d1 == "category" and v1 != v2):
+                    self.pairs[d1, v1, d2, v2] += step
 
     def ad_updated(self, ad_id: int, old: dict[str, Any], row: dict[str, Any]) -> None:
         """UPDATE ads SET `row` of the ad whose stored columns were `old` (FTS_COLUMNS, facets and categories)."""
@@ -149,3 +182,63 @@ class BulkIndex:
 
     def history_inserted(self, event: str) -> None:
         self._count("ad_history", {"event": event}, 1)
+
+
+# What `UPDATE ads SET risk_score, risk_level, flagged` fires (crawler/reviewindex.py): ~0.2 ms an ad
+SCORE_TRIGGERS = ("ads_facets_au", "ads_pairs_update")
+_SCORE_SQL = "UPDATE ads SET risk_score = ?, risk_level = ?, flagged = ? WHERE id = ?"
+
+
+def update_scores(conn, scores: list[tuple]) -> None:
+    """`UPDATE ads SET risk_score, risk_level, flagged` for each (score, level, flagged, ad_id), in the open
+    transaction. BULK_MIN or more at once: SCORE_TRIGGERS are suspended and their facet_counts and facet_pairs
+    changes made with a few statements (campaign risk raises thousands of ads after a crawl); what is stored is
+    what the triggers store. Example: update_scores(store.db.conn, [(80, "high", 1, 7)])"""
+    triggers = _score_triggers(conn) if len(scores) >= BULK_MIN else None
+    if not triggers:
+        conn.executemany(_SCORE_SQL, scores)
+        return
+    columns = (*FACET_COLUMNS["ads"], "categories")
+    old: dict[int, dict[str, Any]] = {}
+    ids = sorted({row[3] for row in scores})
+    for lo in range(0, len(ids), 500):
+        part = ids[lo: lo + 500]
+        for row in conn.execute(f"SELECT id, {', '.join(columns)} FROM ads WHERE id IN ({','.join('?' * len(part))})",
+                                part):
+            old[row[0]] = dict(zip(columns, row[1:]))
+    bulk = BulkIndex(conn)
+    bulk.pairs = Counter()
+    for name, _ in triggers:
+        conn.execute(f'DROP TRIGGER "{name}"')
+    try:
+        conn.executemany(_SCORE_SQL, scores)
+        for _score, level, _flagged, ad_id in scores:
+            row = old.get(ad_id)
+            new = stored_text(level)
+            if row is None or row["risk_level"] == new:  # no such ad, or the triggers' WHEN is false
+                continue
+            categories = category_list(row["categories"])
+            bulk._count("ads", row, -1, ("risk_level",))
+            bulk._pairs(row, categories, -1)
+            row = old[ad_id] = {**row, "risk_level": new}
+            bulk._count("ads", row, 1, ("risk_level",))
+            bulk._pairs(row, categories, 1)
+        bulk._apply("INSERT INTO facet_counts (tbl, col, value, n) VALUES (?, ?, ?, ?) ON CONFLICT (tbl, col, value)"
+                    " DO UPDATE SET n = n + excluded.n",
+                    "UPDATE facet_counts SET n = n + ? WHERE tbl = ? AND col = ? AND value = ?", bulk.facets)
+        bulk.write_pairs()
+    finally:
+        for _, sql in triggers:
+            conn.execute(sql)
+
+
+def _score_triggers(conn) -> list[tuple[str, str]] | None:
+    """(name, sql) of SCORE_TRIGGERS when both exist and no other ads trigger fires on an update of those columns."""
+    rows = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'ads'").fetchall()
+    ours = [(name, sql) for name, sql in rows if name in SCORE_TRIGGERS]
+    for name, sql in rows:
+        head = sql.split(" ON ", 1)[0].upper()
+        if name not in SCORE_TRIGGERS and "UPDATE" in head and (
+                " OF " not in head or any(c in head for c in ("RISK_LEVEL", "RISK_SCORE", "FLAGGED"))):
+            return None
+    return ours if len(ours) == len(SCORE_TRIGGERS) else None

@@ -86,7 +86,24 @@ def build_settings(db: str | Path, overrides: Mapping[str, Any] | None = None) -
     settings.set("LUREWATCH_DB", str(db), priority="cmdline")
     for key, value in (overrides or {}).items():
         settings.set(key, value, priority="cmdline")
+    _drop_remote_control(settings)
     return settings
+
+
+REMOTE_CONTROL = "scrapy.extensions.remote_control.RemoteControl"
+
+
+def _drop_remote_control(settings: Settings) -> None:
+    """Scrapy's HTTP remote control (off: REMOTE_CONTROL_ENABLED) out of the extension lists altogether: Scrapy
+    imports every class the lists name, even one set to None, and this one pulls in aiohttp (~85 ms a crawl)."""
+    base = settings.getdict("EXTENSIONS_BASE")
+    if REMOTE_CONTROL in base:
+        settings.set("EXTENSIONS_BASE", {k: v for k, v in base.items() if k != REMOTE_CONTROL},
+                     priority=settings.getpriority("EXTENSIONS_BASE"))
+    extensions = settings.getdict("EXTENSIONS")
+    if REMOTE_CONTROL in extensions and extensions[REMOTE_CONTROL] is None:
+        settings.set("EXTENSIONS", {k: v for k, v in extensions.items() if k != REMOTE_CONTROL},
+                     priority=settings.getpriority("EXTENSIONS"))
 
 
 def errors_by_kind(stats: Mapping[str, Any]) -> dict[str, int]:

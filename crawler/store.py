@@ -372,16 +372,25 @@ class Store(Transactions):
         return dict(zip(("id", "etag", "last_modified", "removed_at"), row)) if row else None
 
     def _history(self, ad_id: int, crawl_id: int | None, event: str, chash: str | None, detail: str = "") -> None:
-        self.db["ad_history"].insert({"ad_id": ad_id, "crawl_id": crawl_id, "at": now(), "event": event,
-                                      "content_hash": chash, "changed_fields": detail})
+        self.db.conn.execute("INSERT INTO ad_history (ad_id, crawl_id, at, event, content_hash, changed_fields)"
+                             " VALUES (?, ?, ?, ?, ?, ?)", [ad_id, crawl_id, now(), event, chash, detail])
+
+    def _removed_and_hash(self, ad_id: int) -> tuple[str | None, str | None]:
+        """(removed_at, content_hash) of a stored ad; NotFoundError when there is none (plain SQL: a 304 recrawl
+        marks every ad, and sqlite-utils' get/update read the table's schema on each call)."""
+        row = self.db.conn.execute("SELECT removed_at, content_hash FROM ads WHERE id = ?", [ad_id]).fetchone()
+        if row is None:
+            raise sqlite_utils.db.NotFoundError(f"ad {ad_id} is not stored")
+        return row
 
     def mark_seen(self, ad_id: int, crawl_id: int | None) -> None:
         """The ad is still online and unchanged (e.g. 304 Not Modified): bump last_seen, nothing else."""
         def work():
-            old = self.db["ads"].get(ad_id)
-            if old.get("removed_at"):
-                self._history(ad_id, crawl_id, "reappeared", old["content_hash"])
-            self.db["ads"].update(ad_id, {"last_seen": now(), "last_crawl_id": crawl_id, "removed_at": None})
+            removed_at, chash = self._removed_and_hash(ad_id)
+            if removed_at:
+                self._history(ad_id, crawl_id, "reappeared", chash)
+            self.db.conn.execute("UPDATE ads SET last_seen = ?, last_crawl_id = ?, removed_at = NULL WHERE id = ?",
+                                 [now(), crawl_id, ad_id])
 
         self.write(work)
 
@@ -389,11 +398,11 @@ class Store(Transactions):
         """Set removed_at and add a 'removed' history event; the row and its snapshots stay.
         False when the ad was already marked removed."""
         def work() -> bool:
-            old = self.db["ads"].get(ad_id)
-            if old.get("removed_at"):
+            removed_at, chash = self._removed_and_hash(ad_id)
+            if removed_at:
                 return False
-            self.db["ads"].update(ad_id, {"removed_at": now()})
-            self._history(ad_id, crawl_id, "removed", old["content_hash"], reason)
+            self.db.conn.execute("UPDATE ads SET removed_at = ? WHERE id = ?", [now(), ad_id])
+            self._history(ad_id, crawl_id, "removed", chash, reason)
             return True
 
         return self.write(work)

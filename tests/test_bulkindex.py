@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 
 from crawler import reviewindex
-from crawler.bulkindex import BULK_MIN, SUSPENDED
+from crawler.bulkindex import BULK_MIN, PAIRS_TRIGGER, SCORE_TRIGGERS, SUSPENDED, update_scores
 from crawler.importer import assessing, import_file
 from crawler.lureindex import engine_for_store
 from crawler.store import Store
@@ -42,7 +42,8 @@ ROUNDS = [
     # changed text (new categories, country, contacts), unchanged, new
     [entry(1, title="Sales", country="TH", categories=("urgency",), contacts=(("telegram", "@hr"),)),
      entry(2), entry(3, title="Sales", categories=(), contacts=()), entry(4, title="Now assessed"),
-     *(entry(n, title="Host", categories=("perks", "pay")) for n in range(6, 12)), entry(16), entry(17)],
+     *(entry(n, title="Host", categories=("perks", "pay")) for n in range(6, 12)), entry(16), entry(17),
+     entry(18, country="LA", categories=("lodging",)), entry(18, title="Driver", country="VN")],  # new, changed at once
 ]
 
 
@@ -54,6 +55,7 @@ def stored(db) -> dict:
            for t in TABLES}
     out["facet_counts"] = sorted(map(tuple, conn.execute("SELECT tbl, col, value, n FROM facet_counts WHERE n > 0")))
     out["contact_counts"] = sorted(map(tuple, conn.execute("SELECT * FROM contact_counts WHERE ads > 0")))
+    out["facet_pairs"] = sorted(map(tuple, conn.execute("SELECT fcol, fval, col, value, n FROM facet_pairs")))
     conn.execute("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, ads_fts, instance)")
     out["fts"] = sorted(map(tuple, conn.execute("SELECT term, doc, col, offset FROM temp.vocab")))
     conn.close()
@@ -74,7 +76,7 @@ def recounted(db) -> None:
         {(ad_id, c) for ad_id, cats in conn.execute("SELECT id, categories FROM ads") for c in json.loads(cats or "[]")})
     conn.execute("INSERT INTO ads_fts (ads_fts, rank) VALUES ('integrity-check', 1)")  # raises when out of sync
     triggers = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-    assert set(SUSPENDED) <= triggers  # every trigger is back after the batch
+    assert {*SUSPENDED, PAIRS_TRIGGER} <= triggers  # every trigger is back after the batch
     conn.close()
 
 
@@ -132,3 +134,31 @@ def test_import_in_batches_stores_what_one_ad_at_a_time_stores_and_counts_stay_e
     store.add_review(flagged[1][0], "not_lure", reviewer="ana")
     store.close()
     recounted(tmp / "batched.db")
+
+
+def test_scores_updated_in_bulk_store_what_the_triggers_store(tmp_path):
+    """Campaign risk raises many ads at once (crawler/campaigns/risk.py): update_scores keeps facet_counts and
+    facet_pairs in bulk, exactly as the review index's triggers do one ad at a time."""
+    paths = (tmp_path / "triggers.db", tmp_path / "bulk.db")
+    for path in paths:
+        store = Store(path)
+        store.add_many(ROUNDS[0], crawl_id=None)
+        store.close()
+    ids = [r[0] for r in sqlite3.connect(paths[0]).execute("SELECT id FROM ads ORDER BY id")]
+    levels = ["critical", "high", None, "low", "medium"]  # raised, unchanged, cleared, ... and an unknown ad
+    scores = [(90 - n, levels[n % len(levels)], n % 2, ad_id) for n, ad_id in enumerate(ids)] + [(5, "low", 0, 999)]
+    assert len(scores) >= BULK_MIN
+    for path, bulk in zip(paths, (False, True)):
+        store = Store(path)
+        if bulk:
+            store.write(lambda: update_scores(store.db.conn, scores))
+        else:
+            store.write(lambda: store.db.conn.executemany(
+                "UPDATE ads SET risk_score = ?, risk_level = ?, flagged = ? WHERE id = ?", scores))
+        store.close()
+    with_triggers, in_bulk = (stored(p) for p in paths)
+    assert in_bulk == with_triggers
+    assert any(("risk_level", "critical") == row[:2] for row in in_bulk["facet_pairs"])
+    recounted(paths[1])
+    conn = sqlite3.connect(paths[1])
+    assert set(SCORE_TRIGGERS) <= {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}

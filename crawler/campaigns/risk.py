@@ -29,6 +29,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from crawler.bulkindex import update_scores
 from rules.engine import FLAG_SCORE, level_for
 
 CATEGORY = "campaign"
@@ -205,16 +206,20 @@ def _refresh_campaigns(db, campaign_ids: set) -> None:
 
 
 def _links_of(db, ad_ids: list[int]) -> dict[int, list[tuple[int, str, str, float]]]:
+    """Each of `ad_ids` -> its links (the other ad, kind, value, similarity), in no particular order."""
     out: dict[int, list[tuple[int, str, str, float]]] = {}
-    for part in _chunks(ad_ids):
-        for a, b, kind, value, similarity in db.execute(
-                f"select ad_id, other_ad_id, kind, value, similarity from ad_links where ad_id in ({_marks(part)})"
-                f" union select ad_id, other_ad_id, kind, value, similarity from ad_links"
-                f" where other_ad_id in ({_marks(part)})", part + part):
-            out.setdefault(a, []).append((b, kind, value, similarity))
-            out.setdefault(b, []).append((a, kind, value, similarity))
     wanted = set(ad_ids)
-    return {k: v for k, v in out.items() if k in wanted}
+    for part in _chunks(ad_ids):
+        marks = _marks(part)  # each link once (UNION ALL, no sort to find duplicates): the second half has no
+        for a, b, kind, value, similarity in db.execute(  # link the first half has
+                f"select ad_id, other_ad_id, kind, value, similarity from ad_links where ad_id in ({marks})"
+                f" union all select ad_id, other_ad_id, kind, value, similarity from ad_links"
+                f" where other_ad_id in ({marks}) and ad_id not in ({marks})", part + part + part):
+            if a in wanted:
+                out.setdefault(a, []).append((b, kind, value, similarity))
+            if b in wanted:
+                out.setdefault(b, []).append((a, kind, value, similarity))
+    return out
 
 
 def _ad_states(db, ad_ids: list[int]) -> dict[int, dict[str, Any]]:
@@ -353,7 +358,7 @@ class _Writes:
         conn.executemany(f"delete from evidence where ad_id = ? and category = '{CATEGORY}'", self.drop)
         conn.executemany(f"insert into evidence (ad_id, {', '.join(EVIDENCE_KEYS)})"
                          f" values (?{',?' * len(EVIDENCE_KEYS)})", self.evidence)
-        conn.executemany("update ads set risk_score = ?, risk_level = ?, flagged = ? where id = ?", self.scores)
+        update_scores(conn, self.scores)  # the review index's triggers in bulk (crawler/bulkindex.py)
         conn.executemany("delete from campaign_risk where ad_id = ?", self.forget)
         conn.executemany("insert or replace into campaign_risk (ad_id, engine_score, engine_level, engine_flagged,"
                          " score, campaign_id, updated_at) values (?,?,?,?,?,?,?)", self.rows)
