@@ -185,10 +185,10 @@ class TriggerMatcher:
         del self._token_seen[tok]
         return entry
 
-    def _token_starts(self, text: str) -> list[tuple[int, tuple]]:
-        """(position, (filter, branches)) of every token that has branches, in text order (a token is a whole
-        run of [a-z0-9]). `re.split` cuts the text into separators and tokens; the tokens' positions and the
-        test of which have branches (a set of such tokens) run at C speed, so Python loops only over those."""
+    def _token_matches(self, text: str) -> Iterator[tuple[int, re.Match]]:
+        """(rule index, match) of the branches that start at a token (a whole run of [a-z0-9]), in text order.
+        `re.split` cuts the text into separators and tokens; the tokens' positions and the test of which have
+        branches (a set of such tokens) run at C speed, so Python loops only over those."""
         parts = _TOKEN_SPLIT.split(text)  # separator, token, separator, ..., separator
         tokens = parts[1::2]
         cache = self._token_cache
@@ -201,26 +201,23 @@ class TriggerMatcher:
                 new = set(tokens)
             for tok in new:
                 self._token_branches(tok)
-        live = self._live
         ends = list(accumulate(map(len, parts)))  # token i starts where separator i (parts[2 * i]) ends
-        found = []
-        for i in compress(range(len(tokens)), map(live.__contains__, tokens)):
-            tok = tokens[i]
-            entry = cache[tok]
-            if entry[0] is None and len(entry[1]) > 1:
-                entry = self._with_filter(tok, entry)
-            found.append((ends[2 * i], entry))
-        return found
-
-    def finditer(self, text: str) -> Iterator[tuple[int, re.Match]]:
-        """(rule index, match) candidates; a rule may yield several (callers keep the first)."""
-        for pos, (any_of, branches) in self._token_starts(text):
-            if any_of is not None and any_of.match(text, pos) is None:
-                continue  # no branch of this token matches here
+        for i in compress(range(len(tokens)), map(self._live.__contains__, tokens)):
+            any_of, branches = entry = cache[tokens[i]]
+            pos = ends[2 * i]
+            if any_of is not None:
+                if any_of.match(text, pos) is None:
+                    continue  # no branch of this token matches here
+            elif len(branches) > 1:
+                self._with_filter(tokens[i], entry)  # counts the token's occurrences, builds its filter in time
             for owner, regex in branches:
                 m = regex.match(text, pos)
                 if m and m.end() > pos:
                     yield owner, m
+
+    def finditer(self, text: str) -> Iterator[tuple[int, re.Match]]:
+        """(rule index, match) candidates; a rule may yield several (callers keep the first)."""
+        yield from self._token_matches(text)
         needed: set[int] = set()  # needed literals present
         found: dict[int, list[int]] = {}  # substring trigger -> where it occurs
         automaton = self._ascii_automaton if text.isascii() else self._automaton
