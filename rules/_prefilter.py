@@ -11,6 +11,7 @@ Only rules with a trigger present run their full regexes.
 from __future__ import annotations
 
 import re
+from itertools import accumulate, compress
 from typing import Any, Iterable, Iterator
 
 import re._compiler as _compiler
@@ -22,7 +23,8 @@ from .branch_analysis import (_END, MAX_PREFIX, MAX_WORD_PREFIX, _prefixes, bran
                               compile_parsed, filter_pattern, filter_tree, parse_cached, required_literals,
                               split_branches, starts_a_line, starts_at_a_number)
 
-TOKEN = re.compile(r"[a-z0-9]+")
+# a token is a whole run of [a-z0-9]; as a group, split() returns separators and tokens in turn
+_TOKEN_SPLIT = re.compile(r"([a-z0-9]+)")
 FILTER_AFTER = 4  # a token gets its filter regex at its 4th occurrence
 
 
@@ -75,7 +77,7 @@ class TriggerMatcher:
     def _init_indexes(self) -> None:
         self.prefix_lens = sorted({len(k) for k in self.prefix_branches})
         self._token_cache: dict[str, list] = {}
-        self._barren: set[str] = set()  # tokens known to start no branch
+        self._live: set[str] = set()  # tokens known to start a branch (the others in _token_cache start none)
         self._token_seen: dict[str, int] = {}  # occurrences of each token that has no filter yet
         self._sub_compiled: dict[str, list[tuple[int, re.Pattern]]] = {}
         # one Aho-Corasick pass over the text finds both the literals the always-branches need and where each
@@ -89,12 +91,10 @@ class TriggerMatcher:
         words: dict[str, list[int]] = {lit: [i, -1] for lit, i in ids.items() if len(lit) > 1}
         for k, (sub, _) in enumerate(self._subs):
             words.setdefault(sub, [-1, -1])[1] = k
-        self._automaton = None
-        if words:
-            self._automaton = ahocorasick.Automaton()
-            for word, (need, sub) in words.items():
-                self._automaton.add_word(word, (len(word), need, sub))
-            self._automaton.make_automaton()
+        # and a second automaton of the ASCII words alone for ASCII text (most ads in Latin script): the others
+        # cannot occur in it, and a small automaton is walked twice as fast
+        self._automaton = _automaton(words)
+        self._ascii_automaton = _automaton({w: v for w, v in words.items() if w.isascii()})
         # per literal, the always-branches that need it; the branches that need none run on every text
         self._always_unconditional = [k for k, needs in enumerate(self.always_need_ids) if needs is None]
         self._always_by_literal: dict[int, list[int]] = {}
@@ -164,18 +164,16 @@ class TriggerMatcher:
 
     def _token_branches(self, tok: str) -> tuple[re.Pattern | None, list]:
         """(filter, branches) that may start at a token: by the whole word or by its first characters
-        (memoised). The filter (one regex that matches where any branch may) is built once the token has
-        occurred FILTER_AFTER times (compiling it costs more than it saves on a rare token), or at once when
-        the regex store has its code."""
+        (memoised; a token with branches joins `_live`). The filter (one regex that matches where any branch
+        may) is built once the token has occurred FILTER_AFTER times (compiling it costs more than it saves on
+        a rare token), or at once when the regex store has its code."""
         found = self._compiled(self.word_branches.get(tok, ()))
         for k in self.prefix_lens:
             if len(tok) >= k:
                 found += self._compiled(self.prefix_branches.get(tok[:k], ()))
-        if len(self._token_cache) > 200_000:
-            self._token_cache.clear()
-            self._barren.clear()
-            self._token_seen.clear()
         entry = self._token_cache[tok] = (None, found)
+        if found:
+            self._live.add(tok)
         return entry
 
     def _with_filter(self, tok: str, entry: tuple) -> tuple:
@@ -187,39 +185,43 @@ class TriggerMatcher:
         del self._token_seen[tok]
         return entry
 
-    def _token_starts(self, text: str) -> list[tuple[int, tuple]]:
-        """(position, (filter, branches)) of every token that has branches, in text order (a token is a whole
-        run of [a-z0-9]: one pass over the text, no substring search)."""
+    def _token_matches(self, text: str) -> Iterator[tuple[int, re.Match]]:
+        """(rule index, match) of the branches that start at a token (a whole run of [a-z0-9]), in text order.
+        `re.split` cuts the text into separators and tokens; the tokens' positions and the test of which have
+        branches (a set of such tokens) run at C speed, so Python loops only over those."""
+        parts = _TOKEN_SPLIT.split(text)  # separator, token, separator, ..., separator
+        tokens = parts[1::2]
         cache = self._token_cache
-        barren = self._barren
-        found = []
-        for m in TOKEN.finditer(text):
-            tok = m.group()
-            if tok in barren:
-                continue
-            entry = cache.get(tok)
-            if entry is None:
-                entry = self._token_branches(tok)
-            if not entry[1]:
-                barren.add(tok)
-                continue
-            if entry[0] is None and len(entry[1]) > 1:
-                entry = self._with_filter(tok, entry)
-            found.append((m.start(), entry))
-        return found
-
-    def finditer(self, text: str) -> Iterator[tuple[int, re.Match]]:
-        """(rule index, match) candidates; a rule may yield several (callers keep the first)."""
-        for pos, (any_of, branches) in self._token_starts(text):
-            if any_of is not None and any_of.match(text, pos) is None:
-                continue  # no branch of this token matches here
+        new = set(tokens).difference(cache)
+        if new:
+            if len(cache) + len(new) > 200_000:  # bounded memory: start again
+                cache.clear()
+                self._live.clear()
+                self._token_seen.clear()
+                new = set(tokens)
+            for tok in new:
+                self._token_branches(tok)
+        ends = list(accumulate(map(len, parts)))  # token i starts where separator i (parts[2 * i]) ends
+        for i in compress(range(len(tokens)), map(self._live.__contains__, tokens)):
+            any_of, branches = entry = cache[tokens[i]]
+            pos = ends[2 * i]
+            if any_of is not None:
+                if any_of.match(text, pos) is None:
+                    continue  # no branch of this token matches here
+            elif len(branches) > 1:
+                self._with_filter(tokens[i], entry)  # counts the token's occurrences, builds its filter in time
             for owner, regex in branches:
                 m = regex.match(text, pos)
                 if m and m.end() > pos:
                     yield owner, m
+
+    def finditer(self, text: str) -> Iterator[tuple[int, re.Match]]:
+        """(rule index, match) candidates; a rule may yield several (callers keep the first)."""
+        yield from self._token_matches(text)
         needed: set[int] = set()  # needed literals present
         found: dict[int, list[int]] = {}  # substring trigger -> where it occurs
-        for end, (size, need, sub) in self._automaton.iter(text) if self._automaton is not None else ():
+        automaton = self._ascii_automaton if text.isascii() else self._automaton
+        for end, (size, need, sub) in automaton.iter(text) if automaton is not None else ():
             if need >= 0:
                 needed.add(need)
             if sub >= 0:
@@ -265,6 +267,18 @@ class TriggerMatcher:
                 yield owner, m
 
 _NEWLINE = re.compile("\n")
+
+
+def _automaton(words: dict[str, list[int]]) -> Any:
+    """An Aho-Corasick automaton of `words` (value: (length, needed-literal id, substring-trigger index)), or
+    None for no words."""
+    if not words:
+        return None
+    automaton = ahocorasick.Automaton()
+    for word, (need, sub) in words.items():
+        automaton.add_word(word, (len(word), need, sub))
+    automaton.make_automaton()
+    return automaton
 
 
 def _matches_at(regex: re.Pattern, text: str, starts: list[int]) -> list[re.Match] | None:

@@ -243,9 +243,19 @@ def _number(raw: str, currency: str | None) -> float | None:
         return None
 
 
+_MULTIPLIER_GROUPS: dict[tuple[re.Pattern, str], list[tuple[int, float, str | None]]] = {}
+
+
 def _multiplier(m: re.Match, prefix: str) -> tuple[float, str | None]:
-    for i, (_, factor, implied) in enumerate(_MULTIPLIERS):
-        if m.group(f"{prefix}{i}"):
+    """(factor, implied currency) of the first multiplier group `{prefix}{i}` that matched, else (1.0, None)."""
+    table = _MULTIPLIER_GROUPS.get((m.re, prefix))
+    if table is None:  # the groups' numbers in this regex (the money regexes and their lower-case twins)
+        index = m.re.groupindex
+        table = _MULTIPLIER_GROUPS[(m.re, prefix)] = [
+            (index[f"{prefix}{i}"] - 1, factor, implied) for i, (_, factor, implied) in enumerate(_MULTIPLIERS)]
+    groups = m.groups()
+    for i, factor, implied in table:
+        if groups[i]:
             return factor, implied
     return 1.0, None
 
