@@ -82,7 +82,7 @@ def test_size_and_mix(rows):
     written = [r for r in lures if r["kind"] not in short_kinds]
     assert 0.3 <= sum(r["subtle"] for r in written) / len(written) <= 0.6  # ~half of written ads are subtle
     assert sum(r["kind"] == "lure_short" for r in lures) >= 150  # and short real-style posts besides
-    assert sum(r["kind"] == "lure_real_rebuilt" for r in lures) >= 150  # posts like those quoted in reporting
+    assert sum(r["kind"] == "lure_real_rebuilt" for r in lures) >= 250  # posts like those quoted in reporting
     assert {r["kind"] for r in rows} == LURE_KINDS | NEG_KINDS
 
 

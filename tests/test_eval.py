@@ -266,8 +266,10 @@ FOURTH_AUTHOR_ROWS = ("t14.jsonl",)
 FIFTH_AUTHOR_ROWS = ("t15.jsonl",)
 # t16: two more authors' lures in the style of those quoted in public reporting, 2-3 signals each (own gate, below).
 SIXTH_AUTHOR_ROWS = ("t16.jsonl",)
+# t17: two more authors to the t16 brief, languages swapped between them (own gate, below).
+SEVENTH_AUTHOR_ROWS = ("t17.jsonl",)
 LATER_ROWS = (PACK_ROWS + SHORT_WARNING_ROWS + THIRD_AUTHOR_ROWS + FOURTH_AUTHOR_ROWS + FIFTH_AUTHOR_ROWS
-              + SIXTH_AUTHOR_ROWS)
+              + SIXTH_AUTHOR_ROWS + SEVENTH_AUTHOR_ROWS)
 
 
 def _test_rows(names: tuple[str, ...] | None):
@@ -361,6 +363,19 @@ def test_gate_t16_rows_on_test_split(sixth_author_report):
     posts (0.75)."""
     overall = sixth_author_report.overall
     assert overall.recall >= 0.50, f"recall {overall.recall:.3f} ({overall.tp}/{overall.positives})"
+    assert overall.fpr <= 0.05, f"false positives {overall.fpr:.3f} ({overall.fp}/{overall.negatives})"
+
+
+@pytest.fixture(scope="module")
+def seventh_author_report() -> Report:
+    return _test_rows(SEVENTH_AUTHOR_ROWS)
+
+
+def test_gate_t17_rows_on_test_split(seventh_author_report):
+    """Regression gate for t17 (rules/devset/README.md, "The t17 rows": first look 30/65, 0/66) minus a small
+    margin. Below the issue's target for real short posts (0.75)."""
+    overall = seventh_author_report.overall
+    assert overall.recall >= 0.42, f"recall {overall.recall:.3f} ({overall.tp}/{overall.positives})"
     assert overall.fpr <= 0.05, f"false positives {overall.fpr:.3f} ({overall.fp}/{overall.negatives})"
 
 
