@@ -61,7 +61,7 @@ PAIR_TOURIST_RULES = ("visa.tourist_for_work", "visa.cover_story")
 # A compound country or town, a bait role and pay far above the market's norm flag together (issue 12's short posts)
 PAIR_PLACE_RULES = ("destination.compound_country", "destination.neighbour_compound_country", *PAIR_HUB_RULES)
 # ... and so do Thailand, or just "a company abroad", with a bait role and such pay (stop 16: honest jobs abroad name
-# the country and pay near its norm)
+# the country and pay near its norm); "no experience" or "just typing" stands for the bait role too
 PAIR_PAY_PLACE_RULES = (*PAIR_PLACE_RULES, "destination.thailand", "vague.abroad")
 PAIR_PAY_RATIO = 3.0
 # Free housing or meals alone do not move anyone (domestic factories, hotels and BPOs offer them)
@@ -524,7 +524,8 @@ class Engine:
             or (not ids.isdisjoint(PAIR_COUNTRY_RULES) and not ids.isdisjoint(PAIR_COUNTRY_TRAVEL_RULES))
             or (not ids.isdisjoint(PAIR_TOURIST_RULES)
                 and (values.get("vague_destination", 0) > 0 or ids.issuperset(PAIR_TOURIST_RULES)))
-            or (not ids.isdisjoint(PAIR_PAY_PLACE_RULES) and values.get("bait_role", 0) > 0
+            or (not ids.isdisjoint(PAIR_PAY_PLACE_RULES)
+                and (values.get("bait_role", 0) > 0 or values.get("low_bar", 0) > 0)
                 and (pay_ratio or 0) >= PAIR_PAY_RATIO))
         values["moves"] = float(any(e.category in RELOCATION_CATEGORIES and e.rule_id not in STAY_ONLY_RULES
                                     for e in evidence))

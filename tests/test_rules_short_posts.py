@@ -90,6 +90,13 @@ REAL_STYLE_LURES += [
 REAL_STYLE_NOT_LURES += [
     "Front desk and customer service for our hotel in Bangkok, 18,000 baht a month, work permit and contract.",
 ]
+# ... and "no experience needed" stands for the bait role (stop 16)
+REAL_STYLE_LURES += [
+    "Kazi Thailand, mshahara dola 1,500 kwa mwezi, hakuna uzoefu unaohitajika.",
+]
+REAL_STYLE_NOT_LURES += [
+    "Kazi Thailand, mshahara baht 15,000 kwa mwezi, hakuna uzoefu unaohitajika, mkataba na kibali cha kazi.",
+]
 
 
 @pytest.fixture(scope="module")
