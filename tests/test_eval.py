@@ -303,15 +303,16 @@ def test_gate_pack_languages_on_test_split(pack_rows_report):
 # Regression gates of the later author sets: (files, minimum recall, maximum false-positive rate), each at the
 # level measured at the end of a stop minus a small margin (rules/devset/README.md has every measurement):
 # t12 warning posts quote the bait (stop 14); t13 (stop 14); t14 59/65, 3/107 (stop 14); t15 43/65, 0/64 at the
-# end of stop 15 and 49/65, 0/64 at the end of stop 16; t16 first look 25/65, 1/66, after tuning on its train
-# rows 36/65, 1/66; t17 first look 30/65, 0/66. t15-t17 are below the target for real short posts (0.75).
+# end of stop 15 and 51/65, 0/64 at the end of stop 16; t16 first look 25/65, 1/66, end of stop 16 39/65, 1/66;
+# t17 first look 30/65, 0/66, end of stop 16 35/65, 0/66. t16 and t17 are below the target for real short
+# posts (0.75).
 LATER_GATES = [
     (SHORT_WARNING_ROWS, 0.70, 0.12),
     (THIRD_AUTHOR_ROWS, 0.83, 0.08),
     (FOURTH_AUTHOR_ROWS, 0.86, 0.05),
-    (FIFTH_AUTHOR_ROWS, 0.70, 0.05),
-    (SIXTH_AUTHOR_ROWS, 0.50, 0.05),
-    (SEVENTH_AUTHOR_ROWS, 0.42, 0.05),
+    (FIFTH_AUTHOR_ROWS, 0.74, 0.05),
+    (SIXTH_AUTHOR_ROWS, 0.55, 0.05),
+    (SEVENTH_AUTHOR_ROWS, 0.49, 0.05),
 ]
 
 
