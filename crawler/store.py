@@ -411,14 +411,18 @@ class Store(Transactions):
         """Mark removed every live ad of `source` not seen since `since`; returns how many.
 
         Seen by *any* crawl counts: a crawl running alongside that stored or confirmed the ad
-        (last_seen moved past `since`) keeps it live. Checked and written in one transaction.
+        (last_seen moved past `since`) keeps it live. Timestamps have whole seconds: an ad last seen in the
+        very second this crawl started counts as unseen when the crawl that saw it had already finished then.
+        Checked and written in one transaction.
         """
         def work() -> int:
             stamp = now()
             removed = 0
             for ad_id, chash in self.db.execute(
                     "SELECT id, content_hash FROM ads WHERE source = ? AND removed_at IS NULL"
-                    " AND (last_seen IS NULL OR last_seen < ?) ORDER BY id", [source, since]).fetchall():
+                    " AND (last_seen IS NULL OR last_seen < ? OR (last_seen = ? AND last_crawl_id IS NOT ?"
+                    " AND last_crawl_id IN (SELECT id FROM crawls WHERE finished_at <= ?))) ORDER BY id",
+                    [source, since, since, crawl_id, since]).fetchall():
                 self.db.execute("UPDATE ads SET removed_at = ? WHERE id = ?", [stamp, ad_id])
                 self._history(ad_id, crawl_id, "removed", chash, reason)
                 removed += 1

@@ -93,3 +93,27 @@ def test_complete_board_records_take_downs_broken_board_none(boards, tmp_path, b
     assert len(history) == len(taken_down) and {h["crawl_id"] for h in history} == {crawl["id"]}
     if breakage in ("listing_links_a_500", "ad_page_500"):
         assert json.loads(crawl["errors"]) == {"http_500": 1}
+
+
+def test_ad_last_seen_in_the_second_a_crawl_starts_is_still_removable(tmp_path):
+    """Timestamps have whole seconds: an ad last seen by a crawl that had finished in the very second the next crawl
+    started is unseen by it (the flaky back-to-back case), while one seen by a crawl still running then stays live."""
+    from crawler.store import Store
+
+    store = Store(tmp_path / "ads.db")
+    try:
+        ads = [{"ad": {"url": f"http://board.test/{n}", "source": "board.test", "spider": "test", "title": f"Ad {n}",
+                       "description": f"job {n}"}, "assessment": None, "aliases": [], "snapshot": None}
+               for n in (1, 2)]
+        first, running = store.start_crawl("test"), store.start_crawl("test")
+        (one, _), (two, _) = store.add_many(ads[:1], crawl_id=first)[0], store.add_many(ads[1:], crawl_id=running)[0]
+        second = store.start_crawl("test")
+        since = "2026-01-01T00:00:05+00:00"
+        store.db.conn.execute("UPDATE ads SET last_seen = ?", [since])
+        store.db.conn.execute("UPDATE crawls SET started_at = ?, finished_at = ? WHERE id = ?", [since, since, first])
+        store.db.conn.commit()
+        assert store.remove_unseen("board.test", since, second, "absent") == 1
+        removed = [r["id"] for r in store.db.query("SELECT id FROM ads WHERE removed_at IS NOT NULL")]
+        assert removed == [one] and two != one
+    finally:
+        store.close()
